@@ -1,0 +1,108 @@
+//! Configuration: one clap struct, every knob a flag and an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// How Steward runs. Every flag can also be given as the environment variable shown.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "steward-server", version, about = "Steward: the admin console of the automation platform")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "STEWARD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Directory for the embedded SQLite database and the generated JWT secret.
+    #[arg(long, env = "STEWARD_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL (`postgres://…`) or SQLite (`sqlite://…`) URL; default: SQLite in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "STEWARD_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+
+    /// Seconds to wait when connecting to the database or acquiring a pooled connection.
+    #[arg(long, env = "STEWARD_DB_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_timeout_secs: u64,
+
+    /// HMAC secret for access tokens (at least 32 bytes). Default: read from, or generated into,
+    /// `<data-dir>/jwt-secret`.
+    #[arg(long, env = "STEWARD_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// File holding the HMAC secret for access tokens (instead of `--jwt-secret`).
+    #[arg(long, env = "STEWARD_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "STEWARD_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a login session (and its refresh credential), in seconds.
+    #[arg(long, env = "STEWARD_SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub session_ttl_secs: u64,
+
+    /// How long an impersonation lasts before it ends by itself, in minutes.
+    #[arg(long, env = "STEWARD_IMPERSONATION_MINUTES", default_value_t = 60)]
+    pub impersonation_minutes: u64,
+
+    /// How many password hashes may be computed at once (each takes ~19 MiB and a core).
+    #[arg(long, env = "STEWARD_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    pub password_hash_concurrency: usize,
+
+    /// SMTP server for outgoing mail; without it mail stays in the outbox.
+    #[arg(long, env = "STEWARD_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    #[arg(long, env = "STEWARD_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+
+    #[arg(long, env = "STEWARD_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    #[arg(long, env = "STEWARD_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+
+    /// `starttls`, `tls` or `none`.
+    #[arg(long, env = "STEWARD_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+
+    /// The From address of outgoing mail.
+    #[arg(long, env = "STEWARD_SMTP_FROM", default_value = "Steward <steward@localhost>")]
+    pub smtp_from: String,
+
+    /// The address users reach Steward at, used in links inside mail.
+    #[arg(long, env = "STEWARD_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
+    /// Directory of the built single-page app (Trunk's output).
+    #[arg(long, env = "STEWARD_ASSETS_DIR", default_value = "dist")]
+    pub assets_dir: PathBuf,
+
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(long, env = "STEWARD_LOG", default_value = "info,sqlx=warn")]
+    pub log_filter: String,
+}
+
+impl Config {
+    /// The database URL in effect: the explicit one, else SQLite in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("steward.db").display()),
+        }
+    }
+
+    /// A configuration for tests and tools: defaults, with this database and secret.
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
+        let mut config = Self::parse_from(["steward-server"]);
+        config.database_url = Some(database_url);
+        config.data_dir = data_dir;
+        config.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+        config
+    }
+}

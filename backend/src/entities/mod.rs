@@ -1,0 +1,12 @@
+//! sea-orm entities, one module per table, as sea-orm would generate them.
+//! Behaviour lives in the service modules, not here.
+
+pub mod api_tokens;
+pub mod audit_events;
+pub mod customers;
+pub mod role_permissions;
+pub mod roles;
+pub mod sessions;
+pub mod user_roles;
+pub mod users;
+pub mod workspaces;

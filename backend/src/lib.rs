@@ -1,0 +1,32 @@
+//! Steward's backend: the REST API, its OpenAPI contract, and the server of the SPA.
+
+pub mod api_doc;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod me;
+pub mod request_id;
+pub mod request_meta;
+pub mod roles;
+pub mod setup;
+pub mod spa;
+pub mod state;
+
+pub use app::app;
+pub use config::Config;
+pub use state::AppState;
+
+/// Connects, migrates and builds the state for this configuration.
+pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
+    let db = db::connect(&config).await?;
+    db::migrate(&db).await?;
+    let secret = auth::jwt::load_secret(&config)?;
+    let jwt = auth::jwt::JwtKeys::from_secret(&secret)?;
+    Ok(AppState::new(db, config, jwt))
+}

@@ -1,0 +1,51 @@
+//! `GET /api/me`: who is signed in, and what the SPA may show them.
+
+use axum::extract::State;
+use axum::Json;
+use sea_orm::EntityTrait;
+use steward_shared::api::{CustomerRef, Me, WorkspaceRef};
+use steward_shared::permissions::CONSOLE_PAGES;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Actor;
+use crate::entities::{customers, workspaces};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
+}
+
+/// The signed-in principal.
+#[utoipa::path(
+    get, path = "/api/me", tag = "auth", operation_id = "get_me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in principal", body = Me)),
+)]
+async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> {
+    let customer = customers::Entity::find_by_id(actor.customer_id())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("user without customer"))?;
+    let home_workspace = match actor.user.home_workspace_id {
+        Some(id) => workspaces::Entity::find_by_id(id).one(&state.db).await?.map(|w| WorkspaceRef { id: w.id.into(), name: w.name }),
+        None => None,
+    };
+    let permissions: Vec<String> = actor.effective_leaves().into_iter().map(str::to_owned).collect();
+    let admin_console = actor.user.super_admin
+        || CONSOLE_PAGES.iter().any(|p| p.delegable && actor.holds(&format!("steward.console.{}.read", p.id)));
+    Ok(Json(Me {
+        user_id: actor.user.id.into(),
+        email: actor.user.email.clone(),
+        name: actor.user.name.clone(),
+        locale: actor.user.locale.clone(),
+        super_admin: actor.user.super_admin,
+        customer: CustomerRef { id: customer.id.into(), name: customer.name, kind: customer.kind },
+        home_workspace,
+        session_id: actor.session.as_ref().map(|s| s.id.into()),
+        permissions,
+        admin_console,
+        session_expires_at: actor.session.as_ref().map(|s| s.expires_at),
+    }))
+}

@@ -1,0 +1,25 @@
+//! The one shared state every handler receives.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    /// Bounds concurrent argon2 work: each hash takes ~19 MiB and a core.
+    pub hashing: Arc<Semaphore>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config, jwt: JwtKeys) -> Self {
+        let permits = config.password_hash_concurrency.max(1);
+        Self { db, config: Arc::new(config), jwt: Arc::new(jwt), hashing: Arc::new(Semaphore::new(permits)) }
+    }
+}

@@ -1,0 +1,33 @@
+//! Project tooling. `cargo run -p xtask -- openapi` writes `openapi/openapi.json` from the code;
+//! `cargo run -p xtask -- openapi --check` fails when the committed file differs.
+
+use std::path::PathBuf;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["openapi"] => {
+            let path = spec_path();
+            std::fs::write(&path, spec()?)?;
+            println!("wrote {}", path.display());
+            Ok(())
+        }
+        ["openapi", "--check"] => {
+            let committed = std::fs::read_to_string(spec_path()).unwrap_or_default();
+            if committed != spec()? {
+                anyhow::bail!("openapi/openapi.json is stale: run `cargo run -p xtask -- openapi`");
+            }
+            println!("openapi/openapi.json is up to date");
+            Ok(())
+        }
+        _ => anyhow::bail!("usage: cargo run -p xtask -- openapi [--check]"),
+    }
+}
+
+fn spec() -> anyhow::Result<String> {
+    steward_backend::api_doc::spec_json().map_err(|e| anyhow::anyhow!(e))
+}
+
+fn spec_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")
+}

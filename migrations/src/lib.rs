@@ -1,0 +1,19 @@
+//! Steward's schema, as one migration chain that runs unchanged on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_domain;
+mod m20261122_000002_system_roles;
+
+/// The migration chain, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_domain::Migration),
+            Box::new(m20261122_000002_system_roles::Migration),
+        ]
+    }
+}

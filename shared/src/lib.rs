@@ -1,0 +1,10 @@
+//! Steward's shared vocabulary: the wire types used by the backend, the SPA and the CLI.
+//!
+//! Everything here compiles for wasm32; server-only derives sit behind the `server` feature.
+
+pub mod api;
+pub mod ids;
+pub mod permissions;
+pub mod problem;
+
+pub use ids::*;

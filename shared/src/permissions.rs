@@ -1,0 +1,314 @@
+//! The permission catalog: one tree of dotted leaves, defined once, used by the backend
+//! (route declarations, checks), the SPA (what to show) and the CLI.
+//!
+//! A role grants *patterns*: a leaf (`steward.flows.publish`) or a subtree (`steward.flows.*`).
+
+use serde::{Deserialize, Serialize};
+
+/// Everything, including cross-tenant views.
+pub const ADMIN_CROSS_TENANT: &str = "steward.admin.cross_tenant";
+/// Start "View as" on another user.
+pub const USERS_IMPERSONATE: &str = "steward.access.users.impersonate";
+pub const USERS_VIEW: &str = "steward.access.users.view";
+pub const USERS_MANAGE: &str = "steward.access.users.manage";
+pub const ROLES_VIEW: &str = "steward.access.roles.view";
+pub const ROLES_MANAGE: &str = "steward.access.roles.manage";
+pub const SYSTEM_STATUS: &str = "steward.system.status";
+
+/// One ability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leaf {
+    pub id: &'static str,
+    pub label: &'static str,
+}
+
+/// A group of leaves shown together (coverage is reported per module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Module {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub leaves: &'static [Leaf],
+}
+
+const fn leaf(id: &'static str, label: &'static str) -> Leaf {
+    Leaf { id, label }
+}
+
+/// Console pages: each has `read` and `write` leaves under `steward.console.<page>`.
+/// Pages that are not delegable always need a super admin, whatever is granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsolePage {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub delegable: bool,
+}
+
+pub const CONSOLE_PAGES: &[ConsolePage] = &[
+    ConsolePage { id: "dashboard", label: "Dashboard", delegable: true },
+    ConsolePage { id: "users", label: "Users", delegable: true },
+    ConsolePage { id: "roles", label: "Roles", delegable: true },
+    ConsolePage { id: "invitations", label: "Invitations", delegable: true },
+    ConsolePage { id: "sessions", label: "Sessions", delegable: true },
+    ConsolePage { id: "audit", label: "Audit log", delegable: true },
+    ConsolePage { id: "customers", label: "Customers", delegable: true },
+    ConsolePage { id: "system", label: "System status", delegable: true },
+    ConsolePage { id: "logs", label: "Logs", delegable: true },
+    ConsolePage { id: "data_ops", label: "Data ops", delegable: true },
+    ConsolePage { id: "workspaces", label: "Workspaces roots", delegable: false },
+    ConsolePage { id: "data_explorer", label: "Data explorer", delegable: false },
+    ConsolePage { id: "platform_actions", label: "Platform actions", delegable: false },
+    ConsolePage { id: "settings", label: "Settings", delegable: false },
+];
+
+/// The whole catalog. Leaf ids are unique; each starts with its module id.
+pub const CATALOG: &[Module] = &[
+    Module {
+        id: "steward.admin",
+        label: "Platform administration",
+        leaves: &[leaf(ADMIN_CROSS_TENANT, "See and act across every customer (admin mode)")],
+    },
+    Module {
+        id: "steward.access",
+        label: "Access",
+        leaves: &[
+            leaf(USERS_VIEW, "View users"),
+            leaf(USERS_MANAGE, "Create, edit, deactivate and erase users"),
+            leaf(USERS_IMPERSONATE, "View as another user"),
+            leaf(ROLES_VIEW, "View roles and memberships"),
+            leaf(ROLES_MANAGE, "Create, edit and assign roles"),
+            leaf("steward.access.invitations.manage", "Invite users, revoke invitations"),
+            leaf("steward.access.sessions.manage", "List and revoke sessions"),
+        ],
+    },
+    Module {
+        id: "steward.customers",
+        label: "Customers",
+        leaves: &[
+            leaf("steward.customers.view", "View customers and workspaces"),
+            leaf("steward.customers.manage", "Create and edit customers and workspaces"),
+        ],
+    },
+    Module {
+        id: "steward.flows",
+        label: "Flows",
+        leaves: &[
+            leaf("steward.flows.view", "View flows"),
+            leaf("steward.flows.edit", "Create and edit flows"),
+            leaf("steward.flows.publish", "Publish flows"),
+            leaf("steward.flows.pause", "Pause and resume flows"),
+            leaf("steward.flows.trigger", "Trigger runs"),
+        ],
+    },
+    Module {
+        id: "steward.runs",
+        label: "Runs",
+        leaves: &[leaf("steward.runs.view", "View runs")],
+    },
+    Module {
+        id: "steward.connectors",
+        label: "Connectors",
+        leaves: &[
+            leaf("steward.connectors.view", "View connectors"),
+            leaf("steward.connectors.rotate_keys", "Rotate connector API keys"),
+        ],
+    },
+    Module {
+        id: "steward.data",
+        label: "Data",
+        leaves: &[
+            leaf("steward.data.view", "View canonical records"),
+            leaf("steward.data.ops", "Merge duplicates, force-refresh entities"),
+        ],
+    },
+    Module {
+        id: "steward.cache",
+        label: "Cache",
+        leaves: &[leaf("steward.cache.refresh", "Rebuild a customer's KPI and data caches")],
+    },
+    Module {
+        id: "steward.audit",
+        label: "Audit",
+        leaves: &[
+            leaf("steward.audit.view", "Browse the audit log"),
+            leaf("steward.audit.export", "Export the audit log"),
+            leaf("steward.audit.verify", "Verify the audit hash chain"),
+        ],
+    },
+    Module {
+        id: "steward.system",
+        label: "System",
+        leaves: &[
+            leaf(SYSTEM_STATUS, "View system status"),
+            leaf("steward.system.logs", "View platform and system logs"),
+        ],
+    },
+    Module {
+        id: "steward.console",
+        label: "Console pages",
+        leaves: &[
+            leaf("steward.console.dashboard.read", "Dashboard: read"),
+            leaf("steward.console.dashboard.write", "Dashboard: write"),
+            leaf("steward.console.users.read", "Users page: read"),
+            leaf("steward.console.users.write", "Users page: write"),
+            leaf("steward.console.roles.read", "Roles page: read"),
+            leaf("steward.console.roles.write", "Roles page: write"),
+            leaf("steward.console.invitations.read", "Invitations page: read"),
+            leaf("steward.console.invitations.write", "Invitations page: write"),
+            leaf("steward.console.sessions.read", "Sessions page: read"),
+            leaf("steward.console.sessions.write", "Sessions page: write"),
+            leaf("steward.console.audit.read", "Audit log page: read"),
+            leaf("steward.console.audit.write", "Audit log page: write"),
+            leaf("steward.console.customers.read", "Customers page: read"),
+            leaf("steward.console.customers.write", "Customers page: write"),
+            leaf("steward.console.system.read", "System status page: read"),
+            leaf("steward.console.system.write", "System status page: write"),
+            leaf("steward.console.logs.read", "Logs page: read"),
+            leaf("steward.console.logs.write", "Logs page: write"),
+            leaf("steward.console.data_ops.read", "Data ops page: read"),
+            leaf("steward.console.data_ops.write", "Data ops page: write"),
+            leaf("steward.console.workspaces.read", "Workspaces roots: read (super admin only)"),
+            leaf("steward.console.workspaces.write", "Workspaces roots: write (super admin only)"),
+            leaf("steward.console.data_explorer.read", "Data explorer: read (super admin only)"),
+            leaf("steward.console.data_explorer.write", "Data explorer: write (super admin only)"),
+            leaf("steward.console.platform_actions.read", "Platform actions: read (super admin only)"),
+            leaf("steward.console.platform_actions.write", "Platform actions: write (super admin only)"),
+            leaf("steward.console.settings.read", "Settings: read (super admin only)"),
+            leaf("steward.console.settings.write", "Settings: write (super admin only)"),
+        ],
+    },
+];
+
+/// Every leaf of the catalog, in catalog order.
+pub fn all_leaves() -> impl Iterator<Item = &'static Leaf> {
+    CATALOG.iter().flat_map(|m| m.leaves.iter())
+}
+
+/// The catalog leaf with this id.
+pub fn find_leaf(id: &str) -> Option<&'static Leaf> {
+    all_leaves().find(|l| l.id == id)
+}
+
+/// Whether `pattern` (a leaf, or a subtree ending in `.*`) covers `leaf`.
+pub fn pattern_covers(pattern: &str, leaf: &str) -> bool {
+    match pattern.strip_suffix(".*") {
+        Some(prefix) => leaf.len() > prefix.len() + 1 && leaf.starts_with(prefix) && leaf.as_bytes().get(prefix.len()) == Some(&b'.'),
+        None => pattern == leaf,
+    }
+}
+
+/// Why a pattern is not acceptable in a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatternError {
+    Malformed,
+    UnknownLeaf,
+    EmptySubtree,
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "is not a dotted permission id or a subtree ending in `.*`",
+            Self::UnknownLeaf => "is not a leaf of the permission catalog",
+            Self::EmptySubtree => "covers no leaf of the permission catalog",
+        })
+    }
+}
+
+/// Checks a role pattern against the catalog.
+pub fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
+    let body = pattern.strip_suffix(".*").unwrap_or(pattern);
+    let well_formed = !body.is_empty()
+        && body.split('.').all(|seg| {
+            !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+    if !well_formed {
+        return Err(PatternError::Malformed);
+    }
+    if pattern.ends_with(".*") {
+        if all_leaves().any(|l| pattern_covers(pattern, l.id)) {
+            Ok(())
+        } else {
+            Err(PatternError::EmptySubtree)
+        }
+    } else if find_leaf(pattern).is_some() {
+        Ok(())
+    } else {
+        Err(PatternError::UnknownLeaf)
+    }
+}
+
+/// The leaves a set of patterns grants, in catalog order.
+pub fn expand<'a>(patterns: impl IntoIterator<Item = &'a str> + Clone) -> Vec<&'static str> {
+    all_leaves()
+        .filter(|l| patterns.clone().into_iter().any(|p| pattern_covers(p, l.id)))
+        .map(|l| l.id)
+        .collect()
+}
+
+/// What a route needs, as declared next to it and published as `x-permission`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Requirement {
+    /// Anyone, no credential.
+    Public,
+    /// Any live session or API token.
+    Authenticated,
+    /// This catalog leaf.
+    Leaf(&'static str),
+}
+
+impl Requirement {
+    /// The value of `x-permission` in the spec.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Authenticated => "authenticated",
+            Self::Leaf(l) => l,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_ids_are_unique_and_inside_their_module() {
+        let mut seen = std::collections::HashSet::new();
+        for m in CATALOG {
+            for l in m.leaves {
+                assert!(seen.insert(l.id), "duplicate leaf {}", l.id);
+                assert!(l.id.starts_with(&format!("{}.", m.id)), "{} outside {}", l.id, m.id);
+                assert_eq!(validate_pattern(l.id), Ok(()));
+            }
+        }
+    }
+
+    #[test]
+    fn every_console_page_has_read_and_write() {
+        for p in CONSOLE_PAGES {
+            for suffix in ["read", "write"] {
+                let id = format!("steward.console.{}.{suffix}", p.id);
+                assert!(find_leaf(&id).is_some(), "missing {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn subtree_patterns_cover_only_their_subtree() {
+        assert!(pattern_covers("steward.flows.*", "steward.flows.publish"));
+        assert!(!pattern_covers("steward.flows.*", "steward.flowsx.publish"));
+        assert!(!pattern_covers("steward.flows.*", "steward.flows"));
+        assert!(pattern_covers("steward.*", "steward.admin.cross_tenant"));
+        assert!(!pattern_covers("steward.flows.publish", "steward.flows.pause"));
+    }
+
+    #[test]
+    fn malformed_and_unknown_patterns_are_refused() {
+        assert_eq!(validate_pattern("steward..x"), Err(PatternError::Malformed));
+        assert_eq!(validate_pattern("Steward.flows"), Err(PatternError::Malformed));
+        assert_eq!(validate_pattern("*"), Err(PatternError::Malformed));
+        assert_eq!(validate_pattern("steward.flows.fly"), Err(PatternError::UnknownLeaf));
+        assert_eq!(validate_pattern("steward.nothing.*"), Err(PatternError::EmptySubtree));
+        assert_eq!(validate_pattern("steward.flows.*"), Ok(()));
+    }
+}
