@@ -53,13 +53,10 @@ pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError
                 let msg = inner.to_string();
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 // A missing field is reported at its parent: name the field itself.
+                // (An unknown field's path already ends with its name.)
                 let field = match msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
                     Some(name) if path == "." => name.to_string(),
                     Some(name) => format!("{path}.{name}"),
-                    None if msg.starts_with("unknown field `") => {
-                        let name = msg.trim_start_matches("unknown field `").split('`').next().unwrap_or("");
-                        if path == "." { name.to_string() } else { format!("{path}.{name}") }
-                    }
                     None => path.clone(),
                 };
                 AppError::field(if field.is_empty() { ".".into() } else { field }, msg)

@@ -1,0 +1,210 @@
+//! Login, tokens and sessions, attacked: wrong passwords, forged and expired tokens,
+//! revoked sessions, deactivated users.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use base64::Engine;
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryOrder, Set};
+use serde_json::{json, Value};
+use steward_backend::audit;
+use steward_backend::auth::jwt::JwtKeys;
+use steward_backend::entities::{audit_events, users};
+
+use crate::harness::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::on_both;
+
+on_both!(
+    login_refresh_logout,
+    unknown_email_and_wrong_password_look_the_same,
+    forged_and_expired_tokens_are_refused,
+    deactivation_bites_on_the_next_request,
+    malformed_bodies_get_problems,
+    audit_chain_links_every_event,
+);
+
+async fn login_refresh_logout(app: TestApp) {
+    app.setup_admin().await;
+    let res = app.login("  ADMIN@example.com ", ADMIN_PASSWORD).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    assert_eq!(res.body["token_type"], "Bearer");
+    let access = res.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = res.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/me", Some(&access)).await.status, StatusCode::OK);
+
+    // Refresh rotates: the new credential works once, the old one never again.
+    let next = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh })).await;
+    assert_eq!(next.status, StatusCode::OK);
+    let replay = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh })).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.problem(), "session_ended");
+    let access2 = next.body["access_token"].as_str().unwrap().to_owned();
+    let refresh2 = next.body["refresh_token"].as_str().unwrap().to_owned();
+
+    let out = app.call(Method::POST, "/api/auth/logout", Some(&access2), None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    // Every token of the session dies at once, and so does its refresh credential.
+    for token in [&access, &access2] {
+        let me = app.get("/api/me", Some(token)).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(me.problem(), "session_ended");
+        assert_eq!(me.headers[header::WWW_AUTHENTICATE], "Bearer");
+    }
+    let after = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh2 })).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn unknown_email_and_wrong_password_look_the_same(app: TestApp) {
+    app.setup_admin().await;
+    let wrong = app.login(ADMIN_EMAIL, "not the password at all").await;
+    let unknown = app.login("nobody@example.com", "not the password at all").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, unknown.status);
+    assert_eq!(wrong.body["type"], unknown.body["type"]);
+    assert_eq!(wrong.body["detail"], unknown.body["detail"]);
+    assert_eq!(wrong.problem(), "invalid_credentials");
+    // Both failures are in the audit log, the known account's against its user.
+    let events = audit_events::Entity::find().order_by_asc(audit_events::Column::Seq).all(app.db()).await.unwrap();
+    let failures: Vec<_> = events.iter().filter(|e| e.action == "auth.login" && e.outcome == "failure").collect();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(failures[0].target_type.as_deref(), Some("user"));
+    assert_eq!(failures[1].target_type, None);
+    assert_eq!(failures[1].summary["email"], "nobody@example.com");
+}
+
+fn b64(v: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+async fn forged_and_expired_tokens_are_refused(app: TestApp) {
+    let token = app.setup_admin().await;
+    let claims: Value = {
+        let payload = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    };
+    let sub = claims["sub"].as_str().unwrap().parse().unwrap();
+    let sid = claims["sid"].as_str().unwrap().parse().unwrap();
+    let now = Utc::now().timestamp() as u64;
+
+    // alg: none, with the real claims.
+    let none = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&claims));
+    // Signed with another secret.
+    let other = JwtKeys::from_secret(b"another-secret-another-secret-0123456789").unwrap().issue(sub, sid, now, 900).unwrap();
+    // The right secret, expired long ago.
+    let expired = app.state.jwt.issue(sub, sid, now - 7200, 900).unwrap();
+    // The real header and signature over tampered claims (another session id).
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let mut tampered_claims = claims.clone();
+    tampered_claims["sid"] = json!(uuid::Uuid::now_v7());
+    let tampered_payload = b64(&tampered_claims);
+    parts[1] = &tampered_payload;
+    let tampered = parts.join(".");
+    // A valid signature over claims without an audience.
+    let no_aud = {
+        let mut c = claims.clone();
+        c.as_object_mut().unwrap().remove("aud");
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &c,
+            &jsonwebtoken::EncodingKey::from_secret(b"test-secret-test-secret-test-secret-0123"),
+        )
+        .unwrap()
+    };
+    for (name, bad, code) in [
+        ("alg none", none.as_str(), "invalid_token"),
+        ("foreign key", other.as_str(), "invalid_token"),
+        ("expired", expired.as_str(), "token_expired"),
+        ("tampered", tampered.as_str(), "invalid_token"),
+        ("no audience", no_aud.as_str(), "invalid_token"),
+        ("garbage", "not-a-jwt", "invalid_token"),
+    ] {
+        let res = app.get("/api/me", Some(bad)).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(res.problem(), code, "{name}");
+    }
+    let res = app.get("/api/me", None).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.problem(), "unauthenticated");
+    // The genuine token still works.
+    assert_eq!(app.get("/api/me", Some(&token)).await.status, StatusCode::OK);
+}
+
+async fn deactivation_bites_on_the_next_request(app: TestApp) {
+    let token = app.setup_admin().await;
+    let user = users::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let mut active = user.into_active_model();
+    active.status = Set("inactive".into());
+    active.update(app.db()).await.unwrap();
+
+    let me = app.get("/api/me", Some(&token)).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.problem(), "account_inactive");
+    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(login.status, StatusCode::FORBIDDEN);
+    assert_eq!(login.problem(), "account_inactive");
+    // A wrong password on an inactive account reveals nothing more than on any account.
+    assert_eq!(app.login(ADMIN_EMAIL, "wrong password here").await.problem(), "invalid_credentials");
+}
+
+async fn malformed_bodies_get_problems(app: TestApp) {
+    let raw = |content_type: Option<&str>, body: Vec<u8>| {
+        let mut req = Request::builder().method(Method::POST).uri("/api/auth/login");
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        req.body(Body::from(body)).unwrap()
+    };
+    let res = app.send(raw(Some("application/json"), b"{\"email\": ".to_vec())).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::BAD_REQUEST, "malformed_json"));
+
+    let res = app.send(raw(Some("text/plain"), b"{}".to_vec())).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+
+    let res = app.send(raw(None, b"{}".to_vec())).await;
+    assert_eq!(res.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let res = app.post("/api/auth/login", None, json!({ "email": "a@example.com" })).await;
+    assert_eq!((res.status, res.body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
+
+    let res = app.post("/api/auth/login", None, json!({ "email": 5, "password": "x" })).await;
+    assert_eq!(res.body["errors"][0]["field"], "email");
+
+    let res = app.post("/api/auth/login", None, json!({ "email": "a@example.com", "password": "x", "admin": true })).await;
+    assert_eq!((res.status, res.body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("admin")));
+
+    let res = app.post("/api/auth/login", None, json!({ "email": "a".repeat(300), "password": "x".repeat(300) })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.body["errors"].as_array().unwrap().len(), 2);
+
+    let huge = format!("{{\"email\": \"{}\", \"password\": \"x\"}}", "a".repeat(2 * 1024 * 1024));
+    let res = app.send(raw(Some("application/json"), huge.into_bytes())).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+
+    // Every problem carries the request id that the response header carries.
+    assert_eq!(res.body["request_id"].as_str(), res.headers["x-request-id"].to_str().ok());
+    // Nothing was set up by any of it.
+    assert_eq!(app.get("/api/setup", None).await.body["needs_setup"], true);
+}
+
+async fn audit_chain_links_every_event(app: TestApp) {
+    app.setup_admin().await;
+    app.login(ADMIN_EMAIL, "wrong password, twice").await;
+    let ok = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = ok.body["access_token"].as_str().unwrap();
+    app.call(Method::POST, "/api/auth/logout", Some(token), None).await;
+
+    let events = audit_events::Entity::find().order_by_asc(audit_events::Column::Seq).all(app.db()).await.unwrap();
+    let actions: Vec<(&str, &str)> = events.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
+    assert_eq!(
+        actions,
+        [("setup.complete", "success"), ("auth.login", "failure"), ("auth.login", "success"), ("auth.logout", "success")]
+    );
+    let mut prev = audit::GENESIS.to_string();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, i as i64 + 1);
+        assert_eq!(e.prev_hash, prev);
+        assert_eq!(audit::hash(e), e.hash, "event {} recomputes", e.seq);
+        assert!(e.request_id.is_some());
+        prev = e.hash.clone();
+    }
+}

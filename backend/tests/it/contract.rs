@@ -1,0 +1,126 @@
+//! The contract: the committed spec is the generated one, every operation declares its
+//! permission, and the one authorization layer covers every route.
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+use steward_shared::permissions::Requirement;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::harness::TestApp;
+use crate::on_both;
+
+#[test]
+fn committed_spec_matches_the_code() {
+    let generated = steward_backend::api_doc::spec_json().unwrap();
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap_or_default();
+    assert!(committed == generated, "openapi/openapi.json is stale: run `cargo run -p xtask -- openapi` and commit it");
+}
+
+#[test]
+fn every_operation_has_id_security_permission_and_problems() {
+    let spec: Value = serde_json::from_str(&steward_backend::api_doc::spec_json().unwrap()).unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let mut count = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            count += 1;
+            let at = format!("{method} {path}");
+            assert!(op["operationId"].is_string(), "{at}: operationId");
+            assert!(op["security"].is_array(), "{at}: security");
+            let permission = op["x-permission"].as_str().unwrap_or_else(|| panic!("{at}: x-permission"));
+            assert!(op["responses"]["500"].is_object(), "{at}: 500 problem");
+            if permission != "public" {
+                assert!(op["responses"]["401"].is_object(), "{at}: 401 problem");
+            }
+            if permission.starts_with("steward.") {
+                assert!(op["responses"]["403"].is_object(), "{at}: 403 problem");
+                assert_eq!(op["security"][0]["bearer"][0], permission, "{at}: scope and x-permission agree");
+            }
+        }
+    }
+    assert!(count >= 7);
+}
+
+#[test]
+fn a_route_without_declaration_is_refused() {
+    /// Documented, but with no security requirement.
+    #[utoipa::path(get, path = "/api/undeclared", responses((status = 200)))]
+    async fn undeclared() {}
+    /// Names a leaf that is not in the catalog.
+    #[utoipa::path(get, path = "/api/unknown-leaf", security(("bearer" = ["steward.nope.fly"])), responses((status = 200)))]
+    async fn unknown_leaf() {}
+
+    let (_, spec) = OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(undeclared)).split_for_parts();
+    let err = steward_backend::api_doc::contract(spec).err().expect("refused");
+    assert!(err.contains("/api/undeclared") && err.contains("no security"), "{err}");
+
+    let (_, spec) = OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(unknown_leaf)).split_for_parts();
+    let err = steward_backend::api_doc::contract(spec).err().expect("refused");
+    assert!(err.contains("steward.nope.fly"), "{err}");
+}
+
+on_both!(every_route_refuses_the_unauthenticated, unknown_api_paths_and_methods_are_problems, spa_deep_links_fall_back_to_index);
+
+/// Fills `{param}` segments of a path template with a random id.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { uuid::Uuid::now_v7().to_string() } else { seg.to_owned() })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn every_route_refuses_the_unauthenticated(app: TestApp) {
+    let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
+    let contract = steward_backend::api_doc::contract(spec).unwrap();
+    let mut checked = 0;
+    for ((method, path), requirement) in &contract.table {
+        if *requirement == Requirement::Public {
+            continue;
+        }
+        let body = (*method != Method::GET && *method != Method::DELETE).then(|| serde_json::json!({}));
+        for token in [None, Some("forged.token.value")] {
+            let res = app.call(method.clone(), &concrete(path), token, body.clone()).await;
+            assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{method} {path} with {token:?}: {:?}", res.body);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2);
+}
+
+async fn unknown_api_paths_and_methods_are_problems(app: TestApp) {
+    let res = app.get("/api/does-not-exist", None).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(res.headers["content-type"], "application/problem+json");
+    let res = app.call(Method::DELETE, "/api/health", None, None).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+    let health = app.get("/api/health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.body["database"], app.kind);
+    assert_eq!(health.body["migrations_pending"], 0);
+    assert!(health.body["migrations_applied"].as_u64().unwrap() >= 2);
+    assert!(health.headers.contains_key("x-request-id"));
+    let spec = app.get("/api/openapi.json", None).await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert!(spec.body["paths"]["/api/me"].is_object());
+}
+
+async fn spa_deep_links_fall_back_to_index(app: TestApp) {
+    // Before the SPA is built, the root says so instead of a bare 404.
+    let res = app.get("/", None).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    let dist = &app.state.config.assets_dir;
+    std::fs::create_dir_all(dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>Steward SPA</title>").unwrap();
+    std::fs::write(dist.join("app-1234.js"), "console.log(1)").unwrap();
+    for path in ["/", "/admin/users", "/login"] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        assert!(res.body.as_str().unwrap().contains("Steward SPA"), "{path}");
+        assert_eq!(res.headers["cache-control"], "no-cache");
+    }
+    let asset = app.get("/app-1234.js", None).await;
+    assert_eq!(asset.status, StatusCode::OK);
+    assert!(asset.headers["cache-control"].to_str().unwrap().contains("immutable"));
+    // API misses stay problems, never the SPA.
+    assert_eq!(app.get("/api/nope", None).await.problem(), "not_found");
+}

@@ -1,0 +1,156 @@
+//! The test harness: the real router over a fresh, really migrated database per test —
+//! a temporary SQLite file, or a new PostgreSQL database dropped when the test ends.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+use steward_backend::{app, prepare, AppState, Config};
+use tower::ServiceExt;
+
+/// Admin connection for creating per-test PostgreSQL databases.
+fn pg_admin_url() -> String {
+    std::env::var("STEWARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub kind: &'static str,
+    _dir: tempfile::TempDir,
+    pg_db: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_db.take() else { return };
+        // Drop is synchronous: drop the database from a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    /// The problem `type` code, for problem responses.
+    pub fn problem(&self) -> &str {
+        self.body.get("type").and_then(Value::as_str).and_then(|t| t.strip_prefix("urn:steward:problem:")).unwrap_or("")
+    }
+}
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
+        Self::start(url, dir, None, "sqlite").await
+    }
+
+    pub async fn postgres() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = format!("steward_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(pg_admin_url()).await.expect("PostgreSQL reachable (STEWARD_TEST_PG_URL)");
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        admin.close().await.expect("close admin connection");
+        let base = pg_admin_url();
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("bad STEWARD_TEST_PG_URL"),
+        };
+        Self::start(url, dir, Some(name), "postgres").await
+    }
+
+    async fn start(url: String, dir: tempfile::TempDir, pg_db: Option<String>, kind: &'static str) -> Self {
+        let mut config = Config::for_tests(url, dir.path().to_path_buf());
+        config.assets_dir = dir.path().join("dist");
+        config.db_max_connections = 5;
+        let state = prepare(config).await.expect("prepare");
+        let router = app(state.clone()).expect("app");
+        Self { router, state, kind, _dir: dir, pg_db }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Sends one request through the whole router.
+    pub async fn send(&self, req: Request<Body>) -> Response {
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Response { status, headers, body }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(body) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Completes first-launch setup; returns the admin's access token.
+    pub async fn setup_admin(&self) -> String {
+        let res = self
+            .post("/api/setup", None, json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "name": "Ada Admin" }))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        res.body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/api/auth/login", None, json!({ "email": email, "password": password })).await
+    }
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::TestApp::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::TestApp::postgres().await).await
+            }
+        }
+    )*};
+}

@@ -1,0 +1,8 @@
+//! Steward's backend integration tests: one binary, every test on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod harness;
+
+mod auth;
+mod contract;
+mod setup;
