@@ -67,7 +67,9 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
     let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("spec has no paths")?;
     for (path, item) in paths.iter_mut() {
         for (name, method) in METHODS {
-            let Some(op) = item.get_mut(*name).and_then(Value::as_object_mut) else { continue };
+            let Some(op) = item.get_mut(*name).and_then(Value::as_object_mut) else {
+                continue;
+            };
             let where_ = format!("{} {path}", name.to_uppercase());
             let requirement = requirement(op).map_err(|e| format!("{where_}: {e}"))?;
             let id = op.get("operationId").and_then(Value::as_str).ok_or(format!("{where_}: no operationId"))?;
@@ -79,7 +81,8 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             table.insert((method.clone(), path.clone()), requirement);
         }
     }
-    let components = spec.as_object_mut().ok_or("spec is not an object")?.entry("components").or_insert_with(|| json!({}));
+    let components =
+        spec.as_object_mut().ok_or("spec is not an object")?.entry("components").or_insert_with(|| json!({}));
     let components = components.as_object_mut().ok_or("components is not an object")?;
     components.insert(
         "securitySchemes".into(),
@@ -97,7 +100,10 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
 }
 
 fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
-    let security = op.get("security").and_then(Value::as_array).ok_or("no security declaration (add `security(...)` to its #[utoipa::path])")?;
+    let security = op
+        .get("security")
+        .and_then(Value::as_array)
+        .ok_or("no security declaration (add `security(...)` to its #[utoipa::path])")?;
     let [only] = security.as_slice() else {
         return Err("declare exactly one security requirement".into());
     };
@@ -105,7 +111,11 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
     if only.is_empty() {
         return Ok(Requirement::Public);
     }
-    let scopes = only.get("bearer").and_then(Value::as_array).filter(|_| only.len() == 1).ok_or("the only scheme is `bearer`")?;
+    let scopes = only
+        .get("bearer")
+        .and_then(Value::as_array)
+        .filter(|_| only.len() == 1)
+        .ok_or("the only scheme is `bearer`")?;
     match scopes.as_slice() {
         [] => Ok(Requirement::Authenticated),
         [leaf] => {
@@ -119,9 +129,13 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
 
 fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: Requirement) {
     let has_body = op.contains_key("requestBody");
-    let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else { return };
+    let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else {
+        return;
+    };
     let mut add = |status: &str, name: &str| {
-        responses.entry(status.to_owned()).or_insert_with(|| json!({ "$ref": format!("#/components/responses/{name}") }));
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{name}") }));
     };
     if has_body {
         add("400", "BadRequest");

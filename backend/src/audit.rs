@@ -15,7 +15,7 @@ use crate::request_meta::RequestMeta;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Any fixed number: the PostgreSQL advisory lock that serialises appends across replicas.
-const APPEND_LOCK: i64 = 0x5354_4557_4152_44;
+const APPEND_LOCK: i64 = 0x0053_5445_5741_5244;
 
 /// What happened; the caller fills what it knows.
 #[derive(Debug, Clone)]
@@ -66,8 +66,12 @@ impl Event {
 /// Appends one event. Call inside the transaction of the change it records.
 pub async fn append<C: ConnectionTrait>(conn: &C, meta: &RequestMeta, event: Event) -> AppResult<()> {
     if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT pg_advisory_xact_lock($1)", [APPEND_LOCK.into()]))
-            .await?;
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [APPEND_LOCK.into()],
+        ))
+        .await?;
     }
     let last: Option<(i64, String)> = audit_events::Entity::find()
         .select_only()
@@ -131,4 +135,3 @@ pub fn hash(e: &audit_events::Model) -> String {
 fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
-

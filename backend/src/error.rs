@@ -98,7 +98,9 @@ impl AppError {
             | Self::UnsupportedMediaType(d)
             | Self::PayloadTooLarge(d)
             | Self::MethodNotAllowed(d) => Some(d.clone()),
-            Self::Internal(_) => Some("Something went wrong on our side; the request id identifies it in the server log.".into()),
+            Self::Internal(_) => {
+                Some("Something went wrong on our side; the request id identifies it in the server log.".into())
+            }
             Self::Unavailable(_) => Some("The database is not reachable right now; try again shortly.".into()),
         };
         Problem {
@@ -124,9 +126,7 @@ impl IntoResponse for AppError {
         }
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if matches!(self, Self::Unauthenticated { .. }) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -137,7 +137,11 @@ impl IntoResponse for AppError {
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if let Some(SqlErr::UniqueConstraintViolation(msg)) = err.sql_err() {
-            return Self::Conflict { code: "conflict", field: unique_field(&msg), detail: "This value is already taken.".into() };
+            return Self::Conflict {
+                code: "conflict",
+                field: unique_field(&msg),
+                detail: "This value is already taken.".into(),
+            };
         }
         match err {
             DbErr::ConnectionAcquire(e) => Self::Unavailable(e.to_string()),
@@ -180,7 +184,10 @@ impl Validator {
         let trimmed = value.trim();
         let len = trimmed.chars().count();
         if len < min {
-            self.error(field, if min == 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") });
+            self.error(
+                field,
+                if min == 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") },
+            );
         } else if len > max {
             self.error(field, format!("must be at most {max} characters"));
         }
@@ -194,7 +201,11 @@ impl Validator {
             && !email.chars().any(char::is_whitespace)
             && match email.split_once('@') {
                 Some((local, domain)) => {
-                    !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
                 }
                 None => false,
             };

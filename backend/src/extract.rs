@@ -29,7 +29,9 @@ where
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(AppError::UnsupportedMediaType("Send the body as JSON with `Content-Type: application/json`.".into()));
+            return Err(AppError::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -100,7 +102,10 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_bad_request() {
-        assert!(matches!(parse::<Body>(b"{\"email\": ").unwrap_err(), AppError::BadRequest { code: "malformed_json", .. }));
+        assert!(matches!(
+            parse::<Body>(b"{\"email\": ").unwrap_err(),
+            AppError::BadRequest { code: "malformed_json", .. }
+        ));
         assert!(matches!(parse::<Body>(br#"{"email": "a", "age": 1} x"#).unwrap_err(), AppError::BadRequest { .. }));
     }
 }

@@ -17,7 +17,8 @@ async fn main() -> anyhow::Result<()> {
     let state = prepare(config).await?;
     tracing::info!(database = %url, kind = steward_backend::db::kind(&state.db), "database ready");
     let router = app(state)?;
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!("Steward listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())

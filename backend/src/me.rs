@@ -29,7 +29,10 @@ async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> 
         .await?
         .ok_or_else(|| AppError::internal("user without customer"))?;
     let home_workspace = match actor.user.home_workspace_id {
-        Some(id) => workspaces::Entity::find_by_id(id).one(&state.db).await?.map(|w| WorkspaceRef { id: w.id.into(), name: w.name }),
+        Some(id) => workspaces::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|w| WorkspaceRef { id: w.id.into(), name: w.name }),
         None => None,
     };
     let permissions: Vec<String> = actor.effective_leaves().into_iter().map(str::to_owned).collect();

@@ -36,7 +36,11 @@ pub async fn fallback(assets: PathBuf, req: Request) -> Response {
         Ok(response) => {
             let mut response = response.into_response();
             // Trunk hashes asset names, so they can be cached for good; index.html never.
-            let cache = if is_asset && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
+            let cache = if is_asset && response.status().is_success() {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             response
         }

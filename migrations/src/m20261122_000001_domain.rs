@@ -126,8 +126,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("roles", "ux_roles_customer_workspace_name", &["customer_id", "workspace_id", "name"]).unique().take())
-            .await?;
+        m.create_index(
+            index("roles", "ux_roles_customer_workspace_name", &["customer_id", "workspace_id", "name"])
+                .unique()
+                .take(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -136,7 +140,13 @@ impl MigrationTrait for Migration {
                 // A leaf or a `module.*` subtree of the catalog.
                 .col(string_len("pattern", 200))
                 .primary_key(Index::create().col("role_id").col("pattern"))
-                .foreign_key(&mut ForeignKey::create().from("role_permissions", "role_id").to("roles", "id").on_delete(ForeignKeyAction::Cascade).take())
+                .foreign_key(
+                    &mut ForeignKey::create()
+                        .from("role_permissions", "role_id")
+                        .to("roles", "id")
+                        .on_delete(ForeignKeyAction::Cascade)
+                        .take(),
+                )
                 .take(),
         )
         .await?;
@@ -157,8 +167,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("user_roles", "ix_user_roles_customer_workspace_role", &["customer_id", "workspace_id", "role_id"]))
-            .await?;
+        m.create_index(index(
+            "user_roles",
+            "ix_user_roles_customer_workspace_role",
+            &["customer_id", "workspace_id", "role_id"],
+        ))
+        .await?;
         m.create_index(index("user_roles", "ix_user_roles_customer_user", &["customer_id", "user_id"])).await?;
         m.create_index(index("user_roles", "ix_user_roles_role", &["role_id"])).await?;
 
@@ -188,7 +202,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("sessions", "ix_sessions_customer_user", &["customer_id", "user_id", "created_at"])).await?;
+        m.create_index(index("sessions", "ix_sessions_customer_user", &["customer_id", "user_id", "created_at"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -233,7 +248,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("invitations", "ix_invitations_customer_created", &["customer_id", "created_at", "id"])).await?;
+        m.create_index(index("invitations", "ix_invitations_customer_created", &["customer_id", "created_at", "id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -276,7 +292,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("outbox_mail", "ix_outbox_customer_created", &["customer_id", "created_at", "id"])).await?;
+        m.create_index(index("outbox_mail", "ix_outbox_customer_created", &["customer_id", "created_at", "id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -349,7 +366,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(index("connectors", "ix_connectors_customer_created", &["customer_id", "created_at", "id"])).await?;
+        m.create_index(index("connectors", "ix_connectors_customer_created", &["customer_id", "created_at", "id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -369,9 +387,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            index("records", "ux_records_customer_entity_source", &["customer_id", "entity_type", "source", "external_id"])
-                .unique()
-                .take(),
+            index(
+                "records",
+                "ux_records_customer_entity_source",
+                &["customer_id", "entity_type", "source", "external_id"],
+            )
+            .unique()
+            .take(),
         )
         .await?;
         m.create_index(index("records", "ix_records_customer_created", &["customer_id", "created_at", "id"])).await?;

@@ -14,12 +14,7 @@ impl MigrationName for Migration {
 
 /// (id, name, description, patterns). Patterns are frozen here as of this migration.
 const ROLES: &[(&str, &str, &str, &[&str])] = &[
-    (
-        "00000000-0000-7000-8000-000000000001",
-        "admin",
-        "Everything, including cross-tenant views.",
-        &["steward.*"],
-    ),
+    ("00000000-0000-7000-8000-000000000001", "admin", "Everything, including cross-tenant views.", &["steward.*"]),
     (
         "00000000-0000-7000-8000-000000000002",
         "operator",
@@ -57,13 +52,23 @@ const ROLES: &[(&str, &str, &str, &[&str])] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let at = DateTimeUtc::from_timestamp(1_795_305_600, 0).ok_or_else(|| DbErr::Migration("bad seed time".into()))?;
+        let at =
+            DateTimeUtc::from_timestamp(1_795_305_600, 0).ok_or_else(|| DbErr::Migration("bad seed time".into()))?;
         for (id, name, description, patterns) in ROLES {
             let id = Uuid::parse_str(id).map_err(|e| DbErr::Migration(e.to_string()))?;
             let mut insert = Query::insert();
             insert
                 .into_table("roles")
-                .columns(["id", "customer_id", "workspace_id", "name", "description", "is_system", "created_at", "updated_at"])
+                .columns([
+                    "id",
+                    "customer_id",
+                    "workspace_id",
+                    "name",
+                    "description",
+                    "is_system",
+                    "created_at",
+                    "updated_at",
+                ])
                 .values_panic([
                     id.into(),
                     Option::<Uuid>::None.into(),
@@ -77,7 +82,10 @@ impl MigrationTrait for Migration {
             m.exec_stmt(insert).await?;
             for p in *patterns {
                 let mut insert = Query::insert();
-                insert.into_table("role_permissions").columns(["role_id", "pattern"]).values_panic([id.into(), (*p).into()]);
+                insert
+                    .into_table("role_permissions")
+                    .columns(["role_id", "pattern"])
+                    .values_panic([id.into(), (*p).into()]);
                 m.exec_stmt(insert).await?;
             }
         }

@@ -99,11 +99,7 @@ pub const CATALOG: &[Module] = &[
             leaf("steward.flows.trigger", "Trigger runs"),
         ],
     },
-    Module {
-        id: "steward.runs",
-        label: "Runs",
-        leaves: &[leaf("steward.runs.view", "View runs")],
-    },
+    Module { id: "steward.runs", label: "Runs", leaves: &[leaf("steward.runs.view", "View runs")] },
     Module {
         id: "steward.connectors",
         label: "Connectors",
@@ -191,7 +187,11 @@ pub fn find_leaf(id: &str) -> Option<&'static Leaf> {
 /// Whether `pattern` (a leaf, or a subtree ending in `.*`) covers `leaf`.
 pub fn pattern_covers(pattern: &str, leaf: &str) -> bool {
     match pattern.strip_suffix(".*") {
-        Some(prefix) => leaf.len() > prefix.len() + 1 && leaf.starts_with(prefix) && leaf.as_bytes().get(prefix.len()) == Some(&b'.'),
+        Some(prefix) => {
+            leaf.len() > prefix.len() + 1
+                && leaf.starts_with(prefix)
+                && leaf.as_bytes().get(prefix.len()) == Some(&b'.')
+        }
         None => pattern == leaf,
     }
 }
@@ -239,10 +239,7 @@ pub fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
 
 /// The leaves a set of patterns grants, in catalog order.
 pub fn expand<'a>(patterns: impl IntoIterator<Item = &'a str> + Clone) -> Vec<&'static str> {
-    all_leaves()
-        .filter(|l| patterns.clone().into_iter().any(|p| pattern_covers(p, l.id)))
-        .map(|l| l.id)
-        .collect()
+    all_leaves().filter(|l| patterns.clone().into_iter().any(|p| pattern_covers(p, l.id))).map(|l| l.id).collect()
 }
 
 /// What a route needs, as declared next to it and published as `x-permission`.

@@ -99,7 +99,9 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::unauthenticated("unauthenticated", "Sign in: send `Authorization: Bearer <access token>`."))?;
+        .ok_or_else(|| {
+            AppError::unauthenticated("unauthenticated", "Sign in: send `Authorization: Bearer <access token>`.")
+        })?;
     let claims = state.jwt.verify(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
             AppError::unauthenticated("token_expired", "The access token has expired; refresh it or sign in again.")

@@ -31,7 +31,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = TokenPair)),
 )]
-async fn login(State(state): State<AppState>, meta: RequestMeta, ApiJson(body): ApiJson<LoginRequest>) -> AppResult<Json<TokenPair>> {
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> AppResult<Json<TokenPair>> {
     let mut v = Validator::new();
     let email = v.text("email", &body.email, 1, 254).to_lowercase();
     if body.password.is_empty() {
@@ -46,7 +50,8 @@ async fn login(State(state): State<AppState>, meta: RequestMeta, ApiJson(body): 
     let valid = password::verify(&state, body.password, stored).await?;
     let txn = state.db.begin().await?;
     let Some(user) = user.filter(|_| valid) else {
-        let mut event = Event::new("auth.login", "failure").summary(json!({ "email": email, "reason": "invalid_credentials" }));
+        let mut event =
+            Event::new("auth.login", "failure").summary(json!({ "email": email, "reason": "invalid_credentials" }));
         if let Some(u) = users::Entity::find().filter(users::Column::Email.eq(email)).one(&txn).await? {
             event = event.target("user", u.id);
             event.customer_id = Some(u.customer_id);
@@ -102,7 +107,9 @@ async fn logout(State(state): State<AppState>, meta: RequestMeta, actor: Actor) 
     let txn = state.db.begin().await?;
     if let Some(session) = &actor.session {
         sessions::revoke(&txn, session.id).await?;
-        let event = Event::new("auth.logout", "success").actor(actor.user_id(), actor.customer_id()).target("session", session.id);
+        let event = Event::new("auth.logout", "success")
+            .actor(actor.user_id(), actor.customer_id())
+            .target("session", session.id);
         audit::append(&txn, &meta, event).await?;
     }
     txn.commit().await?;

@@ -42,7 +42,8 @@ impl JwtKeys {
     }
 
     pub fn issue(&self, user: Uuid, session: Uuid, now: u64, ttl: u64) -> anyhow::Result<String> {
-        let claims = Claims { sub: user, sid: session, iat: now, exp: now + ttl, iss: ISSUER.into(), aud: AUDIENCE.into() };
+        let claims =
+            Claims { sub: user, sid: session, iat: now, exp: now + ttl, iss: ISSUER.into(), aud: AUDIENCE.into() };
         Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
@@ -73,7 +74,8 @@ pub fn load_secret(config: &crate::config::Config) -> anyhow::Result<Vec<u8>> {
 }
 
 fn read_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read JWT secret {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read JWT secret {}: {e}", path.display()))?;
     Ok(text.trim().as_bytes().to_vec())
 }
 

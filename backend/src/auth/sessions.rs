@@ -12,7 +12,12 @@ use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
 /// Opens a session for `user` and issues its first token pair.
-pub async fn open<C: ConnectionTrait>(state: &AppState, conn: &C, user: &users::Model, meta: &RequestMeta) -> AppResult<TokenPair> {
+pub async fn open<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &C,
+    user: &users::Model,
+    meta: &RequestMeta,
+) -> AppResult<TokenPair> {
     let now = Utc::now();
     let refresh = random_token(32);
     let session = sessions::ActiveModel {
@@ -89,11 +94,20 @@ pub async fn touch<C: ConnectionTrait>(conn: &C, session: Uuid, now: DateTime<Ut
     Ok(())
 }
 
-fn token_pair(state: &AppState, session: &sessions::Model, refresh: String, now: DateTime<Utc>) -> AppResult<TokenPair> {
+fn token_pair(
+    state: &AppState,
+    session: &sessions::Model,
+    refresh: String,
+    now: DateTime<Utc>,
+) -> AppResult<TokenPair> {
     let ttl = state.config.access_token_ttl_secs;
-    let access = state
-        .jwt
-        .issue(session.user_id, session.id, now.timestamp().max(0) as u64, ttl)
-        .map_err(AppError::internal)?;
-    Ok(TokenPair { access_token: access, token_type: "Bearer".into(), expires_in: ttl, refresh_token: refresh, session_id: session.id.into() })
+    let access =
+        state.jwt.issue(session.user_id, session.id, now.timestamp().max(0) as u64, ttl).map_err(AppError::internal)?;
+    Ok(TokenPair {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        refresh_token: refresh,
+        session_id: session.id.into(),
+    })
 }

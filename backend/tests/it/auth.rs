@@ -89,7 +89,8 @@ async fn forged_and_expired_tokens_are_refused(app: TestApp) {
     // alg: none, with the real claims.
     let none = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&claims));
     // Signed with another secret.
-    let other = JwtKeys::from_secret(b"another-secret-another-secret-0123456789").unwrap().issue(sub, sid, now, 900).unwrap();
+    let other =
+        JwtKeys::from_secret(b"another-secret-another-secret-0123456789").unwrap().issue(sub, sid, now, 900).unwrap();
     // The right secret, expired long ago.
     let expired = app.state.jwt.issue(sub, sid, now - 7200, 900).unwrap();
     // The real header and signature over tampered claims (another session id).
@@ -164,13 +165,20 @@ async fn malformed_bodies_get_problems(app: TestApp) {
     assert_eq!(res.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let res = app.post("/api/auth/login", None, json!({ "email": "a@example.com" })).await;
-    assert_eq!((res.status, res.body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
+    assert_eq!(
+        (res.status, res.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("password"))
+    );
 
     let res = app.post("/api/auth/login", None, json!({ "email": 5, "password": "x" })).await;
     assert_eq!(res.body["errors"][0]["field"], "email");
 
-    let res = app.post("/api/auth/login", None, json!({ "email": "a@example.com", "password": "x", "admin": true })).await;
-    assert_eq!((res.status, res.body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("admin")));
+    let res =
+        app.post("/api/auth/login", None, json!({ "email": "a@example.com", "password": "x", "admin": true })).await;
+    assert_eq!(
+        (res.status, res.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("admin"))
+    );
 
     let res = app.post("/api/auth/login", None, json!({ "email": "a".repeat(300), "password": "x".repeat(300) })).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -197,7 +205,12 @@ async fn audit_chain_links_every_event(app: TestApp) {
     let actions: Vec<(&str, &str)> = events.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
     assert_eq!(
         actions,
-        [("setup.complete", "success"), ("auth.login", "failure"), ("auth.login", "success"), ("auth.logout", "success")]
+        [
+            ("setup.complete", "success"),
+            ("auth.login", "failure"),
+            ("auth.login", "success"),
+            ("auth.logout", "success")
+        ]
     );
     let mut prev = audit::GENESIS.to_string();
     for (i, e) in events.iter().enumerate() {

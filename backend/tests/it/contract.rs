@@ -12,7 +12,8 @@ use crate::on_both;
 #[test]
 fn committed_spec_matches_the_code() {
     let generated = steward_backend::api_doc::spec_json().unwrap();
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap_or_default();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap_or_default();
     assert!(committed == generated, "openapi/openapi.json is stale: run `cargo run -p xtask -- openapi` and commit it");
 }
 
@@ -59,7 +60,11 @@ fn a_route_without_declaration_is_refused() {
     assert!(err.contains("steward.nope.fly"), "{err}");
 }
 
-on_both!(every_route_refuses_the_unauthenticated, unknown_api_paths_and_methods_are_problems, spa_deep_links_fall_back_to_index);
+on_both!(
+    every_route_refuses_the_unauthenticated,
+    unknown_api_paths_and_methods_are_problems,
+    spa_deep_links_fall_back_to_index
+);
 
 /// Fills `{param}` segments of a path template with a random id.
 fn concrete(path: &str) -> String {

@@ -23,7 +23,9 @@ async fn setup_creates_platform_and_super_admin_once(app: TestApp) {
     assert_eq!(me.body["customer"]["kind"], "platform");
     assert!(me.body["home_workspace"]["id"].is_string());
 
-    let again = app.post("/api/setup", None, json!({ "email": "intruder@example.com", "password": ADMIN_PASSWORD, "name": "X" })).await;
+    let again = app
+        .post("/api/setup", None, json!({ "email": "intruder@example.com", "password": ADMIN_PASSWORD, "name": "X" }))
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.problem(), "setup_done");
     assert_eq!(users::Entity::find().count(app.db()).await.unwrap(), 1);
@@ -40,11 +42,14 @@ async fn setup_validates_every_field(app: TestApp) {
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.problem(), "validation_failed");
-    let fields: Vec<&str> = res.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        res.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "password", "name"]);
     assert_eq!(res.headers["content-type"], "application/problem+json");
 
-    let blank = app.post("/api/setup", None, json!({ "email": "a@example.com", "password": ADMIN_PASSWORD, "name": "   " })).await;
+    let blank = app
+        .post("/api/setup", None, json!({ "email": "a@example.com", "password": ADMIN_PASSWORD, "name": "   " }))
+        .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(blank.body["errors"][0]["field"], "name");
 
@@ -56,12 +61,21 @@ async fn setup_validates_every_field(app: TestApp) {
 
 async fn concurrent_setup_creates_one_admin(app: TestApp) {
     let calls = (0..4).map(|i| {
-        app.post("/api/setup", None, json!({ "email": format!("admin{i}@example.com"), "password": ADMIN_PASSWORD, "name": "A" }))
+        app.post(
+            "/api/setup",
+            None,
+            json!({ "email": format!("admin{i}@example.com"), "password": ADMIN_PASSWORD, "name": "A" }),
+        )
     });
     let results = futures::future::join_all(calls).await;
     let created = results.iter().filter(|r| r.status == StatusCode::CREATED).count();
     let refused = results.iter().filter(|r| r.status == StatusCode::CONFLICT && r.problem() == "setup_done").count();
-    assert_eq!((created, refused), (1, 3), "{:?}", results.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    assert_eq!(
+        (created, refused),
+        (1, 3),
+        "{:?}",
+        results.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>()
+    );
     assert_eq!(users::Entity::find().count(app.db()).await.unwrap(), 1);
     assert_eq!(customers::Entity::find().count(app.db()).await.unwrap(), 1);
 }

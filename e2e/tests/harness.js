@@ -1,0 +1,81 @@
+// Starts the real steward-server on a free port with a fresh data dir, and a headless
+// Debian chromium driven by playwright-core. Screenshots land in e2e/test-results/.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const RESULTS = join(ROOT, 'e2e', 'test-results');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+    srv.on('error', fail);
+  });
+}
+
+/** Starts the server binary (STEWARD_BIN, default target/debug/steward-server) on SQLite or DATABASE_URL. */
+export async function startServer(env = {}) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'steward-e2e-'));
+  const bin = process.env.STEWARD_BIN ?? join(ROOT, 'target', 'debug', 'steward-server');
+  const child = spawn(bin, [], {
+    env: {
+      ...process.env,
+      STEWARD_BIND: `127.0.0.1:${port}`,
+      STEWARD_DATA_DIR: dataDir,
+      STEWARD_ASSETS_DIR: process.env.STEWARD_ASSETS_DIR ?? join(ROOT, 'dist'),
+      STEWARD_LOG: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`steward-server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('steward-server did not become healthy in 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Playwright's launch() gives every browser a fresh, temporary user-data dir. */
+export async function startBrowser() {
+  mkdirSync(RESULTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  return {
+    browser,
+    async stop() {
+      await browser.close();
+    },
+  };
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+}

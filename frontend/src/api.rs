@@ -1,0 +1,215 @@
+//! The one typed client of the REST API, over the shared wire types. Errors keep the
+//! server's problem detail so pages can show it; an expired access token is refreshed once.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_storage::{LocalStorage, Storage};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use steward_shared::api::{Health, LoginRequest, Me, RefreshRequest, SetupRequest, SetupStatus, TokenPair};
+use steward_shared::problem::{Problem, PROBLEM_TYPE_PREFIX};
+
+const TOKENS_KEY: &str = "steward.tokens";
+
+/// What the browser keeps between page loads.
+#[derive(Clone, Serialize, Deserialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+}
+
+/// A failed call: the server's problem, or one made up for a network failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError(pub Box<Problem>);
+
+impl ApiError {
+    fn local(title: &str, detail: String) -> Self {
+        Self(Box::new(Problem {
+            type_: format!("{PROBLEM_TYPE_PREFIX}network"),
+            title: title.into(),
+            status: 0,
+            detail: Some(detail),
+            instance: None,
+            request_id: None,
+            errors: Vec::new(),
+        }))
+    }
+
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    pub fn code(&self) -> &str {
+        self.0.code()
+    }
+
+    /// The message for a banner: the detail, else the title.
+    pub fn message(&self) -> String {
+        self.0.detail.clone().unwrap_or_else(|| self.0.title.clone())
+    }
+
+    /// The server's message about one field, if it named it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.0.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+fn stored() -> Option<Tokens> {
+    LocalStorage::get(TOKENS_KEY).ok()
+}
+
+fn store(pair: &TokenPair) {
+    let _ = LocalStorage::set(
+        TOKENS_KEY,
+        Tokens { access_token: pair.access_token.clone(), refresh_token: pair.refresh_token.clone() },
+    );
+}
+
+/// Forgets the credentials kept in the browser.
+pub fn forget() {
+    LocalStorage::delete(TOKENS_KEY);
+}
+
+pub fn has_session() -> bool {
+    stored().is_some()
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+}
+
+/// One HTTP exchange; a non-2xx answer becomes its problem.
+async fn raw(
+    method: Method,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    bearer: Option<String>,
+) -> ApiResult<Response> {
+    let mut builder: RequestBuilder = match method {
+        Method::Get => Request::get(path),
+        Method::Post => Request::post(path),
+    };
+    if let Some(token) = bearer {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    }
+    .map_err(|e| ApiError::local("Request failed", e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::local("Server unreachable", format!("Steward did not answer: {e}")))?;
+    if response.ok() {
+        Ok(response)
+    } else {
+        Err(problem_of(response).await)
+    }
+}
+
+/// An exchange with the stored credential when `auth`; an expired access token is refreshed once.
+async fn send(method: Method, path: &str, body: Option<&serde_json::Value>, auth: bool) -> ApiResult<Response> {
+    let bearer = || {
+        if auth {
+            stored().map(|t| t.access_token)
+        } else {
+            None
+        }
+    };
+    match raw(method, path, body, bearer()).await {
+        Err(e) if auth && e.code() == "token_expired" && refresh().await.is_ok() => {
+            raw(method, path, body, bearer()).await
+        }
+        other => other,
+    }
+}
+
+async fn problem_of(response: Response) -> ApiError {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<Problem>(&text) {
+        Ok(problem) => ApiError(Box::new(problem)),
+        Err(_) => ApiError(Box::new(Problem {
+            type_: format!("{PROBLEM_TYPE_PREFIX}http_{status}"),
+            title: format!("HTTP {status}"),
+            status,
+            detail: Some(format!("The server answered {status} {}", response.status_text())),
+            instance: None,
+            request_id: None,
+            errors: Vec::new(),
+        })),
+    }
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> ApiResult<T> {
+    response
+        .json::<T>()
+        .await
+        .map_err(|e| ApiError::local("Unexpected answer", format!("The server's answer could not be read: {e}")))
+}
+
+fn to_value<B: Serialize>(body: &B) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(body).map_err(|e| ApiError::local("Request failed", e.to_string()))
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+    json(send(Method::Get, path, None, true).await?).await
+}
+
+async fn refresh() -> ApiResult<()> {
+    let tokens = stored().ok_or_else(|| ApiError::local("Signed out", "No session".into()))?;
+    let body = to_value(&RefreshRequest { refresh_token: tokens.refresh_token })?;
+    match raw(Method::Post, "/api/auth/refresh", Some(&body), None).await {
+        Ok(response) => {
+            let pair: TokenPair = json(response).await?;
+            store(&pair);
+            Ok(())
+        }
+        Err(e) => {
+            forget();
+            Err(e)
+        }
+    }
+}
+
+pub async fn setup_status() -> ApiResult<SetupStatus> {
+    json(send(Method::Get, "/api/setup", None, false).await?).await
+}
+
+pub async fn complete_setup(request: &SetupRequest) -> ApiResult<()> {
+    let pair: TokenPair = json(send(Method::Post, "/api/setup", Some(&to_value(request)?), false).await?).await?;
+    store(&pair);
+    Ok(())
+}
+
+pub async fn login(request: &LoginRequest) -> ApiResult<()> {
+    let pair: TokenPair = json(send(Method::Post, "/api/auth/login", Some(&to_value(request)?), false).await?).await?;
+    store(&pair);
+    Ok(())
+}
+
+/// Ends the session on the server (best effort) and forgets it here.
+pub async fn logout() {
+    let _ = send(Method::Post, "/api/auth/logout", None, true).await;
+    forget();
+}
+
+pub async fn me() -> ApiResult<Me> {
+    get("/api/me").await
+}
+
+pub async fn health() -> ApiResult<Health> {
+    json(send(Method::Get, "/api/health", None, false).await?).await
+}

@@ -1,0 +1,38 @@
+//! The router and the signed-in principal, shared through context.
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+use steward_shared::api::Me;
+
+use crate::components::shell::Shell;
+use crate::pages::{
+    login::LoginPage, not_found::NotFound, overview::OverviewPage, setup::SetupPage, system::SystemPage,
+};
+
+/// Who is signed in; `None` until the shell has loaded `/api/me`.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub me: RwSignal<Option<Me>>,
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(Auth { me: RwSignal::new(None) });
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=OverviewPage/>
+                    <Route path=path!("admin/system") view=SystemPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

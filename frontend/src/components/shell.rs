@@ -1,0 +1,174 @@
+//! The frame every signed-in page lives in: sidebar (tenant section above, admin section in
+//! the lower left for those who may use it), top bar with the scope controls and the account menu.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::{use_location, use_navigate};
+use steward_shared::api::Me;
+
+use crate::api::{self, ApiError};
+use crate::app::use_auth;
+use crate::components::form::{ErrorBanner, Loading};
+
+/// One sidebar entry. `admin` entries sit in the lower-left admin section.
+struct NavItem {
+    label: &'static str,
+    href: &'static str,
+    icon: &'static str,
+    admin: bool,
+    /// Shown when the principal holds this leaf (super admins hold all).
+    leaf: Option<&'static str>,
+}
+
+const NAV: &[NavItem] = &[
+    NavItem { label: "Overview", href: "/", icon: "◧", admin: false, leaf: None },
+    NavItem {
+        label: "System status",
+        href: "/admin/system",
+        icon: "◉",
+        admin: true,
+        leaf: Some("steward.console.system.read"),
+    },
+];
+
+fn visible(item: &NavItem, me: &Me) -> bool {
+    match item.leaf {
+        None => true,
+        Some(leaf) => me.super_admin || me.permissions.iter().any(|p| p == leaf),
+    }
+}
+
+/// What the shell found when it loaded.
+#[derive(Clone)]
+enum Boot {
+    NeedsSetup,
+    SignedOut,
+    SignedIn(Box<Me>),
+    Failed(ApiError),
+}
+
+async fn boot() -> Boot {
+    match api::setup_status().await {
+        Ok(s) if s.needs_setup => return Boot::NeedsSetup,
+        Ok(_) => {}
+        Err(e) => return Boot::Failed(e),
+    }
+    if !api::has_session() {
+        return Boot::SignedOut;
+    }
+    match api::me().await {
+        Ok(me) => Boot::SignedIn(Box::new(me)),
+        Err(e) if e.status() == 401 => {
+            api::forget();
+            Boot::SignedOut
+        }
+        Err(e) => Boot::Failed(e),
+    }
+}
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let auth = use_auth();
+    let booted = LocalResource::new(boot);
+    view! {
+        <Suspense fallback=|| view! { <div class="boot"><Loading label="Starting Steward…"/></div> }>
+            {move || Suspend::new(async move {
+                match booted.await {
+                    Boot::NeedsSetup => view! { <Redirect path="/setup"/> }.into_any(),
+                    Boot::SignedOut => view! { <Redirect path="/login"/> }.into_any(),
+                    Boot::Failed(e) => {
+                        let error = Signal::derive(move || Some(e.clone()));
+                        view! {
+                            <div class="boot">
+                                <ErrorBanner error=error/>
+                                <button class="btn" on:click=move |_| booted.refetch()>"Try again"</button>
+                            </div>
+                        }.into_any()
+                    }
+                    Boot::SignedIn(me) => {
+                        auth.me.set(Some(*me));
+                        view! { <Frame/> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame() -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let navigate = use_navigate();
+    let me = move || auth.me.get();
+    let title = move || {
+        let path = location.pathname.get();
+        NAV.iter().find(|i| i.href == path).map(|i| i.label).unwrap_or("Steward")
+    };
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            api::logout().await;
+            auth.me.set(None);
+            navigate("/login", Default::default());
+        });
+    };
+    let nav_link = move |item: &'static NavItem| {
+        let href = item.href;
+        view! {
+            <A href=href attr:class="nav-link" exact=true>
+                <span class="nav-icon" aria-hidden="true">{item.icon}</span>
+                <span>{item.label}</span>
+            </A>
+        }
+    };
+    view! {
+        <div class="frame">
+            <nav class="sidebar" aria-label="Main">
+                <div class="brand">
+                    <span class="brand-mark">"S"</span>
+                    <span class="brand-name">"Steward"</span>
+                </div>
+                <div class="nav-section">
+                    <p class="nav-heading">"Workspace"</p>
+                    {move || me().map(|me| NAV.iter().filter(|i| !i.admin && visible(i, &me)).map(nav_link).collect_view())}
+                </div>
+                {move || me().filter(|me| me.admin_console).map(|me| view! {
+                    <div class="nav-section nav-admin" data-testid="admin-section">
+                        <p class="nav-heading">"Administration"</p>
+                        {NAV.iter().filter(|i| i.admin && visible(i, &me)).map(nav_link).collect_view()}
+                        <a class="nav-link" href="/api/docs/" target="_blank" rel="noopener">
+                            <span class="nav-icon" aria-hidden="true">"⌘"</span>
+                            <span>"API reference"</span>
+                        </a>
+                    </div>
+                })}
+            </nav>
+            <div class="main">
+                <header class="topbar">
+                    <h1 class="page-title">{title}</h1>
+                    <div class="scope-controls" aria-label="Scope">
+                        {move || me().map(|me| view! {
+                            <span class="chip" title="Your organization">
+                                <span class="chip-dot"></span>{me.customer.name.clone()}
+                            </span>
+                        })}
+                    </div>
+                    <div class="account">
+                        {move || me().map(|me| view! {
+                            <div class="account-who">
+                                <span class="account-name">{me.name.clone()}</span>
+                                <span class="account-email">{me.email.clone()}</span>
+                            </div>
+                        })}
+                        <button class="btn btn-ghost" on:click=sign_out>"Sign out"</button>
+                    </div>
+                </header>
+                <main class="content">
+                    <Outlet/>
+                </main>
+            </div>
+        </div>
+    }
+}

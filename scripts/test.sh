@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Command two: every test. Lints, the backend suite on SQLite and PostgreSQL (each test runs
+# on both, on a fresh database), the spec check, and the browser suite against the real binary.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export STEWARD_NEED_POSTGRES=1 STEWARD_NEED_BROWSER=1
+source scripts/bootstrap.sh
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy (backend, shared, migrations, tooling; then the wasm frontend)"
+cargo clippy --workspace --all-targets -q -- -D warnings
+cargo clippy -p steward-frontend --target wasm32-unknown-unknown -q -- -D warnings
+
+say "backend and shared tests (SQLite and PostgreSQL at ${STEWARD_TEST_PG_URL%%@*}@…)"
+cargo test
+
+say "openapi/openapi.json matches the code"
+cargo run -q -p xtask -- openapi --check
+
+say "building the console and the server for the browser suite"
+trunk build --release
+cargo build -p steward-backend
+
+say "browser suite (headless chromium)"
+cd e2e
+STEWARD_BIN="$ROOT/target/debug/steward-server" STEWARD_ASSETS_DIR="$ROOT/dist" node --test --test-concurrency=1 tests/
