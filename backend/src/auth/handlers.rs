@@ -7,6 +7,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 use steward_shared::api::{LoginRequest, RefreshRequest, TokenPair};
+use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,7 +30,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     post, path = "/api/auth/login", tag = "auth", operation_id = "login",
     security(()),
     request_body = LoginRequest,
-    responses((status = 200, description = "Signed in", body = TokenPair)),
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 401, description = "Unknown email or wrong password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is deactivated (`account_inactive`)", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn login(
     State(state): State<AppState>,
@@ -88,7 +93,10 @@ async fn login(
     post, path = "/api/auth/refresh", tag = "auth", operation_id = "refresh_session",
     security(()),
     request_body = RefreshRequest,
-    responses((status = 200, description = "New token pair", body = TokenPair)),
+    responses(
+        (status = 200, description = "New token pair", body = TokenPair),
+        (status = 401, description = "The credential was used, revoked or expired (`session_ended`, `account_inactive`)", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn refresh(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> AppResult<Json<TokenPair>> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 200 {

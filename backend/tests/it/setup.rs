@@ -79,3 +79,20 @@ async fn concurrent_setup_creates_one_admin(app: TestApp) {
     assert_eq!(users::Entity::find().count(app.db()).await.unwrap(), 1);
     assert_eq!(customers::Entity::find().count(app.db()).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn an_unreachable_database_fails_fast_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        steward_backend::Config::for_tests("postgres://steward:secret@127.0.0.1:9/steward".into(), dir.path().into());
+    config.db_timeout_secs = 2;
+    let started = std::time::Instant::now();
+    let err = steward_backend::prepare(config).await.err().expect("no database there");
+    let message = err.to_string();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert!(
+        message.contains("cannot connect to the database at postgres://steward:***@127.0.0.1:9/steward"),
+        "{message}"
+    );
+    assert!(!message.contains("secret"), "{message}");
+}
