@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 
 use axum::http::Method;
 use serde_json::{json, Map, Value};
-use steward_shared::permissions::{find_leaf, Requirement};
+use steward_shared::permissions::{find_leaf, page_leaves_for, Requirement};
+
+use crate::auth::actor::RouteRule;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -31,6 +33,10 @@ names the permission leaf it needs in `x-permission` (or `public` / `authenticat
         (name = "system", description = "Health and status"),
         (name = "setup", description = "First launch"),
         (name = "auth", description = "Sign in, sessions, the current principal"),
+        (name = "access", description = "The permission catalog; explaining access"),
+        (name = "roles", description = "System and custom roles, memberships"),
+        (name = "users", description = "User accounts"),
+        (name = "workspaces", description = "Workspaces of a customer"),
     )
 )]
 struct ApiDoc;
@@ -42,12 +48,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::setup::router())
         .merge(crate::auth::handlers::router())
         .merge(crate::me::router())
+        .merge(crate::access::router())
+        .merge(crate::roles::router())
+        .merge(crate::users::router())
+        .merge(crate::workspaces::router())
 }
 
 /// The finished spec and the route table derived from it.
 pub struct Contract {
     pub spec: Value,
-    pub table: HashMap<(Method, String), Requirement>,
+    pub table: HashMap<(Method, String), RouteRule>,
 }
 
 const METHODS: &[(&str, Method)] = &[
@@ -72,13 +82,24 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             };
             let where_ = format!("{} {path}", name.to_uppercase());
             let requirement = requirement(op).map_err(|e| format!("{where_}: {e}"))?;
-            let id = op.get("operationId").and_then(Value::as_str).ok_or(format!("{where_}: no operationId"))?;
+            let id =
+                op.get("operationId").and_then(Value::as_str).ok_or(format!("{where_}: no operationId"))?.to_owned();
+            let id = id.as_str();
             if !operation_ids.insert(id.to_owned()) {
                 return Err(format!("{where_}: operationId `{id}` is used twice"));
             }
             op.insert("x-permission".into(), json!(requirement.as_str()));
             add_problem_responses(op, path, requirement);
-            table.insert((method.clone(), path.clone()), requirement);
+            let mut leaves = Vec::new();
+            if let Requirement::Leaf(leaf) = requirement {
+                leaves.push(leaf);
+                leaves.extend(page_leaves_for(id));
+                if leaves.len() > 1 {
+                    op.insert("x-console-pages".into(), json!(leaves.get(1..)));
+                }
+            }
+            table
+                .insert((method.clone(), path.clone()), RouteRule { operation_id: id.to_owned(), requirement, leaves });
         }
     }
     let components =

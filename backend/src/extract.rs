@@ -1,8 +1,9 @@
 //! Extractors whose rejections are problem details, naming the bad field where there is one.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 
 use crate::error::AppError;
 
@@ -47,27 +48,57 @@ where
 /// Parses a JSON document into `T` with problem-shaped errors.
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let inner = err.inner();
-        let path = err.path().to_string();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let msg = inner.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                // A missing field is reported at its parent: name the field itself.
-                // (An unknown field's path already ends with its name.)
-                let field = match msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
-                    Some(name) if path == "." => name.to_string(),
-                    Some(name) => format!("{path}.{name}"),
-                    None => path.clone(),
-                };
-                AppError::field(if field.is_empty() { ".".into() } else { field }, msg)
-            }
-            _ => malformed(inner),
-        }
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| match err.inner().classify() {
+        serde_json::error::Category::Data => field_error(&err.path().to_string(), &err.inner().to_string()),
+        _ => malformed(err.inner()),
     })?;
     de.end().map_err(|e| malformed(&e))?;
     Ok(value)
+}
+
+/// A 422 naming the field a deserializer complained about. A missing field is reported at its
+/// parent, so the field is named from the message; other paths already end with the field.
+fn field_error(path: &str, message: &str) -> AppError {
+    let msg = message.split(" at line ").next().unwrap_or(message).to_string();
+    let field = match msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        Some(name) if path == "." || path.is_empty() => name.to_string(),
+        Some(name) => format!("{path}.{name}"),
+        None => path.to_string(),
+    };
+    AppError::field(if field.is_empty() { ".".into() } else { field }, msg)
+}
+
+/// Query string parameters; a bad or missing parameter → 422 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|err| field_error(&err.path().to_string(), &err.inner().to_string()))
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// Path parameters; one that does not parse (a malformed id) → 400 naming it.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|rejection| AppError::BadRequest { code: "invalid_path_parameter", detail: rejection.body_text() })
+    }
 }
 
 fn malformed(err: &serde_json::Error) -> AppError {

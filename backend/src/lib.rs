@@ -1,5 +1,6 @@
 //! Steward's backend: the REST API, its OpenAPI contract, and the server of the SPA.
 
+pub mod access;
 pub mod api_doc;
 pub mod app;
 pub mod audit;
@@ -17,6 +18,8 @@ pub mod roles;
 pub mod setup;
 pub mod spa;
 pub mod state;
+pub mod users;
+pub mod workspaces;
 
 pub use app::app;
 pub use config::Config;

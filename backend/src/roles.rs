@@ -1,6 +1,37 @@
-//! Roles: the fixed ids of the system roles seeded by migration.
+//! Roles and memberships: system roles (global, read-only), custom roles per workspace,
+//! and who holds which role where. Anti-escalation applies wherever a role is granted,
+//! created or edited: nobody grants a leaf they do not hold in that workspace.
 
+use std::collections::{BTreeSet, HashMap};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use steward_shared::api::{
+    AddMember, Membership, ModuleCoverage, RoleList, RoleMember, RoleMetrics, RoleSummary, RoleWrite, SetMemberRole,
+    WorkspaceRef,
+};
+use steward_shared::permissions::{self, CATALOG};
+use steward_shared::problem::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::entities::{invitations, role_permissions, roles, user_roles, users, workspaces};
+use crate::error::{AppError, AppResult, Validator};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
 
 /// `admin`: everything, including cross-tenant views.
 pub const SYSTEM_ADMIN_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
@@ -8,3 +39,610 @@ pub const SYSTEM_ADMIN_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0
 pub const SYSTEM_OPERATOR_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0002);
 /// `viewer`: read only.
 pub const SYSTEM_VIEWER_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0003);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_roles))
+        .routes(routes!(get_role, update_role, delete_role))
+        .routes(routes!(create_role))
+        .routes(routes!(list_role_members))
+        .routes(routes!(add_member))
+        .routes(routes!(set_member_role, remove_member))
+}
+
+// ---------------------------------------------------------------- services
+
+/// The role, when this principal may see it: system roles, and custom roles of its customer.
+pub async fn visible<C: ConnectionTrait>(conn: &C, actor: &Actor, id: Uuid) -> AppResult<roles::Model> {
+    roles::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|r| r.is_system || r.customer_id == Some(actor.customer_id()) || actor.cross_tenant())
+        .ok_or_else(|| AppError::NotFound("No such role.".into()))
+}
+
+/// Whether `role` may be held in `workspace`: a system role, or a custom role of that workspace.
+pub fn fits_workspace(role: &roles::Model, workspace: Uuid) -> bool {
+    role.is_system || role.workspace_id == Some(workspace)
+}
+
+async fn patterns_of<C: ConnectionTrait>(conn: &C, role_ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<String>>> {
+    let rows = role_permissions::Entity::find()
+        .filter(role_permissions::Column::RoleId.is_in(role_ids.to_vec()))
+        .order_by_asc(role_permissions::Column::Pattern)
+        .all(conn)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for row in rows {
+        out.entry(row.role_id).or_default().push(row.pattern);
+    }
+    Ok(out)
+}
+
+/// The leaves a role grants.
+pub async fn leaves_of<C: ConnectionTrait>(conn: &C, role: Uuid) -> AppResult<Vec<&'static str>> {
+    let patterns = patterns_of(conn, &[role]).await?.remove(&role).unwrap_or_default();
+    Ok(permissions::expand(patterns.iter().map(String::as_str).collect::<Vec<_>>()))
+}
+
+/// Anti-escalation: refuses when `leaves` holds anything `actor` does not hold in `workspace`.
+pub fn refuse_escalation(actor: &Actor, workspace: Uuid, leaves: &[&'static str], what: &str) -> AppResult<()> {
+    let missing: Vec<&str> = leaves.iter().copied().filter(|l| !actor.holds_in(l, workspace)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Forbidden {
+        code: "escalation_refused",
+        detail: format!("You cannot {what} permissions you do not hold yourself: {}.", missing.join(", ")),
+    })
+}
+
+fn summarize(
+    role: roles::Model,
+    patterns: Vec<String>,
+    member_count: u64,
+    workspace: Option<WorkspaceRef>,
+) -> RoleSummary {
+    let leaves = permissions::expand(patterns.iter().map(String::as_str).collect::<Vec<_>>());
+    let modules = CATALOG
+        .iter()
+        .map(|m| ModuleCoverage {
+            module: m.id.into(),
+            label: m.label.into(),
+            granted: m.leaves.iter().filter(|l| leaves.contains(&l.id)).count() as u32,
+            total: m.leaves.len() as u32,
+        })
+        .collect();
+    RoleSummary {
+        id: role.id.into(),
+        name: role.name,
+        description: role.description,
+        system: role.is_system,
+        workspace,
+        member_count,
+        granted_leaves: leaves.len() as u32,
+        total_leaves: permissions::all_leaves().count() as u32,
+        leaves: leaves.into_iter().map(str::to_owned).collect(),
+        patterns,
+        modules,
+    }
+}
+
+/// Member counts per role, within one customer.
+async fn member_counts<C: ConnectionTrait>(conn: &C, customer: Uuid) -> AppResult<HashMap<Uuid, u64>> {
+    let rows: Vec<(Uuid, i64)> = user_roles::Entity::find()
+        .select_only()
+        .column(user_roles::Column::RoleId)
+        .column_as(user_roles::Column::UserId.count(), "n")
+        .filter(user_roles::Column::CustomerId.eq(customer))
+        .group_by(user_roles::Column::RoleId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, n)| (id, n as u64)).collect())
+}
+
+async fn workspace_refs<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, WorkspaceRef>> {
+    let rows = workspaces::Entity::find().filter(workspaces::Column::Id.is_in(ids.to_vec())).all(conn).await?;
+    Ok(rows.into_iter().map(|w| (w.id, WorkspaceRef { id: w.id.into(), name: w.name })).collect())
+}
+
+async fn summary_of<C: ConnectionTrait>(conn: &C, actor: &Actor, role: roles::Model) -> AppResult<RoleSummary> {
+    let patterns = patterns_of(conn, &[role.id]).await?.remove(&role.id).unwrap_or_default();
+    let count = member_counts(conn, actor.customer_id()).await?.get(&role.id).copied().unwrap_or(0);
+    let workspace = match role.workspace_id {
+        Some(ws) => workspace_refs(conn, &[ws]).await?.remove(&ws),
+        None => None,
+    };
+    Ok(summarize(role, patterns, count, workspace))
+}
+
+/// Validates a role body: name, description, and each pattern against the catalog.
+fn validate(body: &RoleWrite) -> AppResult<(String, String, Vec<String>)> {
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 100);
+    let description = v.text("description", &body.description, 0, 500);
+    if body.patterns.len() > 500 {
+        v.error("patterns", "must hold at most 500 patterns");
+    }
+    let mut patterns = BTreeSet::new();
+    for (i, p) in body.patterns.iter().enumerate() {
+        match permissions::validate_pattern(p.trim()) {
+            Ok(()) => {
+                patterns.insert(p.trim().to_owned());
+            }
+            Err(e) => v.error(&format!("patterns.{i}"), format!("`{}` {e}", p.chars().take(200).collect::<String>())),
+        }
+    }
+    v.finish()?;
+    Ok((name, description, patterns.into_iter().collect()))
+}
+
+fn name_taken() -> AppError {
+    AppError::Conflict {
+        code: "role_name_taken",
+        field: Some("name".into()),
+        detail: "A role with this name already exists in this workspace.".into(),
+    }
+}
+
+fn read_only() -> AppError {
+    AppError::Forbidden {
+        code: "system_role_read_only",
+        detail: "System roles ship with Steward and cannot be changed or deleted.".into(),
+    }
+}
+
+async fn name_in_use<C: ConnectionTrait>(
+    conn: &C,
+    workspace: Uuid,
+    name: &str,
+    except: Option<Uuid>,
+) -> AppResult<bool> {
+    let mut q = roles::Entity::find()
+        .filter(roles::Column::WorkspaceId.eq(workspace))
+        .filter(Expr::expr(Func::lower(Expr::col(roles::Column::Name))).eq(name.to_lowercase()));
+    if let Some(id) = except {
+        q = q.filter(roles::Column::Id.ne(id));
+    }
+    Ok(q.count(conn).await? > 0)
+}
+
+async fn replace_patterns<C: ConnectionTrait>(conn: &C, role: Uuid, patterns: &[String]) -> AppResult<()> {
+    role_permissions::Entity::delete_many().filter(role_permissions::Column::RoleId.eq(role)).exec(conn).await?;
+    if !patterns.is_empty() {
+        let rows =
+            patterns.iter().map(|p| role_permissions::ActiveModel { role_id: Set(role), pattern: Set(p.clone()) });
+        role_permissions::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+/// A custom role the actor may change: visible, not a system role, and `require_in` its workspace.
+async fn editable<C: ConnectionTrait>(conn: &C, actor: &Actor, id: Uuid) -> AppResult<(roles::Model, Uuid)> {
+    let role = visible(conn, actor, id).await?;
+    if role.is_system {
+        return Err(read_only());
+    }
+    let workspace = role.workspace_id.ok_or_else(|| AppError::internal("custom role without workspace"))?;
+    actor.require_in(workspace)?;
+    Ok((role, workspace))
+}
+
+// ---------------------------------------------------------------- handlers
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only the system roles and the custom roles of this workspace.
+    workspace_id: Option<Uuid>,
+}
+
+/// Roles: the system roles and your customer's custom roles, with coverage and member counts.
+#[utoipa::path(
+    get, path = "/api/roles", tag = "roles", operation_id = "list_roles",
+    security(("bearer" = ["steward.access.roles.view"])),
+    params(ListQuery),
+    responses((status = 200, description = "Roles and the metrics strip", body = RoleList)),
+)]
+async fn list_roles(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<RoleList>> {
+    let db = &state.db;
+    let mut custom =
+        Condition::all().add(roles::Column::IsSystem.eq(false)).add(roles::Column::CustomerId.eq(actor.customer_id()));
+    if let Some(ws) = q.workspace_id {
+        crate::workspaces::visible(db, &actor, ws).await?;
+        custom = Condition::all().add(roles::Column::IsSystem.eq(false)).add(roles::Column::WorkspaceId.eq(ws));
+    }
+    let rows = roles::Entity::find()
+        .filter(Condition::any().add(roles::Column::IsSystem.eq(true)).add(custom))
+        .order_by_desc(roles::Column::IsSystem)
+        .order_by_asc(roles::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut patterns = patterns_of(db, &ids).await?;
+    let counts = member_counts(db, actor.customer_id()).await?;
+    let ws_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.workspace_id).collect();
+    let refs = workspace_refs(db, &ws_ids).await?;
+    let members_assigned =
+        user_roles::Entity::find().filter(user_roles::Column::CustomerId.eq(actor.customer_id())).count(db).await?;
+    let roles: Vec<RoleSummary> = rows
+        .into_iter()
+        .map(|r| {
+            let p = patterns.remove(&r.id).unwrap_or_default();
+            let count = counts.get(&r.id).copied().unwrap_or(0);
+            let ws = r.workspace_id.and_then(|w| refs.get(&w).cloned());
+            summarize(r, p, count, ws)
+        })
+        .collect();
+    let metrics = RoleMetrics {
+        leaves_in_catalog: permissions::all_leaves().count() as u32,
+        total_roles: roles.len() as u32,
+        custom_roles: roles.iter().filter(|r| !r.system).count() as u32,
+        members_assigned,
+    };
+    Ok(Json(RoleList { roles, metrics }))
+}
+
+/// One role.
+#[utoipa::path(
+    get, path = "/api/roles/{role_id}", tag = "roles", operation_id = "get_role",
+    security(("bearer" = ["steward.access.roles.view"])),
+    params(("role_id" = Uuid, Path, description = "The role")),
+    responses((status = 200, description = "The role", body = RoleSummary)),
+)]
+async fn get_role(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(role_id): ApiPath<Uuid>,
+) -> AppResult<Json<RoleSummary>> {
+    let role = visible(&state.db, &actor, role_id).await?;
+    summary_of(&state.db, &actor, role).await.map(Json)
+}
+
+/// Create a custom role in a workspace.
+///
+/// Refused (`escalation_refused`) when it would grant a leaf you do not hold in that workspace.
+#[utoipa::path(
+    post, path = "/api/workspaces/{workspace_id}/roles", tag = "roles", operation_id = "create_role",
+    security(("bearer" = ["steward.access.roles.manage"])),
+    params(("workspace_id" = Uuid, Path, description = "The workspace the role belongs to")),
+    request_body = RoleWrite,
+    responses(
+        (status = 201, description = "Created", body = RoleSummary),
+        (status = 409, description = "The name is taken in this workspace (`role_name_taken`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn create_role(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(workspace_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RoleWrite>,
+) -> AppResult<(StatusCode, Json<RoleSummary>)> {
+    let workspace = crate::workspaces::visible(&state.db, &actor, workspace_id).await?;
+    actor.require_in(workspace.id)?;
+    let (name, description, patterns) = validate(&body)?;
+    let leaves = permissions::expand(patterns.iter().map(String::as_str).collect::<Vec<_>>());
+    refuse_escalation(&actor, workspace.id, &leaves, "create a role with")?;
+
+    let txn = state.db.begin().await?;
+    if name_in_use(&txn, workspace.id, &name, None).await? {
+        return Err(name_taken());
+    }
+    let now = Utc::now();
+    let role = roles::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(Some(workspace.customer_id)),
+        workspace_id: Set(Some(workspace.id)),
+        name: Set(name),
+        description: Set(description),
+        is_system: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => name_taken(),
+        other => other,
+    })?;
+    replace_patterns(&txn, role.id, &patterns).await?;
+    let event = Event::new("role.create", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("role", role.id)
+        .summary(json!({ "after": { "name": role.name, "workspace_id": workspace.id, "patterns": patterns } }));
+    audit::append(&txn, &meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
+    let summary = summary_of(&txn, &actor, role).await?;
+    txn.commit().await?;
+    Ok((StatusCode::CREATED, Json(summary)))
+}
+
+/// Replace a custom role's name, description and patterns.
+#[utoipa::path(
+    put, path = "/api/roles/{role_id}", tag = "roles", operation_id = "update_role",
+    security(("bearer" = ["steward.access.roles.manage"])),
+    params(("role_id" = Uuid, Path, description = "The role")),
+    request_body = RoleWrite,
+    responses(
+        (status = 200, description = "Updated", body = RoleSummary),
+        (status = 409, description = "The name is taken in this workspace (`role_name_taken`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn update_role(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(role_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RoleWrite>,
+) -> AppResult<Json<RoleSummary>> {
+    let (role, workspace) = editable(&state.db, &actor, role_id).await?;
+    let (name, description, patterns) = validate(&body)?;
+    let leaves = permissions::expand(patterns.iter().map(String::as_str).collect::<Vec<_>>());
+    refuse_escalation(&actor, workspace, &leaves, "give a role")?;
+
+    let txn = state.db.begin().await?;
+    if name_in_use(&txn, workspace, &name, Some(role.id)).await? {
+        return Err(name_taken());
+    }
+    let before = patterns_of(&txn, &[role.id]).await?.remove(&role.id).unwrap_or_default();
+    let mut active: roles::ActiveModel = role.clone().into();
+    active.name = Set(name.clone());
+    active.description = Set(description);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    replace_patterns(&txn, role.id, &patterns).await?;
+    let event = Event::new("role.update", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("role", role.id)
+        .summary(json!({ "before": { "name": role.name, "patterns": before }, "after": { "name": name, "patterns": patterns } }));
+    audit::append(&txn, &meta, Event { customer_id: role.customer_id, ..event }).await?;
+    let summary = summary_of(&txn, &actor, updated).await?;
+    txn.commit().await?;
+    Ok(Json(summary))
+}
+
+/// Delete a custom role nobody holds.
+#[utoipa::path(
+    delete, path = "/api/roles/{role_id}", tag = "roles", operation_id = "delete_role",
+    security(("bearer" = ["steward.access.roles.manage"])),
+    params(("role_id" = Uuid, Path, description = "The role")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "Members or pending invitations still use it (`role_in_use`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn delete_role(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(role_id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let (role, _) = editable(&state.db, &actor, role_id).await?;
+    let txn = state.db.begin().await?;
+    let members = user_roles::Entity::find().filter(user_roles::Column::RoleId.eq(role.id)).count(&txn).await?;
+    let invited = invitations::Entity::find().filter(invitations::Column::RoleId.eq(role.id)).count(&txn).await?;
+    if members > 0 || invited > 0 {
+        return Err(AppError::Conflict {
+            code: "role_in_use",
+            field: None,
+            detail: format!(
+                "The role `{}` is held by {members} member(s) and named by {invited} invitation(s); reassign them first.",
+                role.name
+            ),
+        });
+    }
+    let patterns = patterns_of(&txn, &[role.id]).await?.remove(&role.id).unwrap_or_default();
+    roles::Entity::delete_by_id(role.id).exec(&txn).await?;
+    let event = Event::new("role.delete", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("role", role.id)
+        .summary(json!({ "before": { "name": role.name, "patterns": patterns } }));
+    audit::append(&txn, &meta, Event { customer_id: role.customer_id, ..event }).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who holds this role, in your customer.
+#[utoipa::path(
+    get, path = "/api/roles/{role_id}/members", tag = "roles", operation_id = "list_role_members",
+    security(("bearer" = ["steward.access.roles.view"])),
+    params(("role_id" = Uuid, Path, description = "The role")),
+    responses((status = 200, description = "Members, by name", body = Vec<RoleMember>)),
+)]
+async fn list_role_members(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(role_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<RoleMember>>> {
+    let role = visible(&state.db, &actor, role_id).await?;
+    let customer = role.customer_id.unwrap_or(actor.customer_id());
+    let memberships = user_roles::Entity::find()
+        .filter(user_roles::Column::RoleId.eq(role.id))
+        .filter(user_roles::Column::CustomerId.eq(customer))
+        .limit(1000)
+        .all(&state.db)
+        .await?;
+    let user_ids: Vec<Uuid> = memberships.iter().map(|m| m.user_id).collect();
+    let people: HashMap<Uuid, users::Model> = users::Entity::find()
+        .filter(users::Column::Id.is_in(user_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let ws_ids: Vec<Uuid> = memberships.iter().map(|m| m.workspace_id).collect();
+    let refs = workspace_refs(&state.db, &ws_ids).await?;
+    let mut members: Vec<RoleMember> = memberships
+        .into_iter()
+        .filter_map(|m| {
+            let user = people.get(&m.user_id)?;
+            Some(RoleMember {
+                user_id: user.id.into(),
+                name: user.name.clone(),
+                email: user.email.clone(),
+                workspace: refs.get(&m.workspace_id)?.clone(),
+                home: user.home_workspace_id == Some(m.workspace_id),
+            })
+        })
+        .collect();
+    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    Ok(Json(members))
+}
+
+/// Sets `user`'s role in `workspace` (insert or change), with every rule applied.
+async fn assign(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    workspace: &workspaces::Model,
+    user: &users::Model,
+    role_id: Uuid,
+) -> AppResult<Membership> {
+    let role = visible(&state.db, actor, role_id)
+        .await
+        .map_err(|_| AppError::field("role_id", "is not a role you can see"))?;
+    if !fits_workspace(&role, workspace.id) {
+        return Err(AppError::field("role_id", "must be a system role or a custom role of this workspace"));
+    }
+    let leaves = leaves_of(&state.db, role.id).await?;
+    refuse_escalation(actor, workspace.id, &leaves, "grant a role with")?;
+    let txn = state.db.begin().await?;
+    let existing = user_roles::Entity::find_by_id((workspace.id, user.id)).one(&txn).await?;
+    if let Some(old) = &existing {
+        // Nobody strips a membership more powerful than their own.
+        let old_leaves = leaves_of(&txn, old.role_id).await?;
+        refuse_escalation(actor, workspace.id, &old_leaves, "change a membership that holds")?;
+        user_roles::Entity::update_many()
+            .col_expr(user_roles::Column::RoleId, Expr::value(role.id))
+            .filter(user_roles::Column::WorkspaceId.eq(workspace.id))
+            .filter(user_roles::Column::UserId.eq(user.id))
+            .exec(&txn)
+            .await?;
+    } else {
+        user_roles::ActiveModel {
+            customer_id: Set(workspace.customer_id),
+            workspace_id: Set(workspace.id),
+            user_id: Set(user.id),
+            role_id: Set(role.id),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let event = Event::new("membership.grant", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("user", user.id)
+        .summary(json!({
+            "workspace_id": workspace.id,
+            "before": existing.map(|m| m.role_id),
+            "after": { "role_id": role.id, "role": role.name },
+        }));
+    audit::append(&txn, meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(Membership { user_id: user.id.into(), workspace_id: workspace.id.into(), role_id: role.id.into() })
+}
+
+/// A user of the workspace's customer, or "not found".
+fn member_candidate(workspace: &workspaces::Model, user: Option<users::Model>) -> AppResult<users::Model> {
+    user.filter(|u| u.customer_id == workspace.customer_id && u.erased_at.is_none())
+        .ok_or_else(|| AppError::NotFound("No such user in this workspace's customer.".into()))
+}
+
+/// Give a user (by email) a role in a workspace.
+#[utoipa::path(
+    post, path = "/api/workspaces/{workspace_id}/members", tag = "roles", operation_id = "add_member",
+    security(("bearer" = ["steward.access.roles.manage"])),
+    params(("workspace_id" = Uuid, Path, description = "The workspace")),
+    request_body = AddMember,
+    responses((status = 200, description = "The membership", body = Membership)),
+)]
+async fn add_member(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(workspace_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<AddMember>,
+) -> AppResult<Json<Membership>> {
+    let workspace = crate::workspaces::visible(&state.db, &actor, workspace_id).await?;
+    actor.require_in(workspace.id)?;
+    let mut v = Validator::new();
+    let email = v.email("email", &body.email);
+    v.finish()?;
+    let user = users::Entity::find().filter(users::Column::Email.eq(email)).one(&state.db).await?;
+    let user = member_candidate(&workspace, user)
+        .map_err(|_| AppError::field("email", "is not a user of this workspace's customer"))?;
+    assign(&state, &actor, &meta, &workspace, &user, body.role_id.0).await.map(Json)
+}
+
+/// Change the role a user holds in a workspace (or give them one).
+#[utoipa::path(
+    put, path = "/api/workspaces/{workspace_id}/members/{user_id}", tag = "roles", operation_id = "set_member_role",
+    security(("bearer" = ["steward.access.roles.manage"])),
+    params(("workspace_id" = Uuid, Path, description = "The workspace"), ("user_id" = Uuid, Path, description = "The user")),
+    request_body = SetMemberRole,
+    responses((status = 200, description = "The membership", body = Membership)),
+)]
+async fn set_member_role(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath((workspace_id, user_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<SetMemberRole>,
+) -> AppResult<Json<Membership>> {
+    let workspace = crate::workspaces::visible(&state.db, &actor, workspace_id).await?;
+    actor.require_in(workspace.id)?;
+    let user = member_candidate(&workspace, users::Entity::find_by_id(user_id).one(&state.db).await?)?;
+    assign(&state, &actor, &meta, &workspace, &user, body.role_id.0).await.map(Json)
+}
+
+/// Remove a user's role in a workspace (not their home membership).
+#[utoipa::path(
+    delete, path = "/api/workspaces/{workspace_id}/members/{user_id}", tag = "roles", operation_id = "remove_member",
+    security(("bearer" = ["steward.access.roles.manage"])),
+    params(("workspace_id" = Uuid, Path, description = "The workspace"), ("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 409, description = "It is the user's home membership (`home_membership`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn remove_member(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath((workspace_id, user_id)): ApiPath<(Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
+    let workspace = crate::workspaces::visible(&state.db, &actor, workspace_id).await?;
+    actor.require_in(workspace.id)?;
+    let user = member_candidate(&workspace, users::Entity::find_by_id(user_id).one(&state.db).await?)?;
+    let txn = state.db.begin().await?;
+    let membership = user_roles::Entity::find_by_id((workspace.id, user.id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This user holds no role in this workspace.".into()))?;
+    if user.home_workspace_id == Some(workspace.id) {
+        return Err(AppError::Conflict {
+            code: "home_membership",
+            field: None,
+            detail: "This is the user's home workspace; change their home workspace first.".into(),
+        });
+    }
+    let old_leaves = leaves_of(&txn, membership.role_id).await?;
+    refuse_escalation(&actor, workspace.id, &old_leaves, "remove a membership that holds")?;
+    user_roles::Entity::delete_many()
+        .filter(user_roles::Column::WorkspaceId.eq(workspace.id))
+        .filter(user_roles::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let event = Event::new("membership.revoke", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("user", user.id)
+        .summary(json!({ "workspace_id": workspace.id, "before": { "role_id": membership.role_id } }));
+    audit::append(&txn, &meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

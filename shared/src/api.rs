@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerId, SessionId, UserId, WorkspaceId};
+use crate::{CustomerId, RoleId, SessionId, UserId, WorkspaceId};
 
 #[cfg(feature = "server")]
 use utoipa::ToSchema;
@@ -115,4 +115,219 @@ pub struct Me {
     /// Whether any admin console page is open to this principal (the lower-left section).
     pub admin_console: bool,
     pub session_expires_at: Option<DateTime<Utc>>,
+}
+
+/// One leaf of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct LeafInfo {
+    pub id: String,
+    pub label: String,
+}
+
+/// A module of the catalog and its leaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ModuleInfo {
+    pub id: String,
+    pub label: String,
+    pub leaves: Vec<LeafInfo>,
+}
+
+/// A console page, its leaves and the operations they open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ConsolePageInfo {
+    pub id: String,
+    pub label: String,
+    /// `false`: only super admins may use the page, whatever is granted.
+    pub delegable: bool,
+    pub read_leaf: String,
+    pub write_leaf: String,
+    pub read_operations: Vec<String>,
+    pub write_operations: Vec<String>,
+}
+
+/// `GET /api/permissions`: the whole permission tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct PermissionCatalog {
+    pub total_leaves: u32,
+    pub modules: Vec<ModuleInfo>,
+    pub console_pages: Vec<ConsolePageInfo>,
+}
+
+/// "X of Y leaves granted" for one module.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ModuleCoverage {
+    pub module: String,
+    pub label: String,
+    pub granted: u32,
+    pub total: u32,
+}
+
+/// A role, with its coverage of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RoleSummary {
+    pub id: RoleId,
+    pub name: String,
+    pub description: String,
+    /// System roles are global and read-only.
+    pub system: bool,
+    /// The workspace a custom role belongs to.
+    pub workspace: Option<WorkspaceRef>,
+    pub member_count: u64,
+    pub patterns: Vec<String>,
+    /// The leaves the patterns grant, in catalog order.
+    pub leaves: Vec<String>,
+    pub granted_leaves: u32,
+    pub total_leaves: u32,
+    pub modules: Vec<ModuleCoverage>,
+}
+
+/// The metrics strip of the roles page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RoleMetrics {
+    pub leaves_in_catalog: u32,
+    pub total_roles: u32,
+    pub custom_roles: u32,
+    pub members_assigned: u64,
+}
+
+/// `GET /api/roles`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RoleList {
+    pub roles: Vec<RoleSummary>,
+    pub metrics: RoleMetrics,
+}
+
+/// Create or replace a custom role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoleWrite {
+    /// 1 to 100 characters, unique within the workspace.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Leaves (`steward.flows.publish`) or subtrees (`steward.flows.*`) of the catalog.
+    pub patterns: Vec<String>,
+}
+
+/// A member of a role: one membership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RoleMember {
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    pub workspace: WorkspaceRef,
+    /// Whether this is the user's home membership.
+    pub home: bool,
+}
+
+/// Give a user (by email) a role in a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub email: String,
+    pub role_id: RoleId,
+}
+
+/// Change the role a member holds in a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetMemberRole {
+    pub role_id: RoleId,
+}
+
+/// One (user, workspace, role) row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Membership {
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub role_id: RoleId,
+}
+
+/// One way a user holds a leaf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Grant {
+    pub workspace: WorkspaceRef,
+    pub role_id: RoleId,
+    pub role_name: String,
+    /// The role's pattern that covers the leaf.
+    pub pattern: String,
+}
+
+/// `GET /api/access/explain`: whether a user holds a leaf, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Explanation {
+    pub user_id: UserId,
+    pub permission: String,
+    pub workspace_id: Option<WorkspaceId>,
+    pub granted: bool,
+    pub super_admin: bool,
+    pub via: Vec<Grant>,
+    /// One sentence for people.
+    pub detail: String,
+}
+
+/// A workspace of a customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct WorkspaceSummary {
+    pub id: WorkspaceId,
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub member_count: u64,
+}
+
+/// Create a user with a password, a home workspace and a role there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: String,
+    pub name: String,
+    /// 12 to 256 characters; hashed with argon2id.
+    pub password: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+    pub home_workspace_id: WorkspaceId,
+    /// A system role, or a custom role of the home workspace.
+    pub role_id: RoleId,
+    #[serde(default)]
+    pub super_admin: bool,
+}
+
+/// A user as lists and detail pages show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct UserSummary {
+    pub id: UserId,
+    pub customer_id: CustomerId,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub status: String,
+    pub super_admin: bool,
+    pub home_workspace: Option<WorkspaceRef>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Grant or take away super admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetSuperAdmin {
+    pub super_admin: bool,
 }

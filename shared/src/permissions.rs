@@ -35,30 +35,87 @@ const fn leaf(id: &'static str, label: &'static str) -> Leaf {
 }
 
 /// Console pages: each has `read` and `write` leaves under `steward.console.<page>`.
+/// Granting a page's leaf opens exactly the API operations (by operationId) that page uses.
 /// Pages that are not delegable always need a super admin, whatever is granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsolePage {
     pub id: &'static str,
     pub label: &'static str,
     pub delegable: bool,
+    /// Operations the page reads with; opened by `steward.console.<id>.read`.
+    pub reads: &'static [&'static str],
+    /// Operations the page changes things with; opened by `steward.console.<id>.write`.
+    pub writes: &'static [&'static str],
+}
+
+impl ConsolePage {
+    pub fn read_leaf(&self) -> &'static str {
+        leaf_of(self.id, "read")
+    }
+
+    pub fn write_leaf(&self) -> &'static str {
+        leaf_of(self.id, "write")
+    }
+}
+
+fn leaf_of(page: &str, kind: &str) -> &'static str {
+    let id = format!("steward.console.{page}.{kind}");
+    find_leaf(&id).map(|l| l.id).unwrap_or("steward.console.missing")
+}
+
+const fn page(
+    id: &'static str,
+    label: &'static str,
+    reads: &'static [&'static str],
+    writes: &'static [&'static str],
+) -> ConsolePage {
+    ConsolePage { id, label, delegable: true, reads, writes }
+}
+
+const fn root_page(id: &'static str, label: &'static str) -> ConsolePage {
+    ConsolePage { id, label, delegable: false, reads: &[], writes: &[] }
 }
 
 pub const CONSOLE_PAGES: &[ConsolePage] = &[
-    ConsolePage { id: "dashboard", label: "Dashboard", delegable: true },
-    ConsolePage { id: "users", label: "Users", delegable: true },
-    ConsolePage { id: "roles", label: "Roles", delegable: true },
-    ConsolePage { id: "invitations", label: "Invitations", delegable: true },
-    ConsolePage { id: "sessions", label: "Sessions", delegable: true },
-    ConsolePage { id: "audit", label: "Audit log", delegable: true },
-    ConsolePage { id: "customers", label: "Customers", delegable: true },
-    ConsolePage { id: "system", label: "System status", delegable: true },
-    ConsolePage { id: "logs", label: "Logs", delegable: true },
-    ConsolePage { id: "data_ops", label: "Data ops", delegable: true },
-    ConsolePage { id: "workspaces", label: "Workspaces roots", delegable: false },
-    ConsolePage { id: "data_explorer", label: "Data explorer", delegable: false },
-    ConsolePage { id: "platform_actions", label: "Platform actions", delegable: false },
-    ConsolePage { id: "settings", label: "Settings", delegable: false },
+    page("dashboard", "Dashboard", &[], &[]),
+    page("users", "Users", &["list_workspaces", "list_roles"], &["create_user", "set_super_admin"]),
+    page(
+        "roles",
+        "Roles",
+        &["list_roles", "get_role", "list_role_members", "list_workspaces", "explain_access"],
+        &["create_role", "update_role", "delete_role", "add_member", "set_member_role", "remove_member"],
+    ),
+    page("invitations", "Invitations", &[], &[]),
+    page("sessions", "Sessions", &[], &[]),
+    page("audit", "Audit log", &[], &[]),
+    page("customers", "Customers", &["list_workspaces"], &[]),
+    page("system", "System status", &[], &[]),
+    page("logs", "Logs", &[], &[]),
+    page("data_ops", "Data ops", &[], &[]),
+    root_page("workspaces", "Workspaces roots"),
+    root_page("data_explorer", "Data explorer"),
+    root_page("platform_actions", "Platform actions"),
+    root_page("settings", "Settings"),
 ];
+
+/// Whether `leaf` belongs to a console page that is never delegable (super admins only).
+pub fn is_root_only(leaf: &str) -> bool {
+    CONSOLE_PAGES.iter().any(|p| !p.delegable && (p.read_leaf() == leaf || p.write_leaf() == leaf))
+}
+
+/// The delegable page leaves that open the operation `operation_id`.
+pub fn page_leaves_for(operation_id: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for p in CONSOLE_PAGES.iter().filter(|p| p.delegable) {
+        if p.reads.contains(&operation_id) {
+            out.push(p.read_leaf());
+        }
+        if p.writes.contains(&operation_id) {
+            out.push(p.write_leaf());
+        }
+    }
+    out
+}
 
 /// The whole catalog. Leaf ids are unique; each starts with its module id.
 pub const CATALOG: &[Module] = &[
@@ -287,7 +344,18 @@ mod tests {
                 let id = format!("steward.console.{}.{suffix}", p.id);
                 assert!(find_leaf(&id).is_some(), "missing {id}");
             }
+            assert!(p.read_leaf().starts_with("steward.console.") && p.read_leaf() != "steward.console.missing");
         }
+    }
+
+    #[test]
+    fn only_root_pages_are_root_only() {
+        assert!(is_root_only("steward.console.settings.write"));
+        assert!(is_root_only("steward.console.data_explorer.read"));
+        assert!(!is_root_only("steward.console.roles.write"));
+        assert!(!is_root_only("steward.flows.view"));
+        assert_eq!(page_leaves_for("create_role"), ["steward.console.roles.write"]);
+        assert_eq!(page_leaves_for("list_workspaces").len(), 3);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use steward_shared::permissions::{self, Requirement};
 use uuid::Uuid;
 
@@ -21,13 +21,23 @@ use crate::entities::{sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Who is acting: the signed-in user, through which session, holding which leaves.
+/// One workspace where the user holds a role, and the leaves it grants.
+#[derive(Debug, Clone)]
+pub struct Grants {
+    pub workspace_id: Uuid,
+    pub role_id: Uuid,
+    pub leaves: BTreeSet<&'static str>,
+}
+
+/// Who is acting: the signed-in user, through which session, holding which roles where.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: users::Model,
     pub session: Option<sessions::Model>,
-    /// Leaves granted through the user's roles, in catalog order.
-    pub leaves: BTreeSet<&'static str>,
+    /// One entry per membership.
+    pub grants: Vec<Grants>,
+    /// The leaves that open the current route: its own, and any delegable page leaf naming it.
+    pub route_leaves: Vec<&'static str>,
 }
 
 impl Actor {
@@ -39,14 +49,58 @@ impl Actor {
         self.user.customer_id
     }
 
-    /// Whether this principal holds `leaf`. Super admins hold every leaf.
-    pub fn holds(&self, leaf: &str) -> bool {
-        self.user.super_admin || self.leaves.contains(leaf)
+    pub fn is_super_admin(&self) -> bool {
+        self.user.super_admin
     }
 
-    /// Every leaf held, in catalog order.
+    /// Whether this principal holds `leaf` in some workspace. Super admins hold every leaf;
+    /// the leaves of never-delegable console pages are held by super admins only.
+    pub fn holds(&self, leaf: &str) -> bool {
+        self.user.super_admin
+            || (!permissions::is_root_only(leaf) && self.grants.iter().any(|g| g.leaves.contains(leaf)))
+    }
+
+    /// Whether this principal holds `leaf` in `workspace`. Holders of cross-tenant rights carry
+    /// their leaves into every workspace.
+    pub fn holds_in(&self, leaf: &str, workspace: Uuid) -> bool {
+        if self.user.super_admin {
+            return true;
+        }
+        if permissions::is_root_only(leaf) {
+            return false;
+        }
+        if self.holds(permissions::ADMIN_CROSS_TENANT) {
+            return self.holds(leaf);
+        }
+        self.grants.iter().any(|g| g.workspace_id == workspace && g.leaves.contains(leaf))
+    }
+
+    /// Every leaf held in `workspace`, in catalog order.
+    pub fn leaves_in(&self, workspace: Uuid) -> Vec<&'static str> {
+        permissions::all_leaves().map(|l| l.id).filter(|l| self.holds_in(l, workspace)).collect()
+    }
+
+    /// Every leaf held somewhere, in catalog order.
     pub fn effective_leaves(&self) -> Vec<&'static str> {
         permissions::all_leaves().map(|l| l.id).filter(|l| self.holds(l)).collect()
+    }
+
+    /// The current route's permission, checked in one workspace (for workspace-scoped writes).
+    pub fn require_in(&self, workspace: Uuid) -> AppResult<()> {
+        if self.route_leaves.iter().any(|l| self.holds_in(l, workspace)) {
+            Ok(())
+        } else {
+            let leaf = self.route_leaves.first().copied().unwrap_or("a permission");
+            Err(AppError::Forbidden {
+                code: "permission_denied",
+                detail: format!("This needs the permission `{leaf}` in that workspace, which you do not hold there."),
+            })
+        }
+    }
+
+    /// Whether this principal may see other customers' data.
+    pub fn cross_tenant(&self) -> bool {
+        self.holds(permissions::ADMIN_CROSS_TENANT)
     }
 }
 
@@ -62,8 +116,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
     }
 }
 
-/// (method, path template) → what the route needs; built from the spec.
-pub type RouteTable = Arc<HashMap<(Method, String), Requirement>>;
+/// What one route needs, from its declaration in the spec.
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    pub operation_id: String,
+    pub requirement: Requirement,
+    /// For a leaf requirement: the leaf, then the delegable console-page leaves that open it.
+    pub leaves: Vec<&'static str>,
+}
+
+/// (method, path template) → rule; built from the spec.
+pub type RouteTable = Arc<HashMap<(Method, String), RouteRule>>;
 
 /// The single authorization check: runs before every API handler.
 pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut req: Request, next: Next) -> Response {
@@ -72,21 +135,22 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     };
     let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
     // A route missing from the table is refused: nothing is reachable undeclared.
-    let Some(requirement) = table.get(&(method, path)).copied() else {
+    let Some(rule) = table.get(&(method, path)) else {
         return AppError::Internal("route has no permission declaration".into()).into_response();
     };
-    if requirement == Requirement::Public {
+    if rule.requirement == Requirement::Public {
         return next.run(req).await;
     }
-    let actor = match authenticate(&state, req.headers()).await {
+    let mut actor = match authenticate(&state, req.headers()).await {
         Ok(actor) => actor,
         Err(err) => return err.into_response(),
     };
-    if let Requirement::Leaf(leaf) = requirement {
-        if !actor.holds(leaf) {
+    if let Requirement::Leaf(leaf) = rule.requirement {
+        if !rule.leaves.iter().any(|l| actor.holds(l)) {
             return AppError::missing_leaf(leaf).into_response();
         }
     }
+    actor.route_leaves = rule.leaves.clone();
     req.extensions_mut().insert(actor);
     next.run(req).await
 }
@@ -119,32 +183,29 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         .await?
         .filter(|u| u.status == "active" && u.erased_at.is_none())
         .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
-    let leaves = granted_leaves(&state.db, user.id).await?;
+    let grants = grants_of(&state.db, user.id).await?;
     if now - session.last_seen_at > chrono::Duration::seconds(60) {
         crate::auth::sessions::touch(&state.db, session.id, now).await?;
     }
-    Ok(Actor { user, session: Some(session), leaves })
+    Ok(Actor { user, session: Some(session), grants, route_leaves: Vec::new() })
 }
 
-/// The leaves a user's roles grant, across their memberships.
-pub async fn granted_leaves<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<BTreeSet<&'static str>> {
+/// The user's memberships and the leaves each role grants.
+pub async fn grants_of<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<Vec<Grants>> {
     use crate::entities::{role_permissions, user_roles};
-    let roles: Vec<Uuid> = user_roles::Entity::find()
-        .select_only()
-        .column(user_roles::Column::RoleId)
-        .filter(user_roles::Column::UserId.eq(user))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if roles.is_empty() {
-        return Ok(BTreeSet::new());
+    let memberships = user_roles::Entity::find().filter(user_roles::Column::UserId.eq(user)).all(db).await?;
+    if memberships.is_empty() {
+        return Ok(Vec::new());
     }
-    let patterns: Vec<String> = role_permissions::Entity::find()
-        .select_only()
-        .column(role_permissions::Column::Pattern)
-        .filter(role_permissions::Column::RoleId.is_in(roles))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(permissions::expand(patterns.iter().map(String::as_str)).into_iter().collect())
+    let role_ids: Vec<Uuid> = memberships.iter().map(|m| m.role_id).collect();
+    let patterns =
+        role_permissions::Entity::find().filter(role_permissions::Column::RoleId.is_in(role_ids)).all(db).await?;
+    Ok(memberships
+        .into_iter()
+        .map(|m| {
+            let mine = patterns.iter().filter(|p| p.role_id == m.role_id).map(|p| p.pattern.as_str());
+            let leaves = permissions::expand(mine.collect::<Vec<_>>()).into_iter().collect();
+            Grants { workspace_id: m.workspace_id, role_id: m.role_id, leaves }
+        })
+        .collect())
 }

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod audit_events;
 pub mod customers;
+pub mod invitations;
 pub mod role_permissions;
 pub mod roles;
 pub mod sessions;

@@ -78,8 +78,8 @@ async fn every_route_refuses_the_unauthenticated(app: TestApp) {
     let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
     let contract = steward_backend::api_doc::contract(spec).unwrap();
     let mut checked = 0;
-    for ((method, path), requirement) in &contract.table {
-        if *requirement == Requirement::Public {
+    for ((method, path), rule) in &contract.table {
+        if rule.requirement == Requirement::Public {
             continue;
         }
         let body = (*method != Method::GET && *method != Method::DELETE).then(|| serde_json::json!({}));
@@ -128,4 +128,57 @@ async fn spa_deep_links_fall_back_to_index(app: TestApp) {
     assert!(asset.headers["cache-control"].to_str().unwrap().contains("immutable"));
     // API misses stay problems, never the SPA.
     assert_eq!(app.get("/api/nope", None).await.problem(), "not_found");
+}
+
+/// True when the response is the authorization layer's refusal (not a handler's own 403).
+fn refused(res: &crate::harness::Response) -> bool {
+    res.status == StatusCode::UNAUTHORIZED
+        || (res.status == StatusCode::FORBIDDEN && res.problem() == "permission_denied")
+}
+
+/// The structural test of DESIGN.md section 2: for every route that needs a leaf, a principal
+/// without it gets 403, one holding exactly that leaf gets past the check, and so does one
+/// holding only a console-page leaf whose page uses the operation — but not another page's.
+async fn every_route_refuses_a_principal_without_its_leaf(app: TestApp) {
+    app.setup_admin().await;
+    let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
+    let contract = steward_backend::api_doc::contract(spec).unwrap();
+    let nobody = app.principal(&[]).await;
+    let unrelated_page = app.principal(&["steward.console.dashboard.read", "steward.console.dashboard.write"]).await;
+    let mut checked = 0;
+    for ((method, path), rule) in &contract.table {
+        let Requirement::Leaf(leaf) = rule.requirement else { continue };
+        let at = format!("{method} {path} ({})", rule.operation_id);
+        let body = (*method != Method::GET && *method != Method::DELETE).then(|| serde_json::json!({}));
+        let url = concrete(path);
+        for (who, token) in [("no leaf", &nobody.token), ("another page", &unrelated_page.token)] {
+            let res = app.call(method.clone(), &url, Some(token), body.clone()).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{at} as {who}: {:?}", res.body);
+            assert_eq!(res.problem(), "permission_denied", "{at} as {who}");
+            assert!(res.body["detail"].as_str().unwrap().contains(leaf), "{at}: the refusal names the leaf");
+        }
+        for granting in &rule.leaves {
+            let holder = app.principal(&[granting]).await;
+            let res = app.call(method.clone(), &url, Some(&holder.token), body.clone()).await;
+            assert!(!refused(&res), "{at} with only `{granting}` was refused: {:?}", res.body);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} leaf routes");
+}
+
+#[test]
+fn console_pages_name_only_real_operations() {
+    let spec: Value = serde_json::from_str(&steward_backend::api_doc::spec_json().unwrap()).unwrap();
+    let ids: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str()))
+        .collect();
+    for page in steward_shared::permissions::CONSOLE_PAGES {
+        for op in page.reads.iter().chain(page.writes) {
+            assert!(ids.contains(op), "page `{}` names `{op}`, which is no operation", page.id);
+        }
+    }
 }

@@ -159,3 +159,161 @@ macro_rules! on_both {
         }
     )*};
 }
+
+/// A signed-in principal made for a test.
+pub struct Principal {
+    pub user_id: uuid::Uuid,
+    pub workspace_id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// A customer with one workspace; returns (customer, workspace).
+    pub async fn customer(&self, name: &str, kind: &str) -> (uuid::Uuid, uuid::Uuid) {
+        use sea_orm::{ActiveModelTrait, Set};
+        use steward_backend::entities::customers;
+        let now = chrono::Utc::now();
+        let customer = customers::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            name: Set(name.into()),
+            slug: Set(format!("{}-{}", name.to_lowercase().replace(' ', "-"), uuid::Uuid::new_v4().simple())),
+            kind: Set(kind.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        let workspace = self.workspace(customer.id, &format!("{name} main")).await;
+        (customer.id, workspace)
+    }
+
+    pub async fn workspace(&self, customer: uuid::Uuid, name: &str) -> uuid::Uuid {
+        use sea_orm::{ActiveModelTrait, Set};
+        use steward_backend::entities::workspaces;
+        let now = chrono::Utc::now();
+        workspaces::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            customer_id: Set(customer),
+            name: Set(name.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// A custom role in `workspace` granting `patterns`, straight into the database.
+    pub async fn role(&self, customer: uuid::Uuid, workspace: uuid::Uuid, patterns: &[&str]) -> uuid::Uuid {
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        use steward_backend::entities::{role_permissions, roles};
+        let now = chrono::Utc::now();
+        let role = roles::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            customer_id: Set(Some(customer)),
+            workspace_id: Set(Some(workspace)),
+            name: Set(format!("fixture-{}", uuid::Uuid::new_v4().simple())),
+            description: Set(String::new()),
+            is_system: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        if !patterns.is_empty() {
+            role_permissions::Entity::insert_many(
+                patterns
+                    .iter()
+                    .map(|p| role_permissions::ActiveModel { role_id: Set(role.id), pattern: Set((*p).into()) }),
+            )
+            .exec_without_returning(self.db())
+            .await
+            .unwrap();
+        }
+        role.id
+    }
+
+    /// A user of `customer` whose home membership in `workspace` holds `role`, signed in.
+    pub async fn user_with_role(&self, customer: uuid::Uuid, workspace: uuid::Uuid, role: uuid::Uuid) -> Principal {
+        use sea_orm::{ActiveModelTrait, Set};
+        use steward_backend::entities::{user_roles, users};
+        let now = chrono::Utc::now();
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        let user = users::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            customer_id: Set(customer),
+            home_workspace_id: Set(Some(workspace)),
+            email: Set(email.clone()),
+            name: Set("Fixture User".into()),
+            locale: Set("en".into()),
+            status: Set("active".into()),
+            super_admin: Set(false),
+            // A precomputed argon2id hash of ADMIN_PASSWORD keeps fixtures fast.
+            password_hash: Set(Some(fixture_hash(self).await)),
+            totp_secret: Set(None),
+            totp_enabled: Set(false),
+            last_login_at: Set(None),
+            erased_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        user_roles::ActiveModel {
+            customer_id: Set(customer),
+            workspace_id: Set(workspace),
+            user_id: Set(user.id),
+            role_id: Set(role),
+            created_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .unwrap();
+        let pair =
+            steward_backend::auth::sessions::open(&self.state, self.db(), &user, &Default::default()).await.unwrap();
+        Principal { user_id: user.id, workspace_id: workspace, customer_id: customer, email, token: pair.access_token }
+    }
+
+    /// A signed-in user of the platform customer holding exactly `patterns`, in a fresh workspace.
+    pub async fn principal(&self, patterns: &[&str]) -> Principal {
+        let customer = self.platform_customer().await;
+        let workspace = self.workspace(customer, &format!("ws-{}", uuid::Uuid::new_v4().simple())).await;
+        let role = self.role(customer, workspace, patterns).await;
+        self.user_with_role(customer, workspace, role).await
+    }
+
+    pub async fn platform_customer(&self) -> uuid::Uuid {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use steward_backend::entities::customers;
+        customers::Entity::find()
+            .filter(customers::Column::Kind.eq("platform"))
+            .one(self.db())
+            .await
+            .unwrap()
+            .expect("setup first")
+            .id
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(Method::DELETE, path, token, None).await
+    }
+}
+
+async fn fixture_hash(app: &TestApp) -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        steward_backend::auth::password::hash(&app.state, ADMIN_PASSWORD.into()).await.unwrap()
+    })
+    .await
+    .clone()
+}

@@ -5,4 +5,5 @@ mod harness;
 
 mod auth;
 mod contract;
+mod roles;
 mod setup;
