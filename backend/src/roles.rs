@@ -490,7 +490,7 @@ async fn list_role_members(
             })
         })
         .collect();
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by_key(|m| m.name.to_lowercase());
     Ok(Json(members))
 }
 
