@@ -62,6 +62,7 @@ fn a_route_without_declaration_is_refused() {
 
 on_both!(
     every_route_refuses_the_unauthenticated,
+    every_route_refuses_a_principal_without_its_leaf,
     unknown_api_paths_and_methods_are_problems,
     spa_deep_links_fall_back_to_index
 );

@@ -361,7 +361,7 @@ async fn page_delegation_opens_exactly_the_pages_operations(app: TestApp) {
     let admin = app.setup_admin().await;
     let reader = app.principal(&["steward.console.roles.read"]).await;
     assert_eq!(app.get("/api/roles", Some(&reader.token)).await.status, StatusCode::OK);
-    assert_eq!(app.get(&format!("/api/workspaces"), Some(&reader.token)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/workspaces", Some(&reader.token)).await.status, StatusCode::OK);
     let write = app
         .post(
             &format!("/api/workspaces/{}/roles", reader.workspace_id),
