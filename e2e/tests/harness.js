@@ -77,5 +77,34 @@ export async function startBrowser() {
 }
 
 export async function shot(page, name) {
-  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(RESULTS, `${name}.png`) });
+}
+
+export const PASSWORD = 'correct horse battery staple';
+export const VIEWER_ROLE = '00000000-0000-7000-8000-000000000003';
+
+/** Calls the API directly (for arranging a test); throws with the problem on failure. */
+export async function api(server, method, path, token, body) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+  return json;
+}
+
+/** Signs in through the login page and waits for the shell. */
+export async function signIn(page, server, email, password = PASSWORD) {
+  await page.goto(server.url + '/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(server.url + '/');
+  await page.locator('.account-email').waitFor();
 }

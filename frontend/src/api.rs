@@ -5,7 +5,10 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use steward_shared::api::{Health, LoginRequest, Me, RefreshRequest, SetupRequest, SetupStatus, TokenPair};
+use steward_shared::api::{
+    AddMember, Health, LoginRequest, Me, Membership, RefreshRequest, RoleList, RoleMember, RoleSummary, RoleWrite,
+    SetMemberRole, SetupRequest, SetupStatus, TokenPair, WorkspaceSummary,
+};
 use steward_shared::problem::{Problem, PROBLEM_TYPE_PREFIX};
 
 const TOKENS_KEY: &str = "steward.tokens";
@@ -87,6 +90,8 @@ pub fn has_session() -> bool {
 enum Method {
     Get,
     Post,
+    Put,
+    Delete,
 }
 
 /// One HTTP exchange; a non-2xx answer becomes its problem.
@@ -99,6 +104,8 @@ async fn raw(
     let mut builder: RequestBuilder = match method {
         Method::Get => Request::get(path),
         Method::Post => Request::post(path),
+        Method::Put => Request::put(path),
+        Method::Delete => Request::delete(path),
     };
     if let Some(token) = bearer {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
@@ -168,6 +175,18 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
     json(send(Method::Get, path, None, true).await?).await
 }
 
+pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> ApiResult<T> {
+    json(send(Method::Post, path, Some(&to_value(body)?), true).await?).await
+}
+
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> ApiResult<T> {
+    json(send(Method::Put, path, Some(&to_value(body)?), true).await?).await
+}
+
+pub async fn delete(path: &str) -> ApiResult<()> {
+    send(Method::Delete, path, None, true).await.map(|_| ())
+}
+
 async fn refresh() -> ApiResult<()> {
     let tokens = stored().ok_or_else(|| ApiError::local("Signed out", "No session".into()))?;
     let body = to_value(&RefreshRequest { refresh_token: tokens.refresh_token })?;
@@ -212,4 +231,44 @@ pub async fn me() -> ApiResult<Me> {
 
 pub async fn health() -> ApiResult<Health> {
     json(send(Method::Get, "/api/health", None, false).await?).await
+}
+
+pub async fn roles() -> ApiResult<RoleList> {
+    get("/api/roles").await
+}
+
+pub async fn role(id: &str) -> ApiResult<RoleSummary> {
+    get(&format!("/api/roles/{id}")).await
+}
+
+pub async fn role_members(id: &str) -> ApiResult<Vec<RoleMember>> {
+    get(&format!("/api/roles/{id}/members")).await
+}
+
+pub async fn create_role(workspace: &str, body: &RoleWrite) -> ApiResult<RoleSummary> {
+    post(&format!("/api/workspaces/{workspace}/roles"), body).await
+}
+
+pub async fn update_role(id: &str, body: &RoleWrite) -> ApiResult<RoleSummary> {
+    put(&format!("/api/roles/{id}"), body).await
+}
+
+pub async fn delete_role(id: &str) -> ApiResult<()> {
+    delete(&format!("/api/roles/{id}")).await
+}
+
+pub async fn workspaces() -> ApiResult<Vec<WorkspaceSummary>> {
+    get("/api/workspaces").await
+}
+
+pub async fn add_member(workspace: &str, body: &AddMember) -> ApiResult<Membership> {
+    post(&format!("/api/workspaces/{workspace}/members"), body).await
+}
+
+pub async fn set_member_role(workspace: &str, user: &str, body: &SetMemberRole) -> ApiResult<Membership> {
+    put(&format!("/api/workspaces/{workspace}/members/{user}"), body).await
+}
+
+pub async fn remove_member(workspace: &str, user: &str) -> ApiResult<()> {
+    delete(&format!("/api/workspaces/{workspace}/members/{user}")).await
 }

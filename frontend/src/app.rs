@@ -7,7 +7,8 @@ use steward_shared::api::Me;
 
 use crate::components::shell::Shell;
 use crate::pages::{
-    login::LoginPage, not_found::NotFound, overview::OverviewPage, setup::SetupPage, system::SystemPage,
+    login::LoginPage, not_found::NotFound, overview::OverviewPage, role_editor::RoleEditorPage, roles::RolesPage,
+    setup::SetupPage, system::SystemPage,
 };
 
 /// Who is signed in; `None` until the shell has loaded `/api/me`.
@@ -31,6 +32,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=OverviewPage/>
                     <Route path=path!("admin/system") view=SystemPage/>
+                    <Route path=path!("admin/roles") view=RolesPage/>
+                    <Route path=path!("admin/roles/:id") view=RoleEditorPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,4 +1,6 @@
 //! Widgets shared by the pages.
 
+pub mod dialog;
 pub mod form;
+pub mod icon;
 pub mod shell;

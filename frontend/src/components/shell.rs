@@ -10,6 +10,7 @@ use steward_shared::api::Me;
 use crate::api::{self, ApiError};
 use crate::app::use_auth;
 use crate::components::form::{ErrorBanner, Loading};
+use crate::components::icon::Icon;
 
 /// One sidebar entry. `admin` entries sit in the lower-left admin section.
 struct NavItem {
@@ -17,26 +18,30 @@ struct NavItem {
     href: &'static str,
     icon: &'static str,
     admin: bool,
-    /// Shown when the principal holds this leaf (super admins hold all).
-    leaf: Option<&'static str>,
+    /// Shown when the principal holds any of these leaves (super admins hold all); empty: always.
+    leaves: &'static [&'static str],
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { label: "Overview", href: "/", icon: "◧", admin: false, leaf: None },
+    NavItem { label: "Overview", href: "/", icon: "home", admin: false, leaves: &[] },
+    NavItem {
+        label: "Roles",
+        href: "/admin/roles",
+        icon: "key",
+        admin: true,
+        leaves: &["steward.console.roles.read", "steward.access.roles.view"],
+    },
     NavItem {
         label: "System status",
         href: "/admin/system",
-        icon: "◉",
+        icon: "pulse",
         admin: true,
-        leaf: Some("steward.console.system.read"),
+        leaves: &["steward.console.system.read", "steward.system.status"],
     },
 ];
 
 fn visible(item: &NavItem, me: &Me) -> bool {
-    match item.leaf {
-        None => true,
-        Some(leaf) => me.super_admin || me.permissions.iter().any(|p| p == leaf),
-    }
+    item.leaves.is_empty() || me.super_admin || me.permissions.iter().any(|p| item.leaves.contains(&p.as_str()))
 }
 
 /// What the shell found when it loaded.
@@ -104,7 +109,11 @@ fn Frame() -> impl IntoView {
     let me = move || auth.me.get();
     let title = move || {
         let path = location.pathname.get();
-        NAV.iter().find(|i| i.href == path).map(|i| i.label).unwrap_or("Steward")
+        NAV.iter()
+            .filter(|i| i.href == path || (i.href != "/" && path.starts_with(&format!("{}/", i.href))))
+            .map(|i| i.label)
+            .next()
+            .unwrap_or("Steward")
     };
     let sign_out = move |_| {
         let navigate = navigate.clone();
@@ -117,8 +126,8 @@ fn Frame() -> impl IntoView {
     let nav_link = move |item: &'static NavItem| {
         let href = item.href;
         view! {
-            <A href=href attr:class="nav-link" exact=true>
-                <span class="nav-icon" aria-hidden="true">{item.icon}</span>
+            <A href=href attr:class="nav-link" exact=href == "/">
+                <span class="nav-icon"><Icon name=item.icon/></span>
                 <span>{item.label}</span>
             </A>
         }
@@ -139,7 +148,7 @@ fn Frame() -> impl IntoView {
                         <p class="nav-heading">"Administration"</p>
                         {NAV.iter().filter(|i| i.admin && visible(i, &me)).map(nav_link).collect_view()}
                         <a class="nav-link" href="/api/docs/" target="_blank" rel="noopener">
-                            <span class="nav-icon" aria-hidden="true">"⌘"</span>
+                            <span class="nav-icon"><Icon name="book"/></span>
                             <span>"API reference"</span>
                         </a>
                     </div>
