@@ -25,7 +25,9 @@ use crate::state::AppState;
         title = "Steward API",
         description = "The administration API of the Steward automation platform. Every error is an RFC 9457 \
 problem (`application/problem+json`) with a stable `type` (`urn:steward:problem:<code>`). Each operation \
-names the permission leaf it needs in `x-permission` (or `public` / `authenticated`).",
+names the permission leaf it needs in `x-permission` (or `public` / `authenticated`). Lists take `limit` \
+(1-200) and an opaque `cursor` (keyset), and answer `{items, next_cursor}`. Scoped operations take the \
+`X-Steward-Scope` header: `tenant`, `all` or `customer:<uuid>`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(steward_shared::problem::Problem, steward_shared::problem::FieldError)),
@@ -37,6 +39,11 @@ names the permission leaf it needs in `x-permission` (or `public` / `authenticat
         (name = "roles", description = "System and custom roles, memberships"),
         (name = "users", description = "User accounts"),
         (name = "workspaces", description = "Workspaces of a customer"),
+        (name = "customers", description = "Customers (organizations) and the picker"),
+        (name = "dashboard", description = "KPIs for the current scope, and Refresh"),
+        (name = "flows", description = "The tenants' flows and runs"),
+        (name = "connectors", description = "The tenants' connectors"),
+        (name = "data", description = "Canonical data records"),
     )
 )]
 struct ApiDoc;
@@ -52,6 +59,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::roles::router())
         .merge(crate::users::router())
         .merge(crate::workspaces::router())
+        .merge(crate::customers::router())
+        .merge(crate::dashboard::router())
+        .merge(crate::flows::router())
+        .merge(crate::connectors::router())
 }
 
 /// The finished spec and the route table derived from it.

@@ -86,6 +86,26 @@ pub struct Config {
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "STEWARD_LOG", default_value = "info,sqlx=warn")]
     pub log_filter: String,
+
+    /// Run workers in this process (0: this replica only serves the API).
+    #[arg(long, env = "STEWARD_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+
+    /// How often an idle worker polls the queue, in milliseconds (the scheduler ticks at 4×).
+    #[arg(long, env = "STEWARD_WORKER_POLL_MS", default_value_t = 250)]
+    pub worker_poll_ms: u64,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; the default is to serve.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Serve the API and the console (the default).
+    Serve,
+    /// Fill the database with realistic demo customers, users, flows, runs, connectors and records.
+    Seed(crate::seed::SeedArgs),
 }
 
 impl Config {

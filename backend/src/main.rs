@@ -3,6 +3,9 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use std::time::Duration;
+
+use steward_backend::config::Command;
 use steward_backend::{app, prepare, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -14,9 +17,17 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let bind = config.bind;
     let url = steward_backend::db::redact(&config.effective_database_url());
+    let command = config.command.clone();
+    let (workers, poll) = (config.workers, Duration::from_millis(config.worker_poll_ms.max(10)));
     let state = prepare(config).await?;
     tracing::info!(database = %url, kind = steward_backend::db::kind(&state.db), "database ready");
-    let router = app(state)?;
+    if let Some(Command::Seed(args)) = command {
+        let seeded = steward_backend::seed::run(&state, &args).await?;
+        println!("seeded {seeded:?}; every demo user's password is {:?}", args.password);
+        return Ok(());
+    }
+    let router = app(state.clone())?;
+    let _workers = steward_backend::worker::spawn(state, workers, poll);
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!("Steward listening on http://{}", listener.local_addr()?);

@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
+use crate::dashboard::KpiCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,11 +16,19 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and a core.
     pub hashing: Arc<Semaphore>,
+    /// Dashboard KPIs, per scope and cache epoch.
+    pub kpis: KpiCache,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, jwt: JwtKeys) -> Self {
         let permits = config.password_hash_concurrency.max(1);
-        Self { db, config: Arc::new(config), jwt: Arc::new(jwt), hashing: Arc::new(Semaphore::new(permits)) }
+        Self {
+            db,
+            config: Arc::new(config),
+            jwt: Arc::new(jwt),
+            hashing: Arc::new(Semaphore::new(permits)),
+            kpis: KpiCache::default(),
+        }
     }
 }

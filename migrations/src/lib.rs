@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_domain;
 mod m20261122_000002_system_roles;
+mod m20261122_000003_tenancy;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_domain::Migration), Box::new(m20261122_000002_system_roles::Migration)]
+        vec![
+            Box::new(m20261122_000001_domain::Migration),
+            Box::new(m20261122_000002_system_roles::Migration),
+            Box::new(m20261122_000003_tenancy::Migration),
+        ]
     }
 }

@@ -331,3 +331,189 @@ pub struct UserSummary {
 pub struct SetSuperAdmin {
     pub super_admin: bool,
 }
+
+/// One page of a list; pass `next_cursor` back as `cursor` for the next one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The scope a request was answered for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ScopeInfo {
+    /// `tenant` (your own customer), `all` or `customer`.
+    pub mode: String,
+    /// Whether admin mode (cross-tenant view) is on.
+    pub admin_mode: bool,
+    pub customer_id: Option<CustomerId>,
+    pub customer_name: Option<String>,
+}
+
+/// A customer (organization).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CustomerSummary {
+    pub id: CustomerId,
+    pub name: String,
+    pub slug: String,
+    /// `platform` or `tenant`.
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The picker's answer: recently viewed customers first, then the matching ones by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CustomerList {
+    pub recent: Vec<CustomerSummary>,
+    pub items: Vec<CustomerSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// A customer with its counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CustomerDetail {
+    #[serde(flatten)]
+    pub customer: CustomerSummary,
+    pub workspaces: Vec<WorkspaceRef>,
+    pub users: u64,
+}
+
+/// Create a tenant customer with its first workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    /// 1 to 200 characters, unique.
+    pub name: String,
+    /// Lowercase letters, digits and dashes; default: from the name.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Default: "Main".
+    #[serde(default)]
+    pub workspace_name: Option<String>,
+}
+
+/// Rename a customer or a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Rename {
+    pub name: String,
+}
+
+/// Dashboard KPIs for a scope, from the cache that Refresh rebuilds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Kpis {
+    pub scope: ScopeInfo,
+    pub customers: u64,
+    pub users: u64,
+    pub active_users: u64,
+    pub flows: u64,
+    pub active_flows: u64,
+    pub runs_24h: u64,
+    pub failed_24h: u64,
+    /// Failed share of the runs finished in the last 24 h, 0 to 1.
+    pub failure_rate: f64,
+    pub records: u64,
+    pub computed_at: DateTime<Utc>,
+    /// Whether this answer came from the cache.
+    pub cached: bool,
+}
+
+/// A flow of a tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct FlowRow {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    /// `draft` or `published`.
+    pub status: String,
+    /// `active` or `paused`.
+    pub state: String,
+    /// `every 15m`, `every 2h`, `every 1d`, or none (manual only).
+    pub schedule: Option<String>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Create a flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateFlow {
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Publish at once (needs `steward.flows.publish`).
+    #[serde(default)]
+    pub publish: bool,
+}
+
+/// A run of a flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RunRow {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub flow_id: uuid::Uuid,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// `schedule` or `manual`.
+    pub trigger: String,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub attempt: i32,
+    pub error: Option<String>,
+}
+
+/// A connector of a tenant. Its API key is never shown, only its prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ConnectorRow {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub kind: String,
+    /// `healthy`, `degraded` or `down`.
+    pub health: String,
+    pub api_key_prefix: String,
+    pub key_rotated_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A rotated connector key: shown this once, stored only hashed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RotatedKey {
+    pub connector_id: uuid::Uuid,
+    pub api_key: String,
+    pub api_key_prefix: String,
+    pub rotated_at: DateTime<Utc>,
+}
+
+/// A canonical data record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RecordRow {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub entity_type: String,
+    pub external_id: String,
+    pub source: String,
+    pub payload: serde_json::Value,
+    pub merged_into: Option<uuid::Uuid>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -162,6 +162,7 @@ pub const CATALOG: &[Module] = &[
         label: "Connectors",
         leaves: &[
             leaf("steward.connectors.view", "View connectors"),
+            leaf("steward.connectors.manage", "Create and edit connectors"),
             leaf("steward.connectors.rotate_keys", "Rotate connector API keys"),
         ],
     },

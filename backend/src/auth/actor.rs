@@ -98,6 +98,15 @@ impl Actor {
         }
     }
 
+    /// The workspaces where this principal holds `leaf`; `None` when it holds it everywhere
+    /// (super admins and holders of cross-tenant rights).
+    pub fn workspaces_with(&self, leaf: &str) -> Option<Vec<Uuid>> {
+        if self.user.super_admin || self.cross_tenant() {
+            return None;
+        }
+        Some(self.grants.iter().filter(|g| g.leaves.contains(leaf)).map(|g| g.workspace_id).collect())
+    }
+
     /// Whether this principal may see other customers' data.
     pub fn cross_tenant(&self) -> bool {
         self.holds(permissions::ADMIN_CROSS_TENANT)

@@ -3,10 +3,16 @@
 
 pub mod api_tokens;
 pub mod audit_events;
+pub mod cache_epochs;
+pub mod connectors;
+pub mod customer_views;
 pub mod customers;
+pub mod flows;
 pub mod invitations;
+pub mod records;
 pub mod role_permissions;
 pub mod roles;
+pub mod runs;
 pub mod sessions;
 pub mod user_roles;
 pub mod users;

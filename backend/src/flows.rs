@@ -1,0 +1,441 @@
+//! The tenants' flows and their runs: scoped, keyset-paginated lists, and the operator
+//! actions (trigger, pause/resume, publish). Runs are queued here and executed by the
+//! worker pool (`worker.rs`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use steward_shared::api::{CreateFlow, FlowRow, Page, RunRow};
+use steward_shared::problem::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::entities::{flows, runs};
+use crate::error::{AppError, AppResult, Validator};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::{self, Cursor};
+use crate::request_meta::RequestMeta;
+use crate::scope::{Scope, ScopeHeader};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_flows, create_flow))
+        .routes(routes!(pause_flow))
+        .routes(routes!(resume_flow))
+        .routes(routes!(publish_flow))
+        .routes(routes!(trigger_run))
+        .routes(routes!(list_runs))
+}
+
+pub fn flow_row(f: flows::Model) -> FlowRow {
+    FlowRow {
+        id: f.id,
+        customer_id: f.customer_id.into(),
+        workspace_id: f.workspace_id.into(),
+        name: f.name,
+        status: f.status,
+        state: f.state,
+        schedule: f.schedule,
+        next_run_at: f.next_run_at,
+        created_at: f.created_at,
+    }
+}
+
+pub fn run_row(r: runs::Model) -> RunRow {
+    RunRow {
+        id: r.id,
+        customer_id: r.customer_id.into(),
+        flow_id: r.flow_id,
+        status: r.status,
+        trigger: r.trigger,
+        queued_at: r.queued_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms: r.duration_ms,
+        attempt: r.attempt,
+        error: r.error,
+    }
+}
+
+/// Parses a schedule: `every <n><s|m|h|d>`, at least every 10 seconds.
+pub fn parse_schedule(raw: &str) -> Option<chrono::Duration> {
+    let body = raw.trim().strip_prefix("every ")?.trim();
+    let unit = body.chars().last()?;
+    let n: i64 = body.get(..body.len() - 1)?.trim().parse().ok()?;
+    let d = match unit {
+        's' => chrono::Duration::seconds(n),
+        'm' => chrono::Duration::minutes(n),
+        'h' => chrono::Duration::hours(n),
+        'd' => chrono::Duration::days(n),
+        _ => return None,
+    };
+    (n > 0 && d >= chrono::Duration::seconds(10) && d <= chrono::Duration::days(366)).then_some(d)
+}
+
+/// The flow, when this principal may see it (its customer, and a workspace where it holds
+/// `steward.flows.view`); otherwise "not found".
+async fn visible_flow(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<flows::Model> {
+    let flow = flows::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|f| f.customer_id == actor.customer_id() || actor.cross_tenant())
+        .ok_or_else(|| AppError::NotFound("No such flow.".into()))?;
+    match actor.workspaces_with("steward.flows.view") {
+        Some(ws) if !ws.contains(&flow.workspace_id) => Err(AppError::NotFound("No such flow.".into())),
+        _ => Ok(flow),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FlowQuery {
+    /// `draft` or `published`.
+    status: Option<String>,
+    /// `active` or `paused`.
+    state: Option<String>,
+    /// Case-insensitive match in the name.
+    search: Option<String>,
+    /// `created` (newest first, default) or `name`.
+    sort: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> AppResult<()> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(AppError::field(field, format!("must be one of: {}", allowed.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Flows in scope, newest first or by name.
+#[utoipa::path(
+    get, path = "/api/flows", tag = "flows", operation_id = "list_flows",
+    security(("bearer" = ["steward.flows.view"])),
+    params(FlowQuery, ScopeHeader),
+    responses((status = 200, description = "A page of flows", body = Page<FlowRow>)),
+)]
+async fn list_flows(
+    State(state): State<AppState>,
+    actor: Actor,
+    scope: Scope,
+    ApiQuery(q): ApiQuery<FlowQuery>,
+) -> AppResult<Json<Page<FlowRow>>> {
+    one_of("status", &q.status, &["draft", "published"])?;
+    one_of("state", &q.state, &["active", "paused"])?;
+    one_of("sort", &q.sort, &["created", "name"])?;
+    let limit = pagination::limit(q.limit)?;
+    let by_name = q.sort.as_deref() == Some("name");
+    let mut query = flows::Entity::find().filter(scope.condition(flows::Column::CustomerId));
+    if let Some(ws) = actor.workspaces_with("steward.flows.view") {
+        query = query.filter(flows::Column::WorkspaceId.is_in(ws));
+    }
+    if let Some(s) = &q.status {
+        query = query.filter(flows::Column::Status.eq(s.clone()));
+    }
+    if let Some(s) = &q.state {
+        query = query.filter(flows::Column::State.eq(s.clone()));
+    }
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern =
+            format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        query = query
+            .filter(Expr::expr(Func::lower(Expr::col(flows::Column::Name))).like(LikeExpr::new(pattern).escape('\\')));
+    }
+    if let Some(raw) = &q.cursor {
+        let c = Cursor::decode(raw)?;
+        query = if by_name {
+            let name = c.key.ok_or_else(|| AppError::field("cursor", "belongs to another sort order"))?;
+            query.filter(pagination::after(
+                Expr::col(flows::Column::Name).into(),
+                Expr::col(flows::Column::Id).into(),
+                name,
+                c.id,
+                false,
+            ))
+        } else {
+            query.filter(flows::Column::Id.lt(c.id))
+        };
+    }
+    query = if by_name {
+        query.order_by_asc(flows::Column::Name).order_by_asc(flows::Column::Id)
+    } else {
+        query.order_by_desc(flows::Column::Id)
+    };
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) =
+        pagination::finish(rows, limit, |f| Cursor { key: by_name.then(|| f.name.clone()), id: f.id });
+    Ok(Json(Page { items: rows.into_iter().map(flow_row).collect(), next_cursor }))
+}
+
+/// Create a flow in a workspace.
+#[utoipa::path(
+    post, path = "/api/flows", tag = "flows", operation_id = "create_flow",
+    security(("bearer" = ["steward.flows.edit"])),
+    request_body = CreateFlow,
+    responses((status = 201, description = "Created", body = FlowRow)),
+)]
+async fn create_flow(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<CreateFlow>,
+) -> AppResult<(StatusCode, Json<FlowRow>)> {
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    let schedule = body.schedule.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    if schedule.as_deref().is_some_and(|s| parse_schedule(s).is_none()) {
+        v.error("schedule", "must look like `every 15m` (s, m, h or d; at least 10 seconds)");
+    }
+    v.finish()?;
+    let ws = crate::workspaces::visible(&state.db, &actor, body.workspace_id.0)
+        .await
+        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+    actor.require_in(ws.id)?;
+    if body.publish && !actor.holds_in("steward.flows.publish", ws.id) {
+        return Err(AppError::missing_leaf("steward.flows.publish"));
+    }
+    let now = Utc::now();
+    let next = schedule.as_deref().and_then(parse_schedule).map(|d| now + d);
+    let txn = state.db.begin().await?;
+    let flow = flows::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(ws.customer_id),
+        workspace_id: Set(ws.id),
+        name: Set(name),
+        status: Set(if body.publish { "published" } else { "draft" }.into()),
+        state: Set("active".into()),
+        schedule: Set(schedule),
+        next_run_at: Set(next),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let event = Event::new("flow.create", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("flow", flow.id)
+        .summary(json!({ "after": { "name": flow.name, "schedule": flow.schedule, "status": flow.status } }));
+    audit::append(&txn, &meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok((StatusCode::CREATED, Json(flow_row(flow))))
+}
+
+/// Sets a flow's `state` from `from` to `to` (compare-and-swap), with the audit event.
+async fn transition(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    column: flows::Column,
+    from: &str,
+    to: &str,
+    action: &'static str,
+) -> AppResult<FlowRow> {
+    let flow = visible_flow(state, actor, id).await?;
+    actor.require_in(flow.workspace_id)?;
+    let txn = state.db.begin().await?;
+    let now = Utc::now();
+    let changed = flows::Entity::update_many()
+        .col_expr(column, Expr::value(to))
+        .col_expr(flows::Column::UpdatedAt, Expr::value(now))
+        .filter(flows::Column::Id.eq(flow.id))
+        .filter(column.eq(from))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+            field: None,
+            detail: format!("The flow `{}` is not {from}, so it cannot become {to}.", flow.name),
+        });
+    }
+    let event = Event::new(action, "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("flow", flow.id)
+        .summary(json!({ "before": from, "after": to }));
+    audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
+    let updated =
+        flows::Entity::find_by_id(flow.id).one(&txn).await?.ok_or_else(|| AppError::internal("flow vanished"))?;
+    txn.commit().await?;
+    Ok(flow_row(updated))
+}
+
+/// Pause an active flow: the scheduler skips it and queued runs fail.
+#[utoipa::path(
+    post, path = "/api/flows/{flow_id}/pause", tag = "flows", operation_id = "pause_flow",
+    security(("bearer" = ["steward.flows.pause"])),
+    params(("flow_id" = Uuid, Path, description = "The flow")),
+    responses(
+        (status = 200, description = "Paused", body = FlowRow),
+        (status = 409, description = "Already paused (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn pause_flow(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<FlowRow>> {
+    transition(&state, &actor, &meta, id, flows::Column::State, "active", "paused", "flow.pause").await.map(Json)
+}
+
+/// Resume a paused flow.
+#[utoipa::path(
+    post, path = "/api/flows/{flow_id}/resume", tag = "flows", operation_id = "resume_flow",
+    security(("bearer" = ["steward.flows.pause"])),
+    params(("flow_id" = Uuid, Path, description = "The flow")),
+    responses(
+        (status = 200, description = "Active again", body = FlowRow),
+        (status = 409, description = "Not paused (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn resume_flow(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<FlowRow>> {
+    transition(&state, &actor, &meta, id, flows::Column::State, "paused", "active", "flow.resume").await.map(Json)
+}
+
+/// Publish a draft flow.
+#[utoipa::path(
+    post, path = "/api/flows/{flow_id}/publish", tag = "flows", operation_id = "publish_flow",
+    security(("bearer" = ["steward.flows.publish"])),
+    params(("flow_id" = Uuid, Path, description = "The flow")),
+    responses(
+        (status = 200, description = "Published", body = FlowRow),
+        (status = 409, description = "Already published (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn publish_flow(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<FlowRow>> {
+    transition(&state, &actor, &meta, id, flows::Column::Status, "draft", "published", "flow.publish").await.map(Json)
+}
+
+/// Queue a manual run of a flow (the worker pool picks it up).
+#[utoipa::path(
+    post, path = "/api/flows/{flow_id}/runs", tag = "flows", operation_id = "trigger_run",
+    security(("bearer" = ["steward.flows.trigger"])),
+    params(("flow_id" = Uuid, Path, description = "The flow")),
+    responses(
+        (status = 202, description = "Queued", body = RunRow),
+        (status = 409, description = "The flow is paused (`flow_paused`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn trigger_run(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<(StatusCode, Json<RunRow>)> {
+    let flow = visible_flow(&state, &actor, id).await?;
+    actor.require_in(flow.workspace_id)?;
+    if flow.state == "paused" {
+        return Err(AppError::Conflict {
+            code: "flow_paused",
+            field: None,
+            detail: format!("The flow `{}` is paused; resume it first.", flow.name),
+        });
+    }
+    let txn = state.db.begin().await?;
+    let run = enqueue(&txn, &flow, "manual", Some(actor.user_id()), Utc::now()).await?;
+    let event = Event::new("flow.trigger", "success")
+        .actor(actor.user_id(), actor.customer_id())
+        .target("flow", flow.id)
+        .summary(json!({ "run_id": run.id }));
+    audit::append(&txn, &meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok((StatusCode::ACCEPTED, Json(run_row(run))))
+}
+
+/// Puts a run of `flow` on the queue.
+pub async fn enqueue<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    flow: &flows::Model,
+    trigger: &str,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<runs::Model> {
+    Ok(runs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(flow.customer_id),
+        flow_id: Set(flow.id),
+        status: Set("queued".into()),
+        trigger: Set(trigger.into()),
+        triggered_by: Set(by),
+        queued_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+        duration_ms: Set(None),
+        worker_id: Set(None),
+        attempt: Set(0),
+        error: Set(None),
+    }
+    .insert(conn)
+    .await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RunQuery {
+    /// `queued`, `running`, `succeeded` or `failed`.
+    status: Option<String>,
+    flow_id: Option<Uuid>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+/// Runs in scope, newest first.
+#[utoipa::path(
+    get, path = "/api/runs", tag = "flows", operation_id = "list_runs",
+    security(("bearer" = ["steward.runs.view"])),
+    params(RunQuery, ScopeHeader),
+    responses((status = 200, description = "A page of runs", body = Page<RunRow>)),
+)]
+async fn list_runs(
+    State(state): State<AppState>,
+    actor: Actor,
+    scope: Scope,
+    ApiQuery(q): ApiQuery<RunQuery>,
+) -> AppResult<Json<Page<RunRow>>> {
+    one_of("status", &q.status, &["queued", "running", "succeeded", "failed"])?;
+    let limit = pagination::limit(q.limit)?;
+    let mut query = runs::Entity::find().filter(scope.condition(runs::Column::CustomerId));
+    if let Some(ws) = actor.workspaces_with("steward.runs.view") {
+        let visible =
+            flows::Entity::find().select_only().column(flows::Column::Id).filter(flows::Column::WorkspaceId.is_in(ws));
+        query = query
+            .filter(Condition::all().add(runs::Column::FlowId.in_subquery(sea_orm::QueryTrait::into_query(visible))));
+    }
+    if let Some(s) = &q.status {
+        query = query.filter(runs::Column::Status.eq(s.clone()));
+    }
+    if let Some(f) = q.flow_id {
+        query = query.filter(runs::Column::FlowId.eq(f));
+    }
+    if let Some(raw) = &q.cursor {
+        query = query.filter(runs::Column::Id.lt(Cursor::decode(raw)?.id));
+    }
+    let rows = query.order_by_desc(runs::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
+    Ok(Json(Page { items: rows.into_iter().map(run_row).collect(), next_cursor }))
+}
