@@ -7,3 +7,4 @@ mod auth;
 mod contract;
 mod roles;
 mod setup;
+mod tenancy;

@@ -1,0 +1,450 @@
+//! Tenancy, attacked: scopes beyond your tenant, every list read by the wrong tenant,
+//! keyset pages, operator actions, the queue under two replicas, the cache across replicas.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{json, Value};
+use steward_backend::entities::{flows, runs};
+use steward_shared::permissions::Requirement;
+
+use crate::harness::{Principal, TestApp};
+use crate::on_both;
+
+on_both!(
+    scope_beyond_your_tenant_is_refused_not_narrowed,
+    no_list_leaks_another_tenant,
+    flows_page_by_keyset_and_operators_act,
+    two_replicas_never_run_a_run_twice,
+    refresh_is_scoped_and_invalidates_other_replicas,
+    customer_picker_searches_and_floats_recents,
+    connector_keys_rotate_and_show_once,
+    seed_fills_every_table,
+);
+
+/// Every leaf except the cross-tenant one: a tenant's most powerful lead.
+const TENANT_LEAD: &[&str] = &[
+    "steward.access.*",
+    "steward.customers.*",
+    "steward.flows.*",
+    "steward.runs.*",
+    "steward.connectors.*",
+    "steward.data.*",
+    "steward.cache.*",
+    "steward.audit.*",
+    "steward.system.*",
+    "steward.console.*",
+];
+
+struct World {
+    admin: String,
+    acme: Principal,
+    globex: Principal,
+    globex_flow: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let admin = app.setup_admin().await;
+    let (acme, acme_ws) = app.customer("Acme", "tenant").await;
+    let (globex, globex_ws) = app.customer("Globex", "tenant").await;
+    let acme_role = app.role(acme, acme_ws, TENANT_LEAD).await;
+    let globex_role = app.role(globex, globex_ws, TENANT_LEAD).await;
+    let acme = app.user_with_role(acme, acme_ws, acme_role).await;
+    let globex = app.user_with_role(globex, globex_ws, globex_role).await;
+    for (p, name) in [(&acme, "Acme sync"), (&globex, "Globex sync")] {
+        let res = app
+            .post(
+                "/api/flows",
+                Some(&p.token),
+                json!({ "workspace_id": p.workspace_id, "name": name, "publish": true }),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        let flow = res.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            app.call(Method::POST, &format!("/api/flows/{flow}/runs"), Some(&p.token), None).await.status,
+            StatusCode::ACCEPTED
+        );
+        let c = app
+            .post(
+                "/api/connectors",
+                Some(&p.token),
+                json!({ "workspace_id": p.workspace_id, "name": format!("{name} db"), "kind": "postgres" }),
+            )
+            .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{:?}", c.body);
+    }
+    let globex_flow = flows::Entity::find()
+        .filter(flows::Column::Name.eq("Globex sync"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    World { admin, acme, globex, globex_flow }
+}
+
+async fn scoped(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    header_value: Option<&str>,
+    cookie: Option<&str>,
+) -> crate::harness::Response {
+    let mut req =
+        Request::builder().method(Method::GET).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(v) = header_value {
+        req = req.header("x-steward-scope", v);
+    }
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, format!("theme=dark; steward_scope={c}"));
+    }
+    app.send(req.body(Body::empty()).unwrap()).await
+}
+
+fn customers_in(body: &Value) -> Vec<String> {
+    body["items"].as_array().unwrap().iter().map(|i| i["customer_id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn scope_beyond_your_tenant_is_refused_not_narrowed(app: TestApp) {
+    let w = world(&app).await;
+    let (acme_c, globex_c) = (w.acme.customer_id.to_string(), w.globex.customer_id.to_string());
+    let t = &w.acme.token;
+    for (h, c) in [
+        (Some("all".to_string()), None),
+        (Some(format!("customer:{globex_c}")), None),
+        (Some(format!("customer:{}", uuid::Uuid::now_v7())), None),
+        (None, Some("all".to_string())),
+        (None, Some(format!("customer%3A{globex_c}"))),
+    ] {
+        let res = scoped(&app, "/api/flows", t, h.as_deref(), c.as_deref()).await;
+        assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "cross_tenant_denied"), "{h:?} {c:?}");
+    }
+    let bad = scoped(&app, "/api/flows", t, Some("everything"), None).await;
+    assert_eq!(
+        (bad.status, bad.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Steward-Scope"))
+    );
+    // Explicit beats the cookie; your own customer is always fine.
+    let own = scoped(&app, "/api/flows", t, Some("tenant"), Some("all")).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(customers_in(&own.body), [acme_c.clone()]);
+    let own = scoped(&app, "/api/flows", t, Some(&format!("customer:{acme_c}")), None).await;
+    assert_eq!(customers_in(&own.body), [acme_c.clone()]);
+
+    // The platform admin: all, one customer, an unknown one.
+    let all = scoped(&app, "/api/flows", &w.admin, Some("all"), None).await;
+    let mut seen = customers_in(&all.body);
+    seen.sort();
+    let mut want = vec![acme_c.clone(), globex_c.clone()];
+    want.sort();
+    assert_eq!(seen, want);
+    let by_cookie = scoped(&app, "/api/flows", &w.admin, None, Some(&format!("customer:{globex_c}"))).await;
+    assert_eq!(customers_in(&by_cookie.body), [globex_c.clone()]);
+    let mine = scoped(&app, "/api/flows", &w.admin, None, None).await;
+    assert!(customers_in(&mine.body).is_empty(), "admin mode off: the platform's own flows only");
+    let unknown = scoped(&app, "/api/flows", &w.admin, Some(&format!("customer:{}", uuid::Uuid::now_v7())), None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let kpis = scoped(&app, "/api/dashboard", &w.admin, Some(&format!("customer:{globex_c}")), None).await;
+    assert_eq!((kpis.body["flows"].as_u64(), kpis.body["scope"]["customer_name"].as_str()), (Some(1), Some("Globex")));
+}
+
+/// Every GET route without path parameters, read by Acme's lead in every way they may ask:
+/// nothing of Globex (its customer id, its flow id) ever appears.
+async fn no_list_leaks_another_tenant(app: TestApp) {
+    let w = world(&app).await;
+    let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
+    let contract = steward_backend::api_doc::contract(spec).unwrap();
+    let secrets = [w.globex.customer_id.to_string(), w.globex_flow.clone(), w.globex.user_id.to_string()];
+    let mut read = 0;
+    for ((method, path), rule) in &contract.table {
+        if *method != Method::GET || path.contains('{') || rule.requirement == Requirement::Public {
+            continue;
+        }
+        for (h, c) in [(None, None), (Some("tenant"), None), (None, Some("all")), (Some("all"), None)] {
+            let res = scoped(&app, path, &w.acme.token, h, c).await;
+            let text = res.body.to_string();
+            for secret in &secrets {
+                assert!(!text.contains(secret.as_str()), "GET {path} ({h:?}, {c:?}) leaked {secret}: {text}");
+            }
+            if res.status == StatusCode::OK {
+                read += 1;
+            }
+        }
+        // By id, too: Globex's flow is "not found" to every action.
+        for action in ["pause", "resume", "publish", "runs"] {
+            let res = app
+                .call(Method::POST, &format!("/api/flows/{}/{action}", w.globex_flow), Some(&w.acme.token), None)
+                .await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{action}");
+        }
+    }
+    assert!(read >= 10, "only {read} successful reads");
+    // The admin in admin mode does see Globex: the check above is not vacuous.
+    let all = scoped(&app, "/api/flows", &w.admin, Some("all"), None).await;
+    assert!(all.body.to_string().contains(&w.globex_flow));
+}
+
+async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
+    let w = world(&app).await;
+    let t = Some(w.acme.token.as_str());
+    for name in ["delta", "alpha", "echo", "charlie", "bravo"] {
+        app.post("/api/flows", t, json!({ "workspace_id": w.acme.workspace_id, "name": name })).await;
+    }
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/flows?sort=name&limit=2&cursor={c}"),
+            None => "/api/flows?sort=name&limit=2".into(),
+        };
+        let res = app.get(&path, t).await;
+        assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+        names.extend(res.body["items"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match res.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["Acme sync", "alpha", "bravo", "charlie", "delta", "echo"]);
+    assert_eq!(pages, 3);
+    let newest = app.get("/api/flows?limit=1", t).await;
+    assert_eq!(newest.body["items"][0]["name"], "bravo");
+    for (q, field) in [
+        ("limit=0", "limit"),
+        ("limit=500", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("status=gone", "status"),
+        ("sort=size", "sort"),
+    ] {
+        let res = app.get(&format!("/api/flows?{q}"), t).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{q}"
+        );
+    }
+
+    let id = newest.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let paused = app.call(Method::POST, &format!("/api/flows/{id}/pause"), t, None).await;
+    assert_eq!((paused.status, paused.body["state"].as_str()), (StatusCode::OK, Some("paused")));
+    let again = app.call(Method::POST, &format!("/api/flows/{id}/pause"), t, None).await;
+    assert_eq!((again.status, again.problem()), (StatusCode::CONFLICT, "invalid_transition"));
+    let refused = app.call(Method::POST, &format!("/api/flows/{id}/runs"), t, None).await;
+    assert_eq!(refused.problem(), "flow_paused");
+    assert_eq!(app.call(Method::POST, &format!("/api/flows/{id}/resume"), t, None).await.status, StatusCode::OK);
+    let queued = app.call(Method::POST, &format!("/api/flows/{id}/runs"), t, None).await;
+    assert_eq!((queued.status, queued.body["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")));
+    steward_backend::worker::drain(&app.state, "test").await.unwrap();
+    let runs = app.get(&format!("/api/runs?flow_id={id}"), t).await;
+    assert_eq!(runs.body["items"][0]["status"], "succeeded");
+    assert!(runs.body["items"][0]["duration_ms"].as_i64().unwrap() >= 5);
+
+    // A viewer reads but cannot act.
+    let viewer_role =
+        app.role(w.acme.customer_id, w.acme.workspace_id, &["steward.flows.view", "steward.runs.view"]).await;
+    let viewer = app.user_with_role(w.acme.customer_id, w.acme.workspace_id, viewer_role).await;
+    assert_eq!(app.get("/api/flows", Some(&viewer.token)).await.status, StatusCode::OK);
+    for action in ["pause", "runs", "publish"] {
+        let res = app.call(Method::POST, &format!("/api/flows/{id}/{action}"), Some(&viewer.token), None).await;
+        assert_eq!(res.problem(), "permission_denied", "{action}");
+    }
+}
+
+async fn two_replicas_never_run_a_run_twice(app: TestApp) {
+    let w = world(&app).await;
+    let flow = flows::Entity::find().filter(flows::Column::Name.eq("Acme sync")).one(app.db()).await.unwrap().unwrap();
+    for _ in 0..40 {
+        steward_backend::flows::enqueue(app.db(), &flow, "manual", None, chrono::Utc::now()).await.unwrap();
+    }
+    let replica = steward_backend::prepare((*app.state.config).clone()).await.unwrap();
+    let (a, b, c, d) = tokio::join!(
+        steward_backend::worker::drain(&app.state, "a1"),
+        steward_backend::worker::drain(&app.state, "a2"),
+        steward_backend::worker::drain(&replica, "b1"),
+        steward_backend::worker::drain(&replica, "b2"),
+    );
+    let total = a.unwrap() + b.unwrap() + c.unwrap() + d.unwrap();
+    assert_eq!(total, 42, "40 queued here plus the two the world queued");
+    let all = runs::Entity::find().all(app.db()).await.unwrap();
+    assert!(all.iter().all(|r| r.status == "succeeded" && r.attempt == 1), "a run ran twice or not at all");
+    let _ = w;
+
+    // The scheduler: two replicas tick at once; the due flow is enqueued exactly once.
+    let mut due: flows::ActiveModel = flow.clone().into();
+    due.schedule = sea_orm::Set(Some("every 1h".into()));
+    due.next_run_at = sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
+    sea_orm::ActiveModelTrait::update(due, app.db()).await.unwrap();
+    let (x, y) = tokio::join!(
+        steward_backend::worker::schedule_due(&app.state),
+        steward_backend::worker::schedule_due(&replica)
+    );
+    assert_eq!(x.unwrap() + y.unwrap(), 1);
+    let queued = runs::Entity::find().filter(runs::Column::Status.eq("queued")).count(app.db()).await.unwrap();
+    assert_eq!(queued, 1);
+    let moved = flows::Entity::find_by_id(flow.id).one(app.db()).await.unwrap().unwrap();
+    assert!(moved.next_run_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(50));
+}
+
+async fn refresh_is_scoped_and_invalidates_other_replicas(app: TestApp) {
+    let w = world(&app).await;
+    let acme = format!("customer:{}", w.acme.customer_id);
+    let all = app.send(with_scope(Method::POST, "/api/cache/refresh", &w.admin, "all")).await;
+    assert_eq!((all.status, all.problem()), (StatusCode::CONFLICT, "customer_scope_required"));
+    assert!(all.body["detail"].as_str().unwrap().contains("pick a customer"));
+
+    let replica_state = steward_backend::prepare((*app.state.config).clone()).await.unwrap();
+    let replica = steward_backend::app(replica_state.clone()).unwrap();
+    let first = scoped(&app, "/api/dashboard", &w.admin, Some(&acme), None).await;
+    assert_eq!((first.body["cached"].as_bool(), first.body["flows"].as_u64()), (Some(false), Some(1)));
+    let second = scoped(&app, "/api/dashboard", &w.admin, Some(&acme), None).await;
+    assert_eq!(second.body["cached"], true);
+    assert_eq!(on_replica(replica.clone(), &w.admin, &acme).await["cached"], false);
+    assert_eq!(on_replica(replica.clone(), &w.admin, &acme).await["cached"], true);
+
+    // New data, then Refresh on the first replica: both answer fresh, with it.
+    app.post("/api/flows", Some(&w.acme.token), json!({ "workspace_id": w.acme.workspace_id, "name": "another" }))
+        .await;
+    assert_eq!(
+        scoped(&app, "/api/dashboard", &w.admin, Some(&acme), None).await.body["flows"],
+        1,
+        "cached until refreshed"
+    );
+    let refreshed = app
+        .send(with_scope(Method::POST, "/api/cache/refresh", &w.admin, &format!("customer:{}", w.acme.customer_id)))
+        .await;
+    assert_eq!((refreshed.status, refreshed.body["flows"].as_u64()), (StatusCode::OK, Some(2)));
+    let after = on_replica(replica, &w.admin, &acme).await;
+    assert_eq!((after["cached"].as_bool(), after["flows"].as_u64()), (Some(false), Some(2)));
+    assert!(replica_state.kpis.misses.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+
+    // A tenant refreshes its own customer; never another.
+    let own = app.send(with_scope(Method::POST, "/api/cache/refresh", &w.acme.token, "tenant")).await;
+    assert_eq!(own.status, StatusCode::OK);
+    let other = app
+        .send(with_scope(
+            Method::POST,
+            "/api/cache/refresh",
+            &w.acme.token,
+            &format!("customer:{}", w.globex.customer_id),
+        ))
+        .await;
+    assert_eq!(other.problem(), "cross_tenant_denied");
+}
+
+async fn on_replica(router: axum::Router, token: &str, scope: &str) -> Value {
+    let res =
+        tower::ServiceExt::oneshot(router, with_scope(Method::GET, "/api/dashboard", token, scope)).await.unwrap();
+    let bytes = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+    serde_json::from_slice::<Value>(&bytes).unwrap()
+}
+
+fn with_scope(method: Method, path: &str, token: &str, scope: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("x-steward-scope", scope)
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn customer_picker_searches_and_floats_recents(app: TestApp) {
+    let w = world(&app).await;
+    for i in 0..5 {
+        let res = app.post("/api/customers", Some(&w.admin), json!({ "name": format!("Zeta {i}") })).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    }
+    let dup = app.post("/api/customers", Some(&w.admin), json!({ "name": "Zeta 1" })).await;
+    assert_eq!((dup.status, dup.body["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("name")));
+    let by_tenant = app.post("/api/customers", Some(&w.acme.token), json!({ "name": "Mine" })).await;
+    assert_eq!(by_tenant.problem(), "cross_tenant_denied");
+
+    let search = app.get("/api/customers?search=zeta&limit=2", Some(&w.admin)).await;
+    assert_eq!(search.body["items"].as_array().unwrap().len(), 2);
+    let next = search.body["next_cursor"].as_str().unwrap();
+    let page2 = app.get(&format!("/api/customers?search=zeta&limit=2&cursor={next}"), Some(&w.admin)).await;
+    assert_eq!(page2.body["items"][0]["name"], "Zeta 2");
+    assert_eq!(page2.body["recent"].as_array().unwrap().len(), 0, "recents only on the first page");
+    let pct = app.get("/api/customers?search=%25", Some(&w.admin)).await;
+    assert_eq!(pct.body["items"].as_array().unwrap().len(), 0, "% is matched literally");
+
+    let globex = w.globex.customer_id;
+    assert_eq!(
+        app.call(Method::POST, &format!("/api/customers/{globex}/views"), Some(&w.admin), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let first = app.get("/api/customers", Some(&w.admin)).await;
+    assert_eq!(first.body["recent"][0]["name"], "Globex");
+    // A tenant sees only itself, and recording a view of another is "not found".
+    let own = app.get("/api/customers", Some(&w.acme.token)).await;
+    assert_eq!(own.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(own.body["items"][0]["name"], "Acme");
+    assert_eq!(
+        app.call(Method::POST, &format!("/api/customers/{globex}/views"), Some(&w.acme.token), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get(&format!("/api/customers/{globex}"), Some(&w.acme.token)).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn connector_keys_rotate_and_show_once(app: TestApp) {
+    let w = world(&app).await;
+    let list = app.get("/api/connectors", Some(&w.acme.token)).await;
+    let c = &list.body["items"][0];
+    let id = c["id"].as_str().unwrap();
+    let old_prefix = c["api_key_prefix"].as_str().unwrap().to_owned();
+    assert!(c.get("api_key").is_none() && c.get("api_key_hash").is_none(), "lists never carry the key");
+    let rotated = app.call(Method::POST, &format!("/api/connectors/{id}/rotate-key"), Some(&w.acme.token), None).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let key = rotated.body["api_key"].as_str().unwrap();
+    assert!(key.starts_with(rotated.body["api_key_prefix"].as_str().unwrap()));
+    assert_ne!(rotated.body["api_key_prefix"], old_prefix);
+    let stored = steward_backend::entities::connectors::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.api_key_hash, steward_backend::auth::sha256_hex(key));
+    assert!(!stored.api_key_hash.contains(key));
+    let foreign =
+        app.call(Method::POST, &format!("/api/connectors/{id}/rotate-key"), Some(&w.globex.token), None).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+}
+
+async fn seed_fills_every_table(app: TestApp) {
+    app.setup_admin().await;
+    let args = steward_backend::seed::SeedArgs {
+        customers: 3,
+        users: 30,
+        flows_per_customer: 2,
+        runs_per_flow: 3,
+        connectors_per_customer: 1,
+        records_per_customer: 4,
+        password: "demo-password-123".into(),
+        seed: 7,
+    };
+    let seeded = steward_backend::seed::run(&app.state, &args).await.unwrap();
+    assert_eq!(
+        (seeded.customers, seeded.users, seeded.flows, seeded.runs, seeded.connectors, seeded.records),
+        (3, 30, 6, 18, 3, 12)
+    );
+    let admin = app.login(crate::harness::ADMIN_EMAIL, crate::harness::ADMIN_PASSWORD).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kpis = app.send(with_scope(Method::GET, "/api/dashboard", &admin, "all")).await;
+    assert_eq!((kpis.body["customers"].as_u64(), kpis.body["users"].as_u64()), (Some(4), Some(31)));
+    assert_eq!(kpis.body["runs_24h"].as_u64().map(|n| n <= 18), Some(true));
+    // Demo users can sign in with the documented password.
+    let some_user = steward_backend::entities::users::Entity::find()
+        .filter(steward_backend::entities::users::Column::Status.eq("active"))
+        .filter(steward_backend::entities::users::Column::SuperAdmin.eq(false))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.login(&some_user.email, "demo-password-123").await.status, StatusCode::OK);
+}
