@@ -115,8 +115,8 @@ async fn list_customers(
         let c = Cursor::decode(raw)?;
         let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
         page = page.filter(pagination::after(
-            Expr::col(customers::Column::Name).into(),
-            Expr::col(customers::Column::Id).into(),
+            Expr::col(customers::Column::Name),
+            Expr::col(customers::Column::Id),
             name,
             c.id,
             false,

@@ -160,8 +160,8 @@ async fn list_flows(
         query = if by_name {
             let name = c.key.ok_or_else(|| AppError::field("cursor", "belongs to another sort order"))?;
             query.filter(pagination::after(
-                Expr::col(flows::Column::Name).into(),
-                Expr::col(flows::Column::Id).into(),
+                Expr::col(flows::Column::Name),
+                Expr::col(flows::Column::Id),
                 name,
                 c.id,
                 false,
@@ -234,17 +234,30 @@ async fn create_flow(
     Ok((StatusCode::CREATED, Json(flow_row(flow))))
 }
 
-/// Sets a flow's `state` from `from` to `to` (compare-and-swap), with the audit event.
+/// One allowed change of a flow's `state` or `status`.
+struct Transition {
+    column: flows::Column,
+    from: &'static str,
+    to: &'static str,
+    action: &'static str,
+}
+
+const PAUSE: Transition =
+    Transition { column: flows::Column::State, from: "active", to: "paused", action: "flow.pause" };
+const RESUME: Transition =
+    Transition { column: flows::Column::State, from: "paused", to: "active", action: "flow.resume" };
+const PUBLISH: Transition =
+    Transition { column: flows::Column::Status, from: "draft", to: "published", action: "flow.publish" };
+
+/// Applies a transition as a compare-and-swap, with the audit event; 409 when the flow is elsewhere.
 async fn transition(
     state: &AppState,
     actor: &Actor,
     meta: &RequestMeta,
     id: Uuid,
-    column: flows::Column,
-    from: &str,
-    to: &str,
-    action: &'static str,
+    t: Transition,
 ) -> AppResult<FlowRow> {
+    let Transition { column, from, to, action } = t;
     let flow = visible_flow(state, actor, id).await?;
     actor.require_in(flow.workspace_id)?;
     let txn = state.db.begin().await?;
@@ -290,7 +303,7 @@ async fn pause_flow(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<FlowRow>> {
-    transition(&state, &actor, &meta, id, flows::Column::State, "active", "paused", "flow.pause").await.map(Json)
+    transition(&state, &actor, &meta, id, PAUSE).await.map(Json)
 }
 
 /// Resume a paused flow.
@@ -309,7 +322,7 @@ async fn resume_flow(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<FlowRow>> {
-    transition(&state, &actor, &meta, id, flows::Column::State, "paused", "active", "flow.resume").await.map(Json)
+    transition(&state, &actor, &meta, id, RESUME).await.map(Json)
 }
 
 /// Publish a draft flow.
@@ -328,7 +341,7 @@ async fn publish_flow(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<FlowRow>> {
-    transition(&state, &actor, &meta, id, flows::Column::Status, "draft", "published", "flow.publish").await.map(Json)
+    transition(&state, &actor, &meta, id, PUBLISH).await.map(Json)
 }
 
 /// Queue a manual run of a flow (the worker pool picks it up).

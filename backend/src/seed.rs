@@ -270,7 +270,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 status: Set(if rng.random_range(0..5) == 0 { "draft" } else { "published" }.into()),
                 state: Set(if paused { "paused" } else { "active" }.into()),
                 schedule: Set(
-                    scheduled.then(|| ["every 15m", "every 1h", "every 1d"][rng.random_range(0..3)].to_string())
+                    scheduled.then(|| pick(&mut rng, &["every 15m", "every 1h", "every 1d"]).to_string())
                 ),
                 next_run_at: Set(scheduled.then(|| now + Duration::minutes(rng.random_range(1..60 * 24)))),
                 created_at: Set(now),
@@ -318,7 +318,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 workspace_id: Set(*wid),
                 name: Set(format!("{name} {kind} {}", c + 1)),
                 kind: Set(kind.into()),
-                health: Set(["healthy", "healthy", "healthy", "degraded", "down"][rng.random_range(0..5)].into()),
+                health: Set(pick(&mut rng, &["healthy", "healthy", "healthy", "degraded", "down"]).into()),
                 api_key_prefix: Set(key.chars().take(12).collect()),
                 api_key_hash: Set(sha256_hex(&key)),
                 key_rotated_at: Set(Some(now)),
