@@ -129,9 +129,9 @@ async fn scope_beyond_your_tenant_is_refused_not_narrowed(app: TestApp) {
     // Explicit beats the cookie; your own customer is always fine.
     let own = scoped(&app, "/api/flows", t, Some("tenant"), Some("all")).await;
     assert_eq!(own.status, StatusCode::OK);
-    assert_eq!(customers_in(&own.body), [acme_c.clone()]);
+    assert_eq!(customers_in(&own.body), [acme_c.as_str()]);
     let own = scoped(&app, "/api/flows", t, Some(&format!("customer:{acme_c}")), None).await;
-    assert_eq!(customers_in(&own.body), [acme_c.clone()]);
+    assert_eq!(customers_in(&own.body), [acme_c.as_str()]);
 
     // The platform admin: all, one customer, an unknown one.
     let all = scoped(&app, "/api/flows", &w.admin, Some("all"), None).await;
@@ -141,7 +141,7 @@ async fn scope_beyond_your_tenant_is_refused_not_narrowed(app: TestApp) {
     want.sort();
     assert_eq!(seen, want);
     let by_cookie = scoped(&app, "/api/flows", &w.admin, None, Some(&format!("customer:{globex_c}"))).await;
-    assert_eq!(customers_in(&by_cookie.body), [globex_c.clone()]);
+    assert_eq!(customers_in(&by_cookie.body), [globex_c.as_str()]);
     let mine = scoped(&app, "/api/flows", &w.admin, None, None).await;
     assert!(customers_in(&mine.body).is_empty(), "admin mode off: the platform's own flows only");
     let unknown = scoped(&app, "/api/flows", &w.admin, Some(&format!("customer:{}", uuid::Uuid::now_v7())), None).await;
