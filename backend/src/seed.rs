@@ -269,9 +269,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 name: Set(format!("{} #{}", pick(&mut rng, FLOWS), f + 1)),
                 status: Set(if rng.random_range(0..5) == 0 { "draft" } else { "published" }.into()),
                 state: Set(if paused { "paused" } else { "active" }.into()),
-                schedule: Set(
-                    scheduled.then(|| pick(&mut rng, &["every 15m", "every 1h", "every 1d"]).to_string())
-                ),
+                schedule: Set(scheduled.then(|| pick(&mut rng, &["every 15m", "every 1h", "every 1d"]).to_string())),
                 next_run_at: Set(scheduled.then(|| now + Duration::minutes(rng.random_range(1..60 * 24)))),
                 created_at: Set(now),
                 updated_at: Set(now),

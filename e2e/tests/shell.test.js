@@ -40,9 +40,12 @@ test('first launch, sign out, sign in, admin shell', async () => {
   await page.getByRole('button', { name: 'Create admin account' }).click();
   await page.waitForURL(server.url + '/');
   await page.getByTestId('admin-section').waitFor();
-  await page.getByText('Your access').waitFor();
+  await page.getByTestId('kpis').waitFor();
   assert.equal(await page.locator('.account-email').textContent(), 'ada@example.com');
-  await shot(page, '03-overview');
+  await shot(page, '03-dashboard');
+  await page.getByRole('link', { name: 'My account' }).click();
+  await page.getByText('Your access').waitFor();
+  await shot(page, '03-account');
 
   // Setup is gone once done.
   const again = await page.request.post(server.url + '/api/setup', {

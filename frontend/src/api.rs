@@ -9,6 +9,7 @@ use steward_shared::api::{
     AddMember, Health, LoginRequest, Me, Membership, RefreshRequest, RoleList, RoleMember, RoleSummary, RoleWrite,
     SetMemberRole, SetupRequest, SetupStatus, TokenPair, WorkspaceSummary,
 };
+use steward_shared::api::{ConnectorRow, CustomerList, FlowRow, Kpis, Page, RecordRow, RotatedKey, RunRow};
 use steward_shared::problem::{Problem, PROBLEM_TYPE_PREFIX};
 
 const TOKENS_KEY: &str = "steward.tokens";
@@ -271,4 +272,68 @@ pub async fn set_member_role(workspace: &str, user: &str, body: &SetMemberRole) 
 
 pub async fn remove_member(workspace: &str, user: &str) -> ApiResult<()> {
     delete(&format!("/api/workspaces/{workspace}/members/{user}")).await
+}
+
+/// `key=value` pairs as a query string (values percent-encoded).
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", js_sys::encode_uri_component(v)))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+pub async fn dashboard() -> ApiResult<Kpis> {
+    get("/api/dashboard").await
+}
+
+pub async fn refresh_cache() -> ApiResult<Kpis> {
+    json(send(Method::Post, "/api/cache/refresh", None, true).await?).await
+}
+
+pub async fn customers(search: &str) -> ApiResult<CustomerList> {
+    get(&format!("/api/customers{}", query(&[("search", Some(search.to_owned())), ("limit", Some("20".into()))]))).await
+}
+
+pub async fn customer(id: &str) -> ApiResult<steward_shared::api::CustomerDetail> {
+    get(&format!("/api/customers/{id}")).await
+}
+
+pub async fn record_customer_view(id: &str) -> ApiResult<()> {
+    send(Method::Post, &format!("/api/customers/{id}/views"), None, true).await.map(|_| ())
+}
+
+pub async fn flows(q: &str) -> ApiResult<Page<FlowRow>> {
+    get(&format!("/api/flows{q}")).await
+}
+
+pub async fn runs(q: &str) -> ApiResult<Page<RunRow>> {
+    get(&format!("/api/runs{q}")).await
+}
+
+pub async fn connectors(q: &str) -> ApiResult<Page<ConnectorRow>> {
+    get(&format!("/api/connectors{q}")).await
+}
+
+pub async fn records(q: &str) -> ApiResult<Page<RecordRow>> {
+    get(&format!("/api/records{q}")).await
+}
+
+/// `pause`, `resume`, `publish` on a flow.
+pub async fn flow_action(id: &str, action: &str) -> ApiResult<FlowRow> {
+    json(send(Method::Post, &format!("/api/flows/{id}/{action}"), None, true).await?).await
+}
+
+pub async fn trigger_run(id: &str) -> ApiResult<RunRow> {
+    json(send(Method::Post, &format!("/api/flows/{id}/runs"), None, true).await?).await
+}
+
+pub async fn rotate_key(id: &str) -> ApiResult<RotatedKey> {
+    json(send(Method::Post, &format!("/api/connectors/{id}/rotate-key"), None, true).await?).await
 }

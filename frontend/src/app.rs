@@ -7,9 +7,11 @@ use steward_shared::api::Me;
 
 use crate::components::shell::Shell;
 use crate::pages::{
-    login::LoginPage, not_found::NotFound, overview::OverviewPage, role_editor::RoleEditorPage, roles::RolesPage,
+    account::AccountPage, connectors::ConnectorsPage, dashboard::DashboardPage, data::DataPage, flows::FlowsPage,
+    login::LoginPage, not_found::NotFound, role_editor::RoleEditorPage, roles::RolesPage, runs::RunsPage,
     setup::SetupPage, system::SystemPage,
 };
+use crate::scope::ScopeState;
 
 /// Who is signed in; `None` until the shell has loaded `/api/me`.
 #[derive(Clone, Copy)]
@@ -24,13 +26,19 @@ pub fn use_auth() -> Auth {
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Auth { me: RwSignal::new(None) });
+    provide_context(ScopeState::load());
     view! {
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/setup") view=SetupPage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=OverviewPage/>
+                    <Route path=path!("") view=DashboardPage/>
+                    <Route path=path!("flows") view=FlowsPage/>
+                    <Route path=path!("runs") view=RunsPage/>
+                    <Route path=path!("connectors") view=ConnectorsPage/>
+                    <Route path=path!("data") view=DataPage/>
+                    <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin/system") view=SystemPage/>
                     <Route path=path!("admin/roles") view=RolesPage/>
                     <Route path=path!("admin/roles/:id") view=RoleEditorPage/>

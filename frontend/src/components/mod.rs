@@ -3,4 +3,6 @@
 pub mod dialog;
 pub mod form;
 pub mod icon;
+pub mod list;
+pub mod scope_bar;
 pub mod shell;

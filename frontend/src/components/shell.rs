@@ -11,6 +11,7 @@ use crate::api::{self, ApiError};
 use crate::app::use_auth;
 use crate::components::form::{ErrorBanner, Loading};
 use crate::components::icon::Icon;
+use crate::components::scope_bar::{ScopeBar, Toast};
 
 /// One sidebar entry. `admin` entries sit in the lower-left admin section.
 struct NavItem {
@@ -23,7 +24,18 @@ struct NavItem {
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { label: "Overview", href: "/", icon: "home", admin: false, leaves: &[] },
+    NavItem { label: "Dashboard", href: "/", icon: "home", admin: false, leaves: &["steward.flows.view"] },
+    NavItem { label: "Flows", href: "/flows", icon: "flow", admin: false, leaves: &["steward.flows.view"] },
+    NavItem { label: "Runs", href: "/runs", icon: "play", admin: false, leaves: &["steward.runs.view"] },
+    NavItem {
+        label: "Connectors",
+        href: "/connectors",
+        icon: "plug",
+        admin: false,
+        leaves: &["steward.connectors.view"],
+    },
+    NavItem { label: "Data", href: "/data", icon: "database", admin: false, leaves: &["steward.data.view"] },
+    NavItem { label: "My account", href: "/account", icon: "user", admin: false, leaves: &[] },
     NavItem {
         label: "Roles",
         href: "/admin/roles",
@@ -104,6 +116,8 @@ pub fn Shell() -> impl IntoView {
 #[component]
 fn Frame() -> impl IntoView {
     let auth = use_auth();
+    let toast = Toast(RwSignal::new(None));
+    provide_context(toast);
     let location = use_location();
     let navigate = use_navigate();
     let me = move || auth.me.get();
@@ -163,6 +177,7 @@ fn Frame() -> impl IntoView {
                                 <span class="chip-dot"></span>{me.customer.name.clone()}
                             </span>
                         })}
+                        <ScopeBar/>
                     </div>
                     <div class="account">
                         {move || me().map(|me| view! {
@@ -174,6 +189,18 @@ fn Frame() -> impl IntoView {
                         <button class="btn btn-ghost" on:click=sign_out>"Sign out"</button>
                     </div>
                 </header>
+                {move || toast.0.get().map(|t| {
+                    let (class, text) = match t {
+                        Ok(m) => ("toast toast-ok", m),
+                        Err(e) => ("toast toast-error", e.message()),
+                    };
+                    view! {
+                        <div class=class role="alert">
+                            <span>{text}</span>
+                            <button class="icon-btn" aria-label="Dismiss" on:click=move |_| toast.0.set(None)>"×"</button>
+                        </div>
+                    }
+                })}
                 <main class="content">
                     <Outlet/>
                 </main>

@@ -1,9 +1,15 @@
 //! One module per route.
 
+pub mod account;
+pub mod connectors;
+pub mod dashboard;
+pub mod data;
+pub mod flows;
+pub mod fmt;
 pub mod login;
 pub mod not_found;
-pub mod overview;
 pub mod role_editor;
 pub mod roles;
+pub mod runs;
 pub mod setup;
 pub mod system;

@@ -1,4 +1,4 @@
-//! The signed-in overview: who you are here, and what you may do, module by module.
+//! My account: who you are here, and what you may do, module by module.
 
 use leptos::prelude::*;
 use steward_shared::permissions::CATALOG;
@@ -6,7 +6,7 @@ use steward_shared::permissions::CATALOG;
 use crate::app::use_auth;
 
 #[component]
-pub fn OverviewPage() -> impl IntoView {
+pub fn AccountPage() -> impl IntoView {
     let auth = use_auth();
     move || {
         auth.me.get().map(|me| {

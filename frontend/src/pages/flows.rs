@@ -1,0 +1,90 @@
+//! Flows: the tenants' automations in scope, with the operator actions.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use steward_shared::api::FlowRow;
+
+use crate::api;
+use crate::components::list::{ListFooter, Paged};
+use crate::components::scope_bar::use_toast;
+use crate::pages::fmt::{holds, pill, short_id, when};
+use crate::scope::use_scope;
+
+#[component]
+pub fn FlowsPage() -> impl IntoView {
+    let scope = use_scope();
+    let toast = use_toast();
+    let status = RwSignal::new(String::new());
+    let state = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let paged = Paged::new(
+        move || {
+            scope.value.track();
+            api::query(&[("status", Some(status.get())), ("state", Some(state.get())), ("search", Some(search.get()))])
+        },
+        |q| async move { api::flows(&q).await },
+    );
+    let (can_pause, can_trigger) = (holds("steward.flows.pause"), holds("steward.flows.trigger"));
+    let act = move |id: String, action: &'static str| {
+        spawn_local(async move {
+            let result = if action == "runs" {
+                api::trigger_run(&id).await.map(|_| "Run queued.".to_string())
+            } else {
+                api::flow_action(&id, action).await.map(|f| format!("“{}” is now {}.", f.name, f.state))
+            };
+            toast.0.set(Some(result));
+            paged.reload();
+        });
+    };
+    let row = move |f: FlowRow| {
+        let id = f.id.to_string();
+        let (id1, id2) = (id.clone(), id.clone());
+        let paused = f.state == "paused";
+        view! {
+            <tr>
+                <td class="row-title">{f.name.clone()}</td>
+                {move || scope.admin_mode().then(|| view! { <td>{short_id(f.customer_id.to_string())}</td> })}
+                <td>{pill(f.status.clone())}</td>
+                <td>{pill(f.state.clone())}</td>
+                <td>{f.schedule.clone().unwrap_or_else(|| "manual".into())}</td>
+                <td>{when(f.next_run_at)}</td>
+                <td class="actions">
+                    {can_trigger.then(|| view! {
+                        <button class="btn btn-small" disabled=paused on:click=move |_| act(id1.clone(), "runs")>"Run now"</button>
+                    })}
+                    {can_pause.then(|| view! {
+                        <button class="btn btn-small" on:click=move |_| act(id2.clone(), if paused { "resume" } else { "pause" })>
+                            {if paused { "Resume" } else { "Pause" }}
+                        </button>
+                    })}
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h2>"Flows"</h2>
+                <div class="filters">
+                    <input type="search" placeholder="Search by name" aria-label="Search flows"
+                        on:change=move |ev| search.set(event_target_value(&ev))/>
+                    <select aria-label="Status" on:change=move |ev| status.set(event_target_value(&ev))>
+                        <option value="">"Any status"</option><option value="published">"Published"</option><option value="draft">"Draft"</option>
+                    </select>
+                    <select aria-label="State" on:change=move |ev| state.set(event_target_value(&ev))>
+                        <option value="">"Any state"</option><option value="active">"Active"</option><option value="paused">"Paused"</option>
+                    </select>
+                </div>
+            </div>
+            <table class="table" data-testid="flows-table">
+                <thead><tr>
+                    <th>"Name"</th>
+                    {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
+                    <th>"Status"</th><th>"State"</th><th>"Schedule"</th><th>"Next run"</th><th></th>
+                </tr></thead>
+                <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
+            </table>
+            <ListFooter paged=paged empty="No flows in this scope."/>
+        </section>
+    }
+}
