@@ -44,6 +44,8 @@ names the permission leaf it needs in `x-permission` (or `public` / `authenticat
         (name = "flows", description = "The tenants' flows and runs"),
         (name = "connectors", description = "The tenants' connectors"),
         (name = "data", description = "Canonical data records"),
+        (name = "impersonation", description = "View as another user"),
+        (name = "audit", description = "The tamper-evident audit log"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +65,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::dashboard::router())
         .merge(crate::flows::router())
         .merge(crate::connectors::router())
+        .merge(crate::impersonation::router())
+        .merge(crate::audit_log::router())
 }
 
 /// The finished spec and the route table derived from it.

@@ -16,7 +16,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
+use crate::auth::actor::ConfirmHeader;
 use crate::auth::{random_token, sha256_hex, Actor};
+use axum::http::HeaderMap;
 use crate::entities::{connectors, records};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -144,7 +146,7 @@ async fn create_connector(
     .insert(&txn)
     .await?;
     let event = Event::new("connector.create", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("connector", c.id)
         .summary(json!({ "after": { "name": c.name, "kind": c.kind, "key_prefix": prefix } }));
     audit::append(&txn, &meta, Event { customer_id: Some(c.customer_id), ..event }).await?;
@@ -159,13 +161,17 @@ async fn create_connector(
 #[utoipa::path(
     post, path = "/api/connectors/{connector_id}/rotate-key", tag = "connectors", operation_id = "rotate_connector_key",
     security(("bearer" = ["steward.connectors.rotate_keys"])),
-    params(("connector_id" = Uuid, Path, description = "The connector")),
-    responses((status = 200, description = "The new key, shown once", body = RotatedKey)),
+    params(("connector_id" = Uuid, Path, description = "The connector"), ConfirmHeader),
+    responses(
+        (status = 200, description = "The new key, shown once", body = RotatedKey),
+        (status = 428, description = "Impersonating without typed confirmation (`confirmation_required`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn rotate_connector_key(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<RotatedKey>> {
     let c = connectors::Entity::find_by_id(id)
@@ -175,6 +181,7 @@ async fn rotate_connector_key(
         .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
         .ok_or_else(|| AppError::NotFound("No such connector.".into()))?;
     actor.require_in(c.workspace_id)?;
+    actor.confirm(&headers, &c.name)?;
     let (key, prefix) = new_key();
     let now = Utc::now();
     let txn = state.db.begin().await?;
@@ -186,7 +193,7 @@ async fn rotate_connector_key(
     active.updated_at = Set(now);
     active.update(&txn).await?;
     let event = Event::new("connector.rotate_key", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("connector", c.id)
         .summary(json!({ "before": { "key_prefix": old_prefix }, "after": { "key_prefix": prefix } }));
     audit::append(&txn, &meta, Event { customer_id: Some(c.customer_id), ..event }).await?;

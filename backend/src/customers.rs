@@ -263,7 +263,7 @@ async fn create_customer(
     .insert(&txn)
     .await?;
     let event = Event::new("customer.create", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("customer", customer.id)
         .summary(json!({ "after": { "name": customer.name, "slug": customer.slug, "workspace": ws.name } }));
     audit::append(&txn, &meta, Event { customer_id: Some(customer.id), ..event }).await?;
@@ -315,7 +315,7 @@ async fn rename_customer(
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
     let event = Event::new("customer.rename", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("customer", customer.id)
         .summary(json!({ "before": { "name": customer.name }, "after": { "name": name } }));
     audit::append(&txn, &meta, Event { customer_id: Some(customer.id), ..event }).await?;
@@ -361,7 +361,7 @@ async fn create_workspace(
         other => other,
     })?;
     let event = Event::new("workspace.create", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("workspace", ws.id)
         .summary(json!({ "after": { "name": ws.name } }));
     audit::append(&txn, &meta, Event { customer_id: Some(customer.id), ..event }).await?;
@@ -401,7 +401,7 @@ async fn rename_workspace(
         other => other,
     })?;
     let event = Event::new("workspace.rename", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("workspace", ws.id)
         .summary(json!({ "before": { "name": ws.name }, "after": { "name": name } }));
     audit::append(&txn, &meta, Event { customer_id: Some(ws.customer_id), ..event }).await?;

@@ -28,6 +28,8 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    PreconditionRequired(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("database unavailable: {0}")]
@@ -70,6 +72,9 @@ impl AppError {
             }
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+            Self::PreconditionRequired(_) => {
+                (StatusCode::PRECONDITION_REQUIRED, "confirmation_required", "Confirmation required")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
         }
@@ -97,7 +102,8 @@ impl AppError {
             Self::NotFound(d)
             | Self::UnsupportedMediaType(d)
             | Self::PayloadTooLarge(d)
-            | Self::MethodNotAllowed(d) => Some(d.clone()),
+            | Self::MethodNotAllowed(d)
+            | Self::PreconditionRequired(d) => Some(d.clone()),
             Self::Internal(_) => {
                 Some("Something went wrong on our side; the request id identifies it in the server log.".into())
             }

@@ -226,7 +226,7 @@ async fn create_flow(
     .insert(&txn)
     .await?;
     let event = Event::new("flow.create", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("flow", flow.id)
         .summary(json!({ "after": { "name": flow.name, "schedule": flow.schedule, "status": flow.status } }));
     audit::append(&txn, &meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
@@ -277,7 +277,7 @@ async fn transition(
         });
     }
     let event = Event::new(action, "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("flow", flow.id)
         .summary(json!({ "before": from, "after": to }));
     audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
@@ -372,7 +372,7 @@ async fn trigger_run(
     let txn = state.db.begin().await?;
     let run = enqueue(&txn, &flow, "manual", Some(actor.user_id()), Utc::now()).await?;
     let event = Event::new("flow.trigger", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("flow", flow.id)
         .summary(json!({ "run_id": run.id }));
     audit::append(&txn, &meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use sea_orm::EntityTrait;
-use steward_shared::api::{CustomerRef, Me, WorkspaceRef};
+use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
 use steward_shared::permissions::CONSOLE_PAGES;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,6 +24,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The signed-in principal", body = Me)),
 )]
 async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> {
+    me_of(&state, &actor).await.map(Json)
+}
+
+/// What `/api/me` says of a principal (the target's view while impersonating).
+pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
     let customer = customers::Entity::find_by_id(actor.customer_id())
         .one(&state.db)
         .await?
@@ -38,7 +43,23 @@ async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> 
     let permissions: Vec<String> = actor.effective_leaves().into_iter().map(str::to_owned).collect();
     let admin_console = actor.user.super_admin
         || CONSOLE_PAGES.iter().any(|p| p.delegable && actor.holds(&format!("steward.console.{}.read", p.id)));
-    Ok(Json(Me {
+    let impersonation = match (&actor.impersonator, &actor.session) {
+        (Some(real), Some(s)) => Some(Impersonation {
+            real_user_id: real.user.id.into(),
+            real_user_email: real.user.email.clone(),
+            real_user_name: real.user.name.clone(),
+            target_user_id: actor.user.id.into(),
+            target_email: actor.user.email.clone(),
+            target_name: actor.user.name.clone(),
+            customer_id: customer.id.into(),
+            customer_name: customer.name.clone(),
+            reason: s.impersonation_reason.clone().unwrap_or_default(),
+            started_at: s.impersonation_started_at.unwrap_or(s.created_at),
+            expires_at: s.impersonation_expires_at.unwrap_or(s.expires_at),
+        }),
+        _ => None,
+    };
+    Ok(Me {
         user_id: actor.user.id.into(),
         email: actor.user.email.clone(),
         name: actor.user.name.clone(),
@@ -50,5 +71,6 @@ async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> 
         permissions,
         admin_console,
         session_expires_at: actor.session.as_ref().map(|s| s.expires_at),
-    }))
+        impersonation,
+    })
 }

@@ -26,7 +26,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
+use crate::auth::actor::ConfirmHeader;
 use crate::auth::Actor;
+use axum::http::HeaderMap;
 use crate::entities::{invitations, role_permissions, roles, user_roles, users, workspaces};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -353,7 +355,7 @@ async fn create_role(
     })?;
     replace_patterns(&txn, role.id, &patterns).await?;
     let event = Event::new("role.create", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("role", role.id)
         .summary(json!({ "after": { "name": role.name, "workspace_id": workspace.id, "patterns": patterns } }));
     audit::append(&txn, &meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
@@ -397,7 +399,7 @@ async fn update_role(
     let updated = active.update(&txn).await?;
     replace_patterns(&txn, role.id, &patterns).await?;
     let event = Event::new("role.update", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("role", role.id)
         .summary(json!({ "before": { "name": role.name, "patterns": before }, "after": { "name": name, "patterns": patterns } }));
     audit::append(&txn, &meta, Event { customer_id: role.customer_id, ..event }).await?;
@@ -410,9 +412,10 @@ async fn update_role(
 #[utoipa::path(
     delete, path = "/api/roles/{role_id}", tag = "roles", operation_id = "delete_role",
     security(("bearer" = ["steward.access.roles.manage"])),
-    params(("role_id" = Uuid, Path, description = "The role")),
+    params(("role_id" = Uuid, Path, description = "The role"), ConfirmHeader),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 428, description = "Impersonating without typed confirmation (`confirmation_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Members or pending invitations still use it (`role_in_use`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -420,9 +423,11 @@ async fn delete_role(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
+    headers: HeaderMap,
     ApiPath(role_id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
     let (role, _) = editable(&state.db, &actor, role_id).await?;
+    actor.confirm(&headers, &role.name)?;
     let txn = state.db.begin().await?;
     let members = user_roles::Entity::find().filter(user_roles::Column::RoleId.eq(role.id)).count(&txn).await?;
     let invited = invitations::Entity::find().filter(invitations::Column::RoleId.eq(role.id)).count(&txn).await?;
@@ -439,7 +444,7 @@ async fn delete_role(
     let patterns = patterns_of(&txn, &[role.id]).await?.remove(&role.id).unwrap_or_default();
     roles::Entity::delete_by_id(role.id).exec(&txn).await?;
     let event = Event::new("role.delete", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("role", role.id)
         .summary(json!({ "before": { "name": role.name, "patterns": patterns } }));
     audit::append(&txn, &meta, Event { customer_id: role.customer_id, ..event }).await?;
@@ -535,7 +540,7 @@ async fn assign(
         .await?;
     }
     let event = Event::new("membership.grant", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("user", user.id)
         .summary(json!({
             "workspace_id": workspace.id,
@@ -604,9 +609,10 @@ async fn set_member_role(
 #[utoipa::path(
     delete, path = "/api/workspaces/{workspace_id}/members/{user_id}", tag = "roles", operation_id = "remove_member",
     security(("bearer" = ["steward.access.roles.manage"])),
-    params(("workspace_id" = Uuid, Path, description = "The workspace"), ("user_id" = Uuid, Path, description = "The user")),
+    params(("workspace_id" = Uuid, Path, description = "The workspace"), ("user_id" = Uuid, Path, description = "The user"), ConfirmHeader),
     responses(
         (status = 204, description = "Removed"),
+        (status = 428, description = "Impersonating without typed confirmation (`confirmation_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is the user's home membership (`home_membership`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -614,11 +620,13 @@ async fn remove_member(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
+    headers: HeaderMap,
     ApiPath((workspace_id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
     let workspace = crate::workspaces::visible(&state.db, &actor, workspace_id).await?;
     actor.require_in(workspace.id)?;
     let user = member_candidate(&workspace, users::Entity::find_by_id(user_id).one(&state.db).await?)?;
+    actor.confirm(&headers, &user.email)?;
     let txn = state.db.begin().await?;
     let membership = user_roles::Entity::find_by_id((workspace.id, user.id))
         .one(&txn)
@@ -639,7 +647,7 @@ async fn remove_member(
         .exec(&txn)
         .await?;
     let event = Event::new("membership.revoke", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("user", user.id)
         .summary(json!({ "workspace_id": workspace.id, "before": { "role_id": membership.role_id } }));
     audit::append(&txn, &meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;

@@ -151,7 +151,7 @@ async fn create_user(
     .insert(&txn)
     .await?;
     let event = Event::new("user.create", "success")
-        .actor(actor.user_id(), actor.customer_id())
+        .by(&actor)
         .target("user", user.id)
         .summary(json!({ "after": {
             "email": user.email, "name": user.name, "workspace_id": workspace.id, "role": role.name, "super_admin": user.super_admin,
@@ -219,7 +219,7 @@ async fn set_super_admin(
         .await?;
     let event =
         Event::new(if body.super_admin { "user.super_admin.grant" } else { "user.super_admin.revoke" }, "success")
-            .actor(actor.user_id(), actor.customer_id())
+            .by(&actor)
             .target("user", user.id)
             .summary(
                 json!({ "before": { "super_admin": user.super_admin }, "after": { "super_admin": body.super_admin } }),

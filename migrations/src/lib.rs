@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_domain;
 mod m20261122_000002_system_roles;
 mod m20261122_000003_tenancy;
+mod m20261122_000004_audit_append_only;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_domain::Migration),
             Box::new(m20261122_000002_system_roles::Migration),
             Box::new(m20261122_000003_tenancy::Migration),
+            Box::new(m20261122_000004_audit_append_only::Migration),
         ]
     }
 }

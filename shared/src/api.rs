@@ -115,6 +115,37 @@ pub struct Me {
     /// Whether any admin console page is open to this principal (the lower-left section).
     pub admin_console: bool,
     pub session_expires_at: Option<DateTime<Utc>>,
+    /// Present while this session views as another user: the SPA shows the amber banner.
+    #[serde(default)]
+    pub impersonation: Option<Impersonation>,
+}
+
+/// A session's active impersonation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Impersonation {
+    /// The admin who is really signed in (and authors every write).
+    pub real_user_id: UserId,
+    pub real_user_email: String,
+    pub real_user_name: String,
+    pub target_user_id: UserId,
+    pub target_email: String,
+    pub target_name: String,
+    pub customer_id: CustomerId,
+    pub customer_name: String,
+    pub reason: String,
+    pub started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/impersonation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StartImpersonation {
+    pub user_id: UserId,
+    /// Why: 3 to 500 characters, stored with the audit events.
+    pub reason: String,
 }
 
 /// One leaf of the catalog.
@@ -516,4 +547,44 @@ pub struct RecordRow {
     pub payload: serde_json::Value,
     pub merged_into: Option<uuid::Uuid>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub id: uuid::Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub customer_id: Option<CustomerId>,
+    /// Who acted: the real admin, also while impersonating.
+    pub actor_user_id: Option<UserId>,
+    pub actor_email: Option<String>,
+    /// Whom the actor was impersonating, if anyone.
+    pub impersonated_user_id: Option<UserId>,
+    pub impersonated_email: Option<String>,
+    pub action: String,
+    /// `success`, `failure` or `refused`.
+    pub outcome: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Before/after summary.
+    pub summary: serde_json::Value,
+    pub hash: String,
+}
+
+/// `GET /api/audit/verify`: the chain recomputed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct AuditVerification {
+    pub ok: bool,
+    pub events_checked: u64,
+    /// The first event whose link does not hold.
+    pub first_broken_seq: Option<i64>,
+    /// Why it does not hold.
+    pub problem: Option<String>,
+    pub last_hash: Option<String>,
 }

@@ -38,6 +38,23 @@ pub struct Actor {
     pub grants: Vec<Grants>,
     /// The leaves that open the current route: its own, and any delegable page leaf naming it.
     pub route_leaves: Vec<&'static str>,
+    /// While impersonating: the real admin's own principal. `user` and `grants` are then the
+    /// target's, and every check needs both to hold the leaf.
+    pub impersonator: Option<Box<Actor>>,
+}
+
+/// The header carrying a typed confirmation (the exact name of the thing) while impersonating.
+pub const CONFIRM_HEADER: &str = "x-steward-confirm";
+
+/// Documents the typed-confirmation header on destructive operations.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ConfirmHeader {
+    /// While impersonating, the exact name of the thing being destroyed (a role's name, a
+    /// member's email, a connector's name); without it the answer is 428.
+    #[serde(rename = "X-Steward-Confirm")]
+    #[allow(dead_code)]
+    x_steward_confirm: Option<String>,
 }
 
 impl Actor {
@@ -56,13 +73,38 @@ impl Actor {
     /// Whether this principal holds `leaf` in some workspace. Super admins hold every leaf;
     /// the leaves of never-delegable console pages are held by super admins only.
     pub fn holds(&self, leaf: &str) -> bool {
-        self.user.super_admin
-            || (!permissions::is_root_only(leaf) && self.grants.iter().any(|g| g.leaves.contains(leaf)))
+        let own = self.user.super_admin
+            || (!permissions::is_root_only(leaf) && self.grants.iter().any(|g| g.leaves.contains(leaf)));
+        own && self.impersonator.as_ref().is_none_or(|a| a.holds(leaf))
+    }
+
+    /// Who authors writes: the real admin while impersonating, else the user.
+    pub fn author_id(&self) -> Uuid {
+        self.impersonator.as_ref().map(|a| a.user.id).unwrap_or(self.user.id)
+    }
+
+    /// While impersonating, a destructive request must name its target exactly.
+    pub fn confirm(&self, headers: &HeaderMap, name: &str) -> AppResult<()> {
+        if self.impersonator.is_none() {
+            return Ok(());
+        }
+        match headers.get(CONFIRM_HEADER).map(|v| v.to_str().unwrap_or("")) {
+            None => Err(AppError::PreconditionRequired(format!(
+                "You are impersonating: type `{name}` to confirm (send it as X-Steward-Confirm)."
+            ))),
+            Some(typed) if typed == name => Ok(()),
+            Some(_) => Err(AppError::field("X-Steward-Confirm", format!("does not match `{name}`"))),
+        }
     }
 
     /// Whether this principal holds `leaf` in `workspace`. Holders of cross-tenant rights carry
     /// their leaves into every workspace.
     pub fn holds_in(&self, leaf: &str, workspace: Uuid) -> bool {
+        if let Some(real) = &self.impersonator {
+            if !real.holds_in(leaf, workspace) {
+                return false;
+            }
+        }
         if self.user.super_admin {
             return true;
         }
@@ -156,6 +198,24 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     };
     if let Requirement::Leaf(leaf) = rule.requirement {
         if !rule.leaves.iter().any(|l| actor.holds(l)) {
+            let meta = crate::request_meta::RequestMeta {
+                ip: req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()),
+                user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect()),
+                request_id: crate::request_id::current(),
+            };
+            let event = crate::audit::Event::new("access.denied", "refused")
+                .by(&actor)
+                .target("operation", &rule.operation_id)
+                .summary(serde_json::json!({ "needs": leaf }));
+            // A refusal is answered even if recording it fails; the failure is logged.
+            let recorded = async {
+                let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+                crate::audit::append(&txn, &meta, event).await?;
+                txn.commit().await.map_err(AppError::from)
+            };
+            if let Err(e) = recorded.await {
+                tracing::error!(error = %e, "could not record a refused request");
+            }
             return AppError::missing_leaf(leaf).into_response();
         }
     }
@@ -196,7 +256,35 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
     if now - session.last_seen_at > chrono::Duration::seconds(60) {
         crate::auth::sessions::touch(&state.db, session.id, now).await?;
     }
-    Ok(Actor { user, session: Some(session), grants, route_leaves: Vec::new() })
+    let admin = Actor { user, session: Some(session.clone()), grants, route_leaves: Vec::new(), impersonator: None };
+    match crate::impersonation::target_of(state, &session, now).await? {
+        Some(target) => {
+            let grants = grants_of(&state.db, target.id).await?;
+            Ok(Actor { user: target, session: Some(session), grants, route_leaves: Vec::new(), impersonator: Some(Box::new(admin)) })
+        }
+        None => Ok(admin),
+    }
+}
+
+/// The Actor of a session as it stands now (after its impersonation changed).
+pub async fn reload(state: &AppState, session: &sessions::Model) -> AppResult<Actor> {
+    let session = sessions::Entity::find_by_id(session.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("session_ended", "This session has ended; sign in again."))?;
+    let user = users::Entity::find_by_id(session.user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
+    let grants = grants_of(&state.db, user.id).await?;
+    let admin = Actor { user, session: Some(session.clone()), grants, route_leaves: Vec::new(), impersonator: None };
+    match crate::impersonation::target_of(state, &session, Utc::now()).await? {
+        Some(target) => {
+            let grants = grants_of(&state.db, target.id).await?;
+            Ok(Actor { user: target, session: Some(session), grants, route_leaves: Vec::new(), impersonator: Some(Box::new(admin)) })
+        }
+        None => Ok(admin),
+    }
 }
 
 /// The user's memberships and the leaves each role grants.

@@ -116,7 +116,7 @@ async fn logout(State(state): State<AppState>, meta: RequestMeta, actor: Actor) 
     if let Some(session) = &actor.session {
         sessions::revoke(&txn, session.id).await?;
         let event = Event::new("auth.logout", "success")
-            .actor(actor.user_id(), actor.customer_id())
+            .by(&actor)
             .target("session", session.id);
         audit::append(&txn, &meta, event).await?;
     }
