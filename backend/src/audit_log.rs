@@ -104,11 +104,17 @@ impl AuditFilter {
     }
 
     fn cursor(&self) -> AppResult<Option<i64>> {
-        self.cursor.as_deref().map(|c| c.parse::<i64>().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))).transpose()
+        self.cursor
+            .as_deref()
+            .map(|c| c.parse::<i64>().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out")))
+            .transpose()
     }
 }
 
-async fn emails(db: &DatabaseConnection, events: &[audit_events::Model]) -> AppResult<std::collections::HashMap<Uuid, String>> {
+async fn emails(
+    db: &DatabaseConnection,
+    events: &[audit_events::Model],
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
     let ids: Vec<Uuid> = events.iter().flat_map(|e| [e.actor_user_id, e.impersonated_user_id]).flatten().collect();
     if ids.is_empty() {
         return Ok(Default::default());
@@ -154,7 +160,12 @@ fn dto(e: audit_events::Model, emails: &std::collections::HashMap<Uuid, String>)
     params(AuditFilter, ScopeHeader),
     responses((status = 200, description = "A page of events", body = Page<AuditEvent>)),
 )]
-async fn list_audit(State(state): State<AppState>, actor: Actor, scope: Scope, ApiQuery(f): ApiQuery<AuditFilter>) -> AppResult<Json<Page<AuditEvent>>> {
+async fn list_audit(
+    State(state): State<AppState>,
+    actor: Actor,
+    scope: Scope,
+    ApiQuery(f): ApiQuery<AuditFilter>,
+) -> AppResult<Json<Page<AuditEvent>>> {
     let limit = pagination::limit(f.limit)?;
     let mut q = audit_events::Entity::find().filter(f.condition(&scope, &actor)?);
     if let Some(seq) = f.cursor()? {
@@ -224,7 +235,12 @@ fn csv_row(e: &audit_events::Model) -> String {
     params(AuditFilter, ScopeHeader),
     responses((status = 200, description = "CSV (RFC 4180), streamed", content_type = "text/csv", body = String)),
 )]
-async fn export_audit(State(state): State<AppState>, actor: Actor, scope: Scope, ApiQuery(f): ApiQuery<AuditFilter>) -> AppResult<Response> {
+async fn export_audit(
+    State(state): State<AppState>,
+    actor: Actor,
+    scope: Scope,
+    ApiQuery(f): ApiQuery<AuditFilter>,
+) -> AppResult<Response> {
     let condition = f.condition(&scope, &actor)?;
     let db = state.db.clone();
     let batches = futures::stream::unfold(Some(0i64), move |after| {

@@ -18,7 +18,6 @@ use uuid::Uuid;
 use crate::audit::{self, Event};
 use crate::auth::actor::ConfirmHeader;
 use crate::auth::{random_token, sha256_hex, Actor};
-use axum::http::HeaderMap;
 use crate::entities::{connectors, records};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -26,6 +25,7 @@ use crate::pagination::{self, Cursor};
 use crate::request_meta::RequestMeta;
 use crate::scope::{Scope, ScopeHeader};
 use crate::state::AppState;
+use axum::http::HeaderMap;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -371,10 +371,8 @@ async fn trigger_run(
     }
     let txn = state.db.begin().await?;
     let run = enqueue(&txn, &flow, "manual", Some(actor.user_id()), Utc::now()).await?;
-    let event = Event::new("flow.trigger", "success")
-        .by(&actor)
-        .target("flow", flow.id)
-        .summary(json!({ "run_id": run.id }));
+    let event =
+        Event::new("flow.trigger", "success").by(&actor).target("flow", flow.id).summary(json!({ "run_id": run.id }));
     audit::append(&txn, &meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
     txn.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(run_row(run))))

@@ -32,7 +32,11 @@ fn impersonable(u: &users::Model) -> bool {
 
 /// The user a session currently impersonates. An expired impersonation, or one whose target
 /// was deactivated, erased or made super admin, ends here and is recorded.
-pub async fn target_of(state: &AppState, session: &sessions::Model, now: DateTime<Utc>) -> AppResult<Option<users::Model>> {
+pub async fn target_of(
+    state: &AppState,
+    session: &sessions::Model,
+    now: DateTime<Utc>,
+) -> AppResult<Option<users::Model>> {
     let Some(target_id) = session.impersonated_user_id else { return Ok(None) };
     let target = users::Entity::find_by_id(target_id).one(&state.db).await?;
     let expired = session.impersonation_expires_at.is_none_or(|t| t <= now);
@@ -48,7 +52,12 @@ pub async fn target_of(state: &AppState, session: &sessions::Model, now: DateTim
                 event.actor_user_id = Some(session.user_id);
                 event.impersonated_user_id = Some(target_id);
                 event.customer_id = other.map(|t| t.customer_id);
-                audit::append(&txn, &RequestMeta { request_id: crate::request_id::current(), ..Default::default() }, event).await?;
+                audit::append(
+                    &txn,
+                    &RequestMeta { request_id: crate::request_id::current(), ..Default::default() },
+                    event,
+                )
+                .await?;
             }
             txn.commit().await?;
             Ok(None)
@@ -57,7 +66,11 @@ pub async fn target_of(state: &AppState, session: &sessions::Model, now: DateTim
 }
 
 /// Clears a session's impersonation (if it is still the one we saw); true when it did.
-async fn clear<C: sea_orm::ConnectionTrait>(conn: &C, session: uuid::Uuid, target: Option<uuid::Uuid>) -> AppResult<bool> {
+async fn clear<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    session: uuid::Uuid,
+    target: Option<uuid::Uuid>,
+) -> AppResult<bool> {
     let mut q = sessions::Entity::update_many()
         .col_expr(sessions::Column::ImpersonatedUserId, Expr::value(Option::<uuid::Uuid>::None))
         .col_expr(sessions::Column::ImpersonationReason, Expr::value(Option::<String>::None))
@@ -98,7 +111,11 @@ async fn start_impersonation(
         .await?
         .filter(|u| u.customer_id == actor.customer_id() || actor.cross_tenant())
         .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
-    let refuse = |detail: &str| AppError::Conflict { code: "cannot_impersonate", field: Some("user_id".into()), detail: detail.into() };
+    let refuse = |detail: &str| AppError::Conflict {
+        code: "cannot_impersonate",
+        field: Some("user_id".into()),
+        detail: detail.into(),
+    };
     let refusal = if target.id == actor.user_id() {
         Some("You cannot impersonate yourself.")
     } else if target.super_admin {
@@ -150,11 +167,18 @@ async fn start_impersonation(
 )]
 async fn exit_impersonation(State(state): State<AppState>, actor: Actor, meta: RequestMeta) -> AppResult<Json<Me>> {
     let (Some(real), Some(session)) = (&actor.impersonator, &actor.session) else {
-        return Err(AppError::Conflict { code: "not_impersonating", field: None, detail: "This session is not impersonating anyone.".into() });
+        return Err(AppError::Conflict {
+            code: "not_impersonating",
+            field: None,
+            detail: "This session is not impersonating anyone.".into(),
+        });
     };
     let txn = state.db.begin().await?;
     clear(&txn, session.id, None).await?;
-    let event = Event::new("impersonation.stop", "success").by(&actor).target("user", actor.user.id).summary(json!({ "reason": "exit" }));
+    let event = Event::new("impersonation.stop", "success")
+        .by(&actor)
+        .target("user", actor.user.id)
+        .summary(json!({ "reason": "exit" }));
     audit::append(&txn, &meta, event).await?;
     txn.commit().await?;
     crate::me::me_of(&state, real).await.map(Json)

@@ -28,12 +28,12 @@ use uuid::Uuid;
 use crate::audit::{self, Event};
 use crate::auth::actor::ConfirmHeader;
 use crate::auth::Actor;
-use axum::http::HeaderMap;
 use crate::entities::{invitations, role_permissions, roles, user_roles, users, workspaces};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
+use axum::http::HeaderMap;
 
 /// `admin`: everything, including cross-tenant views.
 pub const SYSTEM_ADMIN_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
@@ -398,10 +398,9 @@ async fn update_role(
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
     replace_patterns(&txn, role.id, &patterns).await?;
-    let event = Event::new("role.update", "success")
-        .by(&actor)
-        .target("role", role.id)
-        .summary(json!({ "before": { "name": role.name, "patterns": before }, "after": { "name": name, "patterns": patterns } }));
+    let event = Event::new("role.update", "success").by(&actor).target("role", role.id).summary(
+        json!({ "before": { "name": role.name, "patterns": before }, "after": { "name": name, "patterns": patterns } }),
+    );
     audit::append(&txn, &meta, Event { customer_id: role.customer_id, ..event }).await?;
     let summary = summary_of(&txn, &actor, updated).await?;
     txn.commit().await?;
@@ -539,14 +538,11 @@ async fn assign(
         .insert(&txn)
         .await?;
     }
-    let event = Event::new("membership.grant", "success")
-        .by(&actor)
-        .target("user", user.id)
-        .summary(json!({
-            "workspace_id": workspace.id,
-            "before": existing.map(|m| m.role_id),
-            "after": { "role_id": role.id, "role": role.name },
-        }));
+    let event = Event::new("membership.grant", "success").by(&actor).target("user", user.id).summary(json!({
+        "workspace_id": workspace.id,
+        "before": existing.map(|m| m.role_id),
+        "after": { "role_id": role.id, "role": role.name },
+    }));
     audit::append(&txn, meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
     txn.commit().await?;
     Ok(Membership { user_id: user.id.into(), workspace_id: workspace.id.into(), role_id: role.id.into() })

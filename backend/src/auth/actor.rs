@@ -199,8 +199,15 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     if let Requirement::Leaf(leaf) = rule.requirement {
         if !rule.leaves.iter().any(|l| actor.holds(l)) {
             let meta = crate::request_meta::RequestMeta {
-                ip: req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()),
-                user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect()),
+                ip: req
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string()),
+                user_agent: req
+                    .headers()
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.chars().take(512).collect()),
                 request_id: crate::request_id::current(),
             };
             let event = crate::audit::Event::new("access.denied", "refused")
@@ -260,7 +267,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
     match crate::impersonation::target_of(state, &session, now).await? {
         Some(target) => {
             let grants = grants_of(&state.db, target.id).await?;
-            Ok(Actor { user: target, session: Some(session), grants, route_leaves: Vec::new(), impersonator: Some(Box::new(admin)) })
+            Ok(Actor {
+                user: target,
+                session: Some(session),
+                grants,
+                route_leaves: Vec::new(),
+                impersonator: Some(Box::new(admin)),
+            })
         }
         None => Ok(admin),
     }
@@ -281,7 +294,13 @@ pub async fn reload(state: &AppState, session: &sessions::Model) -> AppResult<Ac
     match crate::impersonation::target_of(state, &session, Utc::now()).await? {
         Some(target) => {
             let grants = grants_of(&state.db, target.id).await?;
-            Ok(Actor { user: target, session: Some(session), grants, route_leaves: Vec::new(), impersonator: Some(Box::new(admin)) })
+            Ok(Actor {
+                user: target,
+                session: Some(session),
+                grants,
+                route_leaves: Vec::new(),
+                impersonator: Some(Box::new(admin)),
+            })
         }
         None => Ok(admin),
     }

@@ -115,9 +115,7 @@ async fn logout(State(state): State<AppState>, meta: RequestMeta, actor: Actor) 
     let txn = state.db.begin().await?;
     if let Some(session) = &actor.session {
         sessions::revoke(&txn, session.id).await?;
-        let event = Event::new("auth.logout", "success")
-            .by(&actor)
-            .target("session", session.id);
+        let event = Event::new("auth.logout", "success").by(&actor).target("session", session.id);
         audit::append(&txn, &meta, event).await?;
     }
     txn.commit().await?;

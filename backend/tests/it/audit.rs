@@ -1,0 +1,298 @@
+//! Impersonation and the audit log, attacked: who may view as whom, what the view allows,
+//! typed confirmations, expiry, the database refusing edits, verify finding a tampered row,
+//! the export's quoting.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder};
+use serde_json::json;
+use steward_backend::entities::audit_events;
+
+use crate::harness::{TestApp, ADMIN_PASSWORD};
+use crate::on_both;
+
+on_both!(
+    impersonation_rules_are_enforced,
+    impersonation_sees_as_the_target_and_records_both,
+    destructive_actions_need_typed_confirmation,
+    impersonation_ends_on_expiry_and_deactivation,
+    the_database_refuses_edits_and_verify_finds_tampering,
+    audit_filters_scope_and_export,
+);
+
+async fn admin_id(app: &TestApp, token: &str) -> String {
+    app.get("/api/me", Some(token)).await.body["user_id"].as_str().unwrap().to_owned()
+}
+
+async fn impersonation_rules_are_enforced(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let me = admin_id(&app, &admin).await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.flows.view"]).await;
+    let target = app.user_with_role(acme, ws, role).await;
+    let start = |user: String, reason: &str| json!({ "user_id": user, "reason": reason });
+
+    let res = app.post("/api/impersonation", Some(&admin), start(target.user_id.to_string(), "")).await;
+    assert_eq!(
+        (res.status, res.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let res = app.post("/api/impersonation", Some(&admin), start(me.clone(), "checking")).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "cannot_impersonate"));
+    let other_super = app
+        .post("/api/users", Some(&admin), json!({ "email": "root2@example.com", "name": "Root", "password": ADMIN_PASSWORD, "home_workspace_id": ws, "role_id": role, "super_admin": true }))
+        .await;
+    let res = app
+        .post("/api/impersonation", Some(&admin), start(other_super.body["id"].as_str().unwrap().into(), "checking"))
+        .await;
+    assert!(res.body["detail"].as_str().unwrap().contains("Super admins"));
+    // Without the privilege: a tenant lead holding everything but impersonation.
+    let lead_role =
+        app.role(acme, ws, &["steward.access.users.view", "steward.access.roles.*", "steward.flows.*"]).await;
+    let lead = app.user_with_role(acme, ws, lead_role).await;
+    let res = app.post("/api/impersonation", Some(&lead.token), start(target.user_id.to_string(), "checking")).await;
+    assert_eq!(res.problem(), "permission_denied");
+    // With the leaf but another tenant's user: not found.
+    let (globex, gws) = app.customer("Globex", "tenant").await;
+    let imp_role = app.role(globex, gws, &["steward.access.users.impersonate"]).await;
+    let globex_support = app.user_with_role(globex, gws, imp_role).await;
+    let res = app
+        .post("/api/impersonation", Some(&globex_support.token), start(target.user_id.to_string(), "checking"))
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/me", Some(&admin)).await.body["impersonation"], serde_json::Value::Null);
+    let refused = audit_events::Entity::find().all(app.db()).await.unwrap();
+    assert!(refused.iter().any(|e| e.action == "impersonation.start" && e.outcome == "refused"));
+    assert!(refused
+        .iter()
+        .any(|e| e.action == "access.denied" && e.target_id.as_deref() == Some("start_impersonation")));
+}
+
+async fn impersonation_sees_as_the_target_and_records_both(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let me = admin_id(&app, &admin).await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let (globex, gws) = app.customer("Globex", "tenant").await;
+    let role = app
+        .role(
+            acme,
+            ws,
+            &["steward.flows.view", "steward.flows.edit", "steward.customers.view", "steward.access.users.manage"],
+        )
+        .await;
+    let target = app.user_with_role(acme, ws, role).await;
+    for (w, name) in [(ws, "Acme flow"), (gws, "Globex flow")] {
+        app.post("/api/flows", Some(&admin), json!({ "workspace_id": w, "name": name })).await;
+    }
+    let started = app
+        .post("/api/impersonation", Some(&admin), json!({ "user_id": target.user_id, "reason": "ticket #42" }))
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+    assert_eq!(started.body["impersonation"]["target_email"], target.email);
+    assert_eq!(started.body["impersonation"]["real_user_id"], me);
+    assert_eq!(started.body["impersonation"]["customer_name"], "Acme");
+    assert_eq!(started.body["email"], target.email, "/api/me answers as the target");
+
+    // Reads are the target's: their tenant only, and admin mode is refused like it is to them.
+    let flows = app.get("/api/flows", Some(&admin)).await;
+    let names: Vec<&str> =
+        flows.body["items"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Acme flow"]);
+    let all = app
+        .send(
+            Request::builder()
+                .uri("/api/flows")
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .header("x-steward-scope", "all")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(all.problem(), "cross_tenant_denied");
+    // Never more than the target holds: the admin's own powers are gone.
+    assert_eq!(app.get("/api/roles", Some(&admin)).await.problem(), "permission_denied");
+    // Writes are authored by the admin, with the target recorded.
+    let created =
+        app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "made while viewing as" })).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let exit = app.call(Method::POST, "/api/impersonation/exit", Some(&admin), None).await;
+    assert_eq!((exit.status, exit.body["email"].as_str()), (StatusCode::OK, Some(crate::harness::ADMIN_EMAIL)));
+    assert_eq!(
+        app.call(Method::POST, "/api/impersonation/exit", Some(&admin), None).await.problem(),
+        "not_impersonating"
+    );
+    assert_eq!(app.get("/api/roles", Some(&admin)).await.status, StatusCode::OK, "powers back after exit");
+
+    let events = audit_events::Entity::find().order_by_asc(audit_events::Column::Seq).all(app.db()).await.unwrap();
+    let find = |action: &str| events.iter().find(|e| e.action == action).unwrap_or_else(|| panic!("no {action}"));
+    for action in ["impersonation.start", "flow.create", "impersonation.stop"] {
+        let e = if action == "flow.create" {
+            events.iter().rev().find(|e| e.action == action).unwrap()
+        } else {
+            find(action)
+        };
+        assert_eq!(e.actor_user_id.map(|u| u.to_string()), Some(me.clone()), "{action} authored by the admin");
+        assert_eq!(e.impersonated_user_id, Some(target.user_id), "{action} records the target");
+    }
+    assert_eq!(find("impersonation.start").summary["reason"], "ticket #42");
+    let _ = globex;
+}
+
+async fn destructive_actions_need_typed_confirmation(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.connectors.*", "steward.access.roles.*"]).await;
+    let target = app.user_with_role(acme, ws, role).await;
+    let c = app
+        .post(
+            "/api/connectors",
+            Some(&target.token),
+            json!({ "workspace_id": ws, "name": "Acme warehouse", "kind": "postgres" }),
+        )
+        .await;
+    let id = c.body["connector_id"].as_str().unwrap().to_owned();
+    // Not impersonating: no confirmation needed.
+    assert_eq!(
+        app.call(Method::POST, &format!("/api/connectors/{id}/rotate-key"), Some(&admin), None).await.status,
+        StatusCode::OK
+    );
+    app.post("/api/impersonation", Some(&admin), json!({ "user_id": target.user_id, "reason": "rotate on request" }))
+        .await;
+    let rotate = |confirm: Option<&str>| {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/connectors/{id}/rotate-key"))
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"));
+        if let Some(c) = confirm {
+            req = req.header("x-steward-confirm", c);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let missing = app.send(rotate(None)).await;
+    assert_eq!((missing.status, missing.problem()), (StatusCode::PRECONDITION_REQUIRED, "confirmation_required"));
+    assert!(missing.body["detail"].as_str().unwrap().contains("Acme warehouse"));
+    let wrong = app.send(rotate(Some("Acme"))).await;
+    assert_eq!(
+        (wrong.status, wrong.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Steward-Confirm"))
+    );
+    let before = steward_backend::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let right = app.send(rotate(Some("Acme warehouse"))).await;
+    assert_eq!(right.status, StatusCode::OK);
+    let after = steward_backend::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_ne!(before.api_key_hash, after.api_key_hash, "only the confirmed request rotated");
+}
+
+async fn impersonation_ends_on_expiry_and_deactivation(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.flows.view"]).await;
+    let target = app.user_with_role(acme, ws, role).await;
+    app.post("/api/impersonation", Some(&admin), json!({ "user_id": target.user_id, "reason": "expiry test" })).await;
+    app.db()
+        .execute_unprepared("UPDATE sessions SET impersonation_expires_at = impersonation_started_at WHERE impersonated_user_id IS NOT NULL")
+        .await
+        .unwrap();
+    let me = app.get("/api/me", Some(&admin)).await;
+    assert_eq!(
+        (me.body["email"].as_str(), me.body["impersonation"].is_null()),
+        (Some(crate::harness::ADMIN_EMAIL), true)
+    );
+
+    app.post("/api/impersonation", Some(&admin), json!({ "user_id": target.user_id, "reason": "deactivation test" }))
+        .await;
+    assert!(!app.get("/api/me", Some(&admin)).await.body["impersonation"].is_null());
+    app.db()
+        .execute_unprepared(&format!("UPDATE users SET status = 'inactive' WHERE email = '{}'", target.email))
+        .await
+        .unwrap();
+    let me = app.get("/api/me", Some(&admin)).await;
+    assert!(me.body["impersonation"].is_null(), "deactivating the target ends it at once");
+    let stops: Vec<_> = audit_events::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "impersonation.stop")
+        .collect();
+    let reasons: Vec<&str> = stops.iter().map(|e| e.summary["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["expired", "target_not_impersonable"]);
+    let res =
+        app.post("/api/impersonation", Some(&admin), json!({ "user_id": target.user_id, "reason": "again" })).await;
+    assert!(res.body["detail"].as_str().unwrap().contains("Inactive"));
+}
+
+async fn the_database_refuses_edits_and_verify_finds_tampering(app: TestApp) {
+    let admin = app.setup_admin().await;
+    for _ in 0..3 {
+        app.login(crate::harness::ADMIN_EMAIL, "wrong password, logged").await;
+    }
+    let ok = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!((ok.body["ok"].as_bool(), ok.body["events_checked"].as_u64()), (Some(true), Some(4)));
+
+    for sql in ["UPDATE audit_events SET outcome = 'success' WHERE seq = 2", "DELETE FROM audit_events WHERE seq = 3"] {
+        let err = app.db().execute_unprepared(sql).await.expect_err("the database refuses");
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    // An attacker with the database's keys disables the guard and edits a row: verify finds it.
+    let (off, on) = match app.db().get_database_backend() {
+        DbBackend::Postgres => {
+            ("ALTER TABLE audit_events DISABLE TRIGGER USER", "ALTER TABLE audit_events ENABLE TRIGGER USER")
+        }
+        _ => ("DROP TRIGGER audit_events_no_update", "SELECT 1"),
+    };
+    app.db().execute_unprepared(off).await.unwrap();
+    app.db().execute_unprepared("UPDATE audit_events SET outcome = 'success' WHERE seq = 3").await.unwrap();
+    app.db().execute_unprepared(on).await.unwrap();
+    let broken = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!((broken.body["ok"].as_bool(), broken.body["first_broken_seq"].as_i64()), (Some(false), Some(3)));
+    assert!(broken.body["problem"].as_str().unwrap().contains("edited"));
+}
+
+async fn audit_filters_scope_and_export(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.audit.*", "steward.flows.*"]).await;
+    let lead = app.user_with_role(acme, ws, role).await;
+    app.post("/api/flows", Some(&lead.token), json!({ "workspace_id": ws, "name": "=cmd|' /C calc'!A0" })).await;
+    app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "second" })).await;
+
+    let mine = app.get("/api/audit", Some(&lead.token)).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(
+        mine.body["items"].as_array().unwrap().iter().all(|e| e["customer_id"] == acme.to_string()),
+        "a tenant sees its own events only"
+    );
+    let platform = app.get("/api/audit?action=setup.complete", Some(&lead.token)).await;
+    assert_eq!(platform.body["items"].as_array().unwrap().len(), 0);
+    let paged = app.get("/api/audit?action=flow.&limit=1", Some(&lead.token)).await;
+    assert_eq!(paged.body["items"][0]["action"], "flow.create");
+    let next = paged.body["next_cursor"].as_str().unwrap();
+    let page2 = app.get(&format!("/api/audit?action=flow.&limit=1&cursor={next}"), Some(&lead.token)).await;
+    assert_ne!(page2.body["items"][0]["seq"], paged.body["items"][0]["seq"]);
+    let inverted = app.get("/api/audit?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", Some(&lead.token)).await;
+    assert_eq!(
+        (inverted.status, inverted.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+    );
+    let bad = app.get("/api/audit?from=yesterday", Some(&lead.token)).await;
+    assert_eq!(bad.body["errors"][0]["field"], "from");
+    let foreign = app.get(&format!("/api/audit?customer_id={}", uuid::Uuid::now_v7()), Some(&lead.token)).await;
+    assert_eq!(foreign.problem(), "cross_tenant_denied");
+
+    let res = app.router.clone();
+    let req = Request::builder()
+        .uri("/api/audit/export?action=flow.create")
+        .header(header::AUTHORIZATION, format!("Bearer {}", lead.token))
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(res, req).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    let csv = String::from_utf8(bytes.to_vec()).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("seq,occurred_at,customer_id"));
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(csv.contains(r#""{""after"":{""name"":""=cmd|' /C calc'!A0"#), "the summary cell is quoted JSON: {csv}");
+    assert!(!csv.contains(",=cmd"), "no cell starts with a formula");
+}
