@@ -188,7 +188,7 @@ pub async fn bump(state: &AppState, customer: Uuid, actor: &Actor, meta: &Reques
     .exec_without_returning(&txn)
     .await?;
     let event = Event::new("cache.refresh", "success")
-        .by(&actor)
+        .by(actor)
         .target("customer", customer)
         .summary(json!({ "caches": ["kpis"] }));
     audit::append(&txn, meta, Event { customer_id: Some(customer), ..event }).await?;

@@ -277,7 +277,7 @@ async fn transition(
         });
     }
     let event = Event::new(action, "success")
-        .by(&actor)
+        .by(actor)
         .target("flow", flow.id)
         .summary(json!({ "before": from, "after": to }));
     audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;

@@ -538,7 +538,7 @@ async fn assign(
         .insert(&txn)
         .await?;
     }
-    let event = Event::new("membership.grant", "success").by(&actor).target("user", user.id).summary(json!({
+    let event = Event::new("membership.grant", "success").by(actor).target("user", user.id).summary(json!({
         "workspace_id": workspace.id,
         "before": existing.map(|m| m.role_id),
         "after": { "role_id": role.id, "role": role.name },
