@@ -276,10 +276,8 @@ async fn transition(
             detail: format!("The flow `{}` is not {from}, so it cannot become {to}.", flow.name),
         });
     }
-    let event = Event::new(action, "success")
-        .by(actor)
-        .target("flow", flow.id)
-        .summary(json!({ "before": from, "after": to }));
+    let event =
+        Event::new(action, "success").by(actor).target("flow", flow.id).summary(json!({ "before": from, "after": to }));
     audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
     let updated =
         flows::Entity::find_by_id(flow.id).one(&txn).await?.ok_or_else(|| AppError::internal("flow vanished"))?;

@@ -101,6 +101,7 @@ async fn raw(
     path: &str,
     body: Option<&serde_json::Value>,
     bearer: Option<String>,
+    confirm: Option<&str>,
 ) -> ApiResult<Response> {
     let mut builder: RequestBuilder = match method {
         Method::Get => Request::get(path),
@@ -110,6 +111,9 @@ async fn raw(
     };
     if let Some(token) = bearer {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(name) = confirm {
+        builder = builder.header("X-Steward-Confirm", name);
     }
     let request = match body {
         Some(body) => builder.json(body),
@@ -129,16 +133,21 @@ async fn raw(
 
 /// An exchange with the stored credential when `auth`; an expired access token is refreshed once.
 async fn send(method: Method, path: &str, body: Option<&serde_json::Value>, auth: bool) -> ApiResult<Response> {
-    let bearer = || {
-        if auth {
-            stored().map(|t| t.access_token)
-        } else {
-            None
-        }
-    };
-    match raw(method, path, body, bearer()).await {
+    send_confirmed(method, path, body, auth, None).await
+}
+
+/// As `send`, with the typed confirmation a destructive request needs while impersonating.
+async fn send_confirmed(
+    method: Method,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    auth: bool,
+    confirm: Option<&str>,
+) -> ApiResult<Response> {
+    let bearer = || if auth { stored().map(|t| t.access_token) } else { None };
+    match raw(method, path, body, bearer(), confirm).await {
         Err(e) if auth && e.code() == "token_expired" && refresh().await.is_ok() => {
-            raw(method, path, body, bearer()).await
+            raw(method, path, body, bearer(), confirm).await
         }
         other => other,
     }
@@ -184,14 +193,10 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Api
     json(send(Method::Put, path, Some(&to_value(body)?), true).await?).await
 }
 
-pub async fn delete(path: &str) -> ApiResult<()> {
-    send(Method::Delete, path, None, true).await.map(|_| ())
-}
-
 async fn refresh() -> ApiResult<()> {
     let tokens = stored().ok_or_else(|| ApiError::local("Signed out", "No session".into()))?;
     let body = to_value(&RefreshRequest { refresh_token: tokens.refresh_token })?;
-    match raw(Method::Post, "/api/auth/refresh", Some(&body), None).await {
+    match raw(Method::Post, "/api/auth/refresh", Some(&body), None, None).await {
         Ok(response) => {
             let pair: TokenPair = json(response).await?;
             store(&pair);
@@ -254,8 +259,8 @@ pub async fn update_role(id: &str, body: &RoleWrite) -> ApiResult<RoleSummary> {
     put(&format!("/api/roles/{id}"), body).await
 }
 
-pub async fn delete_role(id: &str) -> ApiResult<()> {
-    delete(&format!("/api/roles/{id}")).await
+pub async fn delete_role(id: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/roles/{id}"), None, true, confirm).await.map(|_| ())
 }
 
 pub async fn workspaces() -> ApiResult<Vec<WorkspaceSummary>> {
@@ -270,8 +275,10 @@ pub async fn set_member_role(workspace: &str, user: &str, body: &SetMemberRole) 
     put(&format!("/api/workspaces/{workspace}/members/{user}"), body).await
 }
 
-pub async fn remove_member(workspace: &str, user: &str) -> ApiResult<()> {
-    delete(&format!("/api/workspaces/{workspace}/members/{user}")).await
+pub async fn remove_member(workspace: &str, user: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/workspaces/{workspace}/members/{user}"), None, true, confirm)
+        .await
+        .map(|_| ())
 }
 
 /// `key=value` pairs as a query string (values percent-encoded).
@@ -334,6 +341,48 @@ pub async fn trigger_run(id: &str) -> ApiResult<RunRow> {
     json(send(Method::Post, &format!("/api/flows/{id}/runs"), None, true).await?).await
 }
 
-pub async fn rotate_key(id: &str) -> ApiResult<RotatedKey> {
-    json(send(Method::Post, &format!("/api/connectors/{id}/rotate-key"), None, true).await?).await
+pub async fn rotate_key(id: &str, confirm: Option<&str>) -> ApiResult<RotatedKey> {
+    json(send_confirmed(Method::Post, &format!("/api/connectors/{id}/rotate-key"), None, true, confirm).await?).await
+}
+
+pub async fn start_impersonation(user_id: &str, reason: &str) -> ApiResult<Me> {
+    post("/api/impersonation", &serde_json::json!({ "user_id": user_id, "reason": reason })).await
+}
+
+pub async fn exit_impersonation() -> ApiResult<Me> {
+    json(send(Method::Post, "/api/impersonation/exit", None, true).await?).await
+}
+
+pub async fn audit(q: &str) -> ApiResult<Page<steward_shared::api::AuditEvent>> {
+    get(&format!("/api/audit{q}")).await
+}
+
+pub async fn verify_audit() -> ApiResult<steward_shared::api::AuditVerification> {
+    get("/api/audit/verify").await
+}
+
+/// Downloads the CSV export of the filter as a file (the bearer token rides along).
+pub async fn export_audit(q: &str) -> ApiResult<()> {
+    use wasm_bindgen::JsCast;
+    let response = send(Method::Get, &format!("/api/audit/export{q}"), None, true).await?;
+    let bytes = response.binary().await.map_err(|e| ApiError::local("Export failed", e.to_string()))?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| ApiError::local("Export failed", "the browser refused the file".into()))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| ApiError::local("Export failed", "the browser refused the file".into()))?;
+    if let Some(a) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        a.set_href(&url);
+        a.set_download("steward-audit.csv");
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }

@@ -7,9 +7,9 @@ use steward_shared::api::Me;
 
 use crate::components::shell::Shell;
 use crate::pages::{
-    account::AccountPage, connectors::ConnectorsPage, dashboard::DashboardPage, data::DataPage, flows::FlowsPage,
-    login::LoginPage, not_found::NotFound, role_editor::RoleEditorPage, roles::RolesPage, runs::RunsPage,
-    setup::SetupPage, system::SystemPage,
+    account::AccountPage, audit::AuditPage, connectors::ConnectorsPage, dashboard::DashboardPage, data::DataPage,
+    flows::FlowsPage, login::LoginPage, not_found::NotFound, role_editor::RoleEditorPage, roles::RolesPage,
+    runs::RunsPage, setup::SetupPage, system::SystemPage,
 };
 use crate::scope::ScopeState;
 
@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin/system") view=SystemPage/>
                     <Route path=path!("admin/roles") view=RolesPage/>
+                    <Route path=path!("admin/audit") view=AuditPage/>
                     <Route path=path!("admin/roles/:id") view=RoleEditorPage/>
                 </ParentRoute>
             </Routes>

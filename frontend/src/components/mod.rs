@@ -6,3 +6,4 @@ pub mod icon;
 pub mod list;
 pub mod scope_bar;
 pub mod shell;
+pub mod view_as;

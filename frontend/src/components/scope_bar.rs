@@ -19,10 +19,12 @@ pub fn use_toast() -> Toast {
     expect_context::<Toast>()
 }
 
-fn holds(leaf: &str) -> bool {
-    use_auth()
-        .me
-        .with_untracked(|me| me.as_ref().is_some_and(|m| m.super_admin || m.permissions.iter().any(|p| p == leaf)))
+/// Tracked: the bar follows `/api/me` (it changes when impersonation starts or ends).
+fn holds(leaf: &'static str) -> Signal<bool> {
+    let auth = use_auth();
+    Signal::derive(move || {
+        auth.me.with(|me| me.as_ref().is_some_and(|m| m.super_admin || m.permissions.iter().any(|p| p == leaf)))
+    })
 }
 
 #[component]
@@ -44,7 +46,7 @@ pub fn ScopeBar() -> impl IntoView {
         });
     };
     view! {
-        {cross_tenant.then(|| view! {
+        {move || cross_tenant.get().then(|| view! {
             <button
                 class="shield"
                 class:on=move || scope.admin_mode()
@@ -59,7 +61,7 @@ pub fn ScopeBar() -> impl IntoView {
                 <CustomerPicker/>
             </Show>
         })}
-        {can_refresh.then(|| view! {
+        {move || can_refresh.get().then(|| view! {
             <button class="btn btn-small" on:click=refresh disabled=move || busy.get() title="Rebuild the KPI cache of the customer in scope">
                 <Icon name="refresh"/>{move || if busy.get() { "Refreshing…" } else { "Refresh" }}
             </button>

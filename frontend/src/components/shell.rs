@@ -12,6 +12,7 @@ use crate::app::use_auth;
 use crate::components::form::{ErrorBanner, Loading};
 use crate::components::icon::Icon;
 use crate::components::scope_bar::{ScopeBar, Toast};
+use crate::components::view_as::ImpersonationBanner;
 
 /// One sidebar entry. `admin` entries sit in the lower-left admin section.
 struct NavItem {
@@ -42,6 +43,13 @@ const NAV: &[NavItem] = &[
         icon: "key",
         admin: true,
         leaves: &["steward.console.roles.read", "steward.access.roles.view"],
+    },
+    NavItem {
+        label: "Audit log",
+        href: "/admin/audit",
+        icon: "book",
+        admin: true,
+        leaves: &["steward.console.audit.read", "steward.audit.view"],
     },
     NavItem {
         label: "System status",
@@ -169,6 +177,7 @@ fn Frame() -> impl IntoView {
                 })}
             </nav>
             <div class="main">
+                <ImpersonationBanner/>
                 <header class="topbar">
                     <h1 class="page-title">{title}</h1>
                     <div class="scope-controls" aria-label="Scope">

@@ -8,7 +8,7 @@ use crate::api::{self, ApiError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::ErrorBanner;
 use crate::components::list::{ListFooter, Paged};
-use crate::pages::fmt::{holds, pill, short_id, when};
+use crate::pages::fmt::{holds, impersonating, pill, short_id, when};
 use crate::scope::use_scope;
 
 #[component]
@@ -27,10 +27,10 @@ pub fn ConnectorsPage() -> impl IntoView {
     let confirm = RwSignal::new(false);
     let shown = RwSignal::new(None::<RotatedKey>);
     let error = RwSignal::new(None::<ApiError>);
-    let rotate = Callback::new(move |_| {
+    let rotate = Callback::new(move |confirm: Option<String>| {
         let Some((id, _)) = target.get_untracked() else { return };
         spawn_local(async move {
-            match api::rotate_key(&id).await {
+            match api::rotate_key(&id, confirm.as_deref()).await {
                 Ok(key) => {
                     error.set(None);
                     shown.set(Some(key));
@@ -92,6 +92,7 @@ pub fn ConnectorsPage() -> impl IntoView {
             confirm_label="Rotate key"
             on_confirm=rotate
             danger=true
+            typed_name=Signal::derive(move || impersonating().then(|| target.get().map(|t| t.1)).flatten())
         />
     }
 }

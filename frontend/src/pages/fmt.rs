@@ -40,3 +40,8 @@ pub fn holds(leaf: &str) -> bool {
         .me
         .with_untracked(|me| me.as_ref().is_some_and(|m| m.super_admin || m.permissions.iter().any(|p| p == leaf)))
 }
+
+/// Whether this session is viewing as another user (destructive actions then need typing).
+pub fn impersonating() -> bool {
+    crate::app::use_auth().me.with(|me| me.as_ref().is_some_and(|m| m.impersonation.is_some()))
+}

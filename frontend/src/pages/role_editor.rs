@@ -12,9 +12,12 @@ use steward_shared::permissions::{Module, CATALOG};
 use steward_shared::RoleId;
 
 use crate::api::{self, ApiError, ApiResult};
+use crate::app::use_auth;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::{ErrorBanner, Field, Loading};
 use crate::components::icon::Icon;
+use crate::components::view_as::ViewAsDialog;
+use crate::pages::fmt::{holds, impersonating};
 use crate::pages::roles::can_manage_roles;
 
 #[derive(Clone)]
@@ -138,11 +141,11 @@ fn Editor(loaded: Loaded) -> impl IntoView {
     let delete = {
         let role_id = role_id.clone();
         let navigate = navigate.clone();
-        Callback::new(move |_| {
+        Callback::new(move |confirm: Option<String>| {
             let Some(id) = role_id.clone() else { return };
             let navigate = navigate.clone();
             spawn_local(async move {
-                match api::delete_role(&id).await {
+                match api::delete_role(&id, confirm.as_deref()).await {
                     Ok(()) => navigate("/admin/roles", Default::default()),
                     Err(e) => error.set(Some(e)),
                 }
@@ -344,6 +347,7 @@ fn Editor(loaded: Loaded) -> impl IntoView {
             confirm_label="Delete role"
             on_confirm=delete
             danger=true
+            typed_name=Signal::derive(move || impersonating().then(|| name.get()))
         />
     }
 }
@@ -384,6 +388,25 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
             });
         }
     };
+    let remove = RwSignal::new(None::<(String, String, String)>);
+    let remove_open = RwSignal::new(false);
+    Effect::new(move |_| remove_open.set(remove.get().is_some()));
+    let do_remove = Callback::new(move |confirm: Option<String>| {
+        let Some((ws, user, _)) = remove.get_untracked() else { return };
+        spawn_local(async move {
+            match api::remove_member(&ws, &user, confirm.as_deref()).await {
+                Ok(()) => members.refetch(),
+                Err(e) => error.set(Some(e)),
+            }
+            remove.set(None);
+        });
+    });
+    let view_as = RwSignal::new(None::<(String, String)>);
+    let can_view_as = holds("steward.access.users.impersonate");
+    let me_id = StoredValue::new(
+        use_auth().me.with_untracked(|m| m.as_ref().map(|m| m.user_id.to_string()).unwrap_or_default()),
+    );
+    let is_me = move |id: &str| me_id.with_value(|me| me == id);
     let roles_for = move |ws: &str| -> Vec<(RoleId, String)> {
         roles
             .iter()
@@ -434,7 +457,7 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                                             let user = m.user_id.to_string();
                                             let options = roles_for(&ws);
                                             let current = this_role.to_string();
-                                            let (ws2, user2) = (ws.clone(), user.clone());
+                                            let (ws2, user2, user3) = (ws.clone(), user.clone(), user.clone());
                                             view! {
                                                 <tr>
                                                     <td>{m.name.clone()} {m.home.then(|| view! { <span class="badge">"home"</span> })}</td>
@@ -460,16 +483,19 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                                                         </select>
                                                     </td>
                                                     <td class="num">
-                                                        {(can_manage && !m.home).then(|| view! {
-                                                            <button class="btn btn-small btn-danger-ghost" on:click=move |_| {
-                                                                let (ws, user) = (ws2.clone(), user2.clone());
-                                                                spawn_local(async move {
-                                                                    match api::remove_member(&ws, &user).await {
-                                                                        Ok(()) => members.refetch(),
-                                                                        Err(e) => error.set(Some(e)),
-                                                                    }
-                                                                });
-                                                            }>"Remove"</button>
+                                                        {(can_view_as && !is_me(&user3)).then(|| {
+                                                            let (user, name) = (user3.clone(), m.name.clone());
+                                                            view! {
+                                                                <button class="btn btn-small" on:click=move |_| view_as.set(Some((user.clone(), name.clone())))>"View as"</button>
+                                                            }
+                                                        })}
+                                                        {(can_manage && !m.home).then(|| {
+                                                            let email = m.email.clone();
+                                                            view! {
+                                                                <button class="btn btn-small btn-danger-ghost" on:click=move |_| {
+                                                                    remove.set(Some((ws2.clone(), user2.clone(), email.clone())));
+                                                                }>"Remove"</button>
+                                                            }
                                                         })}
                                                     </td>
                                                 </tr>
@@ -484,5 +510,15 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                 }}
             </Transition>
         </section>
+        <ConfirmDialog
+            open=remove_open
+            title="Remove this membership?"
+            message=Signal::derive(move || format!("{} loses this role in this workspace.", remove.get().map(|r| r.2).unwrap_or_default()))
+            confirm_label="Remove"
+            on_confirm=do_remove
+            danger=true
+            typed_name=Signal::derive(move || impersonating().then(|| remove.get().map(|r| r.2)).flatten())
+        />
+        <ViewAsDialog target=view_as/>
     }
 }

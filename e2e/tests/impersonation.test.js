@@ -1,0 +1,88 @@
+// View as: reason dialog, the amber banner, the target's view, a destructive action meeting
+// the typed confirmation, exit, and both identities in the audit log.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { api, PASSWORD, shot, signIn, startBrowser, startServer } from './harness.js';
+
+let server;
+let chrome;
+
+before(async () => {
+  server = await startServer();
+  chrome = await startBrowser();
+});
+
+after(async () => {
+  await chrome?.stop();
+  await server?.stop();
+});
+
+test('impersonation journey and its audit trail', async () => {
+  const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
+    email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
+  });
+  const ws = (await api(server, 'GET', '/api/me', admin)).home_workspace.id;
+  const keepers = await api(server, 'POST', `/api/workspaces/${ws}/roles`, admin, {
+    name: 'Connector keepers', patterns: ['steward.connectors.*', 'steward.flows.view'],
+  });
+  await api(server, 'POST', '/api/users', admin, {
+    email: 'mia@example.com', name: 'Mia Member', password: PASSWORD, home_workspace_id: ws, role_id: keepers.id,
+  });
+  await api(server, 'POST', '/api/connectors', admin, { workspace_id: ws, name: 'Platform warehouse', kind: 'postgres' });
+
+  const page = await chrome.browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signIn(page, server, 'ada@example.com');
+  await page.goto(`${server.url}/admin/roles/${keepers.id}`);
+  await page.getByRole('tab', { name: 'Users' }).click();
+  await page.getByRole('button', { name: 'View as' }).click();
+  await page.getByRole('button', { name: 'Start viewing' }).click();
+  await page.getByText('must be at least 3 characters').waitFor();
+  await page.getByLabel('Reason').fill('Ticket 4711: key rotation');
+  await page.getByRole('button', { name: 'Start viewing' }).click();
+
+  const banner = page.getByTestId('impersonation-banner');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /Impersonating customer Platform as user Mia Member/);
+  assert.equal(await page.getByTestId('admin-section').count(), 0, "the target's view has no admin section");
+  assert.equal(await page.getByRole('button', { name: 'Refresh' }).count(), 0, "nor the admin's own controls");
+  await shot(page, '30-impersonating');
+
+  await page.getByRole('link', { name: 'Connectors' }).click();
+  await page.getByRole('button', { name: 'Rotate key' }).click();
+  const confirm = page.getByRole('dialog').getByRole('button', { name: 'Rotate key' });
+  assert.equal(await confirm.isDisabled(), true);
+  await page.getByLabel(/Type .* to confirm/).fill('Platform');
+  assert.equal(await confirm.isDisabled(), true);
+  await page.getByLabel(/Type .* to confirm/).fill('Platform warehouse');
+  await shot(page, '31-typed-confirmation');
+  await confirm.click();
+  await page.getByTestId('new-key').waitFor();
+  assert.match(await page.getByTestId('new-key').textContent(), /^stc_/);
+
+  // The banner stays on every page until Exit.
+  await page.getByRole('link', { name: 'Flows' }).click();
+  await banner.waitFor();
+  await banner.getByRole('button', { name: 'Exit' }).click();
+  await banner.waitFor({ state: 'detached' });
+  await page.getByTestId('admin-section').waitFor();
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByLabel('Action').fill('impersonation.');
+  await page.getByLabel('Action').press('Enter');
+  const table = page.getByTestId('audit-table');
+  await table.getByText('impersonation.stop').waitFor();
+  await table.getByText('impersonation.start').waitFor();
+  assert.equal(await table.locator('tr', { hasText: 'as mia@example.com' }).count(), 2);
+  assert.equal(await table.locator('tr', { hasText: 'ada@example.com' }).count(), 2);
+  await shot(page, '32-audit-both-identities');
+
+  await page.getByLabel('Action').fill('connector.rotate_key');
+  await page.getByLabel('Action').press('Enter');
+  await table.getByText('impersonation.start').waitFor({ state: 'detached' });
+  await table.locator('tr', { hasText: 'connector.rotate_key' }).filter({ hasText: 'as mia@example.com' }).waitFor();
+  await page.getByRole('button', { name: 'Verify chain' }).click();
+  await page.getByText(/Chain verified: \d+ events/).waitFor();
+  assert.deepEqual(errors, []);
+});
