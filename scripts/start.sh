@@ -4,6 +4,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# Everything the test command needs too, so one command readies a fresh machine.
+export STEWARD_NEED_POSTGRES=1 STEWARD_NEED_BROWSER=1
 source scripts/bootstrap.sh
 
 say "building the console (trunk build --release)"
