@@ -1,10 +1,20 @@
 //! Project tooling. `cargo run -p xtask -- openapi` writes `openapi/openapi.json` from the code;
-//! `cargo run -p xtask -- openapi --check` fails when the committed file differs.
+//! `cargo run -p xtask -- openapi --check` fails when the committed file differs;
+//! `cargo run --release -p xtask -- bench-audit [--events N] [--database-url URL]` benchmarks the
+//! audit export and verify.
+
+mod bench;
 
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bench-audit") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let events = flag("--events").map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        return runtime.block_on(bench::audit(events, flag("--database-url")));
+    }
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["openapi"] => {
             let path = spec_path();
@@ -20,7 +30,9 @@ fn main() -> anyhow::Result<()> {
             println!("openapi/openapi.json is up to date");
             Ok(())
         }
-        _ => anyhow::bail!("usage: cargo run -p xtask -- openapi [--check]"),
+        _ => anyhow::bail!(
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL]"
+        ),
     }
 }
 
