@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -107,4 +108,21 @@ export async function signIn(page, server, email, password = PASSWORD) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(server.url + '/');
   await page.locator('.account-email').waitFor();
+}
+
+/**
+ * Registers before/after hooks that start a fresh server (own data dir, SQLite) and a browser
+ * for the tests of one file; the returned object is filled in once `before` has run.
+ */
+export function useStack() {
+  const stack = {};
+  before(async () => {
+    stack.server = await startServer();
+    stack.chrome = await startBrowser();
+  });
+  after(async () => {
+    await stack.chrome?.stop();
+    await stack.server?.stop();
+  });
+  return stack;
 }

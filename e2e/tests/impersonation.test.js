@@ -1,23 +1,13 @@
 // View as: reason dialog, the amber banner, the target's view, a destructive action meeting
 // the typed confirmation, exit, and both identities in the audit log.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { api, PASSWORD, shot, signIn, startBrowser, startServer } from './harness.js';
+import { test } from 'node:test';
+import { api, PASSWORD, shot, signIn, useStack } from './harness.js';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startServer();
-  chrome = await startBrowser();
-});
-
-after(async () => {
-  await chrome?.stop();
-  await server?.stop();
-});
+const stack = useStack();
 
 test('impersonation journey and its audit trail', async () => {
+  const { server, chrome } = stack;
   const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
     email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
   });

@@ -1,23 +1,13 @@
 // Roles: create a custom role, grant a subtree, assign a member; a lesser admin's
 // escalation attempt is refused with the server's message.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { api, PASSWORD, shot, signIn, startBrowser, startServer, VIEWER_ROLE } from './harness.js';
+import { test } from 'node:test';
+import { api, PASSWORD, shot, signIn, useStack, VIEWER_ROLE } from './harness.js';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startServer();
-  chrome = await startBrowser();
-});
-
-after(async () => {
-  await chrome?.stop();
-  await server?.stop();
-});
+const stack = useStack();
 
 test('custom role with a subtree, a member, and a refused escalation', async () => {
+  const { server, chrome } = stack;
   const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
     email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
   });

@@ -1,22 +1,12 @@
 // First launch → create admin → sign out → sign in → the shell with the admin section.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { shot, startBrowser, startServer } from './harness.js';
+import { test } from 'node:test';
+import { shot, useStack } from './harness.js';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startServer();
-  chrome = await startBrowser();
-});
-
-after(async () => {
-  await chrome?.stop();
-  await server?.stop();
-});
+const stack = useStack();
 
 test('first launch, sign out, sign in, admin shell', async () => {
+  const { server, chrome } = stack;
   const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));

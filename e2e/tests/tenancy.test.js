@@ -1,23 +1,13 @@
 // Admin mode and scope: toggle, reload and see it persist, pick a customer and see the lists
 // scoped, Refresh refused under All customers and accepted for one, an operator action.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { api, PASSWORD, shot, signIn, startBrowser, startServer } from './harness.js';
+import { test } from 'node:test';
+import { api, PASSWORD, shot, signIn, useStack } from './harness.js';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startServer();
-  chrome = await startBrowser();
-});
-
-after(async () => {
-  await chrome?.stop();
-  await server?.stop();
-});
+const stack = useStack();
 
 test('admin mode, customer picker, scoped lists and Refresh', async () => {
+  const { server, chrome } = stack;
   const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
     email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
   });

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use steward_shared::permissions::{self, Requirement};
 use uuid::Uuid;
@@ -259,10 +259,16 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         .await?
         .filter(|u| u.status == "active" && u.erased_at.is_none())
         .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
-    let grants = grants_of(&state.db, user.id).await?;
     if now - session.last_seen_at > chrono::Duration::seconds(60) {
         crate::auth::sessions::touch(&state.db, session.id, now).await?;
     }
+    actor_of(state, session, user, now).await
+}
+
+/// The principal of a live session: its user, or the user it impersonates (with the real
+/// admin kept beside it).
+async fn actor_of(state: &AppState, session: sessions::Model, user: users::Model, now: DateTime<Utc>) -> AppResult<Actor> {
+    let grants = grants_of(&state.db, user.id).await?;
     let admin = Actor { user, session: Some(session.clone()), grants, route_leaves: Vec::new(), impersonator: None };
     match crate::impersonation::target_of(state, &session, now).await? {
         Some(target) => {
@@ -289,21 +295,7 @@ pub async fn reload(state: &AppState, session: &sessions::Model) -> AppResult<Ac
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
-    let grants = grants_of(&state.db, user.id).await?;
-    let admin = Actor { user, session: Some(session.clone()), grants, route_leaves: Vec::new(), impersonator: None };
-    match crate::impersonation::target_of(state, &session, Utc::now()).await? {
-        Some(target) => {
-            let grants = grants_of(&state.db, target.id).await?;
-            Ok(Actor {
-                user: target,
-                session: Some(session),
-                grants,
-                route_leaves: Vec::new(),
-                impersonator: Some(Box::new(admin)),
-            })
-        }
-        None => Ok(admin),
-    }
+    actor_of(state, session, user, Utc::now()).await
 }
 
 /// The user's memberships and the leaves each role grants.
