@@ -191,41 +191,86 @@ async fn verify_audit(State(state): State<AppState>) -> AppResult<Json<AuditVeri
 
 const CSV_HEADER: &str = "seq,occurred_at,customer_id,actor_user_id,impersonated_user_id,action,outcome,target_type,target_id,request_id,ip,user_agent,summary,hash\n";
 
-/// One CSV cell: quoted when needed, and neutralised against formula injection
+/// Writes one CSV cell: quoted when needed, and neutralised against formula injection
 /// (a leading `=`, `+`, `-`, `@`, tab or carriage return gets a `'`).
-pub fn csv_cell(raw: &str) -> String {
-    let neutral = match raw.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{raw}"),
-        _ => raw.to_owned(),
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
+fn push_cell(out: &mut String, raw: &str) {
+    let formula = matches!(raw.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    let quote = raw.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    if quote {
+        for ch in raw.chars() {
+            if ch == '"' {
+                out.push('"');
+            }
+            out.push(ch);
+        }
+        out.push('"');
     } else {
-        neutral
+        out.push_str(raw);
     }
 }
 
-fn csv_row(e: &audit_events::Model) -> String {
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    let cells = [
-        e.seq.to_string(),
-        e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        opt(e.customer_id.map(|v| v.to_string())),
-        opt(e.actor_user_id.map(|v| v.to_string())),
-        opt(e.impersonated_user_id.map(|v| v.to_string())),
-        e.action.clone(),
-        e.outcome.clone(),
-        opt(e.target_type.clone()),
-        opt(e.target_id.clone()),
-        opt(e.request_id.clone()),
-        opt(e.ip.clone()),
-        opt(e.user_agent.clone()),
-        e.summary.to_string(),
-        e.hash.clone(),
-    ];
-    let mut line = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
+/// One CSV cell as a string (see [`push_cell`]).
+pub fn csv_cell(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 2);
+    push_cell(&mut out, raw);
+    out
+}
+
+/// The exported columns, with the summary read as stored text (no JSON round trip).
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct CsvRow {
+    seq: i64,
+    occurred_at: DateTime<Utc>,
+    customer_id: Option<Uuid>,
+    actor_user_id: Option<Uuid>,
+    impersonated_user_id: Option<Uuid>,
+    action: String,
+    outcome: String,
+    target_type: Option<String>,
+    target_id: Option<String>,
+    request_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    summary: String,
+    hash: String,
+}
+
+fn push_row(out: &mut String, e: &CsvRow) {
+    let mut uuid_buf = Uuid::encode_buffer();
+    let mut id = |out: &mut String, v: Option<Uuid>| {
+        if let Some(v) = v {
+            out.push_str(v.hyphenated().encode_lower(&mut uuid_buf));
+        }
+        out.push(',');
+    };
+    out.push_str(&e.seq.to_string());
+    out.push(',');
+    out.push_str(&e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    out.push(',');
+    id(out, e.customer_id);
+    id(out, e.actor_user_id);
+    id(out, e.impersonated_user_id);
+    for cell in [
+        Some(e.action.as_str()),
+        Some(e.outcome.as_str()),
+        e.target_type.as_deref(),
+        e.target_id.as_deref(),
+        e.request_id.as_deref(),
+        e.ip.as_deref(),
+        e.user_agent.as_deref(),
+        Some(e.summary.as_str()),
+    ] {
+        push_cell(out, cell.unwrap_or(""));
+        out.push(',');
+    }
+    out.push_str(&e.hash);
+    out.push('\n');
 }
 
 /// Export the current filter scope as CSV, oldest first, streamed.
@@ -247,18 +292,27 @@ async fn export_audit(
         let (db, condition) = (db.clone(), condition.clone());
         async move {
             let after = after?;
+            use audit_events::Column as C;
             let rows = audit_events::Entity::find()
+                .select_only()
+                .columns([C::Seq, C::OccurredAt, C::CustomerId, C::ActorUserId, C::ImpersonatedUserId, C::Action, C::Outcome])
+                .columns([C::TargetType, C::TargetId, C::RequestId, C::Ip, C::UserAgent, C::Hash])
+                .column_as(sea_orm::sea_query::Expr::cust("CAST(summary AS TEXT)"), "summary")
                 .filter(condition)
-                .filter(audit_events::Column::Seq.gt(after))
-                .order_by_asc(audit_events::Column::Seq)
-                .limit(2000)
+                .filter(C::Seq.gt(after))
+                .order_by_asc(C::Seq)
+                .limit(1000)
+                .into_model::<CsvRow>()
                 .all(&db)
                 .await;
             match rows {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
                     let next = rows.last().map(|e| e.seq);
-                    let chunk: String = rows.iter().map(csv_row).collect();
+                    let mut chunk = String::with_capacity(rows.len() * 400);
+                    for row in &rows {
+                        push_row(&mut chunk, row);
+                    }
                     Some((Ok::<_, std::io::Error>(chunk), next))
                 }
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
