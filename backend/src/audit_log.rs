@@ -295,7 +295,15 @@ async fn export_audit(
             use audit_events::Column as C;
             let rows = audit_events::Entity::find()
                 .select_only()
-                .columns([C::Seq, C::OccurredAt, C::CustomerId, C::ActorUserId, C::ImpersonatedUserId, C::Action, C::Outcome])
+                .columns([
+                    C::Seq,
+                    C::OccurredAt,
+                    C::CustomerId,
+                    C::ActorUserId,
+                    C::ImpersonatedUserId,
+                    C::Action,
+                    C::Outcome,
+                ])
                 .columns([C::TargetType, C::TargetId, C::RequestId, C::Ip, C::UserAgent, C::Hash])
                 .column_as(sea_orm::sea_query::Expr::cust("CAST(summary AS TEXT)"), "summary")
                 .filter(condition)

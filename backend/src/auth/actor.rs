@@ -267,7 +267,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
 
 /// The principal of a live session: its user, or the user it impersonates (with the real
 /// admin kept beside it).
-async fn actor_of(state: &AppState, session: sessions::Model, user: users::Model, now: DateTime<Utc>) -> AppResult<Actor> {
+async fn actor_of(
+    state: &AppState,
+    session: sessions::Model,
+    user: users::Model,
+    now: DateTime<Utc>,
+) -> AppResult<Actor> {
     let grants = grants_of(&state.db, user.id).await?;
     let admin = Actor { user, session: Some(session.clone()), grants, route_leaves: Vec::new(), impersonator: None };
     match crate::impersonation::target_of(state, &session, now).await? {
