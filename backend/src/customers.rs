@@ -253,15 +253,7 @@ async fn create_customer(
         AppError::Conflict { field, .. } => name_taken(field.as_deref().unwrap_or("slug")),
         other => other,
     })?;
-    let ws = workspaces::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(customer.id),
-        name: Set(ws_name),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let ws = crate::workspaces::insert(&txn, customer.id, ws_name).await?;
     let event = Event::new("customer.create", "success")
         .by(&actor)
         .target("customer", customer.id)
@@ -345,18 +337,8 @@ async fn create_workspace(
     let mut v = Validator::new();
     let name = v.text("name", &body.name, 1, 200);
     v.finish()?;
-    let now = Utc::now();
     let txn = state.db.begin().await?;
-    let ws = workspaces::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(customer.id),
-        name: Set(name),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match AppError::from(e) {
+    let ws = crate::workspaces::insert(&txn, customer.id, name).await.map_err(|e| match AppError::from(e) {
         AppError::Conflict { .. } => name_taken("name"),
         other => other,
     })?;

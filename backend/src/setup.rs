@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::auth::{password, sessions};
-use crate::entities::{customers, user_roles, users, workspaces};
+use crate::entities::{customers, user_roles, users};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::ApiJson;
 use crate::request_meta::RequestMeta;
@@ -92,15 +92,7 @@ async fn setup(
     if users::Entity::find().count(&txn).await? != 0 {
         return Err(already_done());
     }
-    let workspace = workspaces::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(customer.id),
-        name: Set(organization),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let workspace = crate::workspaces::insert(&txn, customer.id, organization).await?;
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer.id),

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use steward_shared::api::WorkspaceSummary;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,6 +17,24 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_workspaces))
+}
+
+/// Inserts a workspace of `customer` (its name must be unique within the customer).
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    customer: Uuid,
+    name: String,
+) -> Result<workspaces::Model, sea_orm::DbErr> {
+    let now = chrono::Utc::now();
+    workspaces::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer),
+        name: Set(name),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
 }
 
 /// The workspace, when this principal may see it; a foreign tenant's workspace is "not found".
