@@ -46,6 +46,11 @@ names the permission leaf it needs in `x-permission` (or `public` / `authenticat
         (name = "data", description = "Canonical data records"),
         (name = "impersonation", description = "View as another user"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "invitations", description = "Invitations to join a workspace"),
+        (name = "sessions", description = "Login sessions, and revoking them"),
+        (name = "two_factor", description = "TOTP 2FA, recovery codes and the 2FA policy"),
+        (name = "tokens", description = "API tokens for scripts and the CLI"),
+        (name = "mail", description = "The outbox of mail the platform sends"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +65,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::access::router())
         .merge(crate::roles::router())
         .merge(crate::users::router())
+        .merge(crate::directory::router())
+        .merge(crate::password_reset::router())
+        .merge(crate::mail::router())
+        .merge(crate::two_factor::router())
+        .merge(crate::api_tokens::router())
+        .merge(crate::invitations::router())
+        .merge(crate::session_admin::router())
         .merge(crate::workspaces::router())
         .merge(crate::customers::router())
         .merge(crate::dashboard::router())
@@ -181,7 +193,7 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
     if requirement != Requirement::Public {
         add("401", "Unauthenticated");
     }
-    if matches!(requirement, Requirement::Leaf(_)) {
+    if requirement != Requirement::Public {
         add("403", "Forbidden");
     }
     if path.contains('{') {
@@ -202,7 +214,7 @@ fn problem_responses() -> Value {
         "UnsupportedMediaType": problem("The body is not sent as `application/json`."),
         "ValidationFailed": problem("A field is missing or invalid (`validation_failed`); `errors` names each field."),
         "Unauthenticated": problem("No valid credential, or the session has ended (`unauthenticated`, `invalid_token`, `token_expired`, `session_ended`, `account_inactive`)."),
-        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`)."),
+        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
         "NotFound": problem("No such resource visible to this principal (`not_found`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
     })

@@ -30,6 +30,12 @@ pub enum AppError {
     MethodNotAllowed(String),
     #[error("{0}")]
     PreconditionRequired(String),
+    /// A single-use or expiring credential that no longer works (410).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
+    /// Too many failed attempts: answered 429 with `Retry-After`.
+    #[error("{detail}")]
+    TooManyAttempts { detail: String, retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
     #[error("database unavailable: {0}")]
@@ -75,6 +81,8 @@ impl AppError {
             Self::PreconditionRequired(_) => {
                 (StatusCode::PRECONDITION_REQUIRED, "confirmation_required", "Confirmation required")
             }
+            Self::Gone { code, .. } => (StatusCode::GONE, code, "Gone"),
+            Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
         }
@@ -96,9 +104,11 @@ impl AppError {
                 }
                 Some(detail.clone())
             }
-            Self::BadRequest { detail, .. } | Self::Forbidden { detail, .. } | Self::Unauthenticated { detail, .. } => {
-                Some(detail.clone())
-            }
+            Self::BadRequest { detail, .. }
+            | Self::Forbidden { detail, .. }
+            | Self::Unauthenticated { detail, .. }
+            | Self::Gone { detail, .. }
+            | Self::TooManyAttempts { detail, .. } => Some(detail.clone()),
             Self::NotFound(d)
             | Self::UnsupportedMediaType(d)
             | Self::PayloadTooLarge(d)
@@ -133,6 +143,11 @@ impl IntoResponse for AppError {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Self::TooManyAttempts { retry_after_secs, .. } = &self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         if matches!(self, Self::Unauthenticated { .. }) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -27,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let router = app(state.clone())?;
+    let _mail = steward_backend::mail::spawn(state.clone(), Duration::from_secs(2));
     let _workers = steward_backend::worker::spawn(state, workers, poll);
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;

@@ -72,5 +72,7 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
         admin_console,
         session_expires_at: actor.session.as_ref().map(|s| s.expires_at),
         impersonation,
+        totp_enabled: actor.impersonator.as_deref().unwrap_or(actor).user.totp_enabled,
+        two_factor_required: crate::two_factor::blocked(state, actor).await?,
     })
 }

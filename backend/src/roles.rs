@@ -507,25 +507,51 @@ async fn assign(
     user: &users::Model,
     role_id: Uuid,
 ) -> AppResult<Membership> {
-    let role = visible(&state.db, actor, role_id)
-        .await
-        .map_err(|_| AppError::field("role_id", "is not a role you can see"))?;
+    let role = grantable(&state.db, actor, workspace, role_id).await?;
+    let txn = state.db.begin().await?;
+    grant(&txn, actor, meta, workspace, user, &role).await?;
+    txn.commit().await?;
+    Ok(Membership { user_id: user.id.into(), workspace_id: workspace.id.into(), role_id: role.id.into() })
+}
+
+/// The role, when `actor` may grant it in `workspace`: visible, fitting the workspace, and
+/// holding nothing `actor` lacks there. Errors name the field `role_id`.
+pub async fn grantable<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    workspace: &workspaces::Model,
+    role_id: Uuid,
+) -> AppResult<roles::Model> {
+    let role =
+        visible(conn, actor, role_id).await.map_err(|_| AppError::field("role_id", "is not a role you can see"))?;
     if !fits_workspace(&role, workspace.id) {
         return Err(AppError::field("role_id", "must be a system role or a custom role of this workspace"));
     }
-    let leaves = leaves_of(&state.db, role.id).await?;
+    let leaves = leaves_of(conn, role.id).await?;
     refuse_escalation(actor, workspace.id, &leaves, "grant a role with")?;
-    let txn = state.db.begin().await?;
-    let existing = user_roles::Entity::find_by_id((workspace.id, user.id)).one(&txn).await?;
+    Ok(role)
+}
+
+/// Inside a transaction: gives `user` the (already `grantable`) `role` in `workspace`,
+/// refusing to strip a stronger membership, and records `membership.grant`.
+pub async fn grant<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    meta: &RequestMeta,
+    workspace: &workspaces::Model,
+    user: &users::Model,
+    role: &roles::Model,
+) -> AppResult<()> {
+    let existing = user_roles::Entity::find_by_id((workspace.id, user.id)).one(txn).await?;
     if let Some(old) = &existing {
         // Nobody strips a membership more powerful than their own.
-        let old_leaves = leaves_of(&txn, old.role_id).await?;
+        let old_leaves = leaves_of(txn, old.role_id).await?;
         refuse_escalation(actor, workspace.id, &old_leaves, "change a membership that holds")?;
         user_roles::Entity::update_many()
             .col_expr(user_roles::Column::RoleId, Expr::value(role.id))
             .filter(user_roles::Column::WorkspaceId.eq(workspace.id))
             .filter(user_roles::Column::UserId.eq(user.id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     } else {
         user_roles::ActiveModel {
@@ -535,7 +561,7 @@ async fn assign(
             role_id: Set(role.id),
             created_at: Set(Utc::now()),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
     let event = Event::new("membership.grant", "success").by(actor).target("user", user.id).summary(json!({
@@ -543,9 +569,8 @@ async fn assign(
         "before": existing.map(|m| m.role_id),
         "after": { "role_id": role.id, "role": role.name },
     }));
-    audit::append(&txn, meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
-    txn.commit().await?;
-    Ok(Membership { user_id: user.id.into(), workspace_id: workspace.id.into(), role_id: role.id.into() })
+    audit::append(txn, meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
+    Ok(())
 }
 
 /// A user of the workspace's customer, or "not found".

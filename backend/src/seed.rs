@@ -234,6 +234,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 password_hash: Set(Some(hash.clone())),
                 totp_secret: Set(None),
                 totp_enabled: Set(false),
+                totp_last_step: Set(None),
                 last_login_at: Set(None),
                 erased_at: Set(None),
                 created_at: Set(created),

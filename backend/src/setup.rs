@@ -105,6 +105,7 @@ async fn setup(
         password_hash: Set(Some(hash)),
         totp_secret: Set(None),
         totp_enabled: Set(false),
+        totp_last_step: Set(None),
         last_login_at: Set(Some(now)),
         erased_at: Set(None),
         created_at: Set(now),

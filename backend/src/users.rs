@@ -1,7 +1,11 @@
-//! Users: creation with a home workspace and role, and the super admin flag.
+//! The user lifecycle: create, edit, activate/deactivate, erase, super admin, and the bulk
+//! actions over many users. Every change is an audit event in the same transaction.
+//!
+//! The rules that decide whether an action may touch a user live in one place,
+//! [`check`], used by the single-user routes and by the bulk route alike.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -10,40 +14,40 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 use serde_json::json;
-use steward_shared::api::{CreateUser, SetSuperAdmin, UserSummary, WorkspaceRef};
+use steward_shared::api::{
+    BulkAction, BulkOutcome, BulkUsers, CreateUser, DirectoryUser, SetSuperAdmin, SkippedUser, UpdateUser,
+};
+use steward_shared::permissions::USERS_MANAGE;
 use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
+use crate::auth::actor::ConfirmHeader;
 use crate::auth::{password, Actor};
-use crate::entities::{user_roles, users, workspaces};
+use crate::directory::{one_row, visible_user};
+use crate::entities::{api_tokens, invitations, password_resets, recovery_codes, user_roles, users};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath};
+use crate::password_reset::{self, revoke_sessions};
 use crate::request_meta::RequestMeta;
-use crate::roles::{fits_workspace, leaves_of, refuse_escalation};
 use crate::state::AppState;
 
 /// Serialises changes to the set of super admins on PostgreSQL (SQLite has one writer).
 const SUPER_ADMIN_LOCK: i64 = 0x0053_5550_4552_4144;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_user)).routes(routes!(set_super_admin))
-}
+/// The most ids one bulk call takes.
+pub const BULK_MAX: usize = 500;
 
-pub fn summary(user: &users::Model, home: Option<&workspaces::Model>) -> UserSummary {
-    UserSummary {
-        id: user.id.into(),
-        customer_id: user.customer_id.into(),
-        email: user.email.clone(),
-        name: user.name.clone(),
-        locale: user.locale.clone(),
-        status: user.status.clone(),
-        super_admin: user.super_admin,
-        home_workspace: home.map(|w| WorkspaceRef { id: w.id.into(), name: w.name.clone() }),
-        created_at: user.created_at,
-    }
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user))
+        .routes(routes!(update_user, erase_user))
+        .routes(routes!(set_super_admin))
+        .routes(routes!(activate_user))
+        .routes(routes!(deactivate_user))
+        .routes(routes!(bulk_users))
 }
 
 /// Takes the lock that serialises super-admin changes, inside `conn`'s transaction.
@@ -70,16 +74,176 @@ pub async fn other_active_super_admins<C: ConnectionTrait>(conn: &C, except: Uui
         .await?)
 }
 
-/// Create a user with a password, a home workspace and a role there.
+fn email_taken() -> AppError {
+    AppError::Conflict {
+        code: "conflict",
+        field: Some("email".into()),
+        detail: "A user with this email already exists.".into(),
+    }
+}
+
+/// Why an action may not touch a user.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl Refusal {
+    fn new(reason: &'static str, detail: impl Into<String>) -> Self {
+        Self { reason, detail: detail.into() }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r.reason {
+            "permission_denied" | "super_admin" => AppError::Forbidden { code: r.reason, detail: r.detail },
+            "not_found" => AppError::NotFound(r.detail),
+            reason => AppError::Conflict { code: reason, field: None, detail: r.detail },
+        }
+    }
+}
+
+/// The one set of rules for acting on `target` (inside the action's transaction, so the
+/// last-super-admin count sees earlier changes of the same bulk call).
+pub async fn check<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    target: &users::Model,
+    action: BulkAction,
+) -> Result<(), Refusal> {
+    if target.erased_at.is_some() {
+        return Err(Refusal::new("erased", "This account is erased."));
+    }
+    if target.id == actor.user.id || target.id == actor.author_id() {
+        return Err(Refusal::new("yourself", "You cannot do this to your own account."));
+    }
+    if target.super_admin && !actor.is_super_admin() {
+        return Err(Refusal::new("super_admin", "Only a super admin can act on a super admin."));
+    }
+    match target.home_workspace_id {
+        Some(home) if actor.require_in(home).is_err() => {
+            return Err(Refusal::new(
+                "permission_denied",
+                "You do not hold `steward.access.users.manage` in this user's home workspace.",
+            ))
+        }
+        None if !actor.is_super_admin() && !actor.cross_tenant() => {
+            return Err(Refusal::new(
+                "permission_denied",
+                "This user has no home workspace; only platform admins manage them.",
+            ))
+        }
+        _ => {}
+    }
+    match action {
+        BulkAction::Activate if target.status == "active" => Err(Refusal::new("already_active", "Already active.")),
+        BulkAction::Deactivate if target.status != "active" => {
+            Err(Refusal::new("already_inactive", "Already inactive."))
+        }
+        BulkAction::Deactivate | BulkAction::Delete if target.super_admin && target.status == "active" => {
+            lock_super_admins(conn).await.map_err(|e| Refusal::new("internal", e.to_string()))?;
+            match other_active_super_admins(conn, target.id).await {
+                Ok(0) => Err(Refusal::new("last_super_admin", "This is the last active super admin.")),
+                Ok(_) => Ok(()),
+                Err(e) => Err(Refusal::new("internal", e.to_string())),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Inside a transaction: sets the status, ending every session when deactivating.
+async fn set_status<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: &users::Model,
+    active: bool,
+) -> AppResult<()> {
+    let status = if active { "active" } else { "inactive" };
+    users::Entity::update_many()
+        .col_expr(users::Column::Status, Expr::value(status))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
+    let ended = if active { 0 } else { revoke_sessions(conn, user.id).await? };
+    let event = Event::new(if active { "user.activate" } else { "user.deactivate" }, "success")
+        .by(actor)
+        .target("user", user.id)
+        .summary(
+            json!({ "before": { "status": user.status }, "after": { "status": status }, "sessions_ended": ended }),
+        );
+    audit::append(conn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    Ok(())
+}
+
+/// Inside a transaction: the anonymizing erasure. Memberships dropped, sessions, tokens,
+/// reset links, recovery codes and pending invitations ended, identity scrubbed; the row stays
+/// so the audit log's references stay intact.
+async fn erase<C: ConnectionTrait>(conn: &C, actor: &Actor, meta: &RequestMeta, user: &users::Model) -> AppResult<()> {
+    let now = Utc::now();
+    let memberships =
+        user_roles::Entity::delete_many().filter(user_roles::Column::UserId.eq(user.id)).exec(conn).await?;
+    let sessions = revoke_sessions(conn, user.id).await?;
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(api_tokens::Column::UserId.eq(user.id))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(now)))
+        .filter(password_resets::Column::UserId.eq(user.id))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    recovery_codes::Entity::delete_many().filter(recovery_codes::Column::UserId.eq(user.id)).exec(conn).await?;
+    invitations::Entity::update_many()
+        .col_expr(invitations::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(invitations::Column::CustomerId.eq(user.customer_id))
+        .filter(invitations::Column::Email.eq(user.email.clone()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    users::Entity::update_many()
+        .col_expr(users::Column::Email, Expr::value(format!("erased-{}@erased.invalid", user.id.simple())))
+        .col_expr(users::Column::Name, Expr::value("Erased user"))
+        .col_expr(users::Column::Status, Expr::value("inactive"))
+        .col_expr(users::Column::SuperAdmin, Expr::value(false))
+        .col_expr(users::Column::PasswordHash, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::TotpSecret, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::TotpEnabled, Expr::value(false))
+        .col_expr(users::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+        .col_expr(users::Column::HomeWorkspaceId, Expr::value(Option::<Uuid>::None))
+        .col_expr(users::Column::LastLoginAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(users::Column::ErasedAt, Expr::value(Some(now)))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
+    // The event names the user by id only: the point of erasure is that the identity is gone.
+    let event = Event::new("user.erase", "success").by(actor).target("user", user.id).summary(json!({
+        "memberships_dropped": memberships.rows_affected, "sessions_ended": sessions,
+    }));
+    audit::append(conn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    Ok(())
+}
+
+/// Create a user with a home workspace and a role there.
 ///
-/// The role is checked against your own permissions in that workspace (anti-escalation);
-/// only a super admin creates a super admin.
+/// With a password, it is used directly (argon2id); without one, the user is mailed a
+/// single-use link to set their own. The role is checked against your own permissions in
+/// that workspace (anti-escalation); only a super admin creates a super admin.
 #[utoipa::path(
     post, path = "/api/users", tag = "users", operation_id = "create_user",
     security(("bearer" = ["steward.access.users.manage"])),
     request_body = CreateUser,
     responses(
-        (status = 201, description = "Created", body = UserSummary),
+        (status = 201, description = "Created", body = DirectoryUser),
         (status = 409, description = "The email is taken (`conflict`, field `email`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -88,24 +252,20 @@ async fn create_user(
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateUser>,
-) -> AppResult<(StatusCode, Json<UserSummary>)> {
+) -> AppResult<(StatusCode, Json<DirectoryUser>)> {
     let mut v = Validator::new();
     let email = v.email("email", &body.email);
     let name = v.text("name", &body.name, 1, 200);
-    v.password("password", &body.password);
+    if let Some(p) = &body.password {
+        v.password("password", p);
+    }
     let locale = v.text("locale", body.locale.as_deref().unwrap_or("en"), 2, 35);
     v.finish()?;
     let workspace = crate::workspaces::visible(&state.db, &actor, body.home_workspace_id.0)
         .await
         .map_err(|_| AppError::field("home_workspace_id", "is not a workspace you can see"))?;
     actor.require_in(workspace.id)?;
-    let role = crate::roles::visible(&state.db, &actor, body.role_id.0)
-        .await
-        .map_err(|_| AppError::field("role_id", "is not a role you can see"))?;
-    if !fits_workspace(&role, workspace.id) {
-        return Err(AppError::field("role_id", "must be a system role or a custom role of the home workspace"));
-    }
-    refuse_escalation(&actor, workspace.id, &leaves_of(&state.db, role.id).await?, "grant a role with")?;
+    let role = crate::roles::grantable(&state.db, &actor, &workspace, body.role_id.0).await?;
     if body.super_admin && !actor.is_super_admin() {
         return Err(AppError::Forbidden {
             code: "escalation_refused",
@@ -115,7 +275,11 @@ async fn create_user(
     if users::Entity::find().filter(users::Column::Email.eq(email.clone())).count(&state.db).await? > 0 {
         return Err(email_taken());
     }
-    let hash = password::hash(&state, body.password).await?;
+    let hash = match body.password {
+        Some(p) => Some(password::hash(&state, p).await?),
+        None => None,
+    };
+    let mailed = hash.is_none();
     let now = Utc::now();
     let txn = state.db.begin().await?;
     let user = users::ActiveModel {
@@ -127,9 +291,10 @@ async fn create_user(
         locale: Set(locale),
         status: Set("active".into()),
         super_admin: Set(body.super_admin),
-        password_hash: Set(Some(hash)),
+        password_hash: Set(hash),
         totp_secret: Set(None),
         totp_enabled: Set(false),
+        totp_last_step: Set(None),
         last_login_at: Set(None),
         erased_at: Set(None),
         created_at: Set(now),
@@ -150,23 +315,307 @@ async fn create_user(
     }
     .insert(&txn)
     .await?;
-    let event = Event::new("user.create", "success")
-        .by(&actor)
-        .target("user", user.id)
-        .summary(json!({ "after": {
-            "email": user.email, "name": user.name, "workspace_id": workspace.id, "role": role.name, "super_admin": user.super_admin,
-        }}));
+    if mailed {
+        password_reset::issue(&txn, &state, &user, password_reset::WELCOME_TTL, true).await?;
+    }
+    let event = Event::new("user.create", "success").by(&actor).target("user", user.id).summary(json!({ "after": {
+        "email": user.email, "name": user.name, "workspace_id": workspace.id, "role": role.name,
+        "super_admin": user.super_admin, "password": if mailed { "reset link mailed" } else { "set by admin" },
+    }}));
     audit::append(&txn, &meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
+    let row = one_row(&txn, user).await?;
     txn.commit().await?;
-    Ok((StatusCode::CREATED, Json(summary(&user, Some(&workspace)))))
+    Ok((StatusCode::CREATED, Json(row)))
 }
 
-fn email_taken() -> AppError {
-    AppError::Conflict {
-        code: "conflict",
-        field: Some("email".into()),
-        detail: "A user with this email already exists.".into(),
+/// Edit a user: email, name, locale, home workspace and role. Only the fields given change.
+#[utoipa::path(
+    patch, path = "/api/users/{user_id}", tag = "users", operation_id = "update_user",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "Updated", body = DirectoryUser),
+        (status = 409, description = "The email is taken (`conflict`, field `email`), or the account is erased (`erased`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn update_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> AppResult<Json<DirectoryUser>> {
+    let mut v = Validator::new();
+    let email = body.email.as_deref().map(|e| v.email("email", e));
+    let name = body.name.as_deref().map(|n| v.text("name", n, 1, 200));
+    let locale = body.locale.as_deref().map(|l| v.text("locale", l, 2, 35));
+    if body.home_workspace_id.is_some() != body.role_id.is_some() {
+        v.error(
+            if body.role_id.is_none() { "role_id" } else { "home_workspace_id" },
+            "home_workspace_id and role_id go together",
+        );
     }
+    v.finish()?;
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    if user.erased_at.is_some() {
+        return Err(AppError::Conflict { code: "erased", field: None, detail: "This account is erased.".into() });
+    }
+    if user.super_admin && !actor.is_super_admin() {
+        return Err(AppError::Forbidden {
+            code: "super_admin",
+            detail: "Only a super admin can edit a super admin.".into(),
+        });
+    }
+    if let Some(home) = user.home_workspace_id {
+        actor.require_in(home)?;
+    }
+    let target = match (body.home_workspace_id, body.role_id) {
+        (Some(ws), Some(role)) => {
+            let workspace = crate::workspaces::visible(&state.db, &actor, ws.0)
+                .await
+                .map_err(|_| AppError::field("home_workspace_id", "is not a workspace you can see"))?;
+            if workspace.customer_id != user.customer_id {
+                return Err(AppError::field("home_workspace_id", "must be a workspace of the user's own customer"));
+            }
+            actor.require_in(workspace.id)?;
+            let role = crate::roles::grantable(&state.db, &actor, &workspace, role.0).await?;
+            Some((workspace, role))
+        }
+        _ => None,
+    };
+    if let Some(e) = &email {
+        if *e != user.email
+            && users::Entity::find().filter(users::Column::Email.eq(e.clone())).count(&state.db).await? > 0
+        {
+            return Err(email_taken());
+        }
+    }
+    let txn = state.db.begin().await?;
+    let mut active: users::ActiveModel = user.clone().into();
+    if let Some(e) = email.clone() {
+        active.email = Set(e);
+    }
+    if let Some(n) = name.clone() {
+        active.name = Set(n);
+    }
+    if let Some(l) = locale.clone() {
+        active.locale = Set(l);
+    }
+    if let Some((workspace, role)) = &target {
+        crate::roles::grant(&txn, &actor, &meta, workspace, &user, role).await?;
+        active.home_workspace_id = Set(Some(workspace.id));
+    }
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await.map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => email_taken(),
+        other => other,
+    })?;
+    let event = Event::new("user.update", "success").by(&actor).target("user", user.id).summary(json!({
+        "before": { "email": user.email, "name": user.name, "locale": user.locale, "home_workspace_id": user.home_workspace_id },
+        "after": { "email": updated.email, "name": updated.name, "locale": updated.locale, "home_workspace_id": updated.home_workspace_id },
+    }));
+    audit::append(&txn, &meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    let row = one_row(&txn, updated).await?;
+    txn.commit().await?;
+    Ok(Json(row))
+}
+
+async fn change_status(
+    state: AppState,
+    actor: Actor,
+    meta: RequestMeta,
+    id: Uuid,
+    active: bool,
+) -> AppResult<Json<DirectoryUser>> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    let txn = state.db.begin().await?;
+    let action = if active { BulkAction::Activate } else { BulkAction::Deactivate };
+    match check(&txn, &actor, &user, action).await {
+        Ok(()) => set_status(&txn, &actor, &meta, &user, active).await?,
+        // Asking for the state it is already in is not an error.
+        Err(r) if r.reason == "already_active" || r.reason == "already_inactive" => {}
+        Err(r) => return Err(r.into()),
+    }
+    let fresh = users::Entity::find_by_id(user.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    let row = one_row(&txn, fresh).await?;
+    txn.commit().await?;
+    Ok(Json(row))
+}
+
+/// Activate a user.
+#[utoipa::path(
+    post, path = "/api/users/{user_id}/activate", tag = "users", operation_id = "activate_user",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 200, description = "Active", body = DirectoryUser),
+        (status = 409, description = "Yourself (`yourself`) or an erased account (`erased`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn activate_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<DirectoryUser>> {
+    change_status(state, actor, meta, id, true).await
+}
+
+/// Deactivate a user: they can no longer sign in, and every live session ends at once.
+#[utoipa::path(
+    post, path = "/api/users/{user_id}/deactivate", tag = "users", operation_id = "deactivate_user",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 200, description = "Inactive", body = DirectoryUser),
+        (status = 409, description = "Yourself (`yourself`), the last active super admin (`last_super_admin`) or an erased account (`erased`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn deactivate_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<DirectoryUser>> {
+    change_status(state, actor, meta, id, false).await
+}
+
+/// Erase a user: the anonymizing delete. Memberships are dropped, sessions and tokens end,
+/// the identity is scrubbed; the row stays so the audit log stays intact.
+///
+/// While impersonating, send the user's email as `X-Steward-Confirm`.
+#[utoipa::path(
+    delete, path = "/api/users/{user_id}", tag = "users", operation_id = "erase_user",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user"), ConfirmHeader),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 409, description = "Yourself (`yourself`), the last active super admin (`last_super_admin`), or already erased (`erased`)", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Impersonating without the typed confirmation (`confirmation_required`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn erase_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    actor.confirm(&headers, &user.email)?;
+    let txn = state.db.begin().await?;
+    check(&txn, &actor, &user, BulkAction::Delete).await?;
+    erase(&txn, &actor, &meta, &user).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Activate, deactivate, erase or assign a role to many users in one call.
+///
+/// Each id that cannot be acted on is skipped and reported with its reason; the others are
+/// done, all in one transaction. With `dry_run` nothing changes and the answer says what
+/// would. While impersonating, `delete` needs `X-Steward-Confirm: <n> users`.
+#[utoipa::path(
+    post, path = "/api/users/bulk", tag = "users", operation_id = "bulk_users",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(ConfirmHeader),
+    request_body = BulkUsers,
+    responses(
+        (status = 200, description = "What was done (or would be) and what was skipped", body = BulkOutcome),
+        (status = 428, description = "Impersonating without the typed confirmation (`confirmation_required`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn bulk_users(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BulkUsers>,
+) -> AppResult<Json<BulkOutcome>> {
+    if body.ids.is_empty() || body.ids.len() > BULK_MAX {
+        return Err(AppError::field("ids", format!("must hold 1 to {BULK_MAX} user ids")));
+    }
+    let grant = match (body.action, body.workspace_id, body.role_id) {
+        (BulkAction::AssignRole, Some(ws), Some(role)) => {
+            let workspace = crate::workspaces::visible(&state.db, &actor, ws.0)
+                .await
+                .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+            actor.require_in(workspace.id)?;
+            let role = crate::roles::grantable(&state.db, &actor, &workspace, role.0).await?;
+            Some((workspace, role))
+        }
+        (BulkAction::AssignRole, ws, _) => {
+            return Err(AppError::field(
+                if ws.is_none() { "workspace_id" } else { "role_id" },
+                "is required for assign_role",
+            ))
+        }
+        (_, None, None) => None,
+        (_, ws, _) => {
+            return Err(AppError::field(
+                if ws.is_some() { "workspace_id" } else { "role_id" },
+                "is only for assign_role",
+            ))
+        }
+    };
+    if body.action == BulkAction::Delete {
+        actor.confirm(&headers, &format!("{} users", body.ids.len()))?;
+    }
+    let txn = state.db.begin().await?;
+    let mut applied = Vec::new();
+    let mut skipped = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for raw in &body.ids {
+        let skip = |reason: &'static str, detail: &str| SkippedUser {
+            id: raw.clone(),
+            reason: reason.into(),
+            detail: detail.into(),
+        };
+        let Ok(id) = Uuid::parse_str(raw.trim()) else {
+            skipped.push(skip("invalid_id", "Not a user id."));
+            continue;
+        };
+        if !seen.insert(id) {
+            skipped.push(skip("duplicate", "Listed more than once."));
+            continue;
+        }
+        let Ok(user) = visible_user(&txn, &actor, id, USERS_MANAGE).await else {
+            skipped.push(skip("not_found", "No such user visible to you."));
+            continue;
+        };
+        if let Err(r) = check(&txn, &actor, &user, body.action).await {
+            skipped.push(skip(r.reason, &r.detail));
+            continue;
+        }
+        let done = match (&body.action, &grant) {
+            (BulkAction::Activate, _) => set_status(&txn, &actor, &meta, &user, true).await,
+            (BulkAction::Deactivate, _) => set_status(&txn, &actor, &meta, &user, false).await,
+            (BulkAction::Delete, _) => erase(&txn, &actor, &meta, &user).await,
+            (BulkAction::AssignRole, Some((workspace, role))) => {
+                if user.customer_id != workspace.customer_id {
+                    skipped.push(skip("other_customer", "The user belongs to another customer than the workspace."));
+                    continue;
+                }
+                crate::roles::grant(&txn, &actor, &meta, workspace, &user, role).await
+            }
+            (BulkAction::AssignRole, None) => Err(AppError::internal("assign_role without a role")),
+        };
+        match done {
+            Ok(()) => applied.push(user.id.into()),
+            Err(AppError::Forbidden { code, detail }) => skipped.push(skip(code, &detail)),
+            Err(e) => return Err(e),
+        }
+    }
+    if body.dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+    Ok(Json(BulkOutcome { action: body.action, dry_run: body.dry_run, applied, skipped }))
 }
 
 /// Grant or take away super admin (super admins only). The last active super admin stays one.
@@ -176,7 +625,7 @@ fn email_taken() -> AppError {
     params(("user_id" = Uuid, Path, description = "The user")),
     request_body = SetSuperAdmin,
     responses(
-        (status = 200, description = "Updated", body = UserSummary),
+        (status = 200, description = "Updated", body = DirectoryUser),
         (status = 409, description = "The last active super admin (`last_super_admin`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -186,7 +635,7 @@ async fn set_super_admin(
     meta: RequestMeta,
     ApiPath(user_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SetSuperAdmin>,
-) -> AppResult<Json<UserSummary>> {
+) -> AppResult<Json<DirectoryUser>> {
     if !actor.is_super_admin() {
         return Err(AppError::Forbidden {
             code: "escalation_refused",
@@ -225,11 +674,7 @@ async fn set_super_admin(
                 json!({ "before": { "super_admin": user.super_admin }, "after": { "super_admin": body.super_admin } }),
             );
     audit::append(&txn, &meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
-    let home = match user.home_workspace_id {
-        Some(ws) => workspaces::Entity::find_by_id(ws).one(&txn).await?,
-        None => None,
-    };
+    let row = one_row(&txn, users::Model { super_admin: body.super_admin, ..user }).await?;
     txn.commit().await?;
-    let updated = users::Model { super_admin: body.super_admin, ..user };
-    Ok(Json(summary(&updated, home.as_ref())))
+    Ok(Json(row))
 }

@@ -6,6 +6,7 @@ mod m20261122_000001_domain;
 mod m20261122_000002_system_roles;
 mod m20261122_000003_tenancy;
 mod m20261122_000004_audit_append_only;
+mod m20261122_000005_user_admin;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_system_roles::Migration),
             Box::new(m20261122_000003_tenancy::Migration),
             Box::new(m20261122_000004_audit_append_only::Migration),
+            Box::new(m20261122_000005_user_admin::Migration),
         ]
     }
 }

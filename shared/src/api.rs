@@ -118,6 +118,13 @@ pub struct Me {
     /// Present while this session views as another user: the SPA shows the amber banner.
     #[serde(default)]
     pub impersonation: Option<Impersonation>,
+    /// Whether this account has TOTP 2FA enrolled.
+    #[serde(default)]
+    pub totp_enabled: bool,
+    /// The instance requires 2FA of this account and it is not enrolled yet: until it is,
+    /// only the 2FA enrolment routes, `/api/me` and logout answer.
+    #[serde(default)]
+    pub two_factor_required: bool,
 }
 
 /// A session's active impersonation.
@@ -329,8 +336,10 @@ pub struct WorkspaceSummary {
 pub struct CreateUser {
     pub email: String,
     pub name: String,
-    /// 12 to 256 characters; hashed with argon2id.
-    pub password: String,
+    /// 12 to 256 characters, hashed with argon2id. Without one, the user is mailed a
+    /// single-use link to set their own.
+    #[serde(default)]
+    pub password: Option<String>,
     #[serde(default)]
     pub locale: Option<String>,
     pub home_workspace_id: WorkspaceId,
@@ -338,21 +347,6 @@ pub struct CreateUser {
     pub role_id: RoleId,
     #[serde(default)]
     pub super_admin: bool,
-}
-
-/// A user as lists and detail pages show them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(ToSchema))]
-pub struct UserSummary {
-    pub id: UserId,
-    pub customer_id: CustomerId,
-    pub email: String,
-    pub name: String,
-    pub locale: String,
-    pub status: String,
-    pub super_admin: bool,
-    pub home_workspace: Option<WorkspaceRef>,
-    pub created_at: DateTime<Utc>,
 }
 
 /// Grant or take away super admin.
@@ -587,4 +581,301 @@ pub struct AuditVerification {
     /// Why it does not hold.
     pub problem: Option<String>,
     pub last_hash: Option<String>,
+}
+
+/// One membership as the directory shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct UserMembership {
+    pub workspace: WorkspaceRef,
+    pub role_id: RoleId,
+    pub role_name: String,
+}
+
+/// One row of the users directory: the user, anchored on the home workspace, with every
+/// workspace where they hold a role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct DirectoryUser {
+    pub id: UserId,
+    pub customer_id: CustomerId,
+    pub customer_name: String,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub super_admin: bool,
+    pub totp_enabled: bool,
+    /// Erased users keep their row (so the audit log stays intact) with the identity scrubbed.
+    pub erased: bool,
+    pub home_workspace: Option<WorkspaceRef>,
+    /// The role held in the home workspace.
+    pub home_role: Option<String>,
+    pub workspaces: Vec<UserMembership>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The metrics strip of the users directory, for the scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct UserMetrics {
+    pub total: u64,
+    pub active: u64,
+    pub super_admins: u64,
+    pub inactive: u64,
+}
+
+/// `PATCH /api/users/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Moves the home membership; give `role_id` with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_workspace_id: Option<WorkspaceId>,
+    /// The role in the home workspace (a system role or one owned by that workspace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id: Option<RoleId>,
+}
+
+/// A bulk action over users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Activate,
+    Deactivate,
+    /// The anonymizing erasure.
+    Delete,
+    /// Give each user `role_id` in `workspace_id`.
+    AssignRole,
+}
+
+/// `POST /api/users/bulk`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkUsers {
+    pub action: BulkAction,
+    /// 1 to 500 user ids; an id that is malformed, unknown or not yours to act on is skipped
+    /// and reported, never fatal to the others.
+    pub ids: Vec<String>,
+    /// For `assign_role`.
+    #[serde(default)]
+    pub workspace_id: Option<WorkspaceId>,
+    /// For `assign_role`.
+    #[serde(default)]
+    pub role_id: Option<RoleId>,
+    /// Report what would happen without changing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One id a bulk action left alone, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct SkippedUser {
+    /// The id as sent.
+    pub id: String,
+    /// `invalid_id`, `not_found`, `yourself`, `last_super_admin`, `super_admin`,
+    /// `already_active`, `already_inactive`, `erased`, `other_customer`, `permission_denied`.
+    pub reason: String,
+    pub detail: String,
+}
+
+/// What a bulk action did (or, with `dry_run`, would do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct BulkOutcome {
+    pub action: BulkAction,
+    pub dry_run: bool,
+    pub applied: Vec<UserId>,
+    pub skipped: Vec<SkippedUser>,
+}
+
+/// `POST /api/password-resets`: mail a reset link to the account with this email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// `POST /api/auth/password-reset`: set a new password with the mailed single-use token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompletePasswordReset {
+    pub token: String,
+    /// 12 to 256 characters.
+    pub password: String,
+}
+
+/// `POST /api/invitations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitation {
+    pub email: String,
+    pub workspace_id: WorkspaceId,
+    /// A system role or a custom role of that workspace.
+    pub role_id: RoleId,
+    /// 1 to 720 hours; default 72.
+    #[serde(default)]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// An invitation; its token only ever travels in the mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Invitation {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub email: String,
+    pub workspace: WorkspaceRef,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub invited_by: Option<UserId>,
+    /// `pending`, `accepted`, `expired` or `revoked`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/auth/accept-invitation`: create the account the invitation names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    pub token: String,
+    pub name: String,
+    /// 12 to 256 characters.
+    pub password: String,
+}
+
+/// A login session as the sessions page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub user_email: String,
+    pub user_name: String,
+    pub customer_id: CustomerId,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub two_factor_verified: bool,
+    pub impersonating: Option<UserId>,
+    /// The session this request came through.
+    pub current: bool,
+}
+
+/// How many sessions a revocation ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct Revoked {
+    pub revoked: u64,
+}
+
+/// `POST /api/me/2fa/enrol`: a new secret to scan; 2FA is on once a code from it verifies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct TotpEnrolment {
+    /// Base32, for typing into an authenticator app.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// The `otpauth_url` as an SVG QR code.
+    pub qr_svg: String,
+}
+
+/// A current TOTP code (6 digits) or, where accepted, a recovery code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    pub code: String,
+}
+
+/// Single-use recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// The instance's 2FA policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorPolicy {
+    /// Super admins and holders of `steward.admin.cross_tenant` must enrol before doing anything else.
+    pub require_for_admins: bool,
+}
+
+/// `POST /api/me/tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiToken {
+    /// 1 to 100 characters.
+    pub name: String,
+    /// Leaves or subtree patterns, each of which you hold yourself.
+    pub permissions: Vec<String>,
+    /// 1 to 366 days; default 90.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// An API token's record (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ApiTokenInfo {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    pub permissions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A new API token: `token` is shown this once and stored only as a hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CreatedApiToken {
+    pub token: String,
+    pub info: ApiTokenInfo,
+}
+
+/// A mail in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct OutboxMail {
+    pub id: uuid::Uuid,
+    pub customer_id: Option<CustomerId>,
+    /// `password_reset`, `invitation`, `two_factor`.
+    pub kind: String,
+    pub to_address: String,
+    pub subject: String,
+    /// Shown to super admins only: it carries single-use links.
+    pub body_text: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
 }

@@ -78,15 +78,36 @@ const fn root_page(id: &'static str, label: &'static str) -> ConsolePage {
 
 pub const CONSOLE_PAGES: &[ConsolePage] = &[
     page("dashboard", "Dashboard", &[], &[]),
-    page("users", "Users", &["list_workspaces", "list_roles"], &["create_user", "set_super_admin"]),
+    page(
+        "users",
+        "Users",
+        &["list_users", "user_metrics", "get_user", "list_workspaces", "list_roles"],
+        &[
+            "create_user",
+            "update_user",
+            "activate_user",
+            "deactivate_user",
+            "erase_user",
+            "bulk_users",
+            "send_password_reset",
+            "request_password_reset",
+            "reset_user_two_factor",
+            "set_super_admin",
+        ],
+    ),
     page(
         "roles",
         "Roles",
         &["list_roles", "get_role", "list_role_members", "list_workspaces", "explain_access"],
         &["create_role", "update_role", "delete_role", "add_member", "set_member_role", "remove_member"],
     ),
-    page("invitations", "Invitations", &[], &[]),
-    page("sessions", "Sessions", &[], &[]),
+    page(
+        "invitations",
+        "Invitations",
+        &["list_invitations", "list_workspaces", "list_roles"],
+        &["create_invitation", "revoke_invitation"],
+    ),
+    page("sessions", "Sessions", &["list_sessions"], &["revoke_session", "revoke_user_sessions"]),
     page("audit", "Audit log", &[], &[]),
     page("customers", "Customers", &["list_workspaces"], &[]),
     page("system", "System status", &[], &[]),
@@ -193,7 +214,8 @@ pub const CATALOG: &[Module] = &[
         label: "System",
         leaves: &[
             leaf(SYSTEM_STATUS, "View system status"),
-            leaf("steward.system.logs", "View platform and system logs"),
+            leaf("steward.system.logs", "View platform and system logs and the mail outbox"),
+            leaf("steward.system.settings", "Change instance settings (the 2FA policy)"),
         ],
     },
     Module {

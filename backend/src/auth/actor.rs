@@ -41,6 +41,9 @@ pub struct Actor {
     /// While impersonating: the real admin's own principal. `user` and `grants` are then the
     /// target's, and every check needs both to hold the leaf.
     pub impersonator: Option<Box<Actor>>,
+    /// When authenticated by an API token: the leaves the token was created with. The
+    /// principal then holds only what both the token and its owner hold.
+    pub token_leaves: Option<BTreeSet<&'static str>>,
 }
 
 /// The header carrying a typed confirmation (the exact name of the thing) while impersonating.
@@ -73,6 +76,9 @@ impl Actor {
     /// Whether this principal holds `leaf` in some workspace. Super admins hold every leaf;
     /// the leaves of never-delegable console pages are held by super admins only.
     pub fn holds(&self, leaf: &str) -> bool {
+        if self.token_leaves.as_ref().is_some_and(|t| !t.contains(leaf)) {
+            return false;
+        }
         let own = self.user.super_admin
             || (!permissions::is_root_only(leaf) && self.grants.iter().any(|g| g.leaves.contains(leaf)));
         own && self.impersonator.as_ref().is_none_or(|a| a.holds(leaf))
@@ -100,6 +106,9 @@ impl Actor {
     /// Whether this principal holds `leaf` in `workspace`. Holders of cross-tenant rights carry
     /// their leaves into every workspace.
     pub fn holds_in(&self, leaf: &str, workspace: Uuid) -> bool {
+        if self.token_leaves.as_ref().is_some_and(|t| !t.contains(leaf)) {
+            return false;
+        }
         if let Some(real) = &self.impersonator {
             if !real.holds_in(leaf, workspace) {
                 return false;
@@ -196,6 +205,21 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
         Ok(actor) => actor,
         Err(err) => return err.into_response(),
     };
+    if !crate::two_factor::ALLOWED_UNTIL_ENROLLED.contains(&rule.operation_id.as_str()) {
+        match crate::two_factor::blocked(&state, &actor).await {
+            Ok(false) => {}
+            Ok(true) => {
+                return AppError::Forbidden {
+                    code: "two_factor_required",
+                    detail:
+                        "This instance requires 2FA of admins: enrol at POST /api/me/2fa/enrol, then verify a code."
+                            .into(),
+                }
+                .into_response()
+            }
+            Err(err) => return err.into_response(),
+        }
+    }
     if let Requirement::Leaf(leaf) = rule.requirement {
         if !rule.leaves.iter().any(|l| actor.holds(l)) {
             let meta = crate::request_meta::RequestMeta {
@@ -242,6 +266,12 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         .ok_or_else(|| {
             AppError::unauthenticated("unauthenticated", "Sign in: send `Authorization: Bearer <access token>`.")
         })?;
+    if token.starts_with(crate::api_tokens::PREFIX) {
+        let (api_token, user) = crate::api_tokens::resolve(state, token).await?;
+        let grants = grants_of(&state.db, user.id).await?;
+        let token_leaves = Some(crate::api_tokens::leaves_of(&api_token));
+        return Ok(Actor { user, session: None, grants, route_leaves: Vec::new(), impersonator: None, token_leaves });
+    }
     let claims = state.jwt.verify(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
             AppError::unauthenticated("token_expired", "The access token has expired; refresh it or sign in again.")
@@ -274,7 +304,14 @@ async fn actor_of(
     now: DateTime<Utc>,
 ) -> AppResult<Actor> {
     let grants = grants_of(&state.db, user.id).await?;
-    let admin = Actor { user, session: Some(session.clone()), grants, route_leaves: Vec::new(), impersonator: None };
+    let admin = Actor {
+        user,
+        session: Some(session.clone()),
+        grants,
+        route_leaves: Vec::new(),
+        impersonator: None,
+        token_leaves: None,
+    };
     match crate::impersonation::target_of(state, &session, now).await? {
         Some(target) => {
             let grants = grants_of(&state.db, target.id).await?;
@@ -284,6 +321,7 @@ async fn actor_of(
                 grants,
                 route_leaves: Vec::new(),
                 impersonator: Some(Box::new(admin)),
+                token_leaves: None,
             })
         }
         None => Ok(admin),

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult, Validator};
 use crate::extract::ApiJson;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
+use crate::throttle;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(login)).routes(routes!(refresh)).routes(routes!(logout))
@@ -32,8 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 401, description = "Unknown email or wrong password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown email or wrong password (`invalid_credentials`); 2FA is on and `totp_code` is missing (`totp_required`), wrong or already used (`invalid_totp`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is deactivated (`account_inactive`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account or address (`too_many_attempts`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn login(
@@ -50,20 +52,43 @@ async fn login(
     }
     v.finish()?;
 
+    // Throttled keys are refused before the password is even checked.
+    let account_key = throttle::Key::account(&email);
+    let mut keys = vec![account_key.clone()];
+    keys.extend(meta.ip.as_deref().map(throttle::Key::ip));
+    if let Err(refusal) = throttle::check(&state.db, &keys).await {
+        let txn = state.db.begin().await?;
+        let event = Event::new("auth.login", "throttled").summary(json!({ "email": email }));
+        audit::append(&txn, &meta, event).await?;
+        txn.commit().await?;
+        return Err(refusal);
+    }
+
     let user = users::Entity::find().filter(users::Column::Email.eq(email.clone())).one(&state.db).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let valid = password::verify(&state, body.password, stored).await?;
     let txn = state.db.begin().await?;
     let Some(user) = user.filter(|_| valid) else {
+        let mut locked = None;
+        for key in &keys {
+            locked = locked.max(throttle::fail(&txn, key).await?);
+        }
         let mut event =
             Event::new("auth.login", "failure").summary(json!({ "email": email, "reason": "invalid_credentials" }));
-        if let Some(u) = users::Entity::find().filter(users::Column::Email.eq(email)).one(&txn).await? {
+        if let Some(u) = users::Entity::find().filter(users::Column::Email.eq(email.clone())).one(&txn).await? {
             event = event.target("user", u.id);
             event.customer_id = Some(u.customer_id);
         }
         audit::append(&txn, &meta, event).await?;
+        if let Some(until) = locked {
+            let event = Event::new("auth.lockout", "refused").summary(json!({ "email": email, "until": until }));
+            audit::append(&txn, &meta, event).await?;
+        }
         txn.commit().await?;
-        return Err(AppError::unauthenticated("invalid_credentials", "The email or password is incorrect."));
+        return Err(match locked {
+            Some(until) => throttle::locked(until),
+            None => AppError::unauthenticated("invalid_credentials", "The email or password is incorrect."),
+        });
     };
     if user.status != "active" || user.erased_at.is_some() {
         let event = Event::new("auth.login", "refused")
@@ -73,6 +98,24 @@ async fn login(
         txn.commit().await?;
         return Err(AppError::Forbidden { code: "account_inactive", detail: "This account is deactivated.".into() });
     }
+    if user.totp_enabled {
+        let Some(code) = body.totp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            txn.commit().await?;
+            return Err(AppError::unauthenticated(
+                "totp_required",
+                "This account has 2FA: send the current code from your authenticator (or a recovery code) as `totp_code`.",
+            ));
+        };
+        if let Err(e) = crate::two_factor::check_code(&txn, &user, code, true).await? {
+            let event = Event::new("auth.login", "failure")
+                .target("user", user.id)
+                .summary(json!({ "email": user.email, "reason": "invalid_totp" }));
+            audit::append(&txn, &meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+            txn.commit().await?;
+            return Err(e);
+        }
+    }
+    throttle::clear(&txn, &account_key).await?;
     let pair = sessions::open(&state, &txn, &user, &meta).await?;
     let mut active = user.clone().into_active_model();
     active.last_login_at = Set(Some(Utc::now()));

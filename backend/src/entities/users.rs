@@ -17,6 +17,8 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    /// The last TOTP time step accepted: each code works once.
+    pub totp_last_step: Option<i64>,
     pub last_login_at: Option<DateTimeUtc>,
     pub erased_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

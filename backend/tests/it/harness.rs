@@ -257,6 +257,7 @@ impl TestApp {
             password_hash: Set(Some(fixture_hash(self).await)),
             totp_secret: Set(None),
             totp_enabled: Set(false),
+            totp_last_step: Set(None),
             last_login_at: Set(None),
             erased_at: Set(None),
             created_at: Set(now),

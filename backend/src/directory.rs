@@ -1,0 +1,369 @@
+//! The users directory: one row per user anchored on the home workspace, across the current
+//! scope, with trigram search, filters, segments, sorting and keyset pagination; its metrics
+//! strip; one user's detail.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use serde::Deserialize;
+use steward_shared::api::{DirectoryUser, Page, UserMembership, UserMetrics, WorkspaceRef};
+use steward_shared::permissions::USERS_VIEW;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::entities::{customers, roles, user_roles, users, workspaces};
+use crate::error::{AppError, AppResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::pagination::{self, Cursor};
+use crate::scope::{Scope, ScopeHeader};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_users)).routes(routes!(user_metrics)).routes(routes!(get_user))
+}
+
+/// The user, if this principal may see it: its customer (or cross-tenant rights), and for
+/// workspace-level admins a membership in a workspace where they hold `leaf`. Else 404.
+pub async fn visible_user<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: Uuid,
+    leaf: &str,
+) -> AppResult<users::Model> {
+    let not_found = || AppError::NotFound("No such user.".into());
+    let user = users::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|u| u.customer_id == actor.customer_id() || actor.cross_tenant())
+        .ok_or_else(not_found)?;
+    if let Some(ws) = actor.workspaces_with(leaf) {
+        let shared = user_roles::Entity::find()
+            .filter(user_roles::Column::CustomerId.eq(user.customer_id))
+            .filter(user_roles::Column::UserId.eq(user.id))
+            .filter(user_roles::Column::WorkspaceId.is_in(ws.clone()))
+            .count(conn)
+            .await?;
+        if shared == 0 && !user.home_workspace_id.is_some_and(|h| ws.contains(&h)) {
+            return Err(not_found());
+        }
+    }
+    Ok(user)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Only members of this workspace (the scope rail).
+    pub workspace_id: Option<Uuid>,
+    /// Name or email contains this (trigram index; 1–2 characters match an email prefix).
+    pub search: Option<String>,
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+    /// Only holders of this role (in `workspace_id` when given).
+    pub role_id: Option<Uuid>,
+    /// `all` (default), `active`, `super_admins`, `inactive`.
+    pub segment: Option<String>,
+    /// `created` (newest first, default), `name` or `email` (A–Z).
+    pub sort: Option<String>,
+    /// Include erased accounts (default: left out).
+    #[serde(default)]
+    pub include_erased: bool,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> AppResult<()> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(AppError::field(field, format!("must be one of: {}", allowed.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `users.id IN (SELECT user_id FROM user_roles WHERE …)`.
+fn member_of(cond: Condition) -> SimpleExpr {
+    Expr::col((users::Entity, users::Column::Id)).in_subquery(
+        Query::select().column(user_roles::Column::UserId).from(user_roles::Entity).cond_where(cond).to_owned(),
+    )
+}
+
+/// The search condition: FTS5 trigram on SQLite, pg_trgm on PostgreSQL; short queries match
+/// an email prefix (a trigram needs three characters).
+fn search_condition(backend: DbBackend, raw: &str) -> SimpleExpr {
+    let q = raw.trim().to_lowercase();
+    if q.chars().count() < 3 {
+        let upper = format!("{q}\u{10ffff}");
+        return Expr::col((users::Entity, users::Column::Email))
+            .gte(q)
+            .and(Expr::col((users::Entity, users::Column::Email)).lt(upper));
+    }
+    match backend {
+        DbBackend::Postgres => {
+            let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            Expr::cust_with_values("(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE ?", [pattern])
+        }
+        _ => {
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            Expr::cust_with_values("\"users\".rowid IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)", [phrase])
+        }
+    }
+}
+
+/// The users in scope that this principal may see, before search, segment and paging.
+async fn scoped(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    workspace: Option<Uuid>,
+) -> AppResult<Select<users::Entity>> {
+    let mut query = users::Entity::find().filter(scope.condition(users::Column::CustomerId));
+    if let Some(ws) = actor.workspaces_with(USERS_VIEW) {
+        query = query.filter(
+            Condition::any()
+                .add(users::Column::HomeWorkspaceId.is_in(ws.clone()))
+                .add(member_of(Condition::all().add(user_roles::Column::WorkspaceId.is_in(ws)))),
+        );
+    }
+    if let Some(id) = workspace {
+        let ws = crate::workspaces::visible(&state.db, actor, id)
+            .await
+            .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+        if scope.customer_id().is_some_and(|c| c != ws.customer_id) {
+            return Err(AppError::field("workspace_id", "belongs to another customer than the current scope"));
+        }
+        query = query.filter(member_of(
+            Condition::all()
+                .add(user_roles::Column::CustomerId.eq(ws.customer_id))
+                .add(user_roles::Column::WorkspaceId.eq(ws.id)),
+        ));
+    }
+    Ok(query)
+}
+
+/// The users directory for the current scope.
+#[utoipa::path(
+    get, path = "/api/users", tag = "users", operation_id = "list_users",
+    security(("bearer" = ["steward.access.users.view"])),
+    params(DirectoryQuery, ScopeHeader),
+    responses((status = 200, description = "A page of users", body = Page<DirectoryUser>)),
+)]
+async fn list_users(
+    State(state): State<AppState>,
+    actor: Actor,
+    scope: Scope,
+    ApiQuery(q): ApiQuery<DirectoryQuery>,
+) -> AppResult<Json<Page<DirectoryUser>>> {
+    directory_page(&state, &actor, &scope, q).await.map(Json)
+}
+
+/// One page of the directory (also used by the benchmark).
+pub async fn directory_page(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    q: DirectoryQuery,
+) -> AppResult<Page<DirectoryUser>> {
+    one_of("status", &q.status, &["active", "inactive"])?;
+    one_of("segment", &q.segment, &["all", "active", "super_admins", "inactive"])?;
+    one_of("sort", &q.sort, &["created", "name", "email"])?;
+    let limit = pagination::limit(q.limit)?;
+    let mut query = scoped(state, actor, scope, q.workspace_id).await?;
+    if !q.include_erased {
+        query = query.filter(users::Column::ErasedAt.is_null());
+    }
+    if let Some(s) = &q.status {
+        query = query.filter(users::Column::Status.eq(s.clone()));
+    }
+    match q.segment.as_deref() {
+        Some("active") => query = query.filter(users::Column::Status.eq("active")),
+        Some("inactive") => query = query.filter(users::Column::Status.eq("inactive")),
+        Some("super_admins") => query = query.filter(users::Column::SuperAdmin.eq(true)),
+        _ => {}
+    }
+    if let Some(role) = q.role_id {
+        let mut cond = Condition::all().add(user_roles::Column::RoleId.eq(role));
+        if let Some(ws) = q.workspace_id {
+            cond = cond.add(user_roles::Column::WorkspaceId.eq(ws));
+        }
+        query = query.filter(member_of(cond));
+    }
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if search.chars().count() > 200 {
+            return Err(AppError::field("search", "must be at most 200 characters"));
+        }
+        query = query.filter(search_condition(state.db.get_database_backend(), search));
+    }
+    let sort = q.sort.as_deref().unwrap_or("created");
+    if let Some(raw) = &q.cursor {
+        let c = Cursor::decode(raw)?;
+        let key = c.key.clone().ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        let (id, name, email, created) = (
+            Expr::col((users::Entity, users::Column::Id)),
+            Expr::col((users::Entity, users::Column::Name)),
+            Expr::col((users::Entity, users::Column::Email)),
+            Expr::col((users::Entity, users::Column::CreatedAt)),
+        );
+        query = query.filter(match sort {
+            "name" => pagination::after(name, id, key, c.id, false),
+            "email" => pagination::after(email, id, key, c.id, false),
+            _ => {
+                let at = DateTime::parse_from_rfc3339(&key)
+                    .map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?
+                    .with_timezone(&Utc);
+                pagination::after(created, id, at, c.id, true)
+            }
+        });
+    }
+    query = match sort {
+        "name" => query.order_by_asc(users::Column::Name).order_by_asc(users::Column::Id),
+        "email" => query.order_by_asc(users::Column::Email).order_by_asc(users::Column::Id),
+        _ => query.order_by_desc(users::Column::CreatedAt).order_by_desc(users::Column::Id),
+    };
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |u| Cursor {
+        key: Some(match sort {
+            "name" => u.name.clone(),
+            "email" => u.email.clone(),
+            _ => u.created_at.to_rfc3339(),
+        }),
+        id: u.id,
+    });
+    let items = rows_of(&state.db, rows).await?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Directory rows for `users`, with their memberships, in one query per table.
+pub async fn rows_of<C: ConnectionTrait>(conn: &C, users: Vec<users::Model>) -> AppResult<Vec<DirectoryUser>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    let memberships = user_roles::Entity::find().filter(user_roles::Column::UserId.is_in(ids)).all(conn).await?;
+    let ws_ids: Vec<Uuid> =
+        memberships.iter().map(|m| m.workspace_id).chain(users.iter().filter_map(|u| u.home_workspace_id)).collect();
+    let role_ids: Vec<Uuid> = memberships.iter().map(|m| m.role_id).collect();
+    let customer_ids: Vec<Uuid> = users.iter().map(|u| u.customer_id).collect();
+    let ws: HashMap<Uuid, String> = workspaces::Entity::find()
+        .filter(workspaces::Column::Id.is_in(ws_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.name))
+        .collect();
+    let role_names: HashMap<Uuid, String> = roles::Entity::find()
+        .filter(roles::Column::Id.is_in(role_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let customer_names: HashMap<Uuid, String> = customers::Entity::find()
+        .filter(customers::Column::Id.is_in(customer_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let mut by_user: HashMap<Uuid, Vec<UserMembership>> = HashMap::new();
+    for m in memberships {
+        by_user.entry(m.user_id).or_default().push(UserMembership {
+            workspace: WorkspaceRef {
+                id: m.workspace_id.into(),
+                name: ws.get(&m.workspace_id).cloned().unwrap_or_default(),
+            },
+            role_id: m.role_id.into(),
+            role_name: role_names.get(&m.role_id).cloned().unwrap_or_default(),
+        });
+    }
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let mut workspaces = by_user.remove(&u.id).unwrap_or_default();
+            // The home membership first, then by workspace name.
+            workspaces.sort_by(|a, b| {
+                let home = |m: &UserMembership| Some(m.workspace.id.0) != u.home_workspace_id;
+                (home(a), &a.workspace.name).cmp(&(home(b), &b.workspace.name))
+            });
+            let home_role =
+                workspaces.iter().find(|m| Some(m.workspace.id.0) == u.home_workspace_id).map(|m| m.role_name.clone());
+            DirectoryUser {
+                id: u.id.into(),
+                customer_id: u.customer_id.into(),
+                customer_name: customer_names.get(&u.customer_id).cloned().unwrap_or_default(),
+                email: u.email,
+                name: u.name,
+                locale: u.locale,
+                status: u.status,
+                super_admin: u.super_admin,
+                totp_enabled: u.totp_enabled,
+                erased: u.erased_at.is_some(),
+                home_workspace: u
+                    .home_workspace_id
+                    .map(|id| WorkspaceRef { id: id.into(), name: ws.get(&id).cloned().unwrap_or_default() }),
+                home_role,
+                workspaces,
+                last_login_at: u.last_login_at,
+                created_at: u.created_at,
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MetricsQuery {
+    /// Only members of this workspace (the scope rail).
+    workspace_id: Option<Uuid>,
+}
+
+/// The metrics strip: total, active, super admins and inactive users in the scope (erased
+/// accounts left out).
+#[utoipa::path(
+    get, path = "/api/users/metrics", tag = "users", operation_id = "user_metrics",
+    security(("bearer" = ["steward.access.users.view"])),
+    params(MetricsQuery, ScopeHeader),
+    responses((status = 200, description = "Counts for the scope", body = UserMetrics)),
+)]
+async fn user_metrics(
+    State(state): State<AppState>,
+    actor: Actor,
+    scope: Scope,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
+) -> AppResult<Json<UserMetrics>> {
+    let base = scoped(&state, &actor, &scope, q.workspace_id).await?.filter(users::Column::ErasedAt.is_null());
+    let total = base.clone().count(&state.db).await?;
+    let active = base.clone().filter(users::Column::Status.eq("active")).count(&state.db).await?;
+    let super_admins = base.filter(users::Column::SuperAdmin.eq(true)).count(&state.db).await?;
+    Ok(Json(UserMetrics { total, active, super_admins, inactive: total.saturating_sub(active) }))
+}
+
+/// One user, as the directory shows them.
+#[utoipa::path(
+    get, path = "/api/users/{user_id}", tag = "users", operation_id = "get_user",
+    security(("bearer" = ["steward.access.users.view"])),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses((status = 200, description = "The user", body = DirectoryUser)),
+)]
+async fn get_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<DirectoryUser>> {
+    let user = visible_user(&state.db, &actor, id, USERS_VIEW).await?;
+    one_row(&state.db, user).await.map(Json)
+}
+
+/// The directory row of one user.
+pub async fn one_row<C: ConnectionTrait>(conn: &C, user: users::Model) -> AppResult<DirectoryUser> {
+    rows_of(conn, vec![user]).await?.pop().ok_or_else(|| AppError::internal("row vanished"))
+}
