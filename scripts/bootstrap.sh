@@ -53,6 +53,15 @@ if [ "${STEWARD_NEED_BROWSER:-}" = 1 ] && [ ! -x "${CHROMIUM:-/usr/bin/chromium}
   apt_install chromium
 fi
 
+# A real SMTP server for the mail tests: Python's aiosmtpd.
+if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  say "installing aiosmtpd (the SMTP server the mail tests deliver to)"
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages aiosmtpd 2>/dev/null \
+    || apt_install python3-aiosmtpd
+fi
+
 # PostgreSQL for the test suite: an explicit URL, else the local server, else install one.
 if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && [ -z "${STEWARD_TEST_PG_URL:-}" ]; then
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1; then

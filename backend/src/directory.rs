@@ -110,7 +110,10 @@ fn search_condition(backend: DbBackend, raw: &str) -> SimpleExpr {
     match backend {
         DbBackend::Postgres => {
             let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            Expr::cust_with_values("(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE ?", [pattern])
+            Expr::cust_with_values(
+                "(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE $1",
+                [pattern],
+            )
         }
         _ => {
             let phrase = format!("\"{}\"", q.replace('"', "\"\""));

@@ -62,12 +62,28 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
-        Self::start(url, dir, None, "sqlite").await
+        Self::sqlite_with(|_| {}).await
     }
 
     pub async fn postgres() -> Self {
+        Self::postgres_with(|_| {}).await
+    }
+
+    /// The same database of `kind` ("sqlite" or "postgres"), with the configuration adjusted.
+    pub async fn of_kind_with(kind: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        match kind {
+            "postgres" => Self::postgres_with(adjust).await,
+            _ => Self::sqlite_with(adjust).await,
+        }
+    }
+
+    pub async fn sqlite_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
+        Self::start(url, dir, None, "sqlite", adjust).await
+    }
+
+    pub async fn postgres_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let name = format!("steward_t_{}", uuid::Uuid::new_v4().simple());
         let admin = Database::connect(pg_admin_url()).await.expect("PostgreSQL reachable (STEWARD_TEST_PG_URL)");
@@ -78,13 +94,20 @@ impl TestApp {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("bad STEWARD_TEST_PG_URL"),
         };
-        Self::start(url, dir, Some(name), "postgres").await
+        Self::start(url, dir, Some(name), "postgres", adjust).await
     }
 
-    async fn start(url: String, dir: tempfile::TempDir, pg_db: Option<String>, kind: &'static str) -> Self {
+    async fn start(
+        url: String,
+        dir: tempfile::TempDir,
+        pg_db: Option<String>,
+        kind: &'static str,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config::for_tests(url, dir.path().to_path_buf());
         config.assets_dir = dir.path().join("dist");
         config.db_max_connections = 5;
+        adjust(&mut config);
         let state = prepare(config).await.expect("prepare");
         let router = app(state.clone()).expect("app");
         Self { router, state, kind, _dir: dir, pg_db }
@@ -140,6 +163,44 @@ impl TestApp {
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
         self.post("/api/auth/login", None, json!({ "email": email, "password": password })).await
+    }
+
+    /// A request as if from `ip` (the server reads the peer address from the connection).
+    pub async fn post_from(&self, ip: &str, path: &str, body: Value) -> Response {
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().expect("ip");
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+        self.send(req).await
+    }
+
+    /// Sends with extra headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req =
+            Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some(body) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.expect("request")).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::PATCH, path, token, Some(body)).await
     }
 }
 

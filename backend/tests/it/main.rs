@@ -6,6 +6,8 @@ mod harness;
 mod audit;
 mod auth;
 mod contract;
+mod credentials;
 mod roles;
 mod setup;
 mod tenancy;
+mod user_admin;

@@ -1,0 +1,264 @@
+//! Credentials, attacked: TOTP 2FA (replayed codes, recovery codes, the admin policy), API
+//! tokens (escalation, scope of use, revocation, storage) and brute-force throttling.
+
+use axum::http::{header, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+use steward_backend::entities::{api_tokens, audit_events};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use crate::harness::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::on_both;
+
+on_both!(
+    totp_codes_work_once_and_recovery_codes_stand_in,
+    policy_holds_admins_to_enrolment,
+    api_tokens_hold_a_subset_and_die_when_revoked,
+    brute_force_is_throttled_per_account_and_per_ip,
+);
+
+fn code_at(secret: &str, offset_steps: i64) -> String {
+    let totp =
+        TOTP::new(Algorithm::SHA1, 6, 1, 30, Secret::Encoded(secret.into()).to_bytes().unwrap(), None, String::new())
+            .unwrap();
+    let now = chrono::Utc::now().timestamp() + offset_steps * 30;
+    totp.generate(now as u64)
+}
+
+async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
+    let enrolment = app.post("/api/me/2fa/enrol", Some(token), json!({})).await;
+    assert_eq!(enrolment.status, StatusCode::OK, "{:?}", enrolment.body);
+    assert!(
+        enrolment.body["qr_svg"].as_str().unwrap().starts_with("<?xml")
+            || enrolment.body["qr_svg"].as_str().unwrap().contains("<svg")
+    );
+    assert!(enrolment.body["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let secret = enrolment.body["secret"].as_str().unwrap().to_owned();
+    let wrong = app.post("/api/me/2fa/verify", Some(token), json!({ "code": "000000" })).await;
+    if code_at(&secret, 0) != "000000" {
+        assert_eq!((wrong.status, wrong.problem()), (StatusCode::UNAUTHORIZED, "invalid_totp"));
+    }
+    let verified = app.post("/api/me/2fa/verify", Some(token), json!({ "code": code_at(&secret, 0) })).await;
+    assert_eq!(verified.status, StatusCode::OK, "{:?}", verified.body);
+    let codes: Vec<String> =
+        verified.body["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 10);
+    (secret, codes)
+}
+
+fn login_body(code: Option<&str>) -> Value {
+    let mut body = json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD });
+    if let Some(c) = code {
+        body["totp_code"] = json!(c);
+    }
+    body
+}
+
+async fn totp_codes_work_once_and_recovery_codes_stand_in(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (secret, recovery) = enrol(&app, &admin).await;
+    assert_eq!(app.get("/api/me", Some(&admin)).await.body["totp_enabled"], true);
+    // Enrolling again is refused while it is on.
+    assert_eq!(app.post("/api/me/2fa/enrol", Some(&admin), json!({})).await.problem(), "already_enrolled");
+    let bare = app.post("/api/auth/login", None, login_body(None)).await;
+    assert_eq!((bare.status, bare.problem()), (StatusCode::UNAUTHORIZED, "totp_required"));
+    // The code used to verify enrolment is spent; the next step's code works once.
+    let replay = app.post("/api/auth/login", None, login_body(Some(&code_at(&secret, 0)))).await;
+    assert_eq!((replay.status, replay.problem()), (StatusCode::UNAUTHORIZED, "invalid_totp"));
+    let next = code_at(&secret, 1);
+    let ok = app.post("/api/auth/login", None, login_body(Some(&next))).await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    assert_eq!(app.post("/api/auth/login", None, login_body(Some(&next))).await.problem(), "invalid_totp");
+    // A recovery code works once, in either spelling.
+    let rc = &recovery[0];
+    let with_recovery = app.post("/api/auth/login", None, login_body(Some(&rc.to_uppercase()))).await;
+    assert_eq!(with_recovery.status, StatusCode::OK, "{:?}", with_recovery.body);
+    assert_eq!(app.post("/api/auth/login", None, login_body(Some(rc))).await.problem(), "invalid_totp");
+    // Disabling needs a valid code; afterwards the password alone signs in.
+    let fresh = with_recovery.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post("/api/me/2fa/disable", Some(&fresh), json!({ "code": "123" })).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let off = app.post("/api/me/2fa/disable", Some(&fresh), json!({ "code": recovery[1] })).await;
+    assert_eq!(off.status, StatusCode::NO_CONTENT, "{:?}", off.body);
+    assert_eq!(app.post("/api/auth/login", None, login_body(None)).await.status, StatusCode::OK);
+    let actions: Vec<String> =
+        audit_events::Entity::find().all(app.db()).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(actions.contains(&"user.2fa.enable".to_owned()) && actions.contains(&"user.2fa.disable".to_owned()));
+}
+
+async fn policy_holds_admins_to_enrolment(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let set = app.put("/api/settings/two-factor", Some(&admin), json!({ "require_for_admins": true })).await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    // An admin without 2FA: only /api/me and enrolment answer.
+    let me = app.get("/api/me", Some(&admin)).await;
+    assert_eq!(me.body["two_factor_required"], true);
+    let blocked = app.get("/api/users", Some(&admin)).await;
+    assert_eq!((blocked.status, blocked.problem()), (StatusCode::FORBIDDEN, "two_factor_required"));
+    // A non-admin is not held.
+    let viewer = app.principal(&["steward.flows.view"]).await;
+    assert_eq!(app.get("/api/flows", Some(&viewer.token)).await.status, StatusCode::OK);
+    let (_secret, codes) = enrol(&app, &admin).await;
+    assert_eq!(app.get("/api/users", Some(&admin)).await.status, StatusCode::OK);
+    // While the policy holds, an admin cannot turn 2FA off.
+    let off = app.post("/api/me/2fa/disable", Some(&admin), json!({ "code": codes[0] })).await;
+    assert_eq!(off.problem(), "required_by_policy");
+    // Only holders of steward.system.settings change the policy.
+    let lead = app.principal(&["steward.access.*"]).await;
+    assert_eq!(
+        app.put("/api/settings/two-factor", Some(&lead.token), json!({ "require_for_admins": false })).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn api_tokens_hold_a_subset_and_die_when_revoked(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let lead = app.principal(&["steward.flows.view", "steward.access.users.view"]).await;
+    let escalate =
+        app.post("/api/me/tokens", Some(&lead.token), json!({ "name": "x", "permissions": ["steward.flows.*"] })).await;
+    assert_eq!((escalate.status, escalate.problem()), (StatusCode::FORBIDDEN, "escalation_refused"));
+    let bad = app
+        .post(
+            "/api/me/tokens",
+            Some(&lead.token),
+            json!({ "name": "x", "permissions": ["steward.nope"], "expires_in_days": 0 }),
+        )
+        .await;
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["expires_in_days", "permissions[0]"]);
+    let created = app
+        .post(
+            "/api/me/tokens",
+            Some(&lead.token),
+            json!({ "name": "ci script", "permissions": ["steward.flows.view"] }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let token = created.body["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("stw_"));
+    // Stored as a hash only.
+    let rows = api_tokens::Entity::find().all(app.db()).await.unwrap();
+    assert!(rows.iter().all(|r| r.token_hash != token && !r.token_hash.contains(&token[4..])));
+    // Usable as a bearer, for its own leaves only.
+    assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::OK);
+    let me = app.get("/api/me", Some(&token)).await.body;
+    assert_eq!((me["session_id"].clone(), me["permissions"].clone()), (Value::Null, json!(["steward.flows.view"])));
+    assert_eq!(app.get("/api/users", Some(&token)).await.status, StatusCode::FORBIDDEN);
+    // A token cannot mint tokens or touch 2FA.
+    assert_eq!(
+        app.post("/api/me/tokens", Some(&token), json!({ "name": "y", "permissions": ["steward.flows.view"] }))
+            .await
+            .problem(),
+        "session_required"
+    );
+    assert_eq!(app.post("/api/me/2fa/enrol", Some(&token), json!({})).await.problem(), "session_required");
+    // A super admin's token is still limited to its leaves.
+    let root = app
+        .post("/api/me/tokens", Some(&admin), json!({ "name": "root", "permissions": ["steward.audit.view"] }))
+        .await;
+    let root = root.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/audit", Some(&root)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/users", Some(&root)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/settings/two-factor", Some(&root)).await.status, StatusCode::FORBIDDEN);
+    // Listed without the secret; revoked, it stops at once.
+    let listed = app.get("/api/me/tokens", Some(&lead.token)).await;
+    assert_eq!(listed.body[0]["name"], "ci script");
+    assert!(!listed.body.to_string().contains(&token));
+    let id = listed.body[0]["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&lead.token)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    // An expired token, and a deactivated owner's token, are refused.
+    let second = app
+        .post("/api/me/tokens", Some(&lead.token), json!({ "name": "two", "permissions": ["steward.flows.view"] }))
+        .await;
+    let second = second.body["token"].as_str().unwrap().to_owned();
+    use sea_orm::ConnectionTrait;
+    app.db().execute_unprepared("UPDATE api_tokens SET expires_at = created_at WHERE name = 'two'").await.unwrap();
+    assert_eq!(app.get("/api/flows", Some(&second)).await.status, StatusCode::UNAUTHORIZED);
+    let third = app
+        .post("/api/me/tokens", Some(&lead.token), json!({ "name": "three", "permissions": ["steward.flows.view"] }))
+        .await;
+    let third = third.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post(&format!("/api/users/{}/deactivate", lead.user_id), Some(&admin), json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/api/flows", Some(&third)).await.status, StatusCode::UNAUTHORIZED);
+    let audited = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("api_token.create"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 4);
+}
+
+async fn brute_force_is_throttled_per_account_and_per_ip(app: TestApp) {
+    app.setup_admin().await;
+    let wrong = json!({ "email": ADMIN_EMAIL, "password": "wrong password!!" });
+    for _ in 0..4 {
+        assert_eq!(app.post("/api/auth/login", None, wrong.clone()).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let fifth = app.post("/api/auth/login", None, wrong.clone()).await;
+    assert_eq!((fifth.status, fifth.problem()), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
+    // Locked: even the right password is refused, with Retry-After.
+    let right = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = right.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Unknown accounts are throttled the same way (no enumeration by behaviour).
+    for _ in 0..5 {
+        app.login("ghost@example.com", "whatever password").await;
+    }
+    assert_eq!(app.login("ghost@example.com", "whatever password").await.status, StatusCode::TOO_MANY_REQUESTS);
+    let lockouts = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("auth.lockout"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(lockouts.len(), 2);
+    let throttled =
+        audit_events::Entity::find().filter(audit_events::Column::Outcome.eq("throttled")).all(app.db()).await.unwrap();
+    assert!(throttled.len() >= 2);
+    // Per IP: twenty failures over many accounts from one address lock that address.
+    for i in 0..20 {
+        app.post_from(
+            "203.0.113.7",
+            "/api/auth/login",
+            json!({ "email": format!("u{i}@example.com"), "password": "wrong password" }),
+        )
+        .await;
+    }
+    let from_ip = app
+        .post_from(
+            "203.0.113.7",
+            "/api/auth/login",
+            json!({ "email": "fresh@example.com", "password": "wrong password" }),
+        )
+        .await;
+    assert_eq!(from_ip.status, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = app
+        .post_from(
+            "198.51.100.1",
+            "/api/auth/login",
+            json!({ "email": "fresh@example.com", "password": "wrong password" }),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED);
+    // Lifting the lock (time passing) lets the right password in and clears the account's count.
+    use sea_orm::ConnectionTrait;
+    app.db().execute_unprepared("DELETE FROM auth_throttle WHERE key LIKE 'account:admin%'").await.unwrap();
+    assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
+    // Wrong TOTP codes are throttled per user too.
+    let admin = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.body["access_token"].as_str().unwrap().to_owned();
+    let enrolment = app.post("/api/me/2fa/enrol", Some(&admin), json!({})).await;
+    assert_eq!(enrolment.status, StatusCode::OK);
+    let mut last = StatusCode::OK;
+    for _ in 0..5 {
+        last = app.post("/api/me/2fa/verify", Some(&admin), json!({ "code": "999999x" })).await.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
