@@ -72,6 +72,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::api_tokens::router())
         .merge(crate::invitations::router())
         .merge(crate::session_admin::router())
+        .merge(crate::scope::router())
         .merge(crate::workspaces::router())
         .merge(crate::customers::router())
         .merge(crate::dashboard::router())

@@ -75,9 +75,9 @@ pub struct Config {
     #[arg(long, env = "STEWARD_SMTP_FROM", default_value = "Steward <steward@localhost>")]
     pub smtp_from: String,
 
-    /// The address users reach Steward at, used in links inside mail.
-    #[arg(long, env = "STEWARD_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-    pub public_url: String,
+    /// The address users reach Steward at, used in links inside mail; default `http://<bind>`.
+    #[arg(long, env = "STEWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Directory of the built single-page app (Trunk's output).
     #[arg(long, env = "STEWARD_ASSETS_DIR", default_value = "dist")]
@@ -114,6 +114,14 @@ impl Config {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}?mode=rwc", self.data_dir.join("steward.db").display()),
+        }
+    }
+
+    /// The base of links in mail, without a trailing slash.
+    pub fn link_base(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
         }
     }
 

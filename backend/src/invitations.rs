@@ -153,7 +153,7 @@ async fn create_invitation(
     }
     .insert(&txn)
     .await?;
-    let link = format!("{}/accept-invitation?token={token}", state.config.public_url.trim_end_matches('/'));
+    let link = format!("{}/accept-invitation?token={token}", state.config.link_base());
     let body = format!(
         "Hello,\n\n{} invited you to the workspace \"{}\" on Steward as {}.\n\nAccept here (the link works once, for {hours} hours):\n\n{link}\n",
         actor.impersonator.as_deref().unwrap_or(&actor).user.name,

@@ -62,7 +62,7 @@ pub async fn issue<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    let link = format!("{}/reset-password?token={token}", state.config.public_url.trim_end_matches('/'));
+    let link = format!("{}/reset-password?token={token}", state.config.link_base());
     let hours = ttl.num_hours();
     let (subject, intro) = if welcome {
         ("Your Steward account", format!("Hello {},\n\nAn account was created for you on Steward.", user.name))

@@ -162,3 +162,19 @@ pub async fn resolve(state: &AppState, actor: &Actor, requested: Requested) -> R
             .ok_or_else(|| AppError::NotFound("No such customer.".into())),
     }
 }
+
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(get_scope))
+}
+
+/// The scope a request is answered for: checks a scope choice before using it (beyond your
+/// own customer it needs `steward.admin.cross_tenant`, else 403).
+#[utoipa::path(
+    get, path = "/api/scope", tag = "customers", operation_id = "get_scope",
+    security(("bearer" = [])),
+    params(ScopeHeader),
+    responses((status = 200, description = "The scope in effect", body = ScopeInfo)),
+)]
+async fn get_scope(scope: Scope) -> axum::Json<ScopeInfo> {
+    axum::Json(scope.info())
+}

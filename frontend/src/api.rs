@@ -92,6 +92,7 @@ enum Method {
     Get,
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -107,6 +108,7 @@ async fn raw(
         Method::Get => Request::get(path),
         Method::Post => Request::post(path),
         Method::Put => Request::put(path),
+        Method::Patch => Request::patch(path),
         Method::Delete => Request::delete(path),
     };
     if let Some(token) = bearer {
@@ -267,6 +269,11 @@ pub async fn workspaces() -> ApiResult<Vec<WorkspaceSummary>> {
     get("/api/workspaces").await
 }
 
+/// The workspaces of one customer (another customer's need cross-tenant rights).
+pub async fn workspaces_of(customer: &str) -> ApiResult<Vec<WorkspaceSummary>> {
+    get(&format!("/api/workspaces?customer_id={customer}")).await
+}
+
 pub async fn add_member(workspace: &str, body: &AddMember) -> ApiResult<Membership> {
     post(&format!("/api/workspaces/{workspace}/members"), body).await
 }
@@ -384,5 +391,115 @@ pub async fn export_audit(q: &str) -> ApiResult<()> {
         a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+// --- User administration -------------------------------------------------------------------
+
+use steward_shared::api::{
+    ApiTokenInfo, BulkOutcome, BulkUsers, CreateApiToken, CreateInvitation, CreateUser, CreatedApiToken, DirectoryUser,
+    Invitation, RecoveryCodes, Revoked, SessionRow, TotpEnrolment, UpdateUser, UserMetrics,
+};
+
+pub async fn users(q: &str) -> ApiResult<Page<DirectoryUser>> {
+    get(&format!("/api/users{q}")).await
+}
+
+pub async fn user_metrics(q: &str) -> ApiResult<UserMetrics> {
+    get(&format!("/api/users/metrics{q}")).await
+}
+
+pub async fn create_user(body: &CreateUser) -> ApiResult<DirectoryUser> {
+    post("/api/users", body).await
+}
+
+pub async fn update_user(id: &str, body: &UpdateUser) -> ApiResult<DirectoryUser> {
+    json(send(Method::Patch, &format!("/api/users/{id}"), Some(&to_value(body)?), true).await?).await
+}
+
+pub async fn set_super_admin(id: &str, on: bool) -> ApiResult<DirectoryUser> {
+    put(&format!("/api/users/{id}/super-admin"), &serde_json::json!({ "super_admin": on })).await
+}
+
+/// `activate` or `deactivate`.
+pub async fn user_status(id: &str, action: &str) -> ApiResult<DirectoryUser> {
+    json(send(Method::Post, &format!("/api/users/{id}/{action}"), None, true).await?).await
+}
+
+pub async fn send_password_reset(id: &str) -> ApiResult<()> {
+    send(Method::Post, &format!("/api/users/{id}/password-reset"), None, true).await.map(|_| ())
+}
+
+pub async fn erase_user(id: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/users/{id}"), None, true, confirm).await.map(|_| ())
+}
+
+pub async fn bulk_users(body: &BulkUsers, confirm: Option<&str>) -> ApiResult<BulkOutcome> {
+    json(send_confirmed(Method::Post, "/api/users/bulk", Some(&to_value(body)?), true, confirm).await?).await
+}
+
+pub async fn invitations(q: &str) -> ApiResult<Page<Invitation>> {
+    get(&format!("/api/invitations{q}")).await
+}
+
+pub async fn create_invitation(body: &CreateInvitation) -> ApiResult<Invitation> {
+    post("/api/invitations", body).await
+}
+
+pub async fn revoke_invitation(id: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/invitations/{id}"), None, true, confirm).await.map(|_| ())
+}
+
+pub async fn sessions(q: &str) -> ApiResult<Page<SessionRow>> {
+    get(&format!("/api/sessions{q}")).await
+}
+
+pub async fn revoke_session(id: &str, confirm: Option<&str>) -> ApiResult<Revoked> {
+    json(send_confirmed(Method::Delete, &format!("/api/sessions/{id}"), None, true, confirm).await?).await
+}
+
+pub async fn revoke_user_sessions(user: &str, confirm: Option<&str>) -> ApiResult<Revoked> {
+    json(send_confirmed(Method::Post, &format!("/api/users/{user}/sessions/revoke"), None, true, confirm).await?).await
+}
+
+pub async fn enrol_totp() -> ApiResult<TotpEnrolment> {
+    json(send(Method::Post, "/api/me/2fa/enrol", None, true).await?).await
+}
+
+pub async fn verify_totp(code: &str) -> ApiResult<RecoveryCodes> {
+    post("/api/me/2fa/verify", &serde_json::json!({ "code": code })).await
+}
+
+pub async fn disable_totp(code: &str) -> ApiResult<()> {
+    send(Method::Post, "/api/me/2fa/disable", Some(&serde_json::json!({ "code": code })), true).await.map(|_| ())
+}
+
+pub async fn regenerate_recovery_codes(code: &str) -> ApiResult<RecoveryCodes> {
+    post("/api/me/2fa/recovery-codes", &serde_json::json!({ "code": code })).await
+}
+
+pub async fn tokens() -> ApiResult<Vec<ApiTokenInfo>> {
+    get("/api/me/tokens").await
+}
+
+pub async fn create_token(body: &CreateApiToken) -> ApiResult<CreatedApiToken> {
+    post("/api/me/tokens", body).await
+}
+
+pub async fn revoke_token(id: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/me/tokens/{id}"), None, true, confirm).await.map(|_| ())
+}
+
+/// Sets a new password with a mailed token (no session needed).
+pub async fn complete_password_reset(token: &str, password: &str) -> ApiResult<()> {
+    let body = serde_json::json!({ "token": token, "password": password });
+    send(Method::Post, "/api/auth/password-reset", Some(&body), false).await.map(|_| ())
+}
+
+/// Accepts an invitation and signs in as the new account.
+pub async fn accept_invitation(token: &str, name: &str, password: &str) -> ApiResult<()> {
+    let body = serde_json::json!({ "token": token, "name": name, "password": password });
+    let pair: TokenPair = json(send(Method::Post, "/api/auth/accept-invitation", Some(&body), false).await?).await?;
+    store(&pair);
     Ok(())
 }

@@ -11,6 +11,10 @@ use crate::pages::{
     flows::FlowsPage, login::LoginPage, not_found::NotFound, role_editor::RoleEditorPage, roles::RolesPage,
     runs::RunsPage, setup::SetupPage, system::SystemPage,
 };
+use crate::pages::{
+    invitations::InvitationsPage, sessions::SessionsPage, token_pages::AcceptInvitationPage,
+    token_pages::ResetPasswordPage, users::UsersPage,
+};
 use crate::scope::ScopeState;
 
 /// Who is signed in; `None` until the shell has loaded `/api/me`.
@@ -32,6 +36,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/setup") view=SetupPage/>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                <Route path=path!("/accept-invitation") view=AcceptInvitationPage/>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("flows") view=FlowsPage/>
@@ -40,6 +46,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("data") view=DataPage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin/system") view=SystemPage/>
+                    <Route path=path!("admin/users") view=UsersPage/>
+                    <Route path=path!("admin/invitations") view=InvitationsPage/>
+                    <Route path=path!("admin/sessions") view=SessionsPage/>
                     <Route path=path!("admin/roles") view=RolesPage/>
                     <Route path=path!("admin/audit") view=AuditPage/>
                     <Route path=path!("admin/roles/:id") view=RoleEditorPage/>

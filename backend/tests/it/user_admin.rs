@@ -14,6 +14,7 @@ use crate::on_both;
 
 on_both!(
     directory_searches_filters_sorts_and_pages,
+    common_search_terms_page_like_rare_ones,
     directory_is_scoped_to_what_you_may_see,
     create_without_password_mails_a_single_use_link,
     bad_input_is_refused_with_the_field_named,
@@ -641,7 +642,7 @@ async fn mail_is_delivered_through_a_real_smtp_server(app: TestApp) {
         c.smtp_port = smtp.port;
         c.smtp_security = "none".into();
         c.smtp_from = "Steward <steward@example.com>".into();
-        c.public_url = "https://steward.example.com".into();
+        c.public_url = Some("https://steward.example.com".into());
     })
     .await;
     let admin = app.setup_admin().await;
@@ -665,4 +666,62 @@ async fn mail_is_delivered_through_a_real_smtp_server(app: TestApp) {
     assert_eq!(app.login("mailed@example.com", "set through smtp ok").await.status, StatusCode::OK);
     let outbox = app.get("/api/outbox", Some(&admin)).await;
     assert!(outbox.body["items"][0]["sent_at"].is_string());
+}
+
+async fn common_search_terms_page_like_rare_ones(app: TestApp) {
+    use sea_orm::Set;
+    let admin = app.setup_admin().await;
+    let ws = uuid::Uuid::parse_str(&home(&app, &admin).await).unwrap();
+    let customer = app.platform_customer().await;
+    // 2,100 Smiths (a common term: more matches than the index strategy takes) and 3 Joneses.
+    let now = chrono::Utc::now();
+    let rows: Vec<users::ActiveModel> = (0..2103)
+        .map(|i| {
+            let last = if i < 2100 { "Smith" } else { "Jones" };
+            users::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                customer_id: Set(customer),
+                home_workspace_id: Set(Some(ws)),
+                email: Set(format!("p{i}.{}@example.com", last.to_lowercase())),
+                name: Set(format!("Person{i} {last}")),
+                locale: Set("en".into()),
+                status: Set("active".into()),
+                super_admin: Set(false),
+                password_hash: Set(None),
+                totp_secret: Set(None),
+                totp_enabled: Set(false),
+                totp_last_step: Set(None),
+                last_login_at: Set(None),
+                erased_at: Set(None),
+                created_at: Set(now - chrono::Duration::seconds(i)),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(300) {
+        users::Entity::insert_many(chunk.to_vec()).exec_without_returning(app.db()).await.unwrap();
+    }
+    // Common: walk the pages; every row matches, in order, each exactly once.
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = String::new();
+    let mut last_created = None::<String>;
+    loop {
+        let page = app.get(&format!("/api/users?search=SMITH&limit=200{cursor}"), Some(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        for u in page.body["items"].as_array().unwrap() {
+            assert!(u["email"].as_str().unwrap().contains("smith"));
+            let created = u["created_at"].as_str().unwrap().to_owned();
+            assert!(last_created.as_ref().is_none_or(|l| *l >= created), "newest first");
+            last_created = Some(created);
+            assert!(seen.insert(u["id"].as_str().unwrap().to_owned()), "a row twice");
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 2100);
+    // Rare: the index path.
+    assert_eq!(emails(&app.get("/api/users?search=jones", Some(&admin)).await.body).len(), 3);
+    assert_eq!(emails(&app.get("/api/users?search=p2101.j", Some(&admin)).await.body), ["p2101.jones@example.com"]);
 }

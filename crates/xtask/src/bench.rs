@@ -218,3 +218,141 @@ pub async fn audit(events: u64, database_url: Option<String>) -> anyhow::Result<
     println!("verify: {:.2} s ({})", t.elapsed().as_secs_f64(), body.lines().last().unwrap_or("").trim());
     Ok(())
 }
+
+/// Latencies of `total` requests to `path` from `conns` concurrent clients.
+async fn load(
+    addr: &str,
+    token: Option<&str>,
+    paths: &[String],
+    conns: usize,
+    total: usize,
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(conns);
+    for c in 0..conns {
+        let (addr, token, paths) = (addr.to_owned(), token.map(str::to_owned), paths.to_vec());
+        let share = total / conns + usize::from(c < total % conns);
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(share);
+            for i in 0..share {
+                let path = paths.get((c + i * conns) % paths.len().max(1)).cloned().unwrap_or_default();
+                let t = Instant::now();
+                let (status, _, body) = request(&addr, "GET", &path, token.as_deref(), None).await?;
+                anyhow::ensure!(status == 200, "{path} answered {status}: {body}");
+                out.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(out)
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let rps = all.len() as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    Ok((rps, all))
+}
+
+fn report(name: &str, rps: f64, lat: &[Duration], health: Option<(f64, Duration, Duration)>) {
+    let (p50, p99) = (percentile(lat, 0.5), percentile(lat, 0.99));
+    let ratio = health
+        .map(|(hrps, h50, h99)| {
+            format!(
+                "  [{:.2}x health req/s, p50 {:.1}x, p99 {:.1}x]",
+                rps / hrps,
+                p50.as_secs_f64() / h50.as_secs_f64().max(1e-9),
+                p99.as_secs_f64() / h99.as_secs_f64().max(1e-9)
+            )
+        })
+        .unwrap_or_default();
+    println!(
+        "{name:<34} {rps:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms{ratio}",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+}
+
+/// `bench-users`: seeds `users` users over `customers` customers, then loads the directory's
+/// first page, a deep page and searches with 16 concurrent clients, beside `/api/health`.
+pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, FromQueryResult, QuerySelect};
+    let dir = tempfile::tempdir()?;
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+    let mut config = steward_backend::Config::for_tests(url.clone(), dir.path().to_path_buf());
+    config.assets_dir = dir.path().join("dist");
+    config.db_max_connections = 16;
+    let state = steward_backend::prepare(config).await?;
+    let router = steward_backend::app(state.clone())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let setup = json!({ "email": "bench@example.com", "password": "bench-password-123", "name": "Bench" }).to_string();
+    let (status, _, body) = request(&addr, "POST", "/api/setup", None, Some(&setup)).await?;
+    anyhow::ensure!(status == 201, "setup answered {status}: {body}");
+    let token = serde_json::from_str::<serde_json::Value>(body.trim_start_matches(|c: char| c != '{'))
+        .ok()
+        .and_then(|v| v.get("access_token").and_then(|t| t.as_str()).map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("no token in {body}"))?;
+    println!("database: {}", steward_backend::db::redact(&url));
+    let started = Instant::now();
+    let args = steward_backend::seed::SeedArgs {
+        customers,
+        users,
+        flows_per_customer: 0,
+        runs_per_flow: 0,
+        connectors_per_customer: 0,
+        records_per_customer: 0,
+        password: "demo-password-123".into(),
+        seed: 42,
+    };
+    steward_backend::seed::run(&state, &args).await?;
+    state.db.execute_unprepared("ANALYZE").await?;
+    println!("seeded {users} users over {customers} customers in {:.1} s", started.elapsed().as_secs_f64());
+
+    // A deep page: the cursor of the row 90% of the way down the newest-first order
+    // (found once here with OFFSET; the product itself never uses OFFSET).
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: uuid::Uuid,
+        created_at: chrono::DateTime<Utc>,
+    }
+    use sea_orm::QueryOrder;
+    use steward_backend::entities::users as u;
+    let deep = u::Entity::find()
+        .select_only()
+        .column(u::Column::Id)
+        .column(u::Column::CreatedAt)
+        .order_by_desc(u::Column::CreatedAt)
+        .order_by_desc(u::Column::Id)
+        .offset(users * 9 / 10)
+        .limit(1)
+        .into_model::<Row>()
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no deep row"))?;
+    let cursor = steward_backend::pagination::Cursor { key: Some(deep.created_at.to_rfc3339()), id: deep.id }.encode();
+    // Searches: one person by a fragment of their email, and a common surname.
+    let people: Vec<String> =
+        (0..64).map(|i| format!("/api/users?search=.{}.", (i * 15_485_863u64) % users.max(1))).collect();
+
+    let (conns, n) = (16, 4000);
+    load(&addr, None, &["/api/health".to_owned()], conns, 500).await?; // warm-up
+    let (hrps, health) = load(&addr, None, &["/api/health".to_owned()], conns, n).await?;
+    report("/api/health", hrps, &health, None);
+    let h = Some((hrps, percentile(&health, 0.5), percentile(&health, 0.99)));
+    let baseline = rss_kib();
+    let runs: Vec<(&str, Vec<String>)> = vec![
+        ("directory page 1 (all customers)", vec!["/api/users?limit=50".to_owned()]),
+        ("directory deep page (90%)", vec![format!("/api/users?limit=50&cursor={cursor}")]),
+        ("directory page 1 by name", vec!["/api/users?limit=50&sort=name".to_owned()]),
+        ("search: one person (email part)", people),
+        ("search: common surname", vec!["/api/users?search=lovelace".to_owned()]),
+    ];
+    for (name, paths) in runs {
+        load(&addr, Some(&token), &paths, conns, 200).await?; // warm-up
+        let (rps, lat) = load(&addr, Some(&token), &paths, conns, n / 2).await?;
+        report(name, rps, &lat, h);
+    }
+    println!("peak RSS {:.1} MiB (after seeding {:.1} MiB)", rss_kib() as f64 / 1024.0, baseline as f64 / 1024.0);
+    Ok(())
+}

@@ -1,7 +1,8 @@
 //! Project tooling. `cargo run -p xtask -- openapi` writes `openapi/openapi.json` from the code;
 //! `cargo run -p xtask -- openapi --check` fails when the committed file differs;
 //! `cargo run --release -p xtask -- bench-audit [--events N] [--database-url URL]` benchmarks the
-//! audit export and verify.
+//! audit export and verify; `bench-users [--users N] [--customers N] [--database-url URL]` the
+//! users directory at a million users.
 
 mod bench;
 
@@ -14,6 +15,13 @@ fn main() -> anyhow::Result<()> {
         let events = flag("--events").map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         return runtime.block_on(bench::audit(events, flag("--database-url")));
+    }
+    if args.first().map(String::as_str) == Some("bench-users") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let users = flag("--users").map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
+        let customers = flag("--customers").map(|n| n.parse()).transpose()?.unwrap_or(1_000);
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        return runtime.block_on(bench::users(customers, users, flag("--database-url")));
     }
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["openapi"] => {
@@ -31,7 +39,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL]"
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL]"
         ),
     }
 }

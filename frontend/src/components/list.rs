@@ -56,6 +56,11 @@ impl<T: Clone + Send + Sync + 'static> Paged<T> {
         paged
     }
 
+    /// Subscribes the caller to changes of the query (filters or scope).
+    pub fn track_query(&self) {
+        self.base.track();
+    }
+
     /// Loads the first page again (after an action changed a row).
     pub fn reload(&self) {
         self.load(false);

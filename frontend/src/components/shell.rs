@@ -38,6 +38,27 @@ const NAV: &[NavItem] = &[
     NavItem { label: "Data", href: "/data", icon: "database", admin: false, leaves: &["steward.data.view"] },
     NavItem { label: "My account", href: "/account", icon: "user", admin: false, leaves: &[] },
     NavItem {
+        label: "Users",
+        href: "/admin/users",
+        icon: "users",
+        admin: true,
+        leaves: &["steward.console.users.read", "steward.access.users.view"],
+    },
+    NavItem {
+        label: "Invitations",
+        href: "/admin/invitations",
+        icon: "mail",
+        admin: true,
+        leaves: &["steward.console.invitations.read", "steward.access.invitations.manage"],
+    },
+    NavItem {
+        label: "Sessions",
+        href: "/admin/sessions",
+        icon: "monitor",
+        admin: true,
+        leaves: &["steward.console.sessions.read", "steward.access.sessions.manage"],
+    },
+    NavItem {
         label: "Roles",
         href: "/admin/roles",
         icon: "key",
@@ -209,6 +230,13 @@ fn Frame() -> impl IntoView {
                             <button class="icon-btn" aria-label="Dismiss" on:click=move |_| toast.0.set(None)>"×"</button>
                         </div>
                     }
+                })}
+                {move || me().filter(|m| m.two_factor_required).map(|_| view! {
+                    <div class="banner banner-warn two-factor-required" role="alert">
+                        <strong>"Two-factor authentication is required for admins."</strong>
+                        <span>"Set it up under My account before anything else works."</span>
+                        <A href="/account" attr:class="btn btn-small">"Set up 2FA"</A>
+                    </div>
                 })}
                 <main class="content">
                     <Outlet/>

@@ -4,11 +4,12 @@ use leptos::prelude::*;
 use steward_shared::permissions::CATALOG;
 
 use crate::app::use_auth;
+use crate::pages::security::{TokensCard, TwoFactorCard};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let auth = use_auth();
-    move || {
+    let summary = move || {
         auth.me.get().map(|me| {
             let total: usize = CATALOG.iter().map(|m| m.leaves.len()).sum();
             let held = me.permissions.len();
@@ -67,5 +68,10 @@ pub fn AccountPage() -> impl IntoView {
                 </section>
             }
         })
+    };
+    view! {
+        {summary}
+        <TwoFactorCard/>
+        <TokensCard/>
     }
 }

@@ -3,6 +3,11 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+/// The browser's clock (chrono's own clock is not available on wasm32-unknown-unknown).
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
 pub fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%b %d, %H:%M").to_string()).unwrap_or_else(|| "—".into())
 }

@@ -30,6 +30,9 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    // Shown once the server says the account has 2FA.
+    let needs_code = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
@@ -40,13 +43,21 @@ fn LoginForm() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        let request = LoginRequest { email: email.get(), password: password.get(), totp_code: None };
+        let totp_code = Some(code.get()).filter(|c| !c.trim().is_empty());
+        let request = LoginRequest { email: email.get(), password: password.get(), totp_code };
         let navigate = navigate.clone();
         spawn_local(async move {
             match api::login(&request).await {
                 Ok(()) => navigate("/", Default::default()),
+                Err(e) if e.code() == "totp_required" => {
+                    needs_code.set(true);
+                    error.set(None);
+                }
                 Err(e) => {
-                    password.set(String::new());
+                    if e.code() != "invalid_totp" {
+                        password.set(String::new());
+                    }
+                    code.set(String::new());
                     error.set(Some(e));
                 }
             }
@@ -61,6 +72,10 @@ fn LoginForm() -> impl IntoView {
             <ErrorBanner error=error.into()/>
             <Field label="Email" name="email" kind="email" value=email error=error autocomplete="username" autofocus=true/>
             <Field label="Password" name="password" kind="password" value=password error=error autocomplete="current-password"/>
+            {move || needs_code.get().then(|| view! {
+                <Field label="Authentication code" name="totp_code" value=code error=error autocomplete="one-time-code"
+                    autofocus=true hint="The 6-digit code from your authenticator app, or a recovery code."/>
+            })}
             <button class="btn btn-primary btn-block" type="submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Signing in…" } else { "Sign in" }}
             </button>

@@ -1,0 +1,1001 @@
+//! `steward`: the Steward REST API from a terminal. It talks only to the public API, with the
+//! shared wire types, like any third-party script would.
+//!
+//! Exit codes: 0 ok, 1 unexpected failure, 2 bad usage or input, 3 refused by the server
+//! (not signed in, not allowed, conflict, throttled), 4 not found, 5 server unreachable,
+//! 6 aborted at a confirmation prompt.
+
+mod client;
+mod output;
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use steward_shared::api::{
+    AuditEvent, AuditVerification, CreatedApiToken, CustomerList, DirectoryUser, Explanation, Invitation, Me, Page,
+    RoleList, RoleSummary, SessionRow, TokenPair,
+};
+
+use client::{query, CliError, CliResult, Client, Stored};
+use output::{cut, facts, table, when};
+
+/// The system admin role (ships with Steward; its id never changes).
+const ADMIN_ROLE: &str = "00000000-0000-7000-8000-000000000001";
+/// The system viewer role.
+const VIEWER_ROLE: &str = "00000000-0000-7000-8000-000000000003";
+
+#[derive(Parser)]
+#[command(name = "steward", version, about = "The Steward admin console, from a terminal.")]
+struct Cli {
+    /// The server, e.g. https://steward.example.com (else the one you logged in to).
+    #[arg(long, global = true, env = "STEWARD_URL")]
+    url: Option<String>,
+    /// An API token to use instead of the stored login.
+    #[arg(long, global = true, env = "STEWARD_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The scope for this command: tenant, all or customer:<uuid> (else the one `steward scope` set).
+    #[arg(long, global = true, env = "STEWARD_SCOPE")]
+    scope: Option<String>,
+    /// Machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Answer yes to confirmation prompts.
+    #[arg(long, short = 'y', global = true)]
+    yes: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign in and store an API token for later commands (in your config dir, mode 0600).
+    Login(LoginArgs),
+    /// Revoke the stored token and forget it.
+    Logout,
+    /// Who you are on the server.
+    Whoami,
+    /// Show or set the scope later commands use: `tenant`, `all`, or `customer <name or id>`.
+    Scope {
+        /// `tenant`, `all` or `customer`.
+        mode: Option<String>,
+        /// For `customer`: its id or (part of) its name.
+        customer: Option<String>,
+    },
+    /// Console administrators: your organization's staff and holders of the admin role.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The tenants' users in the current scope.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Roles.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+    /// Access questions.
+    #[command(subcommand)]
+    Access(AccessCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// The server URL (also STEWARD_URL); default http://127.0.0.1:8080.
+    #[arg(long = "server")]
+    server: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    /// Read the password from standard input (for scripts) instead of prompting.
+    #[arg(long)]
+    password_stdin: bool,
+    /// The current 2FA code, when the account has 2FA (else you are asked for it).
+    #[arg(long)]
+    totp_code: Option<String>,
+    /// Days until the stored token expires.
+    #[arg(long, default_value_t = 90)]
+    days: u32,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    #[command(subcommand)]
+    Users(AdminUsers),
+    #[command(subcommand)]
+    Invitations(Invitations),
+    #[command(subcommand)]
+    Sessions(Sessions),
+    /// Mail a password-reset link to an account.
+    PasswordReset {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminUsers {
+    /// List console administrators.
+    List(ListArgs),
+    /// Invite an administrator (the admin role, in your home workspace unless --workspace).
+    Invite(InviteArgs),
+    /// One user, by id or email.
+    Get { user: String },
+    /// Erase a user (the anonymizing delete).
+    Delete { user: String },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// List users in the scope.
+    List(ListArgs),
+    /// One user, by id or email.
+    Get { user: String },
+    /// Invite a user (the viewer role unless --role).
+    Invite(InviteArgs),
+    /// Erase a user (the anonymizing delete).
+    Delete { user: String },
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Name or email contains this.
+    #[arg(long)]
+    search: Option<String>,
+    /// active or inactive.
+    #[arg(long)]
+    status: Option<String>,
+    /// At most this many rows.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+#[derive(Args)]
+struct InviteArgs {
+    #[arg(long)]
+    email: String,
+    /// Workspace id (default: your home workspace).
+    #[arg(long)]
+    workspace: Option<String>,
+    /// Role id or name.
+    #[arg(long)]
+    role: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Invitations {
+    List {
+        #[arg(long)]
+        include_accepted: bool,
+        #[arg(long)]
+        include_expired: bool,
+    },
+    /// Revoke an invitation by its id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum Sessions {
+    List {
+        /// Only this user's (id or email).
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        include_ended: bool,
+    },
+    /// End one session.
+    Revoke { id: String },
+    /// End every session of a user (id or email).
+    RevokeAll { user: String },
+}
+
+#[derive(Subcommand)]
+enum RolesCommand {
+    List,
+    /// One role, by id or name.
+    Get {
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccessCommand {
+    /// Whether a user holds a permission, and why.
+    Explain {
+        /// User id or email.
+        #[arg(long)]
+        user: String,
+        /// A permission leaf, e.g. steward.flows.publish.
+        #[arg(long)]
+        permission: String,
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct AuditFilter {
+    /// From this time, RFC 3339 (or a date: 2026-11-22).
+    #[arg(long)]
+    from: Option<String>,
+    #[arg(long)]
+    to: Option<String>,
+    /// An action, or a prefix ending in a dot (role.).
+    #[arg(long)]
+    action: Option<String>,
+    /// success, failure or refused.
+    #[arg(long)]
+    outcome: Option<String>,
+    /// The acting user's id.
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long)]
+    target_type: Option<String>,
+    #[arg(long)]
+    target_id: Option<String>,
+}
+
+impl AuditFilter {
+    fn pairs(&self) -> Vec<(&'static str, Option<String>)> {
+        let day = |d: &Option<String>, end: bool| {
+            d.clone()
+                .map(|d| if d.len() == 10 { format!("{d}T{}Z", if end { "23:59:59" } else { "00:00:00" }) } else { d })
+        };
+        vec![
+            ("from", day(&self.from, false)),
+            ("to", day(&self.to, true)),
+            ("action", self.action.clone()),
+            ("outcome", self.outcome.clone()),
+            ("actor", self.actor.clone()),
+            ("target_type", self.target_type.clone()),
+            ("target_id", self.target_id.clone()),
+        ]
+    }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recent events, newest first.
+    List {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Export the filter as CSV (streamed), to a file or standard output.
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Recompute the hash chain.
+    Verify,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    if let Err(e) = run(cli) {
+        eprintln!("steward: {e}");
+        std::process::exit(e.exit_code());
+    }
+}
+
+struct Ctx {
+    json: bool,
+    yes: bool,
+    stored: Stored,
+}
+
+fn client(cli: &Cli, stored: &Stored) -> CliResult<Client> {
+    let url = cli.url.clone().or_else(|| stored.url.clone()).unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let token = cli.token.clone().or_else(|| stored.token.clone());
+    if token.is_none() {
+        return Err(CliError::Usage("not signed in: run `steward login`, or pass --token / STEWARD_TOKEN".into()));
+    }
+    Client::new(&url, token, cli.scope.clone().or_else(|| stored.scope.clone()))
+}
+
+fn run(cli: Cli) -> CliResult<()> {
+    let stored = Stored::load();
+    let ctx = Ctx { json: cli.json, yes: cli.yes, stored: stored.clone() };
+    match &cli.command {
+        Command::Login(args) => login(&cli, &ctx, args),
+        Command::Logout => logout(&cli, &ctx),
+        Command::Whoami => {
+            let me: Me = client(&cli, &stored)?.get("/api/me")?;
+            if ctx.json {
+                output::json(&me);
+            } else {
+                facts(&[
+                    ("user", format!("{} <{}>", me.name, me.email)),
+                    ("organization", me.customer.name.clone()),
+                    ("super admin", me.super_admin.to_string()),
+                    ("permissions", me.permissions.len().to_string()),
+                    ("scope", ctx.stored.scope.clone().unwrap_or_else(|| "tenant".into())),
+                ]);
+            }
+            Ok(())
+        }
+        Command::Scope { mode, customer } => scope(&cli, &ctx, mode.as_deref(), customer.as_deref()),
+        Command::Admin(cmd) => {
+            let c = client(&cli, &stored)?;
+            match cmd {
+                AdminCommand::Users(AdminUsers::List(args)) => list_admins(&c, &ctx, args),
+                AdminCommand::Users(AdminUsers::Invite(args)) => invite(&c, &ctx, args, ADMIN_ROLE),
+                AdminCommand::Users(AdminUsers::Get { user }) => get_user(&c, &ctx, user),
+                AdminCommand::Users(AdminUsers::Delete { user }) => delete_user(&c, &ctx, user),
+                AdminCommand::Invitations(Invitations::List { include_accepted, include_expired }) => {
+                    list_invitations(&c, &ctx, *include_accepted, *include_expired)
+                }
+                AdminCommand::Invitations(Invitations::Revoke { id }) => revoke_invitation(&c, &ctx, id),
+                AdminCommand::Sessions(Sessions::List { user, include_ended }) => {
+                    list_sessions(&c, &ctx, user.as_deref(), *include_ended)
+                }
+                AdminCommand::Sessions(Sessions::Revoke { id }) => revoke_session(&c, &ctx, id),
+                AdminCommand::Sessions(Sessions::RevokeAll { user }) => revoke_all(&c, &ctx, user),
+                AdminCommand::PasswordReset { email } => {
+                    c.post_empty("/api/password-resets", &json!({ "email": email }))?;
+                    done(
+                        &ctx,
+                        json!({ "sent_to": email }),
+                        &format!("A password-reset link is on its way to {email}."),
+                    );
+                    Ok(())
+                }
+            }
+        }
+        Command::Users(cmd) => {
+            let c = client(&cli, &stored)?;
+            match cmd {
+                UsersCommand::List(args) => list_users(&c, &ctx, args),
+                UsersCommand::Get { user } => get_user(&c, &ctx, user),
+                UsersCommand::Invite(args) => invite(&c, &ctx, args, VIEWER_ROLE),
+                UsersCommand::Delete { user } => delete_user(&c, &ctx, user),
+            }
+        }
+        Command::Roles(cmd) => {
+            let c = client(&cli, &stored)?;
+            match cmd {
+                RolesCommand::List => list_roles(&c, &ctx),
+                RolesCommand::Get { role } => get_role(&c, &ctx, role),
+            }
+        }
+        Command::Access(AccessCommand::Explain { user, permission, workspace }) => {
+            let c = client(&cli, &stored)?;
+            let user = resolve_user(&c, user)?;
+            let e: Explanation = c.get(&format!(
+                "/api/access/explain{}",
+                query(&[
+                    ("user", Some(user.id.to_string())),
+                    ("permission", Some(permission.clone())),
+                    ("workspace", workspace.clone())
+                ])
+            ))?;
+            if ctx.json {
+                output::json(&e);
+            } else {
+                println!("{}", e.detail);
+                let rows = e
+                    .via
+                    .iter()
+                    .map(|g| vec![g.workspace.name.clone(), g.role_name.clone(), g.pattern.clone()])
+                    .collect::<Vec<_>>();
+                if !rows.is_empty() {
+                    table(&["WORKSPACE", "ROLE", "PATTERN"], rows);
+                }
+            }
+            Ok(())
+        }
+        Command::Audit(cmd) => {
+            let c = client(&cli, &stored)?;
+            match cmd {
+                AuditCommand::List { filter, limit } => audit_list(&c, &ctx, filter, *limit),
+                AuditCommand::Export { filter, out } => audit_export(&c, filter, out.as_deref()),
+                AuditCommand::Verify => {
+                    let v: AuditVerification = c.get("/api/audit/verify")?;
+                    if ctx.json {
+                        output::json(&v);
+                    } else if v.ok {
+                        println!("The audit chain holds: {} events verified.", v.events_checked);
+                    } else {
+                        println!(
+                            "The audit chain is BROKEN at event {}: {}",
+                            v.first_broken_seq.unwrap_or_default(),
+                            v.problem.clone().unwrap_or_default()
+                        );
+                    }
+                    if v.ok {
+                        Ok(())
+                    } else {
+                        Err(CliError::Other("audit chain verification failed".into()))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Prints the JSON for scripts, or the sentence for people.
+fn done(ctx: &Ctx, value: serde_json::Value, message: &str) {
+    if ctx.json {
+        output::json(&value);
+    } else {
+        println!("{message}");
+    }
+}
+
+/// Asks before a destructive step, unless --yes; refuses to guess without a terminal.
+fn confirm(ctx: &Ctx, question: &str) -> CliResult<()> {
+    if ctx.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!("{question} — pass --yes to confirm without a terminal")));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| CliError::Other(e.to_string()))?;
+    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::Aborted)
+    }
+}
+
+fn login(cli: &Cli, ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
+    let url = args
+        .server
+        .clone()
+        .or_else(|| cli.url.clone())
+        .or_else(|| ctx.stored.url.clone())
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let anon = Client::new(&url, None, None)?;
+    let email = match &args.email {
+        Some(e) => e.clone(),
+        None => prompt("Email: ")?,
+    };
+    let password = if args.password_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| CliError::Other(e.to_string()))?;
+        s.trim_end_matches(['\n', '\r']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").map_err(|e| CliError::Other(e.to_string()))?
+    } else {
+        return Err(CliError::Usage("no terminal to ask for the password: pass --password-stdin".into()));
+    };
+    let body = |code: Option<String>| json!({ "email": email, "password": password, "totp_code": code });
+    let pair: TokenPair = match anon.post("/api/auth/login", &body(args.totp_code.clone())) {
+        Err(CliError::Refused(p)) if p.code() == "totp_required" => {
+            if !std::io::stdin().is_terminal() {
+                return Err(CliError::Usage("this account has 2FA: pass --totp-code".into()));
+            }
+            let code = prompt("2FA code (or a recovery code): ")?;
+            anon.post("/api/auth/login", &body(Some(code)))?
+        }
+        other => other?,
+    };
+    // Trade the short-lived session for an API token holding the same permissions.
+    let session = Client::new(&url, Some(pair.access_token.clone()), None)?;
+    let me: Me = session.get("/api/me")?;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "this machine".into());
+    let created: CreatedApiToken = session.post(
+        "/api/me/tokens",
+        &json!({ "name": cut(&format!("steward CLI on {host}"), 100), "permissions": me.permissions, "expires_in_days": args.days }),
+    )?;
+    let _ = session.post_empty("/api/auth/logout", &json!({}));
+    let stored = Stored {
+        url: Some(url.clone()),
+        token: Some(created.token),
+        token_id: Some(created.info.id.to_string()),
+        email: Some(me.email.clone()),
+        scope: ctx.stored.scope.clone(),
+    };
+    stored.save()?;
+    done(
+        ctx,
+        json!({ "url": url, "email": me.email, "token_id": created.info.id, "expires_at": created.info.expires_at }),
+        &format!(
+            "Signed in to {url} as {} <{}>; the token is stored in {} until {}.",
+            me.name,
+            me.email,
+            client::config_path().display(),
+            when(created.info.expires_at)
+        ),
+    );
+    Ok(())
+}
+
+fn prompt(label: &str) -> CliResult<String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "no terminal to ask `{}`: pass it as a flag",
+            label.trim_end_matches([':', ' '])
+        )));
+    }
+    eprint!("{label}");
+    let _ = std::io::stderr().flush();
+    let mut s = String::new();
+    std::io::stdin().lock().read_line(&mut s).map_err(|e| CliError::Other(e.to_string()))?;
+    Ok(s.trim().to_owned())
+}
+
+fn logout(cli: &Cli, ctx: &Ctx) -> CliResult<()> {
+    if let (Some(id), Ok(c)) = (&ctx.stored.token_id, client(cli, &ctx.stored)) {
+        match c.delete(&format!("/api/me/tokens/{id}"), "") {
+            Ok(_) | Err(CliError::Refused(_)) | Err(CliError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Stored::forget()?;
+    done(ctx, json!({ "signed_out": true }), "Signed out; the stored token is revoked and forgotten.");
+    Ok(())
+}
+
+fn scope(cli: &Cli, ctx: &Ctx, mode: Option<&str>, customer: Option<&str>) -> CliResult<()> {
+    let value = match (mode, customer) {
+        (None, _) => {
+            let current = ctx.stored.scope.clone().unwrap_or_else(|| "tenant".into());
+            done(ctx, json!({ "scope": current }), &format!("scope: {current}"));
+            return Ok(());
+        }
+        (Some("tenant"), None) | (Some("all"), None) => mode.unwrap_or_default().to_owned(),
+        (Some("customer"), Some(c)) => {
+            let list: CustomerList = Client::new(
+                &cli.url.clone().or_else(|| ctx.stored.url.clone()).unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+                cli.token.clone().or_else(|| ctx.stored.token.clone()),
+                Some("all".into()),
+            )?
+            .get(&format!(
+                "/api/customers{}",
+                query(&[("search", Some(c.to_owned())), ("limit", Some("20".into()))])
+            ))?;
+            let hits: Vec<_> = list
+                .items
+                .iter()
+                .filter(|x| x.id.to_string() == c || x.name.to_lowercase().contains(&c.to_lowercase()))
+                .collect();
+            match hits.as_slice() {
+                [one] => format!("customer:{}", one.id),
+                [] => return Err(CliError::Usage(format!("no customer matches `{c}`"))),
+                many => {
+                    let names: Vec<String> = many.iter().map(|x| x.name.clone()).collect();
+                    return Err(CliError::Usage(format!("`{c}` matches several customers: {}", names.join(", "))));
+                }
+            }
+        }
+        (Some("customer"), None) => {
+            return Err(CliError::Usage("name the customer: steward scope customer <name or id>".into()))
+        }
+        (Some(other), _) => {
+            return Err(CliError::Usage(format!("the scope is tenant, all or customer <name or id>, not `{other}`")))
+        }
+    };
+    // Ask the server: a scope you may not use is refused now, not on every later command.
+    let mut check = client(cli, &ctx.stored)?;
+    check.scope = Some(value.clone());
+    let _: serde_json::Value = check.get("/api/scope")?;
+    let mut stored = ctx.stored.clone();
+    stored.scope = Some(value.clone());
+    stored.save()?;
+    done(ctx, json!({ "scope": value }), &format!("scope: {value}"));
+    Ok(())
+}
+
+fn user_rows(users: &[DirectoryUser], with_customer: bool) -> Vec<Vec<String>> {
+    users
+        .iter()
+        .map(|u| {
+            let mut row = vec![u.id.to_string(), u.name.clone(), u.email.clone()];
+            if with_customer {
+                row.push(u.customer_name.clone());
+            }
+            row.extend([
+                u.home_workspace.as_ref().map(|w| w.name.clone()).unwrap_or_else(|| "—".into()),
+                u.home_role.clone().unwrap_or_else(|| "—".into()),
+                format!("{}{}", u.status, if u.super_admin { ", super admin" } else { "" }),
+                if u.totp_enabled { "on".into() } else { "—".into() },
+                when(u.last_login_at),
+            ]);
+            row
+        })
+        .collect()
+}
+
+fn print_users(ctx: &Ctx, users: &[DirectoryUser], with_customer: bool) {
+    if ctx.json {
+        output::json(&users);
+        return;
+    }
+    let mut headers = vec!["ID", "NAME", "EMAIL"];
+    if with_customer {
+        headers.push("CUSTOMER");
+    }
+    headers.extend(["HOME WORKSPACE", "ROLE", "STATUS", "2FA", "LAST SIGN-IN"]);
+    table(&headers, user_rows(users, with_customer));
+}
+
+/// Follows `next_cursor` until `limit` rows.
+fn collect<T: serde::de::DeserializeOwned>(c: &Client, path: &str, limit: usize) -> CliResult<Vec<T>> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let page_size = (limit - out.len()).clamp(1, 200);
+        let mut url = format!("{path}{sep}limit={page_size}");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={}", client::enc(c)));
+        }
+        let page: Page<T> = c.get(&url)?;
+        out.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() || out.len() >= limit {
+            break;
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
+fn list_users(c: &Client, ctx: &Ctx, args: &ListArgs) -> CliResult<()> {
+    let path = format!("/api/users{}", query(&[("search", args.search.clone()), ("status", args.status.clone())]));
+    let users: Vec<DirectoryUser> = collect(c, &path, args.limit)?;
+    print_users(ctx, &users, c.scope.as_deref().is_some_and(|s| s != "tenant"));
+    Ok(())
+}
+
+/// Console administrators: your own organization's staff, and holders of the admin role anywhere
+/// you may look.
+fn list_admins(c: &Client, ctx: &Ctx, args: &ListArgs) -> CliResult<()> {
+    let filters = [("search", args.search.clone()), ("status", args.status.clone())];
+    let staff = Client::new(&c.base, c.token.clone(), Some("tenant".into()))?;
+    let mut users: Vec<DirectoryUser> = collect(&staff, &format!("/api/users{}", query(&filters)), args.limit)?;
+    let mut with_role = filters.to_vec();
+    with_role.push(("role_id", Some(ADMIN_ROLE.into())));
+    let everywhere = Client::new(&c.base, c.token.clone(), Some(c.scope.clone().unwrap_or_else(|| "all".into())))?;
+    match collect::<DirectoryUser>(&everywhere, &format!("/api/users{}", query(&with_role)), args.limit) {
+        Ok(more) => {
+            for u in more {
+                if !users.iter().any(|x| x.id == u.id) {
+                    users.push(u);
+                }
+            }
+        }
+        // Without cross-tenant rights, your own organization is all there is to list.
+        Err(CliError::Refused(_)) => {}
+        Err(e) => return Err(e),
+    }
+    users.truncate(args.limit);
+    print_users(ctx, &users, true);
+    Ok(())
+}
+
+/// A user by id, or by exact email through the directory's search.
+fn resolve_user(c: &Client, user: &str) -> CliResult<DirectoryUser> {
+    if uuid::Uuid::parse_str(user).is_ok() {
+        return c.get(&format!("/api/users/{user}"));
+    }
+    let wide = Client::new(&c.base, c.token.clone(), c.scope.clone())?;
+    let page: Page<DirectoryUser> =
+        wide.get(&format!("/api/users{}", query(&[("search", Some(user.to_owned())), ("limit", Some("20".into()))])))?;
+    page.items.into_iter().find(|u| u.email.eq_ignore_ascii_case(user)).ok_or_else(|| {
+        CliError::NotFound(Box::new(steward_shared::problem::Problem {
+            type_: "urn:steward:problem:not_found".into(),
+            title: "Not found".into(),
+            status: 404,
+            detail: Some(format!("No user `{user}` in the current scope (see `steward scope`).")),
+            instance: None,
+            request_id: None,
+            errors: Vec::new(),
+        }))
+    })
+}
+
+fn get_user(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
+    let u = resolve_user(c, user)?;
+    if ctx.json {
+        output::json(&u);
+        return Ok(());
+    }
+    let workspaces: Vec<String> =
+        u.workspaces.iter().map(|m| format!("{} ({})", m.workspace.name, m.role_name)).collect();
+    facts(&[
+        ("id", u.id.to_string()),
+        ("name", u.name.clone()),
+        ("email", u.email.clone()),
+        ("customer", u.customer_name.clone()),
+        ("status", u.status.clone()),
+        ("super admin", u.super_admin.to_string()),
+        ("2FA", if u.totp_enabled { "on".into() } else { "off".into() }),
+        ("workspaces", if workspaces.is_empty() { "—".into() } else { workspaces.join(", ") }),
+        ("last sign-in", when(u.last_login_at)),
+        ("created", when(Some(u.created_at))),
+    ]);
+    Ok(())
+}
+
+fn delete_user(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
+    let u = resolve_user(c, user)?;
+    confirm(ctx, &format!("Erase {} <{}>? Their identity is scrubbed; this cannot be undone.", u.name, u.email))?;
+    c.delete(&format!("/api/users/{}", u.id), &u.email)?;
+    done(ctx, json!({ "erased": u.id }), &format!("Erased {}.", u.email));
+    Ok(())
+}
+
+fn invite(c: &Client, ctx: &Ctx, args: &InviteArgs, default_role: &str) -> CliResult<()> {
+    let workspace = match &args.workspace {
+        Some(w) => w.clone(),
+        None => {
+            let me: Me = c.get("/api/me")?;
+            me.home_workspace
+                .map(|w| w.id.to_string())
+                .ok_or_else(|| CliError::Usage("you have no home workspace: pass --workspace".into()))?
+        }
+    };
+    let role = match &args.role {
+        None => default_role.to_owned(),
+        Some(r) if uuid::Uuid::parse_str(r).is_ok() => r.clone(),
+        Some(name) => {
+            let roles: RoleList = c.get("/api/roles")?;
+            roles
+                .roles
+                .into_iter()
+                .find(|x| {
+                    x.name.eq_ignore_ascii_case(name)
+                        && (x.system || x.workspace.as_ref().is_some_and(|w| w.id.to_string() == workspace))
+                })
+                .map(|x| x.id.to_string())
+                .ok_or_else(|| CliError::Usage(format!("no role `{name}` fits that workspace")))?
+        }
+    };
+    let i: Invitation =
+        c.post("/api/invitations", &json!({ "email": args.email, "workspace_id": workspace, "role_id": role }))?;
+    done(
+        ctx,
+        serde_json::to_value(&i).unwrap_or_default(),
+        &format!(
+            "Invited {} to {} as {}; the link expires {}.",
+            i.email,
+            i.workspace.name,
+            i.role_name,
+            when(Some(i.expires_at))
+        ),
+    );
+    Ok(())
+}
+
+fn list_invitations(c: &Client, ctx: &Ctx, accepted: bool, expired: bool) -> CliResult<()> {
+    let path = format!(
+        "/api/invitations{}",
+        query(&[
+            ("include_accepted", accepted.then(|| "true".into())),
+            ("include_expired", expired.then(|| "true".into()))
+        ])
+    );
+    let list: Vec<Invitation> = collect(c, &path, 1000)?;
+    if ctx.json {
+        output::json(&list);
+        return Ok(());
+    }
+    table(
+        &["ID", "EMAIL", "WORKSPACE", "ROLE", "STATUS", "EXPIRES"],
+        list.iter()
+            .map(|i| {
+                vec![
+                    i.id.to_string(),
+                    i.email.clone(),
+                    i.workspace.name.clone(),
+                    i.role_name.clone(),
+                    i.status.clone(),
+                    when(Some(i.expires_at)),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+fn revoke_invitation(c: &Client, ctx: &Ctx, id: &str) -> CliResult<()> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(CliError::Usage(format!("`{id}` is not an invitation id (see `steward admin invitations list`)")));
+    }
+    let all: Vec<Invitation> = collect(c, "/api/invitations?include_accepted=true&include_expired=true", 1000)?;
+    let email = all.iter().find(|i| i.id.to_string() == id).map(|i| i.email.clone()).unwrap_or_default();
+    confirm(
+        ctx,
+        &format!("Revoke the invitation {}?", if email.is_empty() { id.to_owned() } else { format!("to {email}") }),
+    )?;
+    c.delete(&format!("/api/invitations/{id}"), &email)?;
+    done(ctx, json!({ "revoked": id }), "Revoked.");
+    Ok(())
+}
+
+fn list_sessions(c: &Client, ctx: &Ctx, user: Option<&str>, ended: bool) -> CliResult<()> {
+    let user_id = match user {
+        Some(u) => Some(resolve_user(c, u)?.id.to_string()),
+        None => None,
+    };
+    let path =
+        format!("/api/sessions{}", query(&[("user_id", user_id), ("include_ended", ended.then(|| "true".into()))]));
+    let list: Vec<SessionRow> = collect(c, &path, 1000)?;
+    if ctx.json {
+        output::json(&list);
+        return Ok(());
+    }
+    table(
+        &["ID", "USER", "IP", "CLIENT", "SIGNED IN", "LAST SEEN", "EXPIRES"],
+        list.iter()
+            .map(|s| {
+                vec![
+                    s.id.to_string(),
+                    s.user_email.clone(),
+                    s.ip.clone().unwrap_or_else(|| "—".into()),
+                    s.user_agent.clone().map(|a| cut(&a, 24)).unwrap_or_else(|| "—".into()),
+                    when(Some(s.created_at)),
+                    when(Some(s.last_seen_at)),
+                    when(Some(s.expires_at)),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+fn revoke_session(c: &Client, ctx: &Ctx, id: &str) -> CliResult<()> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(CliError::Usage(format!("`{id}` is not a session id (see `steward admin sessions list`)")));
+    }
+    let live: Vec<SessionRow> = collect(c, "/api/sessions?include_ended=true", 1000)?;
+    let email = live.iter().find(|s| s.id.to_string() == id).map(|s| s.user_email.clone()).unwrap_or_default();
+    confirm(
+        ctx,
+        &format!("End session {id}{}?", if email.is_empty() { String::new() } else { format!(" of {email}") }),
+    )?;
+    let r: steward_shared::api::Revoked =
+        c.delete(&format!("/api/sessions/{id}"), &email)?.json().map_err(|e| CliError::Other(e.to_string()))?;
+    done(ctx, json!({ "revoked": r.revoked }), &format!("{} session ended.", r.revoked));
+    Ok(())
+}
+
+fn revoke_all(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
+    let u = resolve_user(c, user)?;
+    confirm(ctx, &format!("End every session of {}?", u.email))?;
+    let r: steward_shared::api::Revoked =
+        c.post_confirmed(&format!("/api/users/{}/sessions/revoke", u.id), &u.email)?;
+    done(ctx, json!({ "revoked": r.revoked }), &format!("{} session(s) of {} ended.", r.revoked, u.email));
+    Ok(())
+}
+
+fn list_roles(c: &Client, ctx: &Ctx) -> CliResult<()> {
+    let list: RoleList = c.get("/api/roles")?;
+    if ctx.json {
+        output::json(&list.roles);
+        return Ok(());
+    }
+    table(
+        &["ID", "NAME", "TYPE", "WORKSPACE", "MEMBERS", "COVERAGE"],
+        list.roles
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.name.clone(),
+                    if r.system { "system".into() } else { "custom".into() },
+                    r.workspace.as_ref().map(|w| w.name.clone()).unwrap_or_else(|| "all".into()),
+                    r.member_count.to_string(),
+                    format!("{} of {}", r.granted_leaves, r.total_leaves),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+fn get_role(c: &Client, ctx: &Ctx, role: &str) -> CliResult<()> {
+    let r: RoleSummary = if uuid::Uuid::parse_str(role).is_ok() {
+        c.get(&format!("/api/roles/{role}"))?
+    } else {
+        let list: RoleList = c.get("/api/roles")?;
+        let mut hits: Vec<RoleSummary> = list.roles.into_iter().filter(|r| r.name.eq_ignore_ascii_case(role)).collect();
+        match hits.len() {
+            1 => hits.remove(0),
+            0 => return Err(CliError::Usage(format!("no role named `{role}` (see `steward roles list`)"))),
+            _ => return Err(CliError::Usage(format!("several roles are named `{role}`: give its id"))),
+        }
+    };
+    if ctx.json {
+        output::json(&r);
+        return Ok(());
+    }
+    facts(&[
+        ("id", r.id.to_string()),
+        ("name", r.name.clone()),
+        ("description", r.description.clone()),
+        ("type", if r.system { "system (read-only)".into() } else { "custom".into() }),
+        ("workspace", r.workspace.as_ref().map(|w| w.name.clone()).unwrap_or_else(|| "all".into())),
+        ("members", r.member_count.to_string()),
+        ("patterns", r.patterns.join(", ")),
+        ("coverage", format!("{} of {} leaves", r.granted_leaves, r.total_leaves)),
+    ]);
+    Ok(())
+}
+
+fn audit_list(c: &Client, ctx: &Ctx, filter: &AuditFilter, limit: usize) -> CliResult<()> {
+    let path = format!("/api/audit{}", query(&filter.pairs()));
+    let events: Vec<AuditEvent> = collect(c, &path, limit)?;
+    if ctx.json {
+        output::json(&events);
+        return Ok(());
+    }
+    table(
+        &["SEQ", "TIME", "ACTOR", "ACTION", "OUTCOME", "TARGET"],
+        events
+            .iter()
+            .map(|e| {
+                let actor = match (&e.actor_email, &e.impersonated_email) {
+                    (Some(a), Some(t)) => format!("{a} (as {t})"),
+                    (Some(a), None) => a.clone(),
+                    _ => "—".into(),
+                };
+                let target = match (&e.target_type, &e.target_id) {
+                    (Some(t), Some(id)) => format!("{t} {id}"),
+                    _ => "—".into(),
+                };
+                vec![e.seq.to_string(), when(Some(e.occurred_at)), actor, e.action.clone(), e.outcome.clone(), target]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+fn audit_export(c: &Client, filter: &AuditFilter, out: Option<&std::path::Path>) -> CliResult<()> {
+    let mut response = c.get_raw(&format!("/api/audit/export{}", query(&filter.pairs())))?;
+    let mut sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    // A progress bar on the terminal (rows so far); none when piped.
+    let bar = if out.is_some() && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows exported ({per_sec}) {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut rows: u64 = 0;
+    loop {
+        let n = response.read(&mut buf).map_err(|e| CliError::Unreachable(format!("the export was cut off: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = buf.get(..n).unwrap_or_default();
+        sink.write_all(chunk).map_err(|e| CliError::Other(e.to_string()))?;
+        let lines = chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        rows += lines;
+        if let Some(bar) = &bar {
+            bar.inc(lines);
+        }
+    }
+    sink.flush().map_err(|e| CliError::Other(e.to_string()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = out {
+        eprintln!("Exported {} events to {}.", rows.saturating_sub(1), path.display());
+    }
+    Ok(())
+}

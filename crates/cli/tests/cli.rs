@@ -1,0 +1,278 @@
+//! The real `steward` binary against a real server started here on a free port (the whole
+//! router over a fresh SQLite database): every command, its tables and JSON, its exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Server {
+    url: String,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
+    let mut config = steward_backend::Config::for_tests(url, dir.path().to_path_buf());
+    config.assets_dir = dir.path().join("dist");
+    let addr = runtime.block_on(async move {
+        let state = steward_backend::prepare(config).await.unwrap();
+        let router = steward_backend::app(state).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+        });
+        addr
+    });
+    Server { url: format!("http://{addr}"), _dir: dir, _runtime: runtime }
+}
+
+/// Arranges through the API directly.
+fn api(server: &Server, method: &str, path: &str, token: Option<&str>, body: Value) -> Value {
+    let client = reqwest::blocking::Client::new();
+    let mut req = client.request(method.parse().unwrap(), format!("{}{path}", server.url));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.json(&body).send().unwrap();
+    assert!(res.status().is_success(), "{method} {path}: {}", res.status());
+    res.json().unwrap_or(Value::Null)
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs `steward` with its own config file and no inherited STEWARD_* settings.
+fn steward(config: &std::path::Path, args: &[&str], stdin: &str) -> Out {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(args)
+        .env("STEWARD_CONFIG", config)
+        .env_remove("STEWARD_URL")
+        .env_remove("STEWARD_TOKEN")
+        .env_remove("STEWARD_SCOPE")
+        .env("COLUMNS", "200")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!out.stderr.contains("panicked") && !out.stderr.contains("RUST_BACKTRACE"), "{}", out.stderr);
+    out
+}
+
+fn ok(out: Out) -> Out {
+    assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    out
+}
+
+#[test]
+fn every_command_against_a_live_server() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("steward").join("config.json");
+    let setup = api(
+        &server,
+        "POST",
+        "/api/setup",
+        None,
+        json!({ "email": "ada@example.com", "password": PASSWORD, "name": "Ada Admin" }),
+    );
+    let admin = setup["access_token"].as_str().unwrap().to_owned();
+    let me = api(&server, "GET", "/api/me", Some(&admin), Value::Null);
+    let ws = me["home_workspace"]["id"].as_str().unwrap().to_owned();
+    api(
+        &server,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        json!({ "email": "bob@example.com", "name": "Bob Builder", "password": PASSWORD, "home_workspace_id": ws, "role_id": "00000000-0000-7000-8000-000000000003" }),
+    );
+    let acme = api(&server, "POST", "/api/customers", Some(&admin), json!({ "name": "Acme Corp" }));
+
+    // Login stores an API token, readable by its owner only.
+    let run = |args: &[&str]| steward(&config, args, "");
+    let login = ok(steward(
+        &config,
+        &["login", "--server", &server.url, "--email", "ada@example.com", "--password-stdin"],
+        PASSWORD,
+    ));
+    assert!(login.stdout.contains("Signed in to"), "{}", login.stdout);
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert!(stored["token"].as_str().unwrap().starts_with("stw_"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert_eq!(ok(run(&["whoami", "--json"])).json()["email"], "ada@example.com");
+
+    // Users: a table for people, JSON for scripts.
+    let table = ok(run(&["users", "list"])).stdout;
+    assert!(table.contains("EMAIL") && table.contains("bob@example.com") && table.contains("Bob Builder"), "{table}");
+    let listed = ok(run(&["users", "list", "--search", "bob", "--json"])).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let got = ok(run(&["users", "get", "bob@example.com", "--json"])).json();
+    assert_eq!(got["home_role"], "viewer");
+    let admins = ok(run(&["admin", "users", "list", "--json"])).json();
+    assert!(admins.as_array().unwrap().iter().any(|u| u["email"] == "ada@example.com"));
+    assert!(ok(run(&["admin", "users", "get", "ada@example.com"])).stdout.contains("super admin"));
+
+    // Invitations: invite, list, revoke, list with the revoked ones.
+    let invited = ok(run(&["users", "invite", "--email", "cleo@example.com", "--json"])).json();
+    assert_eq!(invited["role_name"], "viewer");
+    ok(run(&["admin", "users", "invite", "--email", "dana@example.com"]));
+    let pending = ok(run(&["admin", "invitations", "list", "--json"])).json();
+    assert_eq!(pending.as_array().unwrap().len(), 2);
+    let id = invited["id"].as_str().unwrap();
+    ok(run(&["admin", "invitations", "revoke", id, "--yes"]));
+    assert_eq!(ok(run(&["admin", "invitations", "list", "--json"])).json().as_array().unwrap().len(), 1);
+    let all = ok(run(&["admin", "invitations", "list", "--include-accepted", "--include-expired"])).stdout;
+    assert!(all.contains("revoked") && all.contains("cleo@example.com"), "{all}");
+
+    // Password reset, sessions.
+    assert!(ok(run(&["admin", "password-reset", "--email", "bob@example.com"])).stdout.contains("bob@example.com"));
+    let bob_login =
+        api(&server, "POST", "/api/auth/login", None, json!({ "email": "bob@example.com", "password": PASSWORD }));
+    let sessions = ok(run(&["admin", "sessions", "list", "--user", "bob@example.com", "--json"])).json();
+    assert_eq!(sessions.as_array().unwrap().len(), 1);
+    let sid = bob_login["session_id"].as_str().unwrap();
+    assert!(ok(run(&["admin", "sessions", "revoke", sid, "--yes"])).stdout.contains("1 session ended"));
+    api(&server, "POST", "/api/auth/login", None, json!({ "email": "bob@example.com", "password": PASSWORD }));
+    assert_eq!(
+        ok(run(&["admin", "sessions", "revoke-all", "bob@example.com", "--yes", "--json"])).json()["revoked"],
+        1
+    );
+
+    // Roles and access.
+    assert!(ok(run(&["roles", "list"])).stdout.contains("operator"));
+    assert_eq!(ok(run(&["roles", "get", "viewer", "--json"])).json()["system"], true);
+    let explained =
+        ok(run(&["access", "explain", "--user", "bob@example.com", "--permission", "steward.flows.view"])).stdout;
+    assert!(explained.contains("viewer"), "{explained}");
+
+    // Scope: all, one customer by name, back to tenant.
+    ok(run(&["scope", "all"]));
+    let everywhere = ok(run(&["users", "list"])).stdout;
+    assert!(everywhere.contains("CUSTOMER"), "{everywhere}");
+    assert!(ok(run(&["scope", "customer", "acme"])).stdout.contains(acme["id"].as_str().unwrap()));
+    assert_eq!(ok(run(&["users", "list", "--json"])).json(), json!([]));
+    ok(run(&["scope", "tenant"]));
+
+    // Audit: list, export with a filter to a file, verify.
+    let events = ok(run(&["audit", "list", "--limit", "5", "--json"])).json();
+    assert_eq!(events.as_array().unwrap().len(), 5);
+    let csv = dir.path().join("audit.csv");
+    ok(run(&["audit", "export", "--action", "invitation.", "--out", csv.to_str().unwrap()]));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.contains("invitation.revoke"));
+    assert!(ok(run(&["audit", "verify"])).stdout.contains("holds"));
+
+    // Delete: refused without a terminal or --yes; done with --yes; then not found (exit 4).
+    let unconfirmed = run(&["users", "delete", "bob@example.com"]);
+    assert_eq!(unconfirmed.code, 2, "{}", unconfirmed.stderr);
+    assert!(unconfirmed.stderr.contains("--yes"));
+    ok(run(&["users", "delete", "bob@example.com", "--yes"]));
+    assert_eq!(run(&["users", "get", "bob@example.com"]).code, 4);
+
+    // Logout revokes the stored token: using it again is refused (exit 3).
+    let token = stored["token"].as_str().unwrap().to_owned();
+    ok(run(&["logout"]));
+    assert!(!config.exists());
+    let after = steward(&config, &["--url", &server.url, "--token", &token, "users", "list"], "");
+    assert_eq!(after.code, 3, "{}", after.stderr);
+    assert!(after.stderr.contains("steward login"), "{}", after.stderr);
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_meaningful_exit_code() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    let setup = api(
+        &server,
+        "POST",
+        "/api/setup",
+        None,
+        json!({ "email": "ada@example.com", "password": PASSWORD, "name": "Ada Admin" }),
+    );
+    let admin = setup["access_token"].as_str().unwrap().to_owned();
+
+    // Unreachable server: exit 5, one line.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down =
+        steward(&config, &["--url", &format!("http://127.0.0.1:{port}"), "--token", "stw_x", "users", "list"], "");
+    assert_eq!(down.code, 5, "{}", down.stderr);
+    assert_eq!(down.stderr.trim().lines().count(), 1, "{}", down.stderr);
+    assert!(down.stderr.contains("cannot be reached"));
+    // A bad or expired token: exit 3, with what to do.
+    let bad = steward(&config, &["--url", &server.url, "--token", "stw_not-a-token", "users", "list"], "");
+    assert_eq!(bad.code, 3);
+    assert!(bad.stderr.contains("steward login"));
+    // Wrong flags: exit 2 (clap), and not signed in at all: exit 2 with the way out.
+    assert_eq!(steward(&config, &["users", "list", "--bogus"], "").code, 2);
+    let anonymous = steward(&config, &["users", "list"], "");
+    assert_eq!(anonymous.code, 2);
+    assert!(anonymous.stderr.contains("steward login"));
+    // A wrong password at login: refused, exit 3; no config written.
+    let wrong = steward(
+        &config,
+        &["login", "--server", &server.url, "--email", "ada@example.com", "--password-stdin"],
+        "nope nope nope",
+    );
+    assert_eq!(wrong.code, 3, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("incorrect"));
+    assert!(!config.exists());
+    // Server-side validation names the field: exit 2.
+    let with = |args: &[&str]| {
+        let mut all = vec!["--url", server.url.as_str(), "--token", admin.as_str()];
+        all.extend_from_slice(args);
+        steward(&config, &all, "")
+    };
+    let invalid = with(&["users", "invite", "--email", "not-an-email"]);
+    assert_eq!(invalid.code, 2, "{}", invalid.stderr);
+    assert!(invalid.stderr.contains("email: must be a valid email address"), "{}", invalid.stderr);
+    // Not found: exit 4. A scope beyond your rights: exit 3.
+    assert_eq!(with(&["roles", "get", "00000000-0000-7000-8000-00000000ffff"]).code, 4);
+    assert_eq!(with(&["users", "get", "nobody@example.com"]).code, 4);
+    let me = api(&server, "GET", "/api/me", Some(&admin), Value::Null);
+    let ws = me["home_workspace"]["id"].as_str().unwrap();
+    api(
+        &server,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        json!({ "email": "vic@example.com", "name": "Vic Viewer", "password": PASSWORD, "home_workspace_id": ws, "role_id": "00000000-0000-7000-8000-000000000003" }),
+    );
+    let vic =
+        api(&server, "POST", "/api/auth/login", None, json!({ "email": "vic@example.com", "password": PASSWORD }));
+    let vic = vic["access_token"].as_str().unwrap();
+    let refused = steward(&config, &["--url", &server.url, "--token", vic, "scope", "all"], "");
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("cross_tenant"), "{}", refused.stderr);
+    let usage = steward(&config, &["--url", &server.url, "--token", vic, "scope", "sideways"], "");
+    assert_eq!(usage.code, 2);
+}
