@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::audit::{self, Event};
 use crate::auth::actor::ConfirmHeader;
 use crate::auth::{password, random_token, sessions, sha256_hex, Actor};
-use crate::entities::{invitations, roles, user_roles, users, workspaces};
+use crate::entities::{invitations, roles, users, workspaces};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::{self, Cursor};
@@ -337,43 +337,18 @@ async fn accept_invitation(
     if taken.rows_affected != 1 {
         return Err(gone());
     }
-    let user = users::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(invitation.customer_id),
-        home_workspace_id: Set(Some(invitation.workspace_id)),
-        email: Set(invitation.email.clone()),
-        name: Set(name),
-        locale: Set("en".into()),
-        status: Set("active".into()),
-        super_admin: Set(false),
-        password_hash: Set(Some(hash)),
-        totp_secret: Set(None),
-        totp_enabled: Set(false),
-        totp_last_step: Set(None),
-        last_login_at: Set(Some(now)),
-        erased_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict { .. } => AppError::Conflict {
-            code: "conflict",
-            field: Some("email".into()),
-            detail: "This email already has an account.".into(),
-        },
-        other => other,
-    })?;
-    user_roles::ActiveModel {
-        customer_id: Set(invitation.customer_id),
-        workspace_id: Set(invitation.workspace_id),
-        user_id: Set(user.id),
-        role_id: Set(invitation.role_id),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let account = crate::users::NewAccount {
+        customer_id: invitation.customer_id,
+        workspace_id: invitation.workspace_id,
+        role_id: invitation.role_id,
+        email: invitation.email.clone(),
+        name,
+        locale: "en".into(),
+        password_hash: Some(hash),
+        super_admin: false,
+        signed_in: true,
+    };
+    let user = crate::users::insert_account(&txn, account).await?;
     let pair = sessions::open(&state, &txn, &user, &meta).await?;
     let event = Event::new("invitation.accept", "success")
         .actor(user.id, user.customer_id)

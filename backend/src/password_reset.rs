@@ -44,12 +44,7 @@ pub async fn issue<C: ConnectionTrait>(
     welcome: bool,
 ) -> AppResult<()> {
     let now = Utc::now();
-    password_resets::Entity::update_many()
-        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(now)))
-        .filter(password_resets::Column::UserId.eq(user.id))
-        .filter(password_resets::Column::UsedAt.is_null())
-        .exec(conn)
-        .await?;
+    expire_links(conn, user.id).await?;
     let token = random_token(32);
     password_resets::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -77,6 +72,17 @@ pub async fn issue<C: ConnectionTrait>(
          If you did not expect this mail, ignore it.\n"
     );
     crate::mail::enqueue(conn, Some(user.customer_id), "password_reset", &user.email, subject, body).await?;
+    Ok(())
+}
+
+/// Every unused reset link of `user` stops working.
+pub async fn expire_links<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<()> {
+    password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(Utc::now())))
+        .filter(password_resets::Column::UserId.eq(user))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -131,6 +137,13 @@ async fn reset_for(state: &AppState, actor: &Actor, meta: &RequestMeta, user: us
     if let Some(home) = user.home_workspace_id {
         actor.require_in(home)?;
     }
+    if user.super_admin && !actor.is_super_admin() {
+        return Err(AppError::Forbidden {
+            code: "super_admin",
+            detail: "Only a super admin can act on a super admin.".into(),
+        });
+    }
+    crate::users::not_stronger(&state.db, actor, &user).await?;
     if user.erased_at.is_some() || user.status != "active" {
         return Err(AppError::Conflict {
             code: "account_inactive",

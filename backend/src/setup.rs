@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::auth::{password, sessions};
-use crate::entities::{customers, user_roles, users};
+use crate::entities::{customers, users};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::ApiJson;
 use crate::request_meta::RequestMeta;
@@ -93,35 +93,18 @@ async fn setup(
         return Err(already_done());
     }
     let workspace = crate::workspaces::insert(&txn, customer.id, organization).await?;
-    let user = users::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(customer.id),
-        home_workspace_id: Set(Some(workspace.id)),
-        email: Set(email),
-        name: Set(name),
-        locale: Set("en".into()),
-        status: Set("active".into()),
-        super_admin: Set(true),
-        password_hash: Set(Some(hash)),
-        totp_secret: Set(None),
-        totp_enabled: Set(false),
-        totp_last_step: Set(None),
-        last_login_at: Set(Some(now)),
-        erased_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    user_roles::ActiveModel {
-        customer_id: Set(customer.id),
-        workspace_id: Set(workspace.id),
-        user_id: Set(user.id),
-        role_id: Set(SYSTEM_ADMIN_ROLE),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let account = crate::users::NewAccount {
+        customer_id: customer.id,
+        workspace_id: workspace.id,
+        role_id: SYSTEM_ADMIN_ROLE,
+        email,
+        name,
+        locale: "en".into(),
+        password_hash: Some(hash),
+        super_admin: true,
+        signed_in: true,
+    };
+    let user = crate::users::insert_account(&txn, account).await?;
     let pair = sessions::open(&state, &txn, &user, &meta).await?;
     let event = Event::new("setup.complete", "success")
         .actor(user.id, customer.id)

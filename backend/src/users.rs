@@ -27,7 +27,7 @@ use crate::audit::{self, Event};
 use crate::auth::actor::ConfirmHeader;
 use crate::auth::{password, Actor};
 use crate::directory::{one_row, visible_user};
-use crate::entities::{api_tokens, invitations, password_resets, recovery_codes, user_roles, users};
+use crate::entities::{api_tokens, invitations, recovery_codes, user_roles, users};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath};
 use crate::password_reset::{self, revoke_sessions};
@@ -74,6 +74,60 @@ pub async fn other_active_super_admins<C: ConnectionTrait>(conn: &C, except: Uui
         .await?)
 }
 
+/// A new account: its home workspace and the role it holds there.
+pub struct NewAccount {
+    pub customer_id: Uuid,
+    pub workspace_id: Uuid,
+    pub role_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub password_hash: Option<String>,
+    pub super_admin: bool,
+    /// Set when the account signs in as it is created (setup, an accepted invitation).
+    pub signed_in: bool,
+}
+
+/// Inside a transaction: inserts the user and their home membership. A taken email is the
+/// `email` field's conflict.
+pub async fn insert_account<C: ConnectionTrait>(conn: &C, account: NewAccount) -> AppResult<users::Model> {
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(account.customer_id),
+        home_workspace_id: Set(Some(account.workspace_id)),
+        email: Set(account.email),
+        name: Set(account.name),
+        locale: Set(account.locale),
+        status: Set("active".into()),
+        super_admin: Set(account.super_admin),
+        password_hash: Set(account.password_hash),
+        totp_secret: Set(None),
+        totp_enabled: Set(false),
+        totp_last_step: Set(None),
+        last_login_at: Set(account.signed_in.then_some(now)),
+        erased_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => email_taken(),
+        other => other,
+    })?;
+    user_roles::ActiveModel {
+        customer_id: Set(account.customer_id),
+        workspace_id: Set(account.workspace_id),
+        user_id: Set(user.id),
+        role_id: Set(account.role_id),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(user)
+}
+
 fn email_taken() -> AppError {
     AppError::Conflict {
         code: "conflict",
@@ -98,7 +152,10 @@ impl Refusal {
 impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
         match r.reason {
-            "permission_denied" | "super_admin" => AppError::Forbidden { code: r.reason, detail: r.detail },
+            "permission_denied" | "super_admin" | "stronger_account" => {
+                AppError::Forbidden { code: r.reason, detail: r.detail }
+            }
+            "internal" => AppError::Internal(r.detail),
             "not_found" => AppError::NotFound(r.detail),
             reason => AppError::Conflict { code: reason, field: None, detail: r.detail },
         }
@@ -137,6 +194,7 @@ pub async fn check<C: ConnectionTrait>(
         }
         _ => {}
     }
+    not_stronger(conn, actor, target).await?;
     match action {
         BulkAction::Activate if target.status == "active" => Err(Refusal::new("already_active", "Already active.")),
         BulkAction::Deactivate if target.status != "active" => {
@@ -152,6 +210,26 @@ pub async fn check<C: ConnectionTrait>(
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses when `target` holds, in any of their workspaces, a leaf `actor` does not hold there:
+/// otherwise a workspace admin could take over a stronger account (change its email, mail
+/// themselves a reset link) or lock it out.
+pub async fn not_stronger<C: ConnectionTrait>(conn: &C, actor: &Actor, target: &users::Model) -> Result<(), Refusal> {
+    if actor.is_super_admin() && actor.impersonator.is_none() {
+        return Ok(());
+    }
+    let grants =
+        crate::auth::actor::grants_of(conn, target.id).await.map_err(|e| Refusal::new("internal", e.to_string()))?;
+    for g in &grants {
+        if let Some(leaf) = g.leaves.iter().find(|l| !actor.holds_in(l, g.workspace_id)) {
+            return Err(Refusal::new(
+                "stronger_account",
+                format!("This user holds `{leaf}` in a workspace where you do not; ask someone who holds it."),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Inside a transaction: sets the status, ending every session when deactivating.
@@ -194,12 +272,7 @@ async fn erase<C: ConnectionTrait>(conn: &C, actor: &Actor, meta: &RequestMeta, 
         .filter(api_tokens::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    password_resets::Entity::update_many()
-        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(now)))
-        .filter(password_resets::Column::UserId.eq(user.id))
-        .filter(password_resets::Column::UsedAt.is_null())
-        .exec(conn)
-        .await?;
+    password_reset::expire_links(conn, user.id).await?;
     recovery_codes::Entity::delete_many().filter(recovery_codes::Column::UserId.eq(user.id)).exec(conn).await?;
     invitations::Entity::update_many()
         .col_expr(invitations::Column::RevokedAt, Expr::value(Some(now)))
@@ -280,41 +353,19 @@ async fn create_user(
         None => None,
     };
     let mailed = hash.is_none();
-    let now = Utc::now();
     let txn = state.db.begin().await?;
-    let user = users::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(workspace.customer_id),
-        home_workspace_id: Set(Some(workspace.id)),
-        email: Set(email),
-        name: Set(name),
-        locale: Set(locale),
-        status: Set("active".into()),
-        super_admin: Set(body.super_admin),
-        password_hash: Set(hash),
-        totp_secret: Set(None),
-        totp_enabled: Set(false),
-        totp_last_step: Set(None),
-        last_login_at: Set(None),
-        erased_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict { .. } => email_taken(),
-        other => other,
-    })?;
-    user_roles::ActiveModel {
-        customer_id: Set(workspace.customer_id),
-        workspace_id: Set(workspace.id),
-        user_id: Set(user.id),
-        role_id: Set(role.id),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let account = NewAccount {
+        customer_id: workspace.customer_id,
+        workspace_id: workspace.id,
+        role_id: role.id,
+        email,
+        name,
+        locale,
+        password_hash: hash,
+        super_admin: body.super_admin,
+        signed_in: false,
+    };
+    let user = insert_account(&txn, account).await?;
     if mailed {
         password_reset::issue(&txn, &state, &user, password_reset::WELCOME_TTL, true).await?;
     }
@@ -370,6 +421,7 @@ async fn update_user(
     if let Some(home) = user.home_workspace_id {
         actor.require_in(home)?;
     }
+    not_stronger(&state.db, &actor, &user).await?;
     let target = match (body.home_workspace_id, body.role_id) {
         (Some(ws), Some(role)) => {
             let workspace = crate::workspaces::visible(&state.db, &actor, ws.0)

@@ -685,8 +685,9 @@ pub struct BulkUsers {
 pub struct SkippedUser {
     /// The id as sent.
     pub id: String,
-    /// `invalid_id`, `not_found`, `yourself`, `last_super_admin`, `super_admin`,
-    /// `already_active`, `already_inactive`, `erased`, `other_customer`, `permission_denied`.
+    /// `invalid_id`, `duplicate`, `not_found`, `yourself`, `last_super_admin`, `super_admin`,
+    /// `stronger_account`, `already_active`, `already_inactive`, `erased`, `other_customer`,
+    /// `permission_denied`, `escalation_refused`.
     pub reason: String,
     pub detail: String,
 }

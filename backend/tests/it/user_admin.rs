@@ -16,6 +16,7 @@ on_both!(
     directory_searches_filters_sorts_and_pages,
     common_search_terms_page_like_rare_ones,
     directory_is_scoped_to_what_you_may_see,
+    a_workspace_admin_cannot_take_over_a_stronger_account,
     create_without_password_mails_a_single_use_link,
     bad_input_is_refused_with_the_field_named,
     deactivation_ends_sessions_and_refuses_login,
@@ -139,7 +140,22 @@ async fn directory_is_scoped_to_what_you_may_see(app: TestApp) {
     let admin = app.setup_admin().await;
     let (acme, acme_ws) = app.customer("Acme", "tenant").await;
     let (_globex, globex_ws) = app.customer("Globex", "tenant").await;
-    let acme_role = app.role(acme, acme_ws, &["steward.access.users.*"]).await;
+    // A users manager who also holds what the viewers they manage hold (else they would be
+    // "stronger" accounts, see a_workspace_admin_cannot_take_over_a_stronger_account).
+    let acme_role = app
+        .role(
+            acme,
+            acme_ws,
+            &[
+                "steward.access.users.*",
+                "steward.customers.view",
+                "steward.flows.view",
+                "steward.runs.view",
+                "steward.connectors.view",
+                "steward.data.view",
+            ],
+        )
+        .await;
     let lead = app.user_with_role(acme, acme_ws, acme_role).await;
     let foreign =
         create(&app, &admin, &globex_ws.to_string(), "g@globex.example", "Globex Person", Some(ADMIN_PASSWORD)).await;
@@ -724,4 +740,43 @@ async fn common_search_terms_page_like_rare_ones(app: TestApp) {
     // Rare: the index path.
     assert_eq!(emails(&app.get("/api/users?search=jones", Some(&admin)).await.body).len(), 3);
     assert_eq!(emails(&app.get("/api/users?search=p2101.j", Some(&admin)).await.body), ["p2101.jones@example.com"]);
+}
+
+async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, acme_ws) = app.customer("Acme", "tenant").await;
+    let finance = app.workspace(acme, "Finance").await;
+    // The lead manages users in the main workspace only.
+    let lead_role = app.role(acme, acme_ws, &["steward.access.users.*"]).await;
+    let lead = app.user_with_role(acme, acme_ws, lead_role).await;
+    // The target lives in the same workspace but holds roles management in Finance.
+    let strong = app.user_with_role(acme, acme_ws, lead_role).await;
+    let finance_admin = app.role(acme, finance, &["steward.access.roles.manage"]).await;
+    let grant = app
+        .post(
+            &format!("/api/workspaces/{finance}/members"),
+            Some(&admin),
+            json!({ "email": strong.email, "role_id": finance_admin }),
+        )
+        .await;
+    assert!(grant.status.is_success(), "{:?}", grant.body);
+    let id = strong.user_id;
+    let takeover =
+        app.patch(&format!("/api/users/{id}"), Some(&lead.token), json!({ "email": "attacker@example.com" })).await;
+    assert_eq!((takeover.status, takeover.problem()), (StatusCode::FORBIDDEN, "stronger_account"));
+    let reset = app.post(&format!("/api/users/{id}/password-reset"), Some(&lead.token), json!({})).await;
+    assert_eq!(reset.problem(), "stronger_account");
+    let lock_out = app.post(&format!("/api/users/{id}/deactivate"), Some(&lead.token), json!({})).await;
+    assert_eq!(lock_out.problem(), "stronger_account");
+    let bulk = app.post("/api/users/bulk", Some(&lead.token), json!({ "action": "delete", "ids": [id] })).await;
+    assert_eq!(bulk.body["skipped"][0]["reason"], "stronger_account");
+    let two_factor = app.delete(&format!("/api/users/{id}/2fa"), Some(&lead.token)).await;
+    assert_eq!(two_factor.problem(), "stronger_account");
+    // Nothing changed; an equal colleague is still manageable.
+    let row = app.get(&format!("/api/users/{id}"), Some(&admin)).await.body;
+    assert_eq!((row["email"].as_str(), row["status"].as_str()), (Some(strong.email.as_str()), Some("active")));
+    let peer = app.user_with_role(acme, acme_ws, lead_role).await;
+    let renamed =
+        app.patch(&format!("/api/users/{}", peer.user_id), Some(&lead.token), json!({ "name": "Peer" })).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
 }
