@@ -9,8 +9,8 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Statement,
 };
 use serde::Deserialize;
 use steward_shared::api::{DirectoryUser, Page, UserMembership, UserMetrics, WorkspaceRef};
@@ -272,47 +272,88 @@ pub async fn directory_page(
     Ok(Page { items, next_cursor })
 }
 
-/// Directory rows for `users`, with their memberships, in one query per table.
+/// One membership with the names a row shows.
+#[derive(Debug, FromQueryResult)]
+struct MembershipRow {
+    user_id: Uuid,
+    workspace_id: Uuid,
+    role_id: Uuid,
+    workspace_name: String,
+    role_name: String,
+    customer_name: String,
+}
+
+/// Directory rows for `users`: their memberships with workspace, role and customer names in
+/// one joined query (a second only for users without memberships).
 pub async fn rows_of<C: ConnectionTrait>(conn: &C, users: Vec<users::Model>) -> AppResult<Vec<DirectoryUser>> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let memberships = user_roles::Entity::find().filter(user_roles::Column::UserId.is_in(ids)).all(conn).await?;
-    let ws_ids: Vec<Uuid> =
-        memberships.iter().map(|m| m.workspace_id).chain(users.iter().filter_map(|u| u.home_workspace_id)).collect();
-    let role_ids: Vec<Uuid> = memberships.iter().map(|m| m.role_id).collect();
-    let customer_ids: Vec<Uuid> = users.iter().map(|u| u.customer_id).collect();
-    let ws: HashMap<Uuid, String> = workspaces::Entity::find()
-        .filter(workspaces::Column::Id.is_in(ws_ids))
+    let memberships = user_roles::Entity::find()
+        .select_only()
+        .column(user_roles::Column::UserId)
+        .column(user_roles::Column::WorkspaceId)
+        .column(user_roles::Column::RoleId)
+        .column_as(Expr::col((workspaces::Entity, workspaces::Column::Name)), "workspace_name")
+        .column_as(Expr::col((roles::Entity, roles::Column::Name)), "role_name")
+        .column_as(Expr::col((customers::Entity, customers::Column::Name)), "customer_name")
+        .join(
+            JoinType::InnerJoin,
+            user_roles::Entity::belongs_to(workspaces::Entity)
+                .from(user_roles::Column::WorkspaceId)
+                .to(workspaces::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            user_roles::Entity::belongs_to(roles::Entity).from(user_roles::Column::RoleId).to(roles::Column::Id).into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            user_roles::Entity::belongs_to(customers::Entity)
+                .from(user_roles::Column::CustomerId)
+                .to(customers::Column::Id)
+                .into(),
+        )
+        .filter(user_roles::Column::UserId.is_in(ids))
+        .into_model::<MembershipRow>()
         .all(conn)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.name))
+        .await?;
+    let mut ws: HashMap<Uuid, String> =
+        memberships.iter().map(|m| (m.workspace_id, m.workspace_name.clone())).collect();
+    let mut customer_names: HashMap<Uuid, String> = HashMap::new();
+    let member_ids: std::collections::HashSet<Uuid> = memberships.iter().map(|m| m.user_id).collect();
+    for m in &memberships {
+        if let Some(u) = users.iter().find(|u| u.id == m.user_id) {
+            customer_names.entry(u.customer_id).or_insert_with(|| m.customer_name.clone());
+        }
+    }
+    // Users without memberships (erased, or not placed yet) still show their customer and home.
+    let missing_customers: Vec<Uuid> =
+        users.iter().map(|u| u.customer_id).filter(|c| !customer_names.contains_key(c)).collect();
+    if !missing_customers.is_empty() {
+        for c in customers::Entity::find().filter(customers::Column::Id.is_in(missing_customers)).all(conn).await? {
+            customer_names.insert(c.id, c.name);
+        }
+    }
+    let missing_homes: Vec<Uuid> = users
+        .iter()
+        .filter(|u| !member_ids.contains(&u.id))
+        .filter_map(|u| u.home_workspace_id)
+        .filter(|w| !ws.contains_key(w))
         .collect();
-    let role_names: HashMap<Uuid, String> = roles::Entity::find()
-        .filter(roles::Column::Id.is_in(role_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    let customer_names: HashMap<Uuid, String> = customers::Entity::find()
-        .filter(customers::Column::Id.is_in(customer_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
+    if !missing_homes.is_empty() {
+        for w in workspaces::Entity::find().filter(workspaces::Column::Id.is_in(missing_homes)).all(conn).await? {
+            ws.insert(w.id, w.name);
+        }
+    }
     let mut by_user: HashMap<Uuid, Vec<UserMembership>> = HashMap::new();
     for m in memberships {
         by_user.entry(m.user_id).or_default().push(UserMembership {
-            workspace: WorkspaceRef {
-                id: m.workspace_id.into(),
-                name: ws.get(&m.workspace_id).cloned().unwrap_or_default(),
-            },
+            workspace: WorkspaceRef { id: m.workspace_id.into(), name: m.workspace_name },
             role_id: m.role_id.into(),
-            role_name: role_names.get(&m.role_id).cloned().unwrap_or_default(),
+            role_name: m.role_name,
         });
     }
     Ok(users

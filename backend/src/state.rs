@@ -18,6 +18,9 @@ pub struct AppState {
     pub hashing: Arc<Semaphore>,
     /// Dashboard KPIs, per scope and cache epoch.
     pub kpis: KpiCache,
+    /// Whether the 2FA policy holds admins, read at most every 5 s per replica (it is checked
+    /// on every admin request; a change reaches other replicas within that time).
+    pub two_factor_policy: moka::future::Cache<(), bool>,
 }
 
 impl AppState {
@@ -29,6 +32,10 @@ impl AppState {
             jwt: Arc::new(jwt),
             hashing: Arc::new(Semaphore::new(permits)),
             kpis: KpiCache::default(),
+            two_factor_policy: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(std::time::Duration::from_secs(5))
+                .build(),
         }
     }
 }

@@ -174,7 +174,11 @@ pub async fn blocked(state: &AppState, actor: &Actor) -> AppResult<bool> {
     if real.user.totp_enabled || real.session.is_none() || !is_admin(actor) {
         return Ok(false);
     }
-    Ok(policy(&state.db).await?.require_for_admins)
+    state
+        .two_factor_policy
+        .try_get_with((), async { policy(&state.db).await.map(|p| p.require_for_admins) })
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// Refuses 2FA and token changes made through an impersonation or an API token: they act on
@@ -467,5 +471,6 @@ async fn set_two_factor_policy(
         Event::new("settings.two_factor", "success").by(&actor).summary(json!({ "before": before, "after": body }));
     audit::append(&txn, &meta, event).await?;
     txn.commit().await?;
+    state.two_factor_policy.invalidate(&()).await;
     Ok(Json(body))
 }

@@ -353,6 +353,12 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
         let (rps, lat) = load(&addr, Some(&token), &paths, conns, n / 2).await?;
         report(name, rps, &lat, h);
     }
+    // Service time without queueing: one connection.
+    let (hrps1, health1) = load(&addr, None, &["/api/health".to_owned()], 1, 500).await?;
+    report("/api/health (1 connection)", hrps1, &health1, None);
+    let h1 = Some((hrps1, percentile(&health1, 0.5), percentile(&health1, 0.99)));
+    let (rps1, page1) = load(&addr, Some(&token), &["/api/users?limit=50".to_owned()], 1, 500).await?;
+    report("directory page 1 (1 connection)", rps1, &page1, h1);
     println!("peak RSS {:.1} MiB (after seeding {:.1} MiB)", rss_kib() as f64 / 1024.0, baseline as f64 / 1024.0);
     Ok(())
 }
