@@ -286,26 +286,38 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?.to_string();
     tokio::spawn(async move { axum::serve(listener, router).await });
+    // A database seeded by an earlier run (same --database-url) is reused: sign in instead of
+    // setting up, and seed only what is missing.
     let setup = json!({ "email": "bench@example.com", "password": "bench-password-123", "name": "Bench" }).to_string();
-    let (status, _, body) = request(&addr, "POST", "/api/setup", None, Some(&setup)).await?;
-    anyhow::ensure!(status == 201, "setup answered {status}: {body}");
+    let (mut status, _, mut body) = request(&addr, "POST", "/api/setup", None, Some(&setup)).await?;
+    if status == 409 {
+        let login = json!({ "email": "bench@example.com", "password": "bench-password-123" }).to_string();
+        (status, _, body) = request(&addr, "POST", "/api/auth/login", None, Some(&login)).await?;
+    }
+    anyhow::ensure!(status == 201 || status == 200, "setup/login answered {status}: {body}");
     let token = serde_json::from_str::<serde_json::Value>(body.trim_start_matches(|c: char| c != '{'))
         .ok()
         .and_then(|v| v.get("access_token").and_then(|t| t.as_str()).map(str::to_owned))
         .ok_or_else(|| anyhow::anyhow!("no token in {body}"))?;
     println!("database: {}", steward_backend::db::redact(&url));
     let started = Instant::now();
-    let args = steward_backend::seed::SeedArgs {
-        customers,
-        users,
-        flows_per_customer: 0,
-        runs_per_flow: 0,
-        connectors_per_customer: 0,
-        records_per_customer: 0,
-        password: "demo-password-123".into(),
-        seed: 42,
+    let existing = {
+        use sea_orm::PaginatorTrait;
+        steward_backend::entities::users::Entity::find().count(&state.db).await?
     };
-    steward_backend::seed::run(&state, &args).await?;
+    if existing < users {
+        let args = steward_backend::seed::SeedArgs {
+            customers,
+            users: users - existing,
+            flows_per_customer: 0,
+            runs_per_flow: 0,
+            connectors_per_customer: 0,
+            records_per_customer: 0,
+            password: "demo-password-123".into(),
+            seed: 42,
+        };
+        steward_backend::seed::run(&state, &args).await?;
+    }
     state.db.execute_unprepared("ANALYZE").await?;
     println!("seeded {users} users over {customers} customers in {:.1} s", started.elapsed().as_secs_f64());
 
