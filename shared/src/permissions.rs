@@ -378,7 +378,7 @@ mod tests {
         assert!(!is_root_only("steward.console.roles.write"));
         assert!(!is_root_only("steward.flows.view"));
         assert_eq!(page_leaves_for("create_role"), ["steward.console.roles.write"]);
-        assert_eq!(page_leaves_for("list_workspaces").len(), 3);
+        assert_eq!(page_leaves_for("list_workspaces").len(), 4);
     }
 
     #[test]
