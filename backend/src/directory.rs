@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, TransactionTrait,
 };
 use serde::Deserialize;
 use steward_shared::api::{DirectoryUser, Page, UserMembership, UserMetrics, WorkspaceRef};
@@ -155,6 +155,44 @@ async fn search_condition<C: ConnectionTrait>(db: &C, raw: &str) -> AppResult<(S
     Ok((condition, true))
 }
 
+/// How many rows, in sort order, a search tests one by one before asking the trigram index.
+const WINDOW: u64 = 2_000;
+
+/// The first `want` matches among the next [`WINDOW`] rows of `ordered` (already filtered,
+/// cursored and ordered), or `None` when the window holds fewer: then they are not
+/// necessarily the page, and the index answers instead.
+async fn window_search(
+    db: &sea_orm::DatabaseConnection,
+    ordered: Select<users::Entity>,
+    raw: &str,
+    sort: &str,
+    want: u64,
+) -> AppResult<Option<Vec<users::Model>>> {
+    let q = raw.trim().to_lowercase();
+    let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let inner = ordered.clone().limit(WINDOW).into_query();
+    let matches = |col: users::Column| {
+        Expr::expr(Func::lower(Expr::col((users::Entity, col)))).like(LikeExpr::new(like.clone()).escape('\\'))
+    };
+    let mut outer = Query::select();
+    outer
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(inner, users::Entity)
+        .cond_where(Condition::any().add(matches(users::Column::Name)).add(matches(users::Column::Email)))
+        .limit(want);
+    // The same order as the window's.
+    let keys: [(users::Column, Order); 2] = match sort {
+        "name" => [(users::Column::Name, Order::Asc), (users::Column::Id, Order::Asc)],
+        "email" => [(users::Column::Email, Order::Asc), (users::Column::Id, Order::Asc)],
+        _ => [(users::Column::CreatedAt, Order::Desc), (users::Column::Id, Order::Desc)],
+    };
+    for (col, order) in keys {
+        outer.order_by((users::Entity, col), order);
+    }
+    let rows = users::Model::find_by_statement(db.get_database_backend().build(&outer)).all(db).await?;
+    Ok((rows.len() as u64 >= want).then_some(rows))
+}
+
 /// The users in scope that this principal may see, before search, segment and paging.
 async fn scoped(
     state: &AppState,
@@ -233,14 +271,9 @@ pub async fn directory_page(
         }
         query = query.filter(member_of(cond));
     }
-    let mut walk = false;
-    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if search.chars().count() > 200 {
-            return Err(AppError::field("search", "must be at most 200 characters"));
-        }
-        let (condition, common) = search_condition(&state.db, search).await?;
-        query = query.filter(condition);
-        walk = common;
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 200) {
+        return Err(AppError::field("search", "must be at most 200 characters"));
     }
     let sort = q.sort.as_deref().unwrap_or("created");
     if let Some(raw) = &q.cursor {
@@ -268,8 +301,24 @@ pub async fn directory_page(
         "email" => query.order_by_asc(users::Column::Email).order_by_asc(users::Column::Id),
         _ => query.order_by_desc(users::Column::CreatedAt).order_by_desc(users::Column::Id),
     };
+    // A search first tries the next WINDOW rows in sort order: when they hold a full page of
+    // matches, those are exactly the page (a common term costs a bounded walk, no index probe).
+    let mut window_rows = None;
+    let mut walk = false;
+    if let Some(search) = search {
+        if search.chars().count() >= 3 {
+            window_rows = window_search(&state.db, query.clone(), search, sort, limit + 1).await?;
+        }
+        if window_rows.is_none() {
+            let (condition, common) = search_condition(&state.db, search).await?;
+            query = query.filter(condition);
+            walk = common;
+        }
+    }
     let query = query.limit(limit + 1);
-    let rows = if walk && state.db.get_database_backend() == DbBackend::Postgres {
+    let rows = if let Some(rows) = window_rows {
+        rows
+    } else if walk && state.db.get_database_backend() == DbBackend::Postgres {
         // PostgreSQL cannot estimate a substring match and would scan the whole table (measured:
         // 500 ms at 1M users); for a common term the sort index, tested row by row, stops after
         // a few thousand rows (5 ms). Steer it there for this one read.
