@@ -301,12 +301,15 @@ pub async fn directory_page(
         "email" => query.order_by_asc(users::Column::Email).order_by_asc(users::Column::Id),
         _ => query.order_by_desc(users::Column::CreatedAt).order_by_desc(users::Column::Id),
     };
-    // A search first tries the next WINDOW rows in sort order: when they hold a full page of
-    // matches, those are exactly the page (a common term costs a bounded walk, no index probe).
+    // On PostgreSQL a search first tries the next WINDOW rows in sort order: when they hold a
+    // full page of matches, those are exactly the page, and a common term costs a bounded walk
+    // instead of a trigram bitmap of every match (~22 ms for 50k matches at 1M users). SQLite's
+    // FTS5 probe stops at its LIMIT, so there the window would only add cost (measured: one-person
+    // search 314 -> 93 req/s with it).
     let mut window_rows = None;
     let mut walk = false;
     if let Some(search) = search {
-        if search.chars().count() >= 3 {
+        if search.chars().count() >= 3 && state.db.get_database_backend() == DbBackend::Postgres {
             window_rows = window_search(&state.db, query.clone(), search, sort, limit + 1).await?;
         }
         if window_rows.is_none() {
