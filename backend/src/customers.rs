@@ -88,7 +88,7 @@ async fn list_customers(
         base = base.filter(customers::Column::Id.eq(actor.customer_id()));
     }
     if let Some(s) = &search {
-        let pattern = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = crate::pagination::contains_pattern(s);
         base = base.filter(
             Expr::expr(Func::lower(Expr::col(customers::Column::Name)))
                 .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))

@@ -81,15 +81,6 @@ pub struct DirectoryQuery {
     pub cursor: Option<String>,
 }
 
-fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> AppResult<()> {
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(AppError::field(field, format!("must be one of: {}", allowed.join(", "))))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// `users.id IN (SELECT user_id FROM user_roles WHERE …)`.
 fn member_of(cond: Condition) -> SimpleExpr {
     Expr::col((users::Entity, users::Column::Id)).in_subquery(
@@ -114,7 +105,7 @@ async fn search_condition<C: ConnectionTrait>(db: &C, raw: &str) -> AppResult<(S
         return Ok((email.clone().gte(q).and(email.lt(upper)), false));
     }
     let backend = db.get_database_backend();
-    let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let like = pagination::contains_pattern(&q);
     let (probe, indexed) = match backend {
         DbBackend::Postgres => (
             Statement::from_sql_and_values(
@@ -169,7 +160,7 @@ async fn window_search(
     want: u64,
 ) -> AppResult<Option<Vec<users::Model>>> {
     let q = raw.trim().to_lowercase();
-    let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let like = pagination::contains_pattern(&q);
     let inner = ordered.clone().limit(WINDOW).into_query();
     let matches = |col: users::Column| {
         Expr::expr(Func::lower(Expr::col((users::Entity, col)))).like(LikeExpr::new(like.clone()).escape('\\'))
@@ -247,9 +238,9 @@ pub async fn directory_page(
     scope: &Scope,
     q: DirectoryQuery,
 ) -> AppResult<Page<DirectoryUser>> {
-    one_of("status", &q.status, &["active", "inactive"])?;
-    one_of("segment", &q.segment, &["all", "active", "super_admins", "inactive"])?;
-    one_of("sort", &q.sort, &["created", "name", "email"])?;
+    pagination::one_of("status", &q.status, &["active", "inactive"])?;
+    pagination::one_of("segment", &q.segment, &["all", "active", "super_admins", "inactive"])?;
+    pagination::one_of("sort", &q.sort, &["created", "name", "email"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = scoped(state, actor, scope, q.workspace_id).await?;
     if !q.include_erased {

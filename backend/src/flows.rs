@@ -112,15 +112,6 @@ struct FlowQuery {
     cursor: Option<String>,
 }
 
-fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> AppResult<()> {
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(AppError::field(field, format!("must be one of: {}", allowed.join(", "))))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Flows in scope, newest first or by name.
 #[utoipa::path(
     get, path = "/api/flows", tag = "flows", operation_id = "list_flows",
@@ -134,9 +125,9 @@ async fn list_flows(
     scope: Scope,
     ApiQuery(q): ApiQuery<FlowQuery>,
 ) -> AppResult<Json<Page<FlowRow>>> {
-    one_of("status", &q.status, &["draft", "published"])?;
-    one_of("state", &q.state, &["active", "paused"])?;
-    one_of("sort", &q.sort, &["created", "name"])?;
+    pagination::one_of("status", &q.status, &["draft", "published"])?;
+    pagination::one_of("state", &q.state, &["active", "paused"])?;
+    pagination::one_of("sort", &q.sort, &["created", "name"])?;
     let limit = pagination::limit(q.limit)?;
     let by_name = q.sort.as_deref() == Some("name");
     let mut query = flows::Entity::find().filter(scope.condition(flows::Column::CustomerId));
@@ -150,8 +141,7 @@ async fn list_flows(
         query = query.filter(flows::Column::State.eq(s.clone()));
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern =
-            format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = pagination::contains_pattern(&search.to_lowercase());
         query = query
             .filter(Expr::expr(Func::lower(Expr::col(flows::Column::Name))).like(LikeExpr::new(pattern).escape('\\')));
     }
@@ -426,7 +416,7 @@ async fn list_runs(
     scope: Scope,
     ApiQuery(q): ApiQuery<RunQuery>,
 ) -> AppResult<Json<Page<RunRow>>> {
-    one_of("status", &q.status, &["queued", "running", "succeeded", "failed"])?;
+    pagination::one_of("status", &q.status, &["queued", "running", "succeeded", "failed"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = runs::Entity::find().filter(scope.condition(runs::Column::CustomerId));
     if let Some(ws) = actor.workspaces_with("steward.runs.view") {

@@ -15,8 +15,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
-use crate::auth::{password, random_token, sha256_hex, Actor};
-use crate::entities::{password_resets, sessions, users};
+use crate::auth::{password, random_token, sessions, sha256_hex, Actor};
+use crate::entities::{password_resets, users};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath};
 use crate::request_meta::RequestMeta;
@@ -210,7 +210,7 @@ async fn complete_password_reset(
         .filter(users::Column::Id.eq(user.id))
         .exec(&txn)
         .await?;
-    let ended = revoke_sessions(&txn, user.id).await?;
+    let ended = sessions::revoke_all_of(&txn, user.id).await?;
     let event = Event::new("user.password_reset.complete", "success")
         .actor(user.id, user.customer_id)
         .target("user", user.id)
@@ -226,15 +226,4 @@ fn gone() -> AppError {
         code: "token_expired",
         detail: "This link was used, replaced or has expired; ask for a new one.".into(),
     }
-}
-
-/// Ends every live session of `user`; returns how many.
-pub async fn revoke_sessions<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<u64> {
-    let result = sessions::Entity::update_many()
-        .col_expr(sessions::Column::RevokedAt, Expr::value(Some(Utc::now())))
-        .filter(sessions::Column::UserId.eq(user))
-        .filter(sessions::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected)
 }

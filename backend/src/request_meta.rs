@@ -19,9 +19,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(Self::of(&parts.extensions, &parts.headers))
+    }
+}
+
+impl RequestMeta {
+    /// The peer address, user agent (at most 512 characters) and request id of a request.
+    pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
+        let ip = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         let user_agent =
-            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
-        Ok(Self { ip, user_agent, request_id: crate::request_id::current() })
+            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
+        Self { ip, user_agent, request_id: crate::request_id::current() }
     }
 }

@@ -171,7 +171,7 @@ async fn revoke_user_sessions(
     let user = crate::directory::visible_user(&state.db, &actor, id, LEAF).await?;
     actor.confirm(&headers, &user.email)?;
     let txn = state.db.begin().await?;
-    let revoked = crate::password_reset::revoke_sessions(&txn, user.id).await?;
+    let revoked = session_rows::revoke_all_of(&txn, user.id).await?;
     let event = Event::new("session.revoke_all", "success")
         .by(&actor)
         .target("user", user.id)

@@ -343,7 +343,8 @@ async fn disable_totp(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn turn_off<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<()> {
+/// Turns 2FA off for `user`: secret, last step and recovery codes gone.
+pub async fn turn_off<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<()> {
     users::Entity::update_many()
         .col_expr(users::Column::TotpEnabled, Expr::value(false))
         .col_expr(users::Column::TotpSecret, Expr::value(Option::<String>::None))
@@ -418,7 +419,7 @@ async fn reset_user_two_factor(
         Err(r) => return Err(r.into()),
     }
     turn_off(&txn, user.id).await?;
-    crate::password_reset::revoke_sessions(&txn, user.id).await?;
+    crate::auth::sessions::revoke_all_of(&txn, user.id).await?;
     notice(
         &txn,
         &user,

@@ -25,12 +25,13 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::auth::actor::ConfirmHeader;
+use crate::auth::sessions::revoke_all_of;
 use crate::auth::{password, Actor};
 use crate::directory::{one_row, visible_user};
-use crate::entities::{api_tokens, invitations, recovery_codes, user_roles, users};
+use crate::entities::{api_tokens, invitations, user_roles, users};
 use crate::error::{AppError, AppResult, Validator};
 use crate::extract::{ApiJson, ApiPath};
-use crate::password_reset::{self, revoke_sessions};
+use crate::password_reset;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -247,7 +248,7 @@ async fn set_status<C: ConnectionTrait>(
         .filter(users::Column::Id.eq(user.id))
         .exec(conn)
         .await?;
-    let ended = if active { 0 } else { revoke_sessions(conn, user.id).await? };
+    let ended = if active { 0 } else { revoke_all_of(conn, user.id).await? };
     let event = Event::new(if active { "user.activate" } else { "user.deactivate" }, "success")
         .by(actor)
         .target("user", user.id)
@@ -265,7 +266,7 @@ async fn erase<C: ConnectionTrait>(conn: &C, actor: &Actor, meta: &RequestMeta, 
     let now = Utc::now();
     let memberships =
         user_roles::Entity::delete_many().filter(user_roles::Column::UserId.eq(user.id)).exec(conn).await?;
-    let sessions = revoke_sessions(conn, user.id).await?;
+    let sessions = revoke_all_of(conn, user.id).await?;
     api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(now)))
         .filter(api_tokens::Column::UserId.eq(user.id))
@@ -273,7 +274,7 @@ async fn erase<C: ConnectionTrait>(conn: &C, actor: &Actor, meta: &RequestMeta, 
         .exec(conn)
         .await?;
     password_reset::expire_links(conn, user.id).await?;
-    recovery_codes::Entity::delete_many().filter(recovery_codes::Column::UserId.eq(user.id)).exec(conn).await?;
+    crate::two_factor::turn_off(conn, user.id).await?;
     invitations::Entity::update_many()
         .col_expr(invitations::Column::RevokedAt, Expr::value(Some(now)))
         .filter(invitations::Column::CustomerId.eq(user.customer_id))
@@ -288,9 +289,6 @@ async fn erase<C: ConnectionTrait>(conn: &C, actor: &Actor, meta: &RequestMeta, 
         .col_expr(users::Column::Status, Expr::value("inactive"))
         .col_expr(users::Column::SuperAdmin, Expr::value(false))
         .col_expr(users::Column::PasswordHash, Expr::value(Option::<String>::None))
-        .col_expr(users::Column::TotpSecret, Expr::value(Option::<String>::None))
-        .col_expr(users::Column::TotpEnabled, Expr::value(false))
-        .col_expr(users::Column::TotpLastStep, Expr::value(Option::<i64>::None))
         .col_expr(users::Column::HomeWorkspaceId, Expr::value(Option::<Uuid>::None))
         .col_expr(users::Column::LastLoginAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
         .col_expr(users::Column::ErasedAt, Expr::value(Some(now)))

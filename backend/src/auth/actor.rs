@@ -222,18 +222,7 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     }
     if let Requirement::Leaf(leaf) = rule.requirement {
         if !rule.leaves.iter().any(|l| actor.holds(l)) {
-            let meta = crate::request_meta::RequestMeta {
-                ip: req
-                    .extensions()
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|c| c.0.ip().to_string()),
-                user_agent: req
-                    .headers()
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|s| s.chars().take(512).collect()),
-                request_id: crate::request_id::current(),
-            };
+            let meta = crate::request_meta::RequestMeta::of(req.extensions(), req.headers());
             let event = crate::audit::Event::new("access.denied", "refused")
                 .by(&actor)
                 .target("operation", &rule.operation_id)

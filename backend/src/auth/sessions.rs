@@ -84,6 +84,17 @@ pub async fn revoke<C: ConnectionTrait>(conn: &C, session: Uuid) -> AppResult<()
     Ok(())
 }
 
+/// Ends every live session of `user`; returns how many.
+pub async fn revoke_all_of<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<u64> {
+    let result = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(Utc::now())))
+        .filter(sessions::Column::UserId.eq(user))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Records activity (at most about once a minute per session, by the caller).
 pub async fn touch<C: ConnectionTrait>(conn: &C, session: Uuid, now: DateTime<Utc>) -> AppResult<()> {
     sessions::Entity::update_many()

@@ -682,9 +682,8 @@ fn resolve_user(c: &Client, user: &str) -> CliResult<DirectoryUser> {
     if uuid::Uuid::parse_str(user).is_ok() {
         return c.get(&format!("/api/users/{user}"));
     }
-    let wide = Client::new(&c.base, c.token.clone(), c.scope.clone())?;
     let page: Page<DirectoryUser> =
-        wide.get(&format!("/api/users{}", query(&[("search", Some(user.to_owned())), ("limit", Some("20".into()))])))?;
+        c.get(&format!("/api/users{}", query(&[("search", Some(user.to_owned())), ("limit", Some("20".into()))])))?;
     page.items.into_iter().find(|u| u.email.eq_ignore_ascii_case(user)).ok_or_else(|| {
         CliError::NotFound(Box::new(steward_shared::problem::Problem {
             type_: "urn:steward:problem:not_found".into(),
