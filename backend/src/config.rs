@@ -105,7 +105,7 @@ pub enum Command {
     /// Serve the API and the console (the default).
     Serve,
     /// Fill the database with realistic demo customers, users, flows, runs, connectors and records.
-    Seed(crate::seed::SeedArgs),
+    Seed(SeedArgs),
 }
 
 impl Config {
@@ -133,4 +133,29 @@ impl Config {
         config.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
         config
     }
+}
+
+/// The size and shape of the demo data `steward-server seed` creates.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedArgs {
+    /// Tenant customers to create.
+    #[arg(long, default_value_t = 20)]
+    pub customers: u64,
+    /// Users, spread over the customers.
+    #[arg(long, default_value_t = 1000)]
+    pub users: u64,
+    #[arg(long, default_value_t = 5)]
+    pub flows_per_customer: u64,
+    #[arg(long, default_value_t = 10)]
+    pub runs_per_flow: u64,
+    #[arg(long, default_value_t = 2)]
+    pub connectors_per_customer: u64,
+    #[arg(long, default_value_t = 50)]
+    pub records_per_customer: u64,
+    /// The password of every demo user.
+    #[arg(long, default_value = "demo-password-123")]
+    pub password: String,
+    /// Random seed, for repeatable data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }

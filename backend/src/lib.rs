@@ -1,53 +1,59 @@
-//! Steward's backend: the REST API, its OpenAPI contract, and the server of the SPA.
+//! Steward's backend: the REST API, its OpenAPI contract, and the server of its SPA.
+//!
+//! The modules form layers; each may use only the ones listed before it (a test,
+//! `tests/it/layout.rs`, fails on an import that points up the list):
+//!
+//! 1. `config`: the one clap struct.
+//! 2. `secrets`, `store`: keys kept outside the database; entities and the connection.
+//! 3. `http`: problems, extractors, request id and metadata, keyset pagination, SPA files.
+//! 4. `state`: the one `AppState`.
+//! 5. `access`: the `Actor` and its checks, the scope, the tenant rule for workspaces.
+//! 6. `audit`: the hash-chained event log.
+//! 7. `mail`: the outbox and its delivery.
+//! 8. `identity`: credentials and sessions: login, JWT, API tokens, 2FA, throttling,
+//!    password reset, impersonation, resolving a bearer into an `Actor`.
+//! 9. `roles`: system and custom roles, memberships, anti-escalation.
+//! 10. `tenancy`: customers, workspaces, KPIs, flows, runs, connectors, records.
+//! 11. `directory`: the users directory and lifecycle, invitations, sessions, first setup.
+//! 12. `ops`: background work (worker pool, scheduler), demo data, health.
+//! 13. `api`: the router, the contract post-processor, and the one authorization gate.
+//!
+//! Inside an area, services (rules and queries: an `Actor` or plain ids and a connection, no
+//! HTTP) live apart from `routes` (the `#[utoipa::path]` handlers: extract, call, map), and
+//! only `api` assembles routes.
+
+pub mod config;
+
+pub mod secrets;
+pub mod store;
+
+pub mod http;
+pub mod state;
 
 pub mod access;
-pub mod api_doc;
-pub mod api_tokens;
-pub mod app;
 pub mod audit;
-pub mod audit_log;
-pub mod auth;
-pub mod config;
-pub mod connectors;
-pub mod customers;
-pub mod dashboard;
-pub mod db;
-pub mod directory;
-pub mod entities;
-pub mod error;
-pub mod extract;
-pub mod flows;
-pub mod health;
-pub mod impersonation;
-pub mod invitations;
-pub mod mail;
-pub mod me;
-pub mod pagination;
-pub mod password_reset;
-pub mod request_id;
-pub mod request_meta;
-pub mod roles;
-pub mod scope;
-pub mod seed;
-pub mod session_admin;
-pub mod setup;
-pub mod spa;
-pub mod state;
-pub mod throttle;
-pub mod two_factor;
-pub mod users;
-pub mod worker;
-pub mod workspaces;
 
-pub use app::app;
+pub mod identity;
+pub mod mail;
+
+pub mod roles;
+pub mod tenancy;
+
+pub mod directory;
+pub mod ops;
+
+pub mod api;
+
+pub use api::app;
+
 pub use config::Config;
 pub use state::AppState;
 
 /// Connects, migrates and builds the state for this configuration.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
-    let db = db::connect(&config).await?;
-    db::migrate(&db).await?;
-    let secret = auth::jwt::load_secret(&config)?;
-    let jwt = auth::jwt::JwtKeys::from_secret(&secret)?;
+    let db = store::connect(&config).await?;
+    store::migrate(&db).await?;
+    let secret = secrets::load_secret(&config)?;
+    let jwt = secrets::JwtKeys::from_secret(&secret)?;
     Ok(AppState::new(db, config, jwt))
 }

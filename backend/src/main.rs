@@ -16,19 +16,19 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
     let bind = config.bind;
-    let url = steward_backend::db::redact(&config.effective_database_url());
+    let url = steward_backend::store::redact(&config.effective_database_url());
     let command = config.command.clone();
     let (workers, poll) = (config.workers, Duration::from_millis(config.worker_poll_ms.max(10)));
     let state = prepare(config).await?;
-    tracing::info!(database = %url, kind = steward_backend::db::kind(&state.db), "database ready");
+    tracing::info!(database = %url, kind = steward_backend::store::kind(&state.db), "database ready");
     if let Some(Command::Seed(args)) = command {
-        let seeded = steward_backend::seed::run(&state, &args).await?;
+        let seeded = steward_backend::ops::seed::run(&state, &args).await?;
         println!("seeded {seeded:?}; every demo user's password is {:?}", args.password);
         return Ok(());
     }
     let router = app(state.clone())?;
     let _mail = steward_backend::mail::spawn(state.clone(), Duration::from_secs(2));
-    let _workers = steward_backend::worker::spawn(state, workers, poll);
+    let _workers = steward_backend::ops::worker::spawn(state, workers, poll);
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!("Steward listening on http://{}", listener.local_addr()?);

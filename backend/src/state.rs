@@ -1,13 +1,15 @@
 //! The one shared state every handler receives.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use steward_shared::api::Kpis;
 use tokio::sync::Semaphore;
 
-use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
-use crate::dashboard::KpiCache;
+use crate::secrets::JwtKeys;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -36,6 +38,25 @@ impl AppState {
                 .max_capacity(1)
                 .time_to_live(std::time::Duration::from_secs(5))
                 .build(),
+        }
+    }
+}
+
+/// The KPI cache and its counters.
+#[derive(Clone)]
+pub struct KpiCache {
+    pub cache: moka::future::Cache<String, Kpis>,
+    pub hits: Arc<AtomicU64>,
+    pub misses: Arc<AtomicU64>,
+}
+
+impl Default for KpiCache {
+    fn default() -> Self {
+        Self {
+            // Entries also age out, so KPIs are never more than a minute stale without a refresh.
+            cache: moka::future::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(60)).build(),
+            hits: Arc::default(),
+            misses: Arc::default(),
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder};
 use serde_json::json;
-use steward_backend::entities::audit_events;
+use steward_backend::store::entities::audit_events;
 
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use crate::on_both;
@@ -176,10 +176,10 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
         (wrong.status, wrong.body["errors"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Steward-Confirm"))
     );
-    let before = steward_backend::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let before = steward_backend::store::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
     let right = app.send(rotate(Some("Acme warehouse"))).await;
     assert_eq!(right.status, StatusCode::OK);
-    let after = steward_backend::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let after = steward_backend::store::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
     assert_ne!(before.api_key_hash, after.api_key_hash, "only the confirmed request rotated");
 }
 

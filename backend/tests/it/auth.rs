@@ -7,9 +7,9 @@ use base64::Engine;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryOrder, Set};
 use serde_json::{json, Value};
-use steward_backend::audit;
-use steward_backend::auth::jwt::JwtKeys;
-use steward_backend::entities::{audit_events, users};
+use steward_backend::audit::chain as audit;
+use steward_backend::secrets::JwtKeys;
+use steward_backend::store::entities::{audit_events, users};
 
 use crate::harness::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::on_both;

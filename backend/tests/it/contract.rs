@@ -11,7 +11,7 @@ use crate::on_both;
 
 #[test]
 fn committed_spec_matches_the_code() {
-    let generated = steward_backend::api_doc::spec_json().unwrap();
+    let generated = steward_backend::api::contract::spec_json().unwrap();
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap_or_default();
     assert!(committed == generated, "openapi/openapi.json is stale: run `cargo run -p xtask -- openapi` and commit it");
@@ -19,7 +19,7 @@ fn committed_spec_matches_the_code() {
 
 #[test]
 fn every_operation_has_id_security_permission_and_problems() {
-    let spec: Value = serde_json::from_str(&steward_backend::api_doc::spec_json().unwrap()).unwrap();
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
     let mut count = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -52,11 +52,11 @@ fn a_route_without_declaration_is_refused() {
     async fn unknown_leaf() {}
 
     let (_, spec) = OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(undeclared)).split_for_parts();
-    let err = steward_backend::api_doc::contract(spec).err().expect("refused");
+    let err = steward_backend::api::contract::contract(spec).err().expect("refused");
     assert!(err.contains("/api/undeclared") && err.contains("no security"), "{err}");
 
     let (_, spec) = OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(unknown_leaf)).split_for_parts();
-    let err = steward_backend::api_doc::contract(spec).err().expect("refused");
+    let err = steward_backend::api::contract::contract(spec).err().expect("refused");
     assert!(err.contains("steward.nope.fly"), "{err}");
 }
 
@@ -76,8 +76,8 @@ fn concrete(path: &str) -> String {
 }
 
 async fn every_route_refuses_the_unauthenticated(app: TestApp) {
-    let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
-    let contract = steward_backend::api_doc::contract(spec).unwrap();
+    let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
+    let contract = steward_backend::api::contract::contract(spec).unwrap();
     let mut checked = 0;
     for ((method, path), rule) in &contract.table {
         if rule.requirement == Requirement::Public {
@@ -142,8 +142,8 @@ fn refused(res: &crate::harness::Response) -> bool {
 /// holding only a console-page leaf whose page uses the operation — but not another page's.
 async fn every_route_refuses_a_principal_without_its_leaf(app: TestApp) {
     app.setup_admin().await;
-    let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
-    let contract = steward_backend::api_doc::contract(spec).unwrap();
+    let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
+    let contract = steward_backend::api::contract::contract(spec).unwrap();
     let nobody = app.principal(&[]).await;
     let unrelated_page = app.principal(&["steward.console.dashboard.read", "steward.console.dashboard.write"]).await;
     let mut checked = 0;
@@ -170,7 +170,7 @@ async fn every_route_refuses_a_principal_without_its_leaf(app: TestApp) {
 
 #[test]
 fn console_pages_name_only_real_operations() {
-    let spec: Value = serde_json::from_str(&steward_backend::api_doc::spec_json().unwrap()).unwrap();
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
     let ids: Vec<&str> = spec["paths"]
         .as_object()
         .unwrap()

@@ -4,7 +4,7 @@
 use axum::http::{header, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
-use steward_backend::entities::{api_tokens, audit_events};
+use steward_backend::store::entities::{api_tokens, audit_events};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::harness::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};

@@ -234,7 +234,7 @@ impl TestApp {
     /// A customer with one workspace; returns (customer, workspace).
     pub async fn customer(&self, name: &str, kind: &str) -> (uuid::Uuid, uuid::Uuid) {
         use sea_orm::{ActiveModelTrait, Set};
-        use steward_backend::entities::customers;
+        use steward_backend::store::entities::customers;
         let now = chrono::Utc::now();
         let customer = customers::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
@@ -253,7 +253,7 @@ impl TestApp {
 
     pub async fn workspace(&self, customer: uuid::Uuid, name: &str) -> uuid::Uuid {
         use sea_orm::{ActiveModelTrait, Set};
-        use steward_backend::entities::workspaces;
+        use steward_backend::store::entities::workspaces;
         let now = chrono::Utc::now();
         workspaces::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
@@ -271,7 +271,7 @@ impl TestApp {
     /// A custom role in `workspace` granting `patterns`, straight into the database.
     pub async fn role(&self, customer: uuid::Uuid, workspace: uuid::Uuid, patterns: &[&str]) -> uuid::Uuid {
         use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-        use steward_backend::entities::{role_permissions, roles};
+        use steward_backend::store::entities::{role_permissions, roles};
         let now = chrono::Utc::now();
         let role = roles::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
@@ -302,7 +302,7 @@ impl TestApp {
     /// A user of `customer` whose home membership in `workspace` holds `role`, signed in.
     pub async fn user_with_role(&self, customer: uuid::Uuid, workspace: uuid::Uuid, role: uuid::Uuid) -> Principal {
         use sea_orm::{ActiveModelTrait, Set};
-        use steward_backend::entities::{user_roles, users};
+        use steward_backend::store::entities::{user_roles, users};
         let now = chrono::Utc::now();
         let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
         let user = users::ActiveModel {
@@ -337,8 +337,9 @@ impl TestApp {
         .insert(self.db())
         .await
         .unwrap();
-        let pair =
-            steward_backend::auth::sessions::open(&self.state, self.db(), &user, &Default::default()).await.unwrap();
+        let pair = steward_backend::identity::sessions::open(&self.state, self.db(), &user, &Default::default())
+            .await
+            .unwrap();
         Principal { user_id: user.id, workspace_id: workspace, customer_id: customer, email, token: pair.access_token }
     }
 
@@ -352,7 +353,7 @@ impl TestApp {
 
     pub async fn platform_customer(&self) -> uuid::Uuid {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        use steward_backend::entities::customers;
+        use steward_backend::store::entities::customers;
         customers::Entity::find()
             .filter(customers::Column::Kind.eq("platform"))
             .one(self.db())
@@ -374,7 +375,7 @@ impl TestApp {
 async fn fixture_hash(app: &TestApp) -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     HASH.get_or_init(|| async {
-        steward_backend::auth::password::hash(&app.state, ADMIN_PASSWORD.into()).await.unwrap()
+        steward_backend::identity::password::hash(&app.state, ADMIN_PASSWORD.into()).await.unwrap()
     })
     .await
     .clone()

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod contract;
 mod credentials;
+mod layout;
 mod roles;
 mod setup;
 mod tenancy;

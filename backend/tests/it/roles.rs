@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
-use steward_backend::entities::{audit_events, roles};
 use steward_backend::roles::{SYSTEM_ADMIN_ROLE, SYSTEM_VIEWER_ROLE};
+use steward_backend::store::entities::{audit_events, roles};
 
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use crate::on_both;

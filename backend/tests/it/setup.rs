@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
-use steward_backend::entities::{customers, user_roles, users, workspaces};
+use steward_backend::store::entities::{customers, user_roles, users, workspaces};
 
 use crate::harness::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::on_both;

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
-use steward_backend::entities::{flows, runs};
+use steward_backend::store::entities::{flows, runs};
 use steward_shared::permissions::Requirement;
 
 use crate::harness::{Principal, TestApp};
@@ -154,8 +154,8 @@ async fn scope_beyond_your_tenant_is_refused_not_narrowed(app: TestApp) {
 /// nothing of Globex (its customer id, its flow id) ever appears.
 async fn no_list_leaks_another_tenant(app: TestApp) {
     let w = world(&app).await;
-    let (_, spec) = steward_backend::api_doc::routes().split_for_parts();
-    let contract = steward_backend::api_doc::contract(spec).unwrap();
+    let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
+    let contract = steward_backend::api::contract::contract(spec).unwrap();
     let secrets = [w.globex.customer_id.to_string(), w.globex_flow.clone(), w.globex.user_id.to_string()];
     let mut read = 0;
     for ((method, path), rule) in &contract.table {
@@ -238,7 +238,7 @@ async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
     assert_eq!(app.call(Method::POST, &format!("/api/flows/{id}/resume"), t, None).await.status, StatusCode::OK);
     let queued = app.call(Method::POST, &format!("/api/flows/{id}/runs"), t, None).await;
     assert_eq!((queued.status, queued.body["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")));
-    steward_backend::worker::drain(&app.state, "test").await.unwrap();
+    steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();
     let runs = app.get(&format!("/api/runs?flow_id={id}"), t).await;
     assert_eq!(runs.body["items"][0]["status"], "succeeded");
     assert!(runs.body["items"][0]["duration_ms"].as_i64().unwrap() >= 5);
@@ -258,14 +258,14 @@ async fn two_replicas_never_run_a_run_twice(app: TestApp) {
     let w = world(&app).await;
     let flow = flows::Entity::find().filter(flows::Column::Name.eq("Acme sync")).one(app.db()).await.unwrap().unwrap();
     for _ in 0..40 {
-        steward_backend::flows::enqueue(app.db(), &flow, "manual", None, chrono::Utc::now()).await.unwrap();
+        steward_backend::tenancy::flows::enqueue(app.db(), &flow, "manual", None, chrono::Utc::now()).await.unwrap();
     }
     let replica = steward_backend::prepare((*app.state.config).clone()).await.unwrap();
     let (a, b, c, d) = tokio::join!(
-        steward_backend::worker::drain(&app.state, "a1"),
-        steward_backend::worker::drain(&app.state, "a2"),
-        steward_backend::worker::drain(&replica, "b1"),
-        steward_backend::worker::drain(&replica, "b2"),
+        steward_backend::ops::worker::drain(&app.state, "a1"),
+        steward_backend::ops::worker::drain(&app.state, "a2"),
+        steward_backend::ops::worker::drain(&replica, "b1"),
+        steward_backend::ops::worker::drain(&replica, "b2"),
     );
     let total = a.unwrap() + b.unwrap() + c.unwrap() + d.unwrap();
     assert_eq!(total, 42, "40 queued here plus the two the world queued");
@@ -279,8 +279,8 @@ async fn two_replicas_never_run_a_run_twice(app: TestApp) {
     due.next_run_at = sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
     sea_orm::ActiveModelTrait::update(due, app.db()).await.unwrap();
     let (x, y) = tokio::join!(
-        steward_backend::worker::schedule_due(&app.state),
-        steward_backend::worker::schedule_due(&replica)
+        steward_backend::ops::worker::schedule_due(&app.state),
+        steward_backend::ops::worker::schedule_due(&replica)
     );
     assert_eq!(x.unwrap() + y.unwrap(), 1);
     let queued = runs::Entity::find().filter(runs::Column::Status.eq("queued")).count(app.db()).await.unwrap();
@@ -402,12 +402,12 @@ async fn connector_keys_rotate_and_show_once(app: TestApp) {
     let key = rotated.body["api_key"].as_str().unwrap();
     assert!(key.starts_with(rotated.body["api_key_prefix"].as_str().unwrap()));
     assert_ne!(rotated.body["api_key_prefix"], old_prefix);
-    let stored = steward_backend::entities::connectors::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+    let stored = steward_backend::store::entities::connectors::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
         .one(app.db())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.api_key_hash, steward_backend::auth::sha256_hex(key));
+    assert_eq!(stored.api_key_hash, steward_backend::secrets::sha256_hex(key));
     assert!(!stored.api_key_hash.contains(key));
     let foreign =
         app.call(Method::POST, &format!("/api/connectors/{id}/rotate-key"), Some(&w.globex.token), None).await;
@@ -416,7 +416,7 @@ async fn connector_keys_rotate_and_show_once(app: TestApp) {
 
 async fn seed_fills_every_table(app: TestApp) {
     app.setup_admin().await;
-    let args = steward_backend::seed::SeedArgs {
+    let args = steward_backend::config::SeedArgs {
         customers: 3,
         users: 30,
         flows_per_customer: 2,
@@ -426,7 +426,7 @@ async fn seed_fills_every_table(app: TestApp) {
         password: "demo-password-123".into(),
         seed: 7,
     };
-    let seeded = steward_backend::seed::run(&app.state, &args).await.unwrap();
+    let seeded = steward_backend::ops::seed::run(&app.state, &args).await.unwrap();
     assert_eq!(
         (seeded.customers, seeded.users, seeded.flows, seeded.runs, seeded.connectors, seeded.records),
         (3, 30, 6, 18, 3, 12)
@@ -439,9 +439,9 @@ async fn seed_fills_every_table(app: TestApp) {
     assert_eq!((kpis.body["customers"].as_u64(), kpis.body["users"].as_u64()), (Some(4), Some(31)));
     assert_eq!(kpis.body["runs_24h"].as_u64().map(|n| n <= 18), Some(true));
     // Demo users can sign in with the documented password.
-    let some_user = steward_backend::entities::users::Entity::find()
-        .filter(steward_backend::entities::users::Column::Status.eq("active"))
-        .filter(steward_backend::entities::users::Column::SuperAdmin.eq(false))
+    let some_user = steward_backend::store::entities::users::Entity::find()
+        .filter(steward_backend::store::entities::users::Column::Status.eq("active"))
+        .filter(steward_backend::store::entities::users::Column::SuperAdmin.eq(false))
         .one(app.db())
         .await
         .unwrap()

@@ -6,8 +6,8 @@
 use axum::http::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
-use steward_backend::entities::{audit_events, outbox_mail, users};
 use steward_backend::roles::{SYSTEM_ADMIN_ROLE, SYSTEM_VIEWER_ROLE};
+use steward_backend::store::entities::{audit_events, outbox_mail, users};
 
 use crate::harness::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::on_both;

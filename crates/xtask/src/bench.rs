@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{SubsecRound, Utc};
 use sea_orm::{EntityTrait, QueryOrder, TransactionTrait};
 use serde_json::json;
-use steward_backend::entities::audit_events;
+use steward_backend::store::entities::audit_events;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -128,10 +128,11 @@ pub async fn audit(events: u64, database_url: Option<String>) -> anyhow::Result<
         .and_then(|v| v.get("access_token").and_then(|t| t.as_str()).map(str::to_owned))
         .ok_or_else(|| anyhow::anyhow!("no token in {body}"))?;
 
-    println!("database: {}", steward_backend::db::redact(&url));
+    println!("database: {}", steward_backend::store::redact(&url));
     let started = Instant::now();
     let last = audit_events::Entity::find().order_by_desc(audit_events::Column::Seq).one(&state.db).await?;
-    let (mut seq, mut prev) = last.map(|e| (e.seq, e.hash)).unwrap_or((0, steward_backend::audit::GENESIS.into()));
+    let (mut seq, mut prev) =
+        last.map(|e| (e.seq, e.hash)).unwrap_or((0, steward_backend::audit::chain::GENESIS.into()));
     let customer = Some(uuid::Uuid::now_v7());
     let mut left = events;
     while left > 0 {
@@ -162,7 +163,7 @@ pub async fn audit(events: u64, database_url: Option<String>) -> anyhow::Result<
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
-                e.hash = steward_backend::audit::hash(&e);
+                e.hash = steward_backend::audit::chain::hash(&e);
                 prev = e.hash.clone();
                 rows.push(audit_events::ActiveModel::from(e));
             }
@@ -299,14 +300,14 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
         .ok()
         .and_then(|v| v.get("access_token").and_then(|t| t.as_str()).map(str::to_owned))
         .ok_or_else(|| anyhow::anyhow!("no token in {body}"))?;
-    println!("database: {}", steward_backend::db::redact(&url));
+    println!("database: {}", steward_backend::store::redact(&url));
     let started = Instant::now();
     let existing = {
         use sea_orm::PaginatorTrait;
-        steward_backend::entities::users::Entity::find().count(&state.db).await?
+        steward_backend::store::entities::users::Entity::find().count(&state.db).await?
     };
     if existing < users {
-        let args = steward_backend::seed::SeedArgs {
+        let args = steward_backend::config::SeedArgs {
             customers,
             users: users - existing,
             flows_per_customer: 0,
@@ -316,7 +317,7 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
             password: "demo-password-123".into(),
             seed: 42,
         };
-        steward_backend::seed::run(&state, &args).await?;
+        steward_backend::ops::seed::run(&state, &args).await?;
     }
     state.db.execute_unprepared("ANALYZE").await?;
     println!("seeded {users} users over {customers} customers in {:.1} s", started.elapsed().as_secs_f64());
@@ -329,7 +330,7 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
         created_at: chrono::DateTime<Utc>,
     }
     use sea_orm::QueryOrder;
-    use steward_backend::entities::users as u;
+    use steward_backend::store::entities::users as u;
     let deep = u::Entity::find()
         .select_only()
         .column(u::Column::Id)
@@ -342,7 +343,8 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
         .one(&state.db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no deep row"))?;
-    let cursor = steward_backend::pagination::Cursor { key: Some(deep.created_at.to_rfc3339()), id: deep.id }.encode();
+    let cursor =
+        steward_backend::http::pagination::Cursor { key: Some(deep.created_at.to_rfc3339()), id: deep.id }.encode();
     // Searches: one person by a fragment of their email, and a common surname.
     let people: Vec<String> =
         (0..64).map(|i| format!("/api/users?search=.{}.", (i * 15_485_863u64) % users.max(1))).collect();

@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn spec() -> anyhow::Result<String> {
-    steward_backend::api_doc::spec_json().map_err(|e| anyhow::anyhow!(e))
+    steward_backend::api::contract::spec_json().map_err(|e| anyhow::anyhow!(e))
 }
 
 fn spec_path() -> PathBuf {

@@ -1,0 +1,191 @@
+//! The principal every protected handler receives: the signed-in user (or the user they view
+//! as, with the real admin kept beside), the roles they hold where, and the checks on them.
+//! Who the caller is gets resolved in `identity::principal`; the one route check that hands
+//! an `Actor` to handlers is `api::gate`.
+
+use std::collections::BTreeSet;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use steward_shared::permissions::{self};
+use uuid::Uuid;
+
+use crate::http::error::{AppError, AppResult};
+use crate::store::entities::{sessions, users};
+
+/// One workspace where the user holds a role, and the leaves it grants.
+#[derive(Debug, Clone)]
+pub struct Grants {
+    pub workspace_id: Uuid,
+    pub role_id: Uuid,
+    pub leaves: BTreeSet<&'static str>,
+}
+
+/// Who is acting: the signed-in user, through which session, holding which roles where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: users::Model,
+    pub session: Option<sessions::Model>,
+    /// One entry per membership.
+    pub grants: Vec<Grants>,
+    /// The leaves that open the current route: its own, and any delegable page leaf naming it.
+    pub route_leaves: Vec<&'static str>,
+    /// While impersonating: the real admin's own principal. `user` and `grants` are then the
+    /// target's, and every check needs both to hold the leaf.
+    pub impersonator: Option<Box<Actor>>,
+    /// When authenticated by an API token: the leaves the token was created with. The
+    /// principal then holds only what both the token and its owner hold.
+    pub token_leaves: Option<BTreeSet<&'static str>>,
+}
+
+/// The header carrying a typed confirmation (the exact name of the thing) while impersonating.
+pub const CONFIRM_HEADER: &str = "x-steward-confirm";
+
+/// Documents the typed-confirmation header on destructive operations.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ConfirmHeader {
+    /// While impersonating, the exact name of the thing being destroyed (a role's name, a
+    /// member's email, a connector's name); without it the answer is 428.
+    #[serde(rename = "X-Steward-Confirm")]
+    #[allow(dead_code)]
+    x_steward_confirm: Option<String>,
+}
+
+impl Actor {
+    pub fn user_id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn customer_id(&self) -> Uuid {
+        self.user.customer_id
+    }
+
+    pub fn is_super_admin(&self) -> bool {
+        self.user.super_admin
+    }
+
+    /// Whether this principal holds `leaf` in some workspace. Super admins hold every leaf;
+    /// the leaves of never-delegable console pages are held by super admins only.
+    pub fn holds(&self, leaf: &str) -> bool {
+        if self.token_leaves.as_ref().is_some_and(|t| !t.contains(leaf)) {
+            return false;
+        }
+        let own = self.user.super_admin
+            || (!permissions::is_root_only(leaf) && self.grants.iter().any(|g| g.leaves.contains(leaf)));
+        own && self.impersonator.as_ref().is_none_or(|a| a.holds(leaf))
+    }
+
+    /// Who authors writes: the real admin while impersonating, else the user.
+    pub fn author_id(&self) -> Uuid {
+        self.impersonator.as_ref().map(|a| a.user.id).unwrap_or(self.user.id)
+    }
+
+    /// While impersonating, a destructive request must name its target exactly.
+    pub fn confirm(&self, headers: &HeaderMap, name: &str) -> AppResult<()> {
+        if self.impersonator.is_none() {
+            return Ok(());
+        }
+        match headers.get(CONFIRM_HEADER).map(|v| v.to_str().unwrap_or("")) {
+            None => Err(AppError::PreconditionRequired(format!(
+                "You are impersonating: type `{name}` to confirm (send it as X-Steward-Confirm)."
+            ))),
+            Some(typed) if typed == name => Ok(()),
+            Some(_) => Err(AppError::field("X-Steward-Confirm", format!("does not match `{name}`"))),
+        }
+    }
+
+    /// Whether this principal holds `leaf` in `workspace`. Holders of cross-tenant rights carry
+    /// their leaves into every workspace.
+    pub fn holds_in(&self, leaf: &str, workspace: Uuid) -> bool {
+        if self.token_leaves.as_ref().is_some_and(|t| !t.contains(leaf)) {
+            return false;
+        }
+        if let Some(real) = &self.impersonator {
+            if !real.holds_in(leaf, workspace) {
+                return false;
+            }
+        }
+        if self.user.super_admin {
+            return true;
+        }
+        if permissions::is_root_only(leaf) {
+            return false;
+        }
+        if self.holds(permissions::ADMIN_CROSS_TENANT) {
+            return self.holds(leaf);
+        }
+        self.grants.iter().any(|g| g.workspace_id == workspace && g.leaves.contains(leaf))
+    }
+
+    /// Every leaf held in `workspace`, in catalog order.
+    pub fn leaves_in(&self, workspace: Uuid) -> Vec<&'static str> {
+        permissions::all_leaves().map(|l| l.id).filter(|l| self.holds_in(l, workspace)).collect()
+    }
+
+    /// Every leaf held somewhere, in catalog order.
+    pub fn effective_leaves(&self) -> Vec<&'static str> {
+        permissions::all_leaves().map(|l| l.id).filter(|l| self.holds(l)).collect()
+    }
+
+    /// The current route's permission, checked in one workspace (for workspace-scoped writes).
+    pub fn require_in(&self, workspace: Uuid) -> AppResult<()> {
+        if self.route_leaves.iter().any(|l| self.holds_in(l, workspace)) {
+            Ok(())
+        } else {
+            let leaf = self.route_leaves.first().copied().unwrap_or("a permission");
+            Err(AppError::Forbidden {
+                code: "permission_denied",
+                detail: format!("This needs the permission `{leaf}` in that workspace, which you do not hold there."),
+            })
+        }
+    }
+
+    /// The workspaces where this principal holds `leaf`; `None` when it holds it everywhere
+    /// (super admins and holders of cross-tenant rights).
+    pub fn workspaces_with(&self, leaf: &str) -> Option<Vec<Uuid>> {
+        if self.user.super_admin || self.cross_tenant() {
+            return None;
+        }
+        Some(self.grants.iter().filter(|g| g.leaves.contains(leaf)).map(|g| g.workspace_id).collect())
+    }
+
+    /// Whether this principal may see other customers' data.
+    pub fn cross_tenant(&self) -> bool {
+        self.holds(permissions::ADMIN_CROSS_TENANT)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .ok_or_else(|| AppError::unauthenticated("unauthenticated", "Sign in first."))
+    }
+}
+
+/// The user's memberships and the leaves each role grants.
+pub async fn grants_of<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<Vec<Grants>> {
+    use crate::store::entities::{role_permissions, user_roles};
+    let memberships = user_roles::Entity::find().filter(user_roles::Column::UserId.eq(user)).all(db).await?;
+    if memberships.is_empty() {
+        return Ok(Vec::new());
+    }
+    let role_ids: Vec<Uuid> = memberships.iter().map(|m| m.role_id).collect();
+    let patterns =
+        role_permissions::Entity::find().filter(role_permissions::Column::RoleId.is_in(role_ids)).all(db).await?;
+    Ok(memberships
+        .into_iter()
+        .map(|m| {
+            let mine = patterns.iter().filter(|p| p.role_id == m.role_id).map(|p| p.pattern.as_str());
+            let leaves = permissions::expand(mine.collect::<Vec<_>>()).into_iter().collect();
+            Grants { workspace_id: m.workspace_id, role_id: m.role_id, leaves }
+        })
+        .collect())
+}

@@ -1,0 +1,215 @@
+//! The OpenAPI contract. Routes are registered and documented in one act (utoipa-axum);
+//! here the generated document is completed and turned into the route table that
+//! [`crate::api::gate::authorize`] enforces.
+//!
+//! A route's one permission declaration is the security requirement of its `#[utoipa::path]`:
+//! `security(())` is public, `security(("bearer" = []))` needs any signed-in principal, and
+//! `security(("bearer" = ["steward.x.y"]))` needs that catalog leaf. From it come the route
+//! table and the `x-permission` extension; a route without one makes [`contract`] fail.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::http::Method;
+use serde_json::{json, Map, Value};
+use steward_shared::permissions::{find_leaf, page_leaves_for, Requirement};
+
+use crate::api::gate::RouteRule;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Steward API",
+        description = "The administration API of the Steward automation platform. Every error is an RFC 9457 \
+problem (`application/problem+json`) with a stable `type` (`urn:steward:problem:<code>`). Each operation \
+names the permission leaf it needs in `x-permission` (or `public` / `authenticated`). Lists take `limit` \
+(1-200) and an opaque `cursor` (keyset), and answer `{items, next_cursor}`. Scoped operations take the \
+`X-Steward-Scope` header: `tenant`, `all` or `customer:<uuid>`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(steward_shared::problem::Problem, steward_shared::problem::FieldError)),
+    tags(
+        (name = "system", description = "Health and status"),
+        (name = "setup", description = "First launch"),
+        (name = "auth", description = "Sign in, sessions, the current principal"),
+        (name = "access", description = "The permission catalog; explaining access"),
+        (name = "roles", description = "System and custom roles, memberships"),
+        (name = "users", description = "User accounts"),
+        (name = "workspaces", description = "Workspaces of a customer"),
+        (name = "customers", description = "Customers (organizations) and the picker"),
+        (name = "dashboard", description = "KPIs for the current scope, and Refresh"),
+        (name = "flows", description = "The tenants' flows and runs"),
+        (name = "connectors", description = "The tenants' connectors"),
+        (name = "data", description = "Canonical data records"),
+        (name = "impersonation", description = "View as another user"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "invitations", description = "Invitations to join a workspace"),
+        (name = "sessions", description = "Login sessions, and revoking them"),
+        (name = "two_factor", description = "TOTP 2FA, recovery codes and the 2FA policy"),
+        (name = "tokens", description = "API tokens for scripts and the CLI"),
+        (name = "mail", description = "The outbox of mail the platform sends"),
+    )
+)]
+struct ApiDoc;
+
+/// Every API route, each with its documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::ops::routes::router())
+        .merge(crate::access::routes::router())
+        .merge(crate::audit::routes::router())
+        .merge(crate::mail::routes::router())
+        .merge(crate::identity::routes::router())
+        .merge(crate::roles::routes::router())
+        .merge(crate::tenancy::routes::router())
+        .merge(crate::directory::routes::router())
+}
+
+/// The finished spec and the route table derived from it.
+pub struct Contract {
+    pub spec: Value,
+    pub table: HashMap<(Method, String), RouteRule>,
+}
+
+const METHODS: &[(&str, Method)] = &[
+    ("get", Method::GET),
+    ("post", Method::POST),
+    ("put", Method::PUT),
+    ("patch", Method::PATCH),
+    ("delete", Method::DELETE),
+];
+
+/// Completes the generated document: security schemes, `x-permission`, problem responses;
+/// and builds the route table. Fails on a route without a valid permission declaration.
+pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
+    let mut spec = serde_json::to_value(&openapi).map_err(|e| e.to_string())?;
+    let mut table = HashMap::new();
+    let mut operation_ids = HashSet::new();
+    let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("spec has no paths")?;
+    for (path, item) in paths.iter_mut() {
+        for (name, method) in METHODS {
+            let Some(op) = item.get_mut(*name).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let where_ = format!("{} {path}", name.to_uppercase());
+            let requirement = requirement(op).map_err(|e| format!("{where_}: {e}"))?;
+            let id =
+                op.get("operationId").and_then(Value::as_str).ok_or(format!("{where_}: no operationId"))?.to_owned();
+            let id = id.as_str();
+            if !operation_ids.insert(id.to_owned()) {
+                return Err(format!("{where_}: operationId `{id}` is used twice"));
+            }
+            op.insert("x-permission".into(), json!(requirement.as_str()));
+            add_problem_responses(op, path, requirement);
+            let mut leaves = Vec::new();
+            if let Requirement::Leaf(leaf) = requirement {
+                leaves.push(leaf);
+                leaves.extend(page_leaves_for(id));
+                if leaves.len() > 1 {
+                    op.insert("x-console-pages".into(), json!(leaves.get(1..)));
+                }
+            }
+            table
+                .insert((method.clone(), path.clone()), RouteRule { operation_id: id.to_owned(), requirement, leaves });
+        }
+    }
+    let components =
+        spec.as_object_mut().ok_or("spec is not an object")?.entry("components").or_insert_with(|| json!({}));
+    let components = components.as_object_mut().ok_or("components is not an object")?;
+    components.insert(
+        "securitySchemes".into(),
+        json!({
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "An access token from `POST /api/auth/login`. The scopes listed on an operation are the permission leaf it needs."
+            }
+        }),
+    );
+    components.insert("responses".into(), problem_responses());
+    Ok(Contract { spec, table })
+}
+
+fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
+    let security = op
+        .get("security")
+        .and_then(Value::as_array)
+        .ok_or("no security declaration (add `security(...)` to its #[utoipa::path])")?;
+    let [only] = security.as_slice() else {
+        return Err("declare exactly one security requirement".into());
+    };
+    let only = only.as_object().ok_or("malformed security requirement")?;
+    if only.is_empty() {
+        return Ok(Requirement::Public);
+    }
+    let scopes = only
+        .get("bearer")
+        .and_then(Value::as_array)
+        .filter(|_| only.len() == 1)
+        .ok_or("the only scheme is `bearer`")?;
+    match scopes.as_slice() {
+        [] => Ok(Requirement::Authenticated),
+        [leaf] => {
+            let leaf = leaf.as_str().ok_or("scope must be a string")?;
+            let leaf = find_leaf(leaf).ok_or(format!("`{leaf}` is not a leaf of the permission catalog"))?;
+            Ok(Requirement::Leaf(leaf.id))
+        }
+        _ => Err("name one permission leaf".into()),
+    }
+}
+
+fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: Requirement) {
+    let has_body = op.contains_key("requestBody");
+    let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else {
+        return;
+    };
+    let mut add = |status: &str, name: &str| {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{name}") }));
+    };
+    if has_body {
+        add("400", "BadRequest");
+        add("415", "UnsupportedMediaType");
+        add("422", "ValidationFailed");
+    }
+    if requirement != Requirement::Public {
+        add("401", "Unauthenticated");
+    }
+    if requirement != Requirement::Public {
+        add("403", "Forbidden");
+    }
+    if path.contains('{') {
+        add("404", "NotFound");
+    }
+    add("500", "Internal");
+}
+
+fn problem_responses() -> Value {
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+        })
+    };
+    json!({
+        "BadRequest": problem("The body is not readable JSON (`malformed_json`)."),
+        "UnsupportedMediaType": problem("The body is not sent as `application/json`."),
+        "ValidationFailed": problem("A field is missing or invalid (`validation_failed`); `errors` names each field."),
+        "Unauthenticated": problem("No valid credential, or the session has ended (`unauthenticated`, `invalid_token`, `token_expired`, `session_ended`, `account_inactive`)."),
+        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
+        "NotFound": problem("No such resource visible to this principal (`not_found`)."),
+        "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
+    })
+}
+
+/// The spec as committed in `openapi/openapi.json`.
+pub fn spec_json() -> Result<String, String> {
+    let (_, openapi) = routes().split_for_parts();
+    let contract = contract(openapi)?;
+    serde_json::to_string_pretty(&contract.spec).map(|s| s + "\n").map_err(|e| e.to_string())
+}

@@ -1,0 +1,40 @@
+//! Assembles the application: every area's routes behind the one authorization gate, the
+//! contract (spec and docs), and the single-page app.
+
+pub mod contract;
+
+pub mod gate;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::Router;
+use utoipa_swagger_ui::SwaggerUi;
+
+use self::gate::authorize;
+use crate::http::error::AppError;
+use crate::state::AppState;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The whole application. Fails when a route lacks a valid permission declaration.
+pub fn app(state: AppState) -> anyhow::Result<Router> {
+    let (api, openapi) = contract::routes().split_for_parts();
+    let contract = contract::contract(openapi).map_err(|e| anyhow::anyhow!("the API contract is invalid: {e}"))?;
+    let table = Arc::new(contract.table);
+    let assets = state.config.assets_dir.clone();
+    let router = api
+        .route_layer(from_fn_with_state((state.clone(), table), authorize))
+        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", contract.spec))
+        .fallback(move |req| crate::http::spa::fallback(assets.clone(), req))
+        .method_not_allowed_fallback(|| async {
+            AppError::MethodNotAllowed("This endpoint does not accept that method.".into()).into_response()
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(crate::http::request_id::middleware))
+        .with_state(state);
+    Ok(router)
+}

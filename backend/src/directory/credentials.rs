@@ -1,0 +1,73 @@
+//! Admin actions on another user's credentials: mailing them a reset link, turning their 2FA
+//! off (a lost device). Each follows the user rule set of [`users::check`].
+
+use sea_orm::TransactionTrait;
+
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::directory::users;
+use crate::http::error::{AppError, AppResult};
+use crate::http::request_meta::RequestMeta;
+use crate::identity::{password_reset, two_factor};
+use crate::state::AppState;
+use crate::store::entities::users as user_rows;
+
+/// Mails `user` a reset link, when `actor` may act on them.
+pub async fn send_reset_link(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: user_rows::Model,
+) -> AppResult<()> {
+    if let Some(home) = user.home_workspace_id {
+        actor.require_in(home)?;
+    }
+    if user.super_admin && !actor.is_super_admin() {
+        return Err(AppError::Forbidden {
+            code: "super_admin",
+            detail: "Only a super admin can act on a super admin.".into(),
+        });
+    }
+    users::not_stronger(&state.db, actor, &user).await?;
+    if user.erased_at.is_some() || user.status != "active" {
+        return Err(AppError::Conflict {
+            code: "account_inactive",
+            field: None,
+            detail: "This account is inactive; activate it before sending a reset link.".into(),
+        });
+    }
+    let txn = state.db.begin().await?;
+    password_reset::issue(&txn, state, &user, password_reset::RESET_TTL, false).await?;
+    let event = Event::new("user.password_reset.send", "success").by(actor).target("user", user.id);
+    audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Turns off `user`'s 2FA and ends their sessions; they enrol again after signing in.
+pub async fn reset_two_factor(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: user_rows::Model,
+) -> AppResult<()> {
+    let txn = state.db.begin().await?;
+    // The same rules as deactivating: not yourself, not a super admin unless you are one.
+    match users::check(&txn, actor, &user, steward_shared::api::BulkAction::AssignRole).await {
+        Ok(()) => {}
+        Err(r) => return Err(r.into()),
+    }
+    two_factor::turn_off(&txn, user.id).await?;
+    crate::identity::sessions::revoke_all_of(&txn, user.id).await?;
+    two_factor::notice(
+        &txn,
+        &user,
+        "Two-factor authentication was reset",
+        "An administrator turned 2FA off for your account; enrol again after signing in.",
+    )
+    .await?;
+    let event = Event::new("user.2fa.reset", "success").by(actor).target("user", user.id);
+    audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Routes: admin actions on another user's credentials.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use steward_shared::api::PasswordResetRequest;
+use steward_shared::permissions::USERS_MANAGE;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::directory::credentials;
+use crate::directory::listing::visible_user;
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::store::entities::users;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_password_reset))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(reset_user_two_factor))
+}
+
+/// Mail a reset link to a user.
+#[utoipa::path(
+    post, path = "/api/users/{user_id}/password-reset", tag = "users", operation_id = "send_password_reset",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 202, description = "The link is in the outbox"),
+        (status = 409, description = "The account is erased or inactive (`account_inactive`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn send_password_reset(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    credentials::send_reset_link(&state, &actor, &meta, user).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Mail a reset link to the account with this email.
+#[utoipa::path(
+    post, path = "/api/password-resets", tag = "users", operation_id = "request_password_reset",
+    security(("bearer" = ["steward.access.users.manage"])),
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "The link is in the outbox"),
+        (status = 409, description = "The account is erased or inactive (`account_inactive`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn request_password_reset(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> AppResult<StatusCode> {
+    let mut v = Validator::new();
+    let email = v.email("email", &body.email);
+    v.finish()?;
+    let found = users::Entity::find().filter(users::Column::Email.eq(email)).one(&state.db).await?;
+    let missing = || AppError::field("email", "is not the email of a user you can see");
+    let user =
+        visible_user(&state.db, &actor, found.ok_or_else(missing)?.id, USERS_MANAGE).await.map_err(|_| missing())?;
+    credentials::send_reset_link(&state, &actor, &meta, user).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Turn off another user's 2FA (a lost device): they sign in with their password alone and
+/// enrol again. Sessions of that user end.
+#[utoipa::path(
+    delete, path = "/api/users/{user_id}/2fa", tag = "two_factor", operation_id = "reset_user_two_factor",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 204, description = "2FA is off for that user"),
+        (status = 409, description = "Yourself (`yourself`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn reset_user_two_factor(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    credentials::reset_two_factor(&state, &actor, &meta, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

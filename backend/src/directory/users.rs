@@ -1,0 +1,318 @@
+//! The user lifecycle: create, edit, activate/deactivate, erase, super admin, and the bulk
+//! actions over many users. Every change is an audit event in the same transaction.
+//!
+//! The rules that decide whether an action may touch a user live in one place,
+//! [`check`], used by the single-user routes and by the bulk route alike.
+
+use axum::Json;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    Statement, TransactionTrait,
+};
+
+use serde_json::json;
+use steward_shared::api::{BulkAction, DirectoryUser};
+
+use steward_shared::permissions::USERS_MANAGE;
+use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::directory::listing::{one_row, visible_user};
+use crate::http::error::{AppError, AppResult};
+use crate::http::request_meta::RequestMeta;
+use crate::identity::password_reset;
+use crate::identity::sessions::revoke_all_of;
+use crate::state::AppState;
+use crate::store::entities::{api_tokens, invitations, user_roles, users};
+
+/// Serialises changes to the set of super admins on PostgreSQL (SQLite has one writer).
+pub(super) const SUPER_ADMIN_LOCK: i64 = 0x0053_5550_4552_4144;
+
+/// The most ids one bulk call takes.
+pub const BULK_MAX: usize = 500;
+
+/// Takes the lock that serialises super-admin changes, inside `conn`'s transaction.
+pub async fn lock_super_admins<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [SUPER_ADMIN_LOCK.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Active super admins other than `except`.
+pub async fn other_active_super_admins<C: ConnectionTrait>(conn: &C, except: Uuid) -> AppResult<u64> {
+    Ok(users::Entity::find()
+        .filter(users::Column::SuperAdmin.eq(true))
+        .filter(users::Column::Status.eq("active"))
+        .filter(users::Column::ErasedAt.is_null())
+        .filter(users::Column::Id.ne(except))
+        .count(conn)
+        .await?)
+}
+
+/// A new account: its home workspace and the role it holds there.
+pub struct NewAccount {
+    pub customer_id: Uuid,
+    pub workspace_id: Uuid,
+    pub role_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub password_hash: Option<String>,
+    pub super_admin: bool,
+    /// Set when the account signs in as it is created (setup, an accepted invitation).
+    pub signed_in: bool,
+}
+
+/// Inside a transaction: inserts the user and their home membership. A taken email is the
+/// `email` field's conflict.
+pub async fn insert_account<C: ConnectionTrait>(conn: &C, account: NewAccount) -> AppResult<users::Model> {
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(account.customer_id),
+        home_workspace_id: Set(Some(account.workspace_id)),
+        email: Set(account.email),
+        name: Set(account.name),
+        locale: Set(account.locale),
+        status: Set("active".into()),
+        super_admin: Set(account.super_admin),
+        password_hash: Set(account.password_hash),
+        totp_secret: Set(None),
+        totp_enabled: Set(false),
+        totp_last_step: Set(None),
+        last_login_at: Set(account.signed_in.then_some(now)),
+        erased_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => email_taken(),
+        other => other,
+    })?;
+    user_roles::ActiveModel {
+        customer_id: Set(account.customer_id),
+        workspace_id: Set(account.workspace_id),
+        user_id: Set(user.id),
+        role_id: Set(account.role_id),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(user)
+}
+
+pub(super) fn email_taken() -> AppError {
+    AppError::Conflict {
+        code: "conflict",
+        field: Some("email".into()),
+        detail: "A user with this email already exists.".into(),
+    }
+}
+
+/// Why an action may not touch a user.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl Refusal {
+    fn new(reason: &'static str, detail: impl Into<String>) -> Self {
+        Self { reason, detail: detail.into() }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r.reason {
+            "permission_denied" | "super_admin" | "stronger_account" => {
+                AppError::Forbidden { code: r.reason, detail: r.detail }
+            }
+            "internal" => AppError::Internal(r.detail),
+            "not_found" => AppError::NotFound(r.detail),
+            reason => AppError::Conflict { code: reason, field: None, detail: r.detail },
+        }
+    }
+}
+
+/// The one set of rules for acting on `target` (inside the action's transaction, so the
+/// last-super-admin count sees earlier changes of the same bulk call).
+pub async fn check<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    target: &users::Model,
+    action: BulkAction,
+) -> Result<(), Refusal> {
+    if target.erased_at.is_some() {
+        return Err(Refusal::new("erased", "This account is erased."));
+    }
+    if target.id == actor.user.id || target.id == actor.author_id() {
+        return Err(Refusal::new("yourself", "You cannot do this to your own account."));
+    }
+    if target.super_admin && !actor.is_super_admin() {
+        return Err(Refusal::new("super_admin", "Only a super admin can act on a super admin."));
+    }
+    match target.home_workspace_id {
+        Some(home) if actor.require_in(home).is_err() => {
+            return Err(Refusal::new(
+                "permission_denied",
+                "You do not hold `steward.access.users.manage` in this user's home workspace.",
+            ))
+        }
+        None if !actor.is_super_admin() && !actor.cross_tenant() => {
+            return Err(Refusal::new(
+                "permission_denied",
+                "This user has no home workspace; only platform admins manage them.",
+            ))
+        }
+        _ => {}
+    }
+    not_stronger(conn, actor, target).await?;
+    match action {
+        BulkAction::Activate if target.status == "active" => Err(Refusal::new("already_active", "Already active.")),
+        BulkAction::Deactivate if target.status != "active" => {
+            Err(Refusal::new("already_inactive", "Already inactive."))
+        }
+        BulkAction::Deactivate | BulkAction::Delete if target.super_admin && target.status == "active" => {
+            lock_super_admins(conn).await.map_err(|e| Refusal::new("internal", e.to_string()))?;
+            match other_active_super_admins(conn, target.id).await {
+                Ok(0) => Err(Refusal::new("last_super_admin", "This is the last active super admin.")),
+                Ok(_) => Ok(()),
+                Err(e) => Err(Refusal::new("internal", e.to_string())),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses when `target` holds, in any of their workspaces, a leaf `actor` does not hold there:
+/// otherwise a workspace admin could take over a stronger account (change its email, mail
+/// themselves a reset link) or lock it out.
+pub async fn not_stronger<C: ConnectionTrait>(conn: &C, actor: &Actor, target: &users::Model) -> Result<(), Refusal> {
+    if actor.is_super_admin() && actor.impersonator.is_none() {
+        return Ok(());
+    }
+    let grants =
+        crate::access::actor::grants_of(conn, target.id).await.map_err(|e| Refusal::new("internal", e.to_string()))?;
+    for g in &grants {
+        if let Some(leaf) = g.leaves.iter().find(|l| !actor.holds_in(l, g.workspace_id)) {
+            return Err(Refusal::new(
+                "stronger_account",
+                format!("This user holds `{leaf}` in a workspace where you do not; ask someone who holds it."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Inside a transaction: sets the status, ending every session when deactivating.
+pub(super) async fn set_status<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: &users::Model,
+    active: bool,
+) -> AppResult<()> {
+    let status = if active { "active" } else { "inactive" };
+    users::Entity::update_many()
+        .col_expr(users::Column::Status, Expr::value(status))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
+    let ended = if active { 0 } else { revoke_all_of(conn, user.id).await? };
+    let event = Event::new(if active { "user.activate" } else { "user.deactivate" }, "success")
+        .by(actor)
+        .target("user", user.id)
+        .summary(
+            json!({ "before": { "status": user.status }, "after": { "status": status }, "sessions_ended": ended }),
+        );
+    audit::append(conn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    Ok(())
+}
+
+/// Inside a transaction: the anonymizing erasure. Memberships dropped, sessions, tokens,
+/// reset links, recovery codes and pending invitations ended, identity scrubbed; the row stays
+/// so the audit log's references stay intact.
+pub(super) async fn erase<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: &users::Model,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let memberships =
+        user_roles::Entity::delete_many().filter(user_roles::Column::UserId.eq(user.id)).exec(conn).await?;
+    let sessions = revoke_all_of(conn, user.id).await?;
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(api_tokens::Column::UserId.eq(user.id))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    password_reset::expire_links(conn, user.id).await?;
+    crate::identity::two_factor::turn_off(conn, user.id).await?;
+    invitations::Entity::update_many()
+        .col_expr(invitations::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(invitations::Column::CustomerId.eq(user.customer_id))
+        .filter(invitations::Column::Email.eq(user.email.clone()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    users::Entity::update_many()
+        .col_expr(users::Column::Email, Expr::value(format!("erased-{}@erased.invalid", user.id.simple())))
+        .col_expr(users::Column::Name, Expr::value("Erased user"))
+        .col_expr(users::Column::Status, Expr::value("inactive"))
+        .col_expr(users::Column::SuperAdmin, Expr::value(false))
+        .col_expr(users::Column::PasswordHash, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::HomeWorkspaceId, Expr::value(Option::<Uuid>::None))
+        .col_expr(users::Column::LastLoginAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(users::Column::ErasedAt, Expr::value(Some(now)))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(conn)
+        .await?;
+    // The event names the user by id only: the point of erasure is that the identity is gone.
+    let event = Event::new("user.erase", "success").by(actor).target("user", user.id).summary(json!({
+        "memberships_dropped": memberships.rows_affected, "sessions_ended": sessions,
+    }));
+    audit::append(conn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    Ok(())
+}
+
+pub(super) async fn change_status(
+    state: AppState,
+    actor: Actor,
+    meta: RequestMeta,
+    id: Uuid,
+    active: bool,
+) -> AppResult<Json<DirectoryUser>> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    let txn = state.db.begin().await?;
+    let action = if active { BulkAction::Activate } else { BulkAction::Deactivate };
+    match check(&txn, &actor, &user, action).await {
+        Ok(()) => set_status(&txn, &actor, &meta, &user, active).await?,
+        // Asking for the state it is already in is not an error.
+        Err(r) if r.reason == "already_active" || r.reason == "already_inactive" => {}
+        Err(r) => return Err(r.into()),
+    }
+    let fresh = users::Entity::find_by_id(user.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    let row = one_row(&txn, fresh).await?;
+    txn.commit().await?;
+    Ok(Json(row))
+}

@@ -1,0 +1,272 @@
+//! One error type for the API, rendered as RFC 9457 problem details with a stable `type`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+use steward_shared::problem::{FieldError, Problem, PROBLEM_TYPE_PREFIX};
+
+use crate::http::request_id;
+
+/// Every way a request can fail. 5xx carry no internals; they are logged with the request id.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unauthenticated { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict { code: &'static str, field: Option<String>, detail: String },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// A single-use or expiring credential that no longer works (410).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
+    /// Too many failed attempts: answered 429 with `Retry-After`.
+    #[error("{detail}")]
+    TooManyAttempts { detail: String, retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl AppError {
+    /// A 422 naming one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// A 401 with this code and detail.
+    pub fn unauthenticated(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unauthenticated { code, detail: detail.into() }
+    }
+
+    /// A 403 for a missing permission leaf.
+    pub fn missing_leaf(leaf: &str) -> Self {
+        Self::Forbidden {
+            code: "permission_denied",
+            detail: format!("This needs the permission `{leaf}`, which you do not hold."),
+        }
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Self::Internal(err.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Invalid input"),
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
+            Self::Unauthenticated { code, .. } => (StatusCode::UNAUTHORIZED, code, "Not signed in"),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code, "Forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type")
+            }
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+            Self::PreconditionRequired(_) => {
+                (StatusCode::PRECONDITION_REQUIRED, "confirmation_required", "Confirmation required")
+            }
+            Self::Gone { code, .. } => (StatusCode::GONE, code, "Gone"),
+            Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+        }
+    }
+
+    /// The problem body this error renders as.
+    pub fn to_problem(&self) -> Problem {
+        let (status, code, title) = self.parts();
+        let mut errors = Vec::new();
+        let detail = match self {
+            Self::Validation(fields) => {
+                errors = fields.clone();
+                let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+                Some(format!("Invalid value for: {}.", names.join(", ")))
+            }
+            Self::Conflict { field, detail, .. } => {
+                if let Some(field) = field {
+                    errors.push(FieldError { field: field.clone(), message: detail.clone() });
+                }
+                Some(detail.clone())
+            }
+            Self::BadRequest { detail, .. }
+            | Self::Forbidden { detail, .. }
+            | Self::Unauthenticated { detail, .. }
+            | Self::Gone { detail, .. }
+            | Self::TooManyAttempts { detail, .. } => Some(detail.clone()),
+            Self::NotFound(d)
+            | Self::UnsupportedMediaType(d)
+            | Self::PayloadTooLarge(d)
+            | Self::MethodNotAllowed(d)
+            | Self::PreconditionRequired(d) => Some(d.clone()),
+            Self::Internal(_) => {
+                Some("Something went wrong on our side; the request id identifies it in the server log.".into())
+            }
+            Self::Unavailable(_) => Some("The database is not reachable right now; try again shortly.".into()),
+        };
+        Problem {
+            type_: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            instance: None,
+            request_id: request_id::current(),
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let problem = self.to_problem();
+        match &self {
+            Self::Internal(e) | Self::Unavailable(e) => {
+                tracing::error!(request_id = problem.request_id.as_deref().unwrap_or("-"), error = %e, "request failed");
+            }
+            _ => {}
+        }
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Self::TooManyAttempts { retry_after_secs, .. } = &self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if matches!(self, Self::Unauthenticated { .. }) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(msg)) = err.sql_err() {
+            return Self::Conflict {
+                code: "conflict",
+                field: unique_field(&msg),
+                detail: "This value is already taken.".into(),
+            };
+        }
+        match err {
+            DbErr::ConnectionAcquire(e) => Self::Unavailable(e.to_string()),
+            DbErr::Conn(e) => Self::Unavailable(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The column a unique violation is about, from the messages of SQLite
+/// (`UNIQUE constraint failed: users.email`) and PostgreSQL (`… "ux_users_email"`).
+fn unique_field(msg: &str) -> Option<String> {
+    if let Some(rest) = msg.split("UNIQUE constraint failed: ").nth(1) {
+        let first = rest.split(',').next()?.trim();
+        return first.rsplit('.').next().map(str::to_owned);
+    }
+    let name = msg.split('"').nth(1)?;
+    let mut parts = name.strip_prefix("ux_")?.splitn(2, '_');
+    parts.next()?;
+    parts.next().map(str::to_owned)
+}
+
+/// Accumulates field errors, so a response names every bad field at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// Checks a trimmed length in characters; returns the trimmed value.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let trimmed = value.trim();
+        let len = trimmed.chars().count();
+        if len < min {
+            self.error(
+                field,
+                if min == 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") },
+            );
+        } else if len > max {
+            self.error(field, format!("must be at most {max} characters"));
+        }
+        trimmed.to_string()
+    }
+
+    /// Checks an email address loosely (one `@`, a dot in the domain, no spaces); returns it lowercased.
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        let email = value.trim().to_lowercase();
+        let valid = email.chars().count() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if !valid {
+            self.error(field, "must be a valid email address");
+        }
+        email
+    }
+
+    /// Checks a password's length without trimming it.
+    pub fn password(&mut self, field: &str, value: &str) {
+        let len = value.chars().count();
+        if len < 12 {
+            self.error(field, "must be at least 12 characters");
+        } else if len > 256 {
+            self.error(field, "must be at most 256 characters");
+        }
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_field_reads_both_databases() {
+        assert_eq!(unique_field("UNIQUE constraint failed: users.email").as_deref(), Some("email"));
+        assert_eq!(
+            unique_field("duplicate key value violates unique constraint \"ux_users_email\"").as_deref(),
+            Some("email")
+        );
+    }
+}

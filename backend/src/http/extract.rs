@@ -1,0 +1,142 @@
+//! Extractors whose rejections are problem details, naming the bad field where there is one.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::http::error::AppError;
+
+/// JSON body. Wrong content type → 415, unreadable JSON → 400, wrong shape → 422 naming the field,
+/// too large → 413.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge("The request body is larger than the server accepts.".into())
+            } else {
+                AppError::BadRequest { code: "unreadable_body", detail: rejection.body_text() }
+            }
+        })?;
+        parse(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON document into `T` with problem-shaped errors.
+pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| match err.inner().classify() {
+        serde_json::error::Category::Data => field_error(&err.path().to_string(), &err.inner().to_string()),
+        _ => malformed(err.inner()),
+    })?;
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+/// A 422 naming the field a deserializer complained about. A missing field is reported at its
+/// parent, so the field is named from the message; other paths already end with the field.
+fn field_error(path: &str, message: &str) -> AppError {
+    let msg = message.split(" at line ").next().unwrap_or(message).to_string();
+    let field = match msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        Some(name) if path == "." || path.is_empty() => name.to_string(),
+        Some(name) => format!("{path}.{name}"),
+        None => path.to_string(),
+    };
+    AppError::field(if field.is_empty() { ".".into() } else { field }, msg)
+}
+
+/// Query string parameters; a bad or missing parameter → 422 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|err| field_error(&err.path().to_string(), &err.inner().to_string()))
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// Path parameters; one that does not parse (a malformed id) → 400 naming it.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|rejection| AppError::BadRequest { code: "invalid_path_parameter", detail: rejection.body_text() })
+    }
+}
+
+fn malformed(err: &serde_json::Error) -> AppError {
+    AppError::BadRequest { code: "malformed_json", detail: format!("The body is not valid JSON: {err}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        age: u8,
+    }
+
+    fn field_of(err: AppError) -> String {
+        match err {
+            AppError::Validation(f) => f.first().map(|f| f.field.clone()).unwrap_or_default(),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_missing_wrong_and_unknown_fields() {
+        assert_eq!(field_of(parse::<Body>(br#"{"age": 3}"#).unwrap_err()), "email");
+        assert_eq!(field_of(parse::<Body>(br#"{"email": "a", "age": "x"}"#).unwrap_err()), "age");
+        assert_eq!(field_of(parse::<Body>(br#"{"email": "a", "age": 1, "role": 1}"#).unwrap_err()), "role");
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse::<Body>(b"{\"email\": ").unwrap_err(),
+            AppError::BadRequest { code: "malformed_json", .. }
+        ));
+        assert!(matches!(parse::<Body>(br#"{"email": "a", "age": 1} x"#).unwrap_err(), AppError::BadRequest { .. }));
+    }
+}

@@ -1,0 +1,105 @@
+//! The list convention: `limit` (1–200, default 50) and an opaque `cursor`, keyset-based.
+//! Cursors carry the sort key of the last row; the next page is the rows after it in a
+//! row-value comparison `(key, id) < (?, ?)`. No OFFSET anywhere.
+
+use base64::Engine;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::http::error::AppError;
+
+pub const DEFAULT_LIMIT: u64 = 50;
+
+pub const MAX_LIMIT: u64 = 200;
+
+/// The position after the last row of a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The sort key of the last row, when sorting by something other than the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(raw: &str) -> Result<Self, AppError> {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))
+    }
+}
+
+/// Checks `limit`; returns it with one extra row to learn whether a next page exists.
+pub fn limit(raw: Option<u64>) -> Result<u64, AppError> {
+    match raw.unwrap_or(DEFAULT_LIMIT) {
+        n @ 1..=MAX_LIMIT => Ok(n),
+        _ => Err(AppError::field("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+/// `(key_col, id_col) <op> (key, id)`; `op` is `<` for descending order, `>` for ascending.
+pub fn after(key_col: SimpleExpr, id_col: SimpleExpr, key: impl Into<Value>, id: Uuid, descending: bool) -> SimpleExpr {
+    let left = Expr::tuple([key_col, id_col]);
+    let right = Expr::tuple([Expr::val(key.into()), Expr::val(id)]);
+    if descending {
+        left.lt(right)
+    } else {
+        left.gt(right)
+    }
+}
+
+/// A list filter that takes one of a few values; anything else is a 422 naming the field.
+pub fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), AppError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(AppError::field(field, format!("must be one of: {}", allowed.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A `LIKE` pattern matching `text` anywhere, its `\`, `%` and `_` escaped with `\`.
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// Splits the extra row off: the page's rows, and the cursor of the last one if more follow.
+pub fn finish<T>(mut rows: Vec<T>, limit: u64, cursor_of: impl Fn(&T) -> Cursor) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(|r| cursor_of(r).encode()) } else { None };
+    (rows, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_a_field_error() {
+        let c = Cursor { key: Some("Acme".into()), id: Uuid::now_v7() };
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        assert!(matches!(Cursor::decode("not-a-cursor"), Err(AppError::Validation(_))));
+        assert!(matches!(limit(Some(0)), Err(AppError::Validation(_))));
+        assert!(matches!(limit(Some(201)), Err(AppError::Validation(_))));
+        assert_eq!(limit(None).unwrap(), 50);
+    }
+
+    #[test]
+    fn finish_keeps_limit_rows_and_points_after_the_last() {
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let (rows, next) = finish(ids.clone(), 2, |id| Cursor { key: None, id: *id });
+        assert_eq!(rows.len(), 2);
+        assert_eq!(Cursor::decode(&next.unwrap()).unwrap().id, ids[1]);
+        let (_, none) = finish(ids, 3, |id| Cursor { key: None, id: *id });
+        assert!(none.is_none());
+    }
+}

@@ -1,0 +1,1 @@
+//! `/api/auth/*`: login, refresh, logout.

@@ -1,0 +1,60 @@
+//! `GET /api/me`: who is signed in, and what the SPA may show them.
+
+use sea_orm::EntityTrait;
+use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
+use steward_shared::permissions::CONSOLE_PAGES;
+
+use crate::access::Actor;
+use crate::http::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::entities::{customers, workspaces};
+
+/// What `/api/me` says of a principal (the target's view while impersonating).
+pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
+    let customer = customers::Entity::find_by_id(actor.customer_id())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("user without customer"))?;
+    let home_workspace = match actor.user.home_workspace_id {
+        Some(id) => workspaces::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|w| WorkspaceRef { id: w.id.into(), name: w.name }),
+        None => None,
+    };
+    let permissions: Vec<String> = actor.effective_leaves().into_iter().map(str::to_owned).collect();
+    let admin_console = actor.user.super_admin
+        || CONSOLE_PAGES.iter().any(|p| p.delegable && actor.holds(&format!("steward.console.{}.read", p.id)));
+    let impersonation = match (&actor.impersonator, &actor.session) {
+        (Some(real), Some(s)) => Some(Impersonation {
+            real_user_id: real.user.id.into(),
+            real_user_email: real.user.email.clone(),
+            real_user_name: real.user.name.clone(),
+            target_user_id: actor.user.id.into(),
+            target_email: actor.user.email.clone(),
+            target_name: actor.user.name.clone(),
+            customer_id: customer.id.into(),
+            customer_name: customer.name.clone(),
+            reason: s.impersonation_reason.clone().unwrap_or_default(),
+            started_at: s.impersonation_started_at.unwrap_or(s.created_at),
+            expires_at: s.impersonation_expires_at.unwrap_or(s.expires_at),
+        }),
+        _ => None,
+    };
+    Ok(Me {
+        user_id: actor.user.id.into(),
+        email: actor.user.email.clone(),
+        name: actor.user.name.clone(),
+        locale: actor.user.locale.clone(),
+        super_admin: actor.user.super_admin,
+        customer: CustomerRef { id: customer.id.into(), name: customer.name, kind: customer.kind },
+        home_workspace,
+        session_id: actor.session.as_ref().map(|s| s.id.into()),
+        permissions,
+        admin_console,
+        session_expires_at: actor.session.as_ref().map(|s| s.expires_at),
+        impersonation,
+        totp_enabled: actor.impersonator.as_deref().unwrap_or(actor).user.totp_enabled,
+        two_factor_required: crate::identity::two_factor::blocked(state, actor).await?,
+    })
+}

@@ -1,0 +1,78 @@
+//! Password resets: an admin (or account creation without a password) mails a single-use,
+//! expiring link; the link's holder sets a new password. Nobody ever sees or sets another
+//! person's password. A completed reset ends every session of the account.
+
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::http::error::{AppError, AppResult};
+use crate::secrets::{random_token, sha256_hex};
+use crate::state::AppState;
+use crate::store::entities::{password_resets, users};
+
+/// How long a reset link works.
+pub const RESET_TTL: Duration = Duration::hours(1);
+
+/// How long the first link of an account created without a password works.
+pub const WELCOME_TTL: Duration = Duration::hours(72);
+
+/// Inside the caller's transaction: a new single-use link for `user`, mailed via the outbox.
+/// Earlier unused links of the account stop working.
+pub async fn issue<C: ConnectionTrait>(
+    conn: &C,
+    state: &AppState,
+    user: &users::Model,
+    ttl: Duration,
+    welcome: bool,
+) -> AppResult<()> {
+    let now = Utc::now();
+    expire_links(conn, user.id).await?;
+    let token = random_token(32);
+    password_resets::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(user.customer_id),
+        user_id: Set(user.id),
+        token_hash: Set(sha256_hex(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    let link = format!("{}/reset-password?token={token}", state.config.link_base());
+    let hours = ttl.num_hours();
+    let (subject, intro) = if welcome {
+        ("Your Steward account", format!("Hello {},\n\nAn account was created for you on Steward.", user.name))
+    } else {
+        (
+            "Reset your Steward password",
+            format!("Hello {},\n\nA password reset was requested for your account.", user.name),
+        )
+    };
+    let body = format!(
+        "{intro}\n\nSet your password here (the link works once, for {hours} hours):\n\n{link}\n\n\
+         If you did not expect this mail, ignore it.\n"
+    );
+    crate::mail::enqueue(conn, Some(user.customer_id), "password_reset", &user.email, subject, body).await?;
+    Ok(())
+}
+
+/// Every unused reset link of `user` stops working.
+pub async fn expire_links<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<()> {
+    password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(Utc::now())))
+        .filter(password_resets::Column::UserId.eq(user))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) fn gone() -> AppError {
+    AppError::Gone {
+        code: "token_expired",
+        detail: "This link was used, replaced or has expired; ask for a new one.".into(),
+    }
+}

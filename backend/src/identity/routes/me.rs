@@ -1,0 +1,27 @@
+//! Routes: me.
+
+use axum::extract::State;
+
+use crate::access::Actor;
+use crate::http::error::AppResult;
+#[allow(unused_imports)]
+use crate::identity::me::*;
+use crate::state::AppState;
+use axum::Json;
+use steward_shared::api::Me;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
+}
+
+/// The signed-in principal.
+#[utoipa::path(
+    get, path = "/api/me", tag = "auth", operation_id = "get_me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in principal", body = Me)),
+)]
+async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> {
+    me_of(&state, &actor).await.map(Json)
+}

@@ -1,0 +1,182 @@
+//! Outgoing mail. Every mail is written to `outbox_mail` inside the transaction of the action
+//! that sends it (so a rolled-back action sends nothing), then delivered by lettre over SMTP
+//! when SMTP is configured; without SMTP it stays in the outbox, listed for admins.
+//!
+//! Delivery claims a row with a compare-and-swap on `locked_until`, so several replicas never
+//! send one mail twice; a failed attempt is recorded and retried up to five times.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::http::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::entities::outbox_mail;
+
+pub(super) const MAX_ATTEMPTS: i32 = 5;
+
+/// Queues one mail (inside the caller's transaction).
+pub async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    customer: Option<Uuid>,
+    kind: &str,
+    to: &str,
+    subject: &str,
+    body: String,
+) -> AppResult<Uuid> {
+    let row = outbox_mail::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(customer),
+        kind: Set(kind.into()),
+        to_address: Set(to.into()),
+        subject: Set(subject.into()),
+        body_text: Set(body),
+        created_at: Set(Utc::now()),
+        sent_at: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+        locked_until: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// The SMTP transport of this configuration, or `None` when mail stays in the outbox.
+pub fn transport(config: &Config) -> anyhow::Result<Option<AsyncSmtpTransport<Tokio1Executor>>> {
+    let Some(host) = config.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
+        return Ok(None);
+    };
+    let mut builder = match config.smtp_security.as_str() {
+        "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        "tls" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .tls(Tls::Wrapper(TlsParameters::new(host.into())?)),
+        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .tls(Tls::Required(TlsParameters::new(host.into())?)),
+        other => anyhow::bail!("STEWARD_SMTP_SECURITY must be starttls, tls or none, not {other:?}"),
+    }
+    .port(config.smtp_port)
+    .timeout(Some(Duration::from_secs(10)));
+    if let (Some(user), Some(pass)) = (&config.smtp_username, &config.smtp_password) {
+        builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+    }
+    Ok(Some(builder.build()))
+}
+
+/// Delivers every pending mail this replica can claim; returns how many were sent.
+pub async fn deliver_pending(state: &AppState) -> AppResult<usize> {
+    let Some(smtp) = transport(&state.config).map_err(AppError::internal)? else {
+        return Ok(0);
+    };
+    let from: Mailbox = state
+        .config
+        .smtp_from
+        .parse()
+        .map_err(|e| AppError::internal(format!("STEWARD_SMTP_FROM is not an address: {e}")))?;
+    let now = Utc::now();
+    let pending = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::SentAt.is_null())
+        .filter(outbox_mail::Column::Attempts.lt(MAX_ATTEMPTS))
+        .filter(
+            Condition::any()
+                .add(outbox_mail::Column::LockedUntil.is_null())
+                .add(outbox_mail::Column::LockedUntil.lt(now)),
+        )
+        .order_by_asc(outbox_mail::Column::CreatedAt)
+        .limit(50)
+        .all(&state.db)
+        .await?;
+    let mut sent = 0;
+    for mail in pending {
+        // Claim: only one replica wins the compare-and-swap on `locked_until`.
+        let claimed = outbox_mail::Entity::update_many()
+            .col_expr(outbox_mail::Column::LockedUntil, Expr::value(Some(now + chrono::Duration::seconds(60))))
+            .col_expr(outbox_mail::Column::Attempts, Expr::col(outbox_mail::Column::Attempts).add(1))
+            .filter(outbox_mail::Column::Id.eq(mail.id))
+            .filter(outbox_mail::Column::SentAt.is_null())
+            .filter(match mail.locked_until {
+                Some(t) => Condition::all().add(outbox_mail::Column::LockedUntil.eq(t)),
+                None => Condition::all().add(outbox_mail::Column::LockedUntil.is_null()),
+            })
+            .exec(&state.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            continue;
+        }
+        let outcome = match build(&from, &mail) {
+            Ok(message) => smtp.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let update = outbox_mail::Entity::update_many().filter(outbox_mail::Column::Id.eq(mail.id));
+        match outcome {
+            Ok(()) => {
+                update
+                    .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(Utc::now())))
+                    .col_expr(outbox_mail::Column::LastError, Expr::value(Option::<String>::None))
+                    .exec(&state.db)
+                    .await?;
+                sent += 1;
+            }
+            Err(error) => {
+                tracing::warn!(mail = %mail.id, %error, "mail delivery failed");
+                update
+                    .col_expr(outbox_mail::Column::LastError, Expr::value(Some(error)))
+                    .col_expr(outbox_mail::Column::LockedUntil, Expr::value(Some(Utc::now())))
+                    .exec(&state.db)
+                    .await?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+pub(super) fn build(from: &Mailbox, mail: &outbox_mail::Model) -> Result<Message, String> {
+    let to: Mailbox = mail.to_address.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body_text.clone())
+        .map_err(|e| e.to_string())
+}
+
+/// Delivers the outbox in the background, every `every`.
+pub fn spawn(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if state.config.smtp_host.is_none() {
+            tracing::info!("no SMTP server configured: mail stays in the outbox");
+            return;
+        }
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = deliver_pending(&state).await {
+                tracing::warn!(error = %e, "outbox delivery pass failed");
+            }
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct OutboxQuery {
+    /// Only mail not delivered yet.
+    #[serde(default)]
+    pub(super) pending: bool,
+    pub(super) limit: Option<u64>,
+    pub(super) cursor: Option<String>,
+}

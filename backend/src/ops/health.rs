@@ -1,0 +1,1 @@
+//! `GET /api/health`: liveness, version, database kind and migration state.
