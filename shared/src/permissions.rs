@@ -72,8 +72,13 @@ const fn page(
     ConsolePage { id, label, delegable: true, reads, writes }
 }
 
-const fn root_page(id: &'static str, label: &'static str) -> ConsolePage {
-    ConsolePage { id, label, delegable: false, reads: &[], writes: &[] }
+const fn root_page(
+    id: &'static str,
+    label: &'static str,
+    reads: &'static [&'static str],
+    writes: &'static [&'static str],
+) -> ConsolePage {
+    ConsolePage { id, label, delegable: false, reads, writes }
 }
 
 pub const CONSOLE_PAGES: &[ConsolePage] = &[
@@ -113,11 +118,20 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     page("system", "System status", &[], &[]),
     page("logs", "Logs", &[], &[]),
     page("data_ops", "Data ops", &[], &[]),
-    root_page("workspaces", "Workspaces roots"),
-    root_page("data_explorer", "Data explorer"),
-    root_page("platform_actions", "Platform actions"),
-    root_page("settings", "Settings"),
+    root_page("workspaces", "Workspaces roots", &[], &["create_workspace", "rename_workspace"]),
+    root_page("data_explorer", "Data explorer", &[], &[]),
+    root_page("platform_actions", "Platform actions", &[], &[]),
+    root_page("settings", "Settings", &["get_two_factor_policy"], &["set_two_factor_policy"]),
 ];
+
+/// Whether the operation belongs to a console page that is never delegable: its route must be
+/// declared super-admin only (the contract test holds the two together).
+pub fn is_root_operation(operation_id: &str) -> bool {
+    CONSOLE_PAGES
+        .iter()
+        .filter(|p| !p.delegable)
+        .any(|p| p.reads.contains(&operation_id) || p.writes.contains(&operation_id))
+}
 
 /// Whether `leaf` belongs to a console page that is never delegable (super admins only).
 pub fn is_root_only(leaf: &str) -> bool {
@@ -331,15 +345,28 @@ pub enum Requirement {
     Authenticated,
     /// This catalog leaf.
     Leaf(&'static str),
+    /// This catalog leaf, held by a super admin: the operations of never-delegable console
+    /// pages (Settings, Workspaces roots, Data explorer, Platform actions).
+    SuperAdmin(&'static str),
 }
 
 impl Requirement {
-    /// The value of `x-permission` in the spec.
-    pub fn as_str(&self) -> &'static str {
+    /// The value of `x-permission` in the spec: `public`, `authenticated`, the leaf, or
+    /// `super_admin:<leaf>`.
+    pub fn x_permission(&self) -> String {
         match self {
-            Self::Public => "public",
-            Self::Authenticated => "authenticated",
-            Self::Leaf(l) => l,
+            Self::Public => "public".into(),
+            Self::Authenticated => "authenticated".into(),
+            Self::Leaf(l) => (*l).into(),
+            Self::SuperAdmin(l) => format!("super_admin:{l}"),
+        }
+    }
+
+    /// The leaf this requirement names, if any.
+    pub fn leaf(&self) -> Option<&'static str> {
+        match self {
+            Self::Leaf(l) | Self::SuperAdmin(l) => Some(l),
+            Self::Public | Self::Authenticated => None,
         }
     }
 }

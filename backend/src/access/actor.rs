@@ -78,6 +78,13 @@ impl Actor {
         own && self.impersonator.as_ref().is_none_or(|a| a.holds(leaf))
     }
 
+    /// Whether both identities behind this principal are super admins (under impersonation
+    /// the target never is, so a super-admin operation is refused while viewing as someone),
+    /// and an API token does not hide it.
+    pub fn super_admin_throughout(&self) -> bool {
+        self.user.super_admin && self.impersonator.as_ref().is_none_or(|a| a.super_admin_throughout())
+    }
+
     /// Who authors writes: the real admin while impersonating, else the user.
     pub fn author_id(&self) -> Uuid {
         self.impersonator.as_ref().map(|a| a.user.id).unwrap_or(self.user.id)

@@ -102,15 +102,20 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             if !operation_ids.insert(id.to_owned()) {
                 return Err(format!("{where_}: operationId `{id}` is used twice"));
             }
-            op.insert("x-permission".into(), json!(requirement.as_str()));
+            op.insert("x-permission".into(), json!(requirement.x_permission()));
             add_problem_responses(op, path, requirement);
             let mut leaves = Vec::new();
-            if let Requirement::Leaf(leaf) = requirement {
-                leaves.push(leaf);
-                leaves.extend(page_leaves_for(id));
-                if leaves.len() > 1 {
-                    op.insert("x-console-pages".into(), json!(leaves.get(1..)));
+            match requirement {
+                Requirement::Leaf(leaf) => {
+                    leaves.push(leaf);
+                    leaves.extend(page_leaves_for(id));
+                    if leaves.len() > 1 {
+                        op.insert("x-console-pages".into(), json!(leaves.get(1..)));
+                    }
                 }
+                // Never-delegable: no console page leaf opens it.
+                Requirement::SuperAdmin(leaf) => leaves.push(leaf),
+                Requirement::Public | Requirement::Authenticated => {}
             }
             table
                 .insert((method.clone(), path.clone()), RouteRule { operation_id: id.to_owned(), requirement, leaves });
@@ -126,7 +131,13 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                 "type": "http",
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
-                "description": "An access token from `POST /api/auth/login`. The scopes listed on an operation are the permission leaf it needs."
+                "description": "An access token from `POST /api/auth/login`, or an API token. The scopes listed on an operation are the permission leaf it needs."
+            },
+            "super_admin": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "The same bearer credential, of a super admin: operations of never-delegable console pages (Settings, Workspaces roots, Data explorer, Platform actions) need super admin status and the leaf listed, whatever roles grant."
             }
         }),
     );
@@ -146,19 +157,25 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
     if only.is_empty() {
         return Ok(Requirement::Public);
     }
-    let scopes = only
-        .get("bearer")
-        .and_then(Value::as_array)
-        .filter(|_| only.len() == 1)
-        .ok_or("the only scheme is `bearer`")?;
-    match scopes.as_slice() {
-        [] => Ok(Requirement::Authenticated),
+    let (scheme, scopes) = match only.iter().next() {
+        Some((scheme, scopes)) if only.len() == 1 => (scheme.as_str(), scopes),
+        _ => return Err("name one scheme".into()),
+    };
+    let scopes = scopes.as_array().ok_or("scopes must be a list")?;
+    let leaf = match scopes.as_slice() {
+        [] => None,
         [leaf] => {
             let leaf = leaf.as_str().ok_or("scope must be a string")?;
-            let leaf = find_leaf(leaf).ok_or(format!("`{leaf}` is not a leaf of the permission catalog"))?;
-            Ok(Requirement::Leaf(leaf.id))
+            Some(find_leaf(leaf).ok_or(format!("`{leaf}` is not a leaf of the permission catalog"))?.id)
         }
-        _ => Err("name one permission leaf".into()),
+        _ => return Err("name one permission leaf".into()),
+    };
+    match (scheme, leaf) {
+        ("bearer", None) => Ok(Requirement::Authenticated),
+        ("bearer", Some(leaf)) => Ok(Requirement::Leaf(leaf)),
+        ("super_admin", Some(leaf)) => Ok(Requirement::SuperAdmin(leaf)),
+        ("super_admin", None) => Err("a super-admin route names its leaf too".into()),
+        (other, _) => Err(format!("unknown scheme `{other}`: use `bearer` or `super_admin`")),
     }
 }
 
@@ -201,7 +218,7 @@ fn problem_responses() -> Value {
         "UnsupportedMediaType": problem("The body is not sent as `application/json`."),
         "ValidationFailed": problem("A field is missing or invalid (`validation_failed`); `errors` names each field."),
         "Unauthenticated": problem("No valid credential, or the session has ended (`unauthenticated`, `invalid_token`, `token_expired`, `session_ended`, `account_inactive`)."),
-        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
+        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), the operation is for super admins only (`super_admin_required`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
         "NotFound": problem("No such resource visible to this principal (`not_found`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
     })

@@ -48,24 +48,38 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
         match crate::identity::two_factor::blocked(&state, &actor).await {
             Ok(false) => {}
             Ok(true) => {
-                return AppError::Forbidden {
-                    code: "two_factor_required",
-                    detail:
-                        "This instance requires 2FA of admins: enrol at POST /api/me/2fa/enrol, then verify a code."
-                            .into(),
-                }
-                .into_response()
+                let detail = if actor.session.is_some() {
+                    "This instance requires 2FA of admins: enrol at POST /api/me/2fa/enrol, then verify a code."
+                } else {
+                    "This instance requires 2FA of admins, and this token's owner has not enrolled: sign in with \
+                     your password, enrol at POST /api/me/2fa/enrol and verify a code; the token works again after."
+                };
+                return AppError::Forbidden { code: "two_factor_required", detail: detail.into() }.into_response();
             }
             Err(err) => return err.into_response(),
         }
     }
-    if let Requirement::Leaf(leaf) = rule.requirement {
-        if !rule.leaves.iter().any(|l| actor.holds(l)) {
+    if let Some(leaf) = rule.requirement.leaf() {
+        let super_admin_only = matches!(rule.requirement, Requirement::SuperAdmin(_));
+        let refusal = if super_admin_only && !actor.super_admin_throughout() {
+            Some(AppError::Forbidden {
+                code: "super_admin_required",
+                detail: format!(
+                    "This is a super-admin page's operation (`{leaf}`); no role can grant it{}.",
+                    if actor.impersonator.is_some() { ", and not while viewing as someone" } else { "" }
+                ),
+            })
+        } else if !rule.leaves.iter().any(|l| actor.holds(l)) {
+            Some(AppError::missing_leaf(leaf))
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
             let meta = crate::http::request_meta::RequestMeta::of(req.extensions(), req.headers());
             let event = crate::audit::chain::Event::new("access.denied", "refused")
                 .by(&actor)
                 .target("operation", &rule.operation_id)
-                .summary(serde_json::json!({ "needs": leaf }));
+                .summary(serde_json::json!({ "needs": rule.requirement.x_permission() }));
             // A refusal is answered even if recording it fails; the failure is logged.
             let recorded = async {
                 let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
@@ -75,7 +89,7 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
             if let Err(e) = recorded.await {
                 tracing::error!(error = %e, "could not record a refused request");
             }
-            return AppError::missing_leaf(leaf).into_response();
+            return refusal.into_response();
         }
     }
     actor.route_leaves = rule.leaves.clone();

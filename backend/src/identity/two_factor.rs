@@ -145,15 +145,16 @@ pub async fn policy<C: ConnectionTrait>(conn: &C) -> AppResult<TwoFactorPolicy> 
 }
 
 /// Whether the policy counts this principal (the real one while impersonating) as an admin.
-pub(super) fn is_admin(actor: &Actor) -> bool {
+pub fn is_admin(actor: &Actor) -> bool {
     let real = actor.impersonator.as_deref().unwrap_or(actor);
     real.user.super_admin || real.grants.iter().any(|g| g.leaves.contains(ADMIN_CROSS_TENANT))
 }
 
-/// Whether the policy blocks this principal until it enrols.
+/// Whether the policy blocks this principal until it enrols. It holds every credential of the
+/// admin: a session, and API tokens too (minted before enrolment, they stop until then).
 pub async fn blocked(state: &AppState, actor: &Actor) -> AppResult<bool> {
     let real = actor.impersonator.as_deref().unwrap_or(actor);
-    if real.user.totp_enabled || real.session.is_none() || !is_admin(actor) {
+    if real.user.totp_enabled || !is_admin(actor) {
         return Ok(false);
     }
     state

@@ -37,6 +37,10 @@ fn every_operation_has_id_security_permission_and_problems() {
                 assert!(op["responses"]["403"].is_object(), "{at}: 403 problem");
                 assert_eq!(op["security"][0]["bearer"][0], permission, "{at}: scope and x-permission agree");
             }
+            if let Some(leaf) = permission.strip_prefix("super_admin:") {
+                assert!(op["responses"]["403"].is_object(), "{at}: 403 problem");
+                assert_eq!(op["security"][0]["super_admin"][0], leaf, "{at}: scope and x-permission agree");
+            }
         }
     }
     assert!(count >= 7);
@@ -60,9 +64,80 @@ fn a_route_without_declaration_is_refused() {
     assert!(err.contains("steward.nope.fly"), "{err}");
 }
 
+/// DESIGN §2: the pages that are never delegable (Settings, Workspaces roots, Data explorer,
+/// Platform actions) always need a super admin. Their operations are exactly the routes
+/// declared `super_admin`, so neither side can drift.
+#[test]
+fn never_delegable_pages_are_exactly_the_super_admin_routes() {
+    use steward_shared::permissions::{is_root_operation, page_leaves_for};
+    let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
+    let contract = steward_backend::api::contract::contract(spec).unwrap();
+    let mut super_admin_routes = 0;
+    for rule in contract.table.values() {
+        let declared = matches!(rule.requirement, Requirement::SuperAdmin(_));
+        assert_eq!(
+            declared,
+            is_root_operation(&rule.operation_id),
+            "`{}`: declared super-admin only = {declared}, but its console page says otherwise",
+            rule.operation_id
+        );
+        if declared {
+            super_admin_routes += 1;
+            assert!(page_leaves_for(&rule.operation_id).is_empty(), "a delegable page opens `{}`", rule.operation_id);
+            assert_eq!(rule.leaves.len(), 1, "`{}` is opened by its leaf alone", rule.operation_id);
+        }
+    }
+    assert!(super_admin_routes >= 4, "settings and workspace roots are super-admin only");
+}
+
+/// A super-admin route refuses everyone else, however much they hold: a custom role holding the
+/// leaf, the built-in admin role with cross-tenant rights, and a super admin viewing as a user
+/// who holds the leaf. A super admin passes the check.
+async fn super_admin_routes_refuse_every_other_principal(app: TestApp) {
+    let root = app.setup_admin().await;
+    let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
+    let contract = steward_backend::api::contract::contract(spec).unwrap();
+    let admin_role = app.principal(&["steward.*"]).await;
+    let mut checked = 0;
+    for ((method, path), rule) in &contract.table {
+        let Requirement::SuperAdmin(leaf) = rule.requirement else { continue };
+        let at = format!("{method} {path} ({})", rule.operation_id);
+        let body = (*method != Method::GET && *method != Method::DELETE).then(|| serde_json::json!({}));
+        let url = concrete(path);
+        let holder = app.principal(&[leaf]).await;
+        for (who, token) in [("a role holding the leaf", &holder.token), ("every leaf", &admin_role.token)] {
+            let res = app.call(method.clone(), &url, Some(token), body.clone()).await;
+            assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "super_admin_required"), "{at} as {who}");
+        }
+        let res = app.call(method.clone(), &url, Some(&root), body.clone()).await;
+        assert!(!refused(&res) && res.problem() != "super_admin_required", "{at} as a super admin: {:?}", res.body);
+        // Viewing as the holder: the target is no super admin, so the view is refused too.
+        let started = app
+            .post(
+                "/api/impersonation",
+                Some(&root),
+                serde_json::json!({"user_id": holder.user_id, "reason": "support"}),
+            )
+            .await;
+        assert!(started.status.is_success(), "{:?}", started.body);
+        let res = app.call(method.clone(), &url, Some(&root), body.clone()).await;
+        assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "super_admin_required"), "{at} viewing as");
+        let exit = app.post("/api/impersonation/exit", Some(&root), serde_json::json!({})).await;
+        assert!(exit.status.is_success(), "{:?}", exit.body);
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} super-admin routes");
+    // The refusals are in the audit log, naming what was needed.
+    let audit = app.get("/api/audit?action=access.denied&limit=200", Some(&root)).await;
+    let needs: Vec<&str> =
+        audit.body["items"].as_array().unwrap().iter().filter_map(|e| e["summary"]["needs"].as_str()).collect();
+    assert!(needs.iter().any(|n| n.starts_with("super_admin:")), "{needs:?}");
+}
+
 on_both!(
     every_route_refuses_the_unauthenticated,
     every_route_refuses_a_principal_without_its_leaf,
+    super_admin_routes_refuse_every_other_principal,
     unknown_api_paths_and_methods_are_problems,
     spa_deep_links_fall_back_to_index
 );

@@ -90,6 +90,13 @@ async fn totp_codes_work_once_and_recovery_codes_stand_in(app: TestApp) {
 
 async fn policy_holds_admins_to_enrolment(app: TestApp) {
     let admin = app.setup_admin().await;
+    // A token minted before the policy and before enrolment.
+    let minted = app
+        .post("/api/me/tokens", Some(&admin), json!({ "name": "cron", "permissions": ["steward.access.users.view"] }))
+        .await;
+    assert_eq!(minted.status, StatusCode::CREATED, "{:?}", minted.body);
+    let script = minted.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/users", Some(&script)).await.status, StatusCode::OK);
     let set = app.put("/api/settings/two-factor", Some(&admin), json!({ "require_for_admins": true })).await;
     assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
     // An admin without 2FA: only /api/me and enrolment answer.
@@ -97,20 +104,39 @@ async fn policy_holds_admins_to_enrolment(app: TestApp) {
     assert_eq!(me.body["two_factor_required"], true);
     let blocked = app.get("/api/users", Some(&admin)).await;
     assert_eq!((blocked.status, blocked.problem()), (StatusCode::FORBIDDEN, "two_factor_required"));
+    // The policy holds the admin's every credential: the token stops too, and says why.
+    let by_token = app.get("/api/users", Some(&script)).await;
+    assert_eq!((by_token.status, by_token.problem()), (StatusCode::FORBIDDEN, "two_factor_required"));
+    assert!(by_token.body["detail"].as_str().unwrap().contains("token"), "{:?}", by_token.body);
+    assert_eq!(app.get("/api/me", Some(&script)).await.body["two_factor_required"], true);
     // A non-admin is not held.
     let viewer = app.principal(&["steward.flows.view"]).await;
     assert_eq!(app.get("/api/flows", Some(&viewer.token)).await.status, StatusCode::OK);
     let (_secret, codes) = enrol(&app, &admin).await;
     assert_eq!(app.get("/api/users", Some(&admin)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/users", Some(&script)).await.status,
+        StatusCode::OK,
+        "the token works again after enrolment"
+    );
     // While the policy holds, an admin cannot turn 2FA off.
     let off = app.post("/api/me/2fa/disable", Some(&admin), json!({ "code": codes[0] })).await;
     assert_eq!(off.problem(), "required_by_policy");
-    // Only holders of steward.system.settings change the policy.
+    // Only super admins change the policy: a tenant's own admin whose role grants
+    // steward.system.settings cannot switch it off for everyone.
     let lead = app.principal(&["steward.access.*"]).await;
     assert_eq!(
         app.put("/api/settings/two-factor", Some(&lead.token), json!({ "require_for_admins": false })).await.status,
         StatusCode::FORBIDDEN
     );
+    let (tenant, _) = app.customer("Tenant Co", "tenant").await;
+    let tenant_ws = app.workspace(tenant, "Main").await;
+    let settings_role = app.role(tenant, tenant_ws, &["steward.system.*", "steward.console.settings.*"]).await;
+    let tenant_admin = app.user_with_role(tenant, tenant_ws, settings_role).await;
+    let off =
+        app.put("/api/settings/two-factor", Some(&tenant_admin.token), json!({ "require_for_admins": false })).await;
+    assert_eq!((off.status, off.problem()), (StatusCode::FORBIDDEN, "super_admin_required"));
+    assert_eq!(app.get("/api/settings/two-factor", Some(&admin)).await.body["require_for_admins"], true);
 }
 
 async fn api_tokens_hold_a_subset_and_die_when_revoked(app: TestApp) {

@@ -209,7 +209,7 @@ async fn regenerate_recovery_codes(
 /// The instance's 2FA policy.
 #[utoipa::path(
     get, path = "/api/settings/two-factor", tag = "two_factor", operation_id = "get_two_factor_policy",
-    security(("bearer" = ["steward.system.settings"])),
+    security(("super_admin" = ["steward.system.settings"])),
     responses((status = 200, description = "The policy", body = TwoFactorPolicy)),
 )]
 async fn get_two_factor_policy(State(state): State<AppState>) -> AppResult<Json<TwoFactorPolicy>> {
@@ -219,7 +219,7 @@ async fn get_two_factor_policy(State(state): State<AppState>) -> AppResult<Json<
 /// Set the 2FA policy. Admins without 2FA are then held to enrolment on their next request.
 #[utoipa::path(
     put, path = "/api/settings/two-factor", tag = "two_factor", operation_id = "set_two_factor_policy",
-    security(("bearer" = ["steward.system.settings"])),
+    security(("super_admin" = ["steward.system.settings"])),
     request_body = TwoFactorPolicy,
     responses((status = 200, description = "The policy", body = TwoFactorPolicy)),
 )]

@@ -271,7 +271,7 @@ async fn rename_customer(
 /// Create a workspace in a customer.
 #[utoipa::path(
     post, path = "/api/customers/{customer_id}/workspaces", tag = "workspaces", operation_id = "create_workspace",
-    security(("bearer" = ["steward.customers.manage"])),
+    security(("super_admin" = ["steward.customers.manage"])),
     params(("customer_id" = Uuid, Path, description = "The customer")),
     request_body = Rename,
     responses(
@@ -308,7 +308,7 @@ async fn create_workspace(
 /// Rename a workspace.
 #[utoipa::path(
     put, path = "/api/workspaces/{workspace_id}", tag = "workspaces", operation_id = "rename_workspace",
-    security(("bearer" = ["steward.customers.manage"])),
+    security(("super_admin" = ["steward.customers.manage"])),
     params(("workspace_id" = Uuid, Path, description = "The workspace")),
     request_body = Rename,
     responses(
