@@ -151,12 +151,21 @@ impl Actor {
     }
 
     /// The workspaces where this principal holds `leaf`; `None` when it holds it everywhere
-    /// (super admins and holders of cross-tenant rights).
+    /// (super admins and holders of cross-tenant rights). While impersonating, only the
+    /// workspaces where both the target and the real admin hold it: a view never reads more
+    /// than either identity may.
     pub fn workspaces_with(&self, leaf: &str) -> Option<Vec<Uuid>> {
-        if self.user.super_admin || self.cross_tenant() {
-            return None;
+        let everywhere = self.user.super_admin
+            || self.grants.iter().any(|g| g.leaves.contains(permissions::ADMIN_CROSS_TENANT))
+                && self.token_leaves.as_ref().is_none_or(|t| t.contains(permissions::ADMIN_CROSS_TENANT));
+        let own = (!everywhere)
+            .then(|| self.grants.iter().filter(|g| g.leaves.contains(leaf)).map(|g| g.workspace_id).collect());
+        match (own, self.impersonator.as_ref().map(|real| real.workspaces_with(leaf))) {
+            (own, None) => own,
+            (None, Some(real)) => real,
+            (Some(own), Some(None)) => Some(own),
+            (Some(own), Some(Some(real))) => Some(own.into_iter().filter(|w| real.contains(w)).collect()),
         }
-        Some(self.grants.iter().filter(|g| g.leaves.contains(leaf)).map(|g| g.workspace_id).collect())
     }
 
     /// Whether this principal may see other customers' data.

@@ -13,6 +13,7 @@ use crate::on_both;
 
 on_both!(
     impersonation_rules_are_enforced,
+    impersonation_never_widens_what_either_sees,
     impersonation_sees_as_the_target_and_records_both,
     destructive_actions_need_typed_confirmation,
     impersonation_ends_on_expiry_and_deactivation,
@@ -66,6 +67,67 @@ async fn impersonation_rules_are_enforced(app: TestApp) {
     assert!(refused
         .iter()
         .any(|e| e.action == "access.denied" && e.target_id.as_deref() == Some("start_impersonation")));
+}
+
+/// DESIGN §4: a view as someone reads the intersection of both identities, and a view cannot
+/// start another one (a chain once ended with an admin impersonating themself).
+async fn impersonation_never_widens_what_either_sees(app: TestApp) {
+    use sea_orm::{ActiveModelTrait, Set};
+    use steward_backend::store::entities::user_roles;
+    let root = app.setup_admin().await;
+    let (acme, ws_a) = app.customer("Acme", "tenant").await;
+    let ws_b = app.workspace(acme, "Bravo").await;
+    // An admin of workspace A only.
+    let admin_role = app.role(acme, ws_a, &["steward.access.users.*", "steward.flows.*", "steward.runs.view"]).await;
+    let admin_a = app.user_with_role(acme, ws_a, admin_role).await;
+    // A member of A (home) who is also a member of B.
+    let member_role_a = app.role(acme, ws_a, &["steward.flows.*", "steward.access.users.*"]).await;
+    let member = app.user_with_role(acme, ws_a, member_role_a).await;
+    let member_role_b = app.role(acme, ws_b, &["steward.flows.*", "steward.access.users.view"]).await;
+    user_roles::ActiveModel {
+        customer_id: Set(acme),
+        workspace_id: Set(ws_b),
+        user_id: Set(member.user_id),
+        role_id: Set(member_role_b),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    // A member of B only.
+    let b_only = app.user_with_role(acme, ws_b, member_role_b).await;
+    for (ws, name) in [(ws_a, "Alpha sync"), (ws_b, "Bravo sync")] {
+        let res = app.post("/api/flows", Some(&root), json!({ "workspace_id": ws, "name": name })).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    }
+    let names = |res: &crate::harness::Response| -> Vec<String> {
+        let mut n: Vec<String> =
+            res.body["items"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_owned()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&app.get("/api/flows", Some(&member.token)).await), ["Alpha sync", "Bravo sync"]);
+    assert_eq!(names(&app.get("/api/flows", Some(&admin_a.token)).await), ["Alpha sync"]);
+    let start = |user: uuid::Uuid| json!({ "user_id": user, "reason": "support ticket" });
+    // Viewing as a user of a workspace the admin holds nothing in is refused.
+    let res = app.post("/api/impersonation", Some(&admin_a.token), start(b_only.user_id)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{:?}", res.body);
+    // Viewing as the member: only what both may see.
+    let res = app.post("/api/impersonation", Some(&admin_a.token), start(member.user_id)).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    assert_eq!(names(&app.get("/api/flows", Some(&admin_a.token)).await), ["Alpha sync"]);
+    let users = app.get("/api/users?limit=200", Some(&admin_a.token)).await;
+    assert_eq!(users.status, StatusCode::OK);
+    let emails: Vec<&str> =
+        users.body["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert!(!emails.contains(&b_only.email.as_str()), "a B-only member is not listed: {emails:?}");
+    // No second view from inside a view: not another user, not back to the admin.
+    for user in [b_only.user_id, admin_a.user_id] {
+        let res = app.post("/api/impersonation", Some(&admin_a.token), start(user)).await;
+        assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "already_impersonating"), "{:?}", res.body);
+    }
+    let me = app.get("/api/me", Some(&admin_a.token)).await;
+    assert_eq!(me.body["impersonation"]["target_user_id"], member.user_id.to_string());
 }
 
 async fn impersonation_sees_as_the_target_and_records_both(app: TestApp) {

@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = StartImpersonation,
     responses(
         (status = 200, description = "Impersonating; what the SPA now shows", body = Me),
-        (status = 409, description = "Yourself, a super admin, or an inactive user (`cannot_impersonate`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Yourself, a super admin, or an inactive user (`cannot_impersonate`); already viewing as someone (`already_impersonating`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn start_impersonation(
@@ -44,6 +44,13 @@ async fn start_impersonation(
     let mut v = Validator::new();
     let reason = v.text("reason", &body.reason, 3, 500);
     v.finish()?;
+    if actor.impersonator.is_some() {
+        return Err(AppError::Conflict {
+            code: "already_impersonating",
+            field: None,
+            detail: "You are already viewing as someone: exit that view first.".into(),
+        });
+    }
     let session = actor.session.clone().ok_or_else(|| AppError::Forbidden {
         code: "session_required",
         detail: "Impersonation belongs to a signed-in session, not an API token.".into(),
@@ -53,6 +60,10 @@ async fn start_impersonation(
         .await?
         .filter(|u| u.customer_id == actor.customer_id() || actor.cross_tenant())
         .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    // Only a user of a workspace where the admin may view as people.
+    if let Some(home) = target.home_workspace_id {
+        actor.require_in(home)?;
+    }
     let refuse = |detail: &str| AppError::Conflict {
         code: "cannot_impersonate",
         field: Some("user_id".into()),
