@@ -19,16 +19,10 @@ pub async fn send_reset_link(
     meta: &RequestMeta,
     user: user_rows::Model,
 ) -> AppResult<()> {
-    if let Some(home) = user.home_workspace_id {
-        actor.require_in(home)?;
+    // Your own account is yours; anyone else's follows the user rule set.
+    if user.id != actor.author_id() && user.erased_at.is_none() {
+        users::may_act_on(&state.db, actor, &user).await?;
     }
-    if user.super_admin && !actor.is_super_admin() {
-        return Err(AppError::Forbidden {
-            code: "super_admin",
-            detail: "Only a super admin can act on a super admin.".into(),
-        });
-    }
-    users::not_stronger(&state.db, actor, &user).await?;
     if user.erased_at.is_some() || user.status != "active" {
         return Err(AppError::Conflict {
             code: "account_inactive",
@@ -53,10 +47,7 @@ pub async fn reset_two_factor(
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
     // The same rules as deactivating: not yourself, not a super admin unless you are one.
-    match users::check(&txn, actor, &user, steward_shared::api::BulkAction::AssignRole).await {
-        Ok(()) => {}
-        Err(r) => return Err(r.into()),
-    }
+    users::may_act_on(&txn, actor, &user).await?;
     two_factor::turn_off(&txn, user.id).await?;
     crate::identity::sessions::revoke_all_of(&txn, user.id).await?;
     two_factor::notice(

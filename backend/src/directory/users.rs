@@ -146,14 +146,10 @@ impl From<Refusal> for AppError {
     }
 }
 
-/// The one set of rules for acting on `target` (inside the action's transaction, so the
-/// last-super-admin count sees earlier changes of the same bulk call).
-pub async fn check<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Actor,
-    target: &users::Model,
-    action: BulkAction,
-) -> Result<(), Refusal> {
+/// The rules of acting on another user, whatever the action: not an erased account, not
+/// yourself, a super admin only by a super admin, the current route's leaf in the target's home
+/// workspace, and never a stronger account. Every action on another user goes through it.
+pub async fn may_act_on<C: ConnectionTrait>(conn: &C, actor: &Actor, target: &users::Model) -> Result<(), Refusal> {
     if target.erased_at.is_some() {
         return Err(Refusal::new("erased", "This account is erased."));
     }
@@ -165,10 +161,11 @@ pub async fn check<C: ConnectionTrait>(
     }
     match target.home_workspace_id {
         Some(home) if actor.require_in(home).is_err() => {
+            let leaf = actor.route_leaves.first().copied().unwrap_or("steward.access.users.manage");
             return Err(Refusal::new(
                 "permission_denied",
-                "You do not hold `steward.access.users.manage` in this user's home workspace.",
-            ))
+                format!("You do not hold `{leaf}` in this user's home workspace."),
+            ));
         }
         None if !actor.is_super_admin() && !actor.cross_tenant() => {
             return Err(Refusal::new(
@@ -178,7 +175,18 @@ pub async fn check<C: ConnectionTrait>(
         }
         _ => {}
     }
-    not_stronger(conn, actor, target).await?;
+    not_stronger(conn, actor, target).await
+}
+
+/// The rules of a lifecycle action on `target`: [`may_act_on`], then the action's own (inside the action's transaction, so the
+/// last-super-admin count sees earlier changes of the same bulk call).
+pub async fn check<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    target: &users::Model,
+    action: BulkAction,
+) -> Result<(), Refusal> {
+    may_act_on(conn, actor, target).await?;
     match action {
         BulkAction::Activate if target.status == "active" => Err(Refusal::new("already_active", "Already active.")),
         BulkAction::Deactivate if target.status != "active" => {

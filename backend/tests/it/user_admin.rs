@@ -747,7 +747,7 @@ async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
     let (acme, acme_ws) = app.customer("Acme", "tenant").await;
     let finance = app.workspace(acme, "Finance").await;
     // The lead manages users in the main workspace only.
-    let lead_role = app.role(acme, acme_ws, &["steward.access.users.*"]).await;
+    let lead_role = app.role(acme, acme_ws, &["steward.access.users.*", "steward.access.sessions.manage"]).await;
     let lead = app.user_with_role(acme, acme_ws, lead_role).await;
     // The target lives in the same workspace but holds roles management in Finance.
     let strong = app.user_with_role(acme, acme_ws, lead_role).await;
@@ -772,6 +772,18 @@ async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
     assert_eq!(bulk.body["skipped"][0]["reason"], "stronger_account");
     let two_factor = app.delete(&format!("/api/users/{id}/2fa"), Some(&lead.token)).await;
     assert_eq!(two_factor.problem(), "stronger_account");
+    // Ending the stronger user's sessions follows the same rules: all of them, or one.
+    let all = app.post(&format!("/api/users/{id}/sessions/revoke"), Some(&lead.token), json!({})).await;
+    assert_eq!((all.status, all.problem()), (StatusCode::FORBIDDEN, "stronger_account"));
+    let session = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use steward_backend::store::entities::sessions;
+        let rows = sessions::Entity::find().filter(sessions::Column::UserId.eq(id)).all(app.db()).await.unwrap();
+        rows.first().expect("the strong user has a session").id
+    };
+    let one = app.delete(&format!("/api/sessions/{session}"), Some(&lead.token)).await;
+    assert_eq!((one.status, one.problem()), (StatusCode::FORBIDDEN, "stronger_account"));
+    assert_eq!(app.get("/api/me", Some(&strong.token)).await.status, StatusCode::OK, "still signed in");
     // Nothing changed; an equal colleague is still manageable.
     let row = app.get(&format!("/api/users/{id}"), Some(&admin)).await.body;
     assert_eq!((row["email"].as_str(), row["status"].as_str()), (Some(strong.email.as_str()), Some("active")));

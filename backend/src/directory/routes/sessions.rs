@@ -128,6 +128,10 @@ async fn revoke_session(
         .map_err(|_| AppError::NotFound("No such session.".into()))?;
     actor.confirm(&headers, &owner.email)?;
     let txn = state.db.begin().await?;
+    // Your own other sessions are yours to end; anyone else's follow the user rule set.
+    if owner.id != actor.author_id() {
+        crate::directory::users::may_act_on(&txn, &actor, &owner).await?;
+    }
     let live = session.revoked_at.is_none();
     session_rows::revoke(&txn, session.id).await?;
     let event = Event::new("session.revoke", "success")
@@ -157,6 +161,7 @@ async fn revoke_user_sessions(
     let user = crate::directory::listing::visible_user(&state.db, &actor, id, LEAF).await?;
     actor.confirm(&headers, &user.email)?;
     let txn = state.db.begin().await?;
+    crate::directory::users::may_act_on(&txn, &actor, &user).await?;
     let revoked = session_rows::revoke_all_of(&txn, user.id).await?;
     let event = Event::new("session.revoke_all", "success")
         .by(&actor)
