@@ -5,10 +5,13 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 
+use serde::Deserialize;
+use steward_shared::problem::FieldError;
+
 use crate::http::error::AppError;
 
-/// JSON body. Wrong content type → 415, unreadable JSON → 400, wrong shape → 422 naming the field,
-/// too large → 413.
+/// JSON body. Wrong content type → 415, unreadable JSON → 400, not a JSON object, a control
+/// character in a string, or a wrong shape → 422 naming the field, too large → 413.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -45,15 +48,70 @@ where
     }
 }
 
-/// Parses a JSON document into `T` with problem-shaped errors.
+/// Fields whose text may span lines: tab, newline and carriage return are allowed in them (and
+/// in anything nested under them); every other string refuses all control characters.
+pub const MULTILINE_FIELDS: &[&str] = &["description", "reason", "payload", "summary", "body", "note"];
+
+/// Parses a JSON document into `T` with problem-shaped errors. The document must be an object
+/// (serde would otherwise map an array onto a struct's fields by position), and no string in
+/// it, key or value, may hold a control character (NUL never; tab and newline only in
+/// [`MULTILINE_FIELDS`]).
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| match err.inner().classify() {
+    let value = serde_json::Value::deserialize(&mut de).map_err(|e| malformed(&e))?;
+    de.end().map_err(|e| malformed(&e))?;
+    if !value.is_object() {
+        return Err(AppError::field(".", "the body must be a JSON object"));
+    }
+    let mut errors = Vec::new();
+    screen(&value, "", false, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| match err.inner().classify() {
         serde_json::error::Category::Data => field_error(&err.path().to_string(), &err.inner().to_string()),
         _ => malformed(err.inner()),
-    })?;
-    de.end().map_err(|e| malformed(&e))?;
-    Ok(value)
+    })
+}
+
+/// Collects a field error for every string under `value` holding a character it may not.
+fn screen(value: &serde_json::Value, path: &str, multiline: bool, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::String(s) => {
+            if let Some(message) = refused_character(s, multiline) {
+                errors.push(FieldError { field: if path.is_empty() { ".".into() } else { path.into() }, message });
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                screen(item, &join(&i.to_string()), multiline, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let field = join(key);
+                if let Some(message) = refused_character(key, false) {
+                    errors.push(FieldError { field: field.clone(), message: format!("its name {message}") });
+                    continue;
+                }
+                screen(item, &field, multiline || MULTILINE_FIELDS.contains(&key.as_str()), errors);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Why `text` is refused, if it is: a control character (C0, DEL or C1), except tab, newline
+/// and carriage return where the field is multi-line.
+pub fn refused_character(text: &str, multiline: bool) -> Option<String> {
+    let bad = text.chars().find(|c| c.is_control() && !(multiline && matches!(c, '\t' | '\n' | '\r')))?;
+    Some(match bad {
+        '\0' => "must not contain a NUL character".into(),
+        '\t' | '\n' | '\r' => "must be a single line (no tab or line break)".into(),
+        other => format!("must not contain the control character U+{:04X}", other as u32),
+    })
 }
 
 /// A 422 naming the field a deserializer complained about. A missing field is reported at its
@@ -76,6 +134,15 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        let errors: Vec<FieldError> = form_urlencoded_parse(query)
+            .filter_map(|(key, value)| {
+                let message = refused_character(&key, false).or_else(|| refused_character(&value, false))?;
+                Some(FieldError { field: key.into_owned(), message })
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -129,6 +196,31 @@ mod tests {
         assert_eq!(field_of(parse::<Body>(br#"{"age": 3}"#).unwrap_err()), "email");
         assert_eq!(field_of(parse::<Body>(br#"{"email": "a", "age": "x"}"#).unwrap_err()), "age");
         assert_eq!(field_of(parse::<Body>(br#"{"email": "a", "age": 1, "role": 1}"#).unwrap_err()), "role");
+    }
+
+    #[test]
+    fn bodies_are_objects_of_clean_text() {
+        // An array would fill the fields by position.
+        assert_eq!(field_of(parse::<Body>(br#"["a@example.com", 3]"#).unwrap_err()), ".");
+        assert_eq!(field_of(parse::<Body>(b"{\"email\": \"a\\u0000b\", \"age\": 1}").unwrap_err()), "email");
+        assert_eq!(field_of(parse::<Body>(b"{\"email\": \"a\\nb\", \"age\": 1}").unwrap_err()), "email");
+        assert_eq!(field_of(parse::<Body>(b"{\"email\": \"a\\u001bb\", \"age\": 1}").unwrap_err()), "email");
+        assert_eq!(field_of(parse::<Body>(b"{\"email\": \"a\\u0085b\", \"age\": 1}").unwrap_err()), "email");
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Note {
+            description: String,
+            tags: Vec<String>,
+        }
+        assert!(parse::<Note>(b"{\"description\": \"two\\nlines\\tok\", \"tags\": []}").is_ok());
+        assert_eq!(
+            field_of(parse::<Note>(b"{\"description\": \"nul\\u0000\", \"tags\": []}").unwrap_err()),
+            "description"
+        );
+        assert_eq!(
+            field_of(parse::<Note>(b"{\"description\": \"\", \"tags\": [\"a\", \"b\\n\"]}").unwrap_err()),
+            "tags.1"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod contract;
 mod credentials;
+mod hardening;
 mod layout;
 mod roles;
 mod setup;
