@@ -1,9 +1,8 @@
 //! Configuration: one clap struct, every knob a flag and an environment variable.
 
+use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-
-use clap::Parser;
 
 /// How Steward runs. Every flag can also be given as the environment variable shown.
 #[derive(Debug, Clone, Parser)]

@@ -22,30 +22,21 @@
 //! HTTP) live apart from `routes` (the `#[utoipa::path]` handlers: extract, call, map), and
 //! only `api` assembles routes.
 
-pub mod config;
-
-pub mod secrets;
-pub mod store;
-
-pub mod http;
-pub mod state;
-
 pub mod access;
+pub mod api;
 pub mod audit;
-
+pub mod config;
+pub mod directory;
+pub mod http;
 pub mod identity;
 pub mod mail;
-
-pub mod roles;
-pub mod tenancy;
-
-pub mod directory;
 pub mod ops;
-
-pub mod api;
-
+pub mod roles;
+pub mod secrets;
+pub mod state;
+pub mod store;
+pub mod tenancy;
 pub use api::app;
-
 pub use config::Config;
 pub use state::AppState;
 

@@ -1,10 +1,8 @@
 //! `steward-server`: reads the configuration, migrates the database and serves.
 
-use std::net::SocketAddr;
-
 use clap::Parser;
+use std::net::SocketAddr;
 use std::time::Duration;
-
 use steward_backend::config::Command;
 use steward_backend::{app, prepare, Config};
 use tracing_subscriber::EnvFilter;

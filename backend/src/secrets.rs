@@ -4,11 +4,10 @@
 //! Access tokens are short-lived HS256 JWTs bound to a session row. The algorithm is pinned and
 //! `exp`, `iat`, `iss` and `aud` are required, so `alg: none` and foreign tokens are refused.
 
-use std::path::Path;
-
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::path::Path;
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};

@@ -1,15 +1,13 @@
 //! The one shared state every handler receives.
 
+use crate::config::Config;
+use crate::secrets::JwtKeys;
+use sea_orm::DatabaseConnection;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
-
-use sea_orm::DatabaseConnection;
 use steward_shared::api::Kpis;
 use tokio::sync::Semaphore;
-
-use crate::config::Config;
-use crate::secrets::JwtKeys;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -195,7 +195,25 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Api
     json(send(Method::Put, path, Some(&to_value(body)?), true).await?).await
 }
 
+type Refreshing = futures::future::Shared<futures::future::LocalBoxFuture<'static, ApiResult<()>>>;
+
+thread_local! {
+    /// The refresh under way, shared by every request that found its token expired: a refresh
+    /// credential is single-use, and the server ends the session when one is presented twice.
+    static REFRESHING: std::cell::RefCell<Option<Refreshing>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Refreshes the stored pair once, however many requests ask at the same time.
 async fn refresh() -> ApiResult<()> {
+    use futures::FutureExt;
+    let pending =
+        REFRESHING.with(|cell| cell.borrow_mut().get_or_insert_with(|| refresh_once().boxed_local().shared()).clone());
+    let outcome = pending.await;
+    REFRESHING.with(|cell| cell.borrow_mut().take());
+    outcome
+}
+
+async fn refresh_once() -> ApiResult<()> {
     let tokens = stored().ok_or_else(|| ApiError::local("Signed out", "No session".into()))?;
     let body = to_value(&RefreshRequest { refresh_token: tokens.refresh_token })?;
     match raw(Method::Post, "/api/auth/refresh", Some(&body), None, None).await {

@@ -3,12 +3,11 @@
 //! Who the caller is gets resolved in `identity::principal`; the one route check that hands
 //! an `Actor` to handlers is `api::gate`.
 
-use std::collections::BTreeSet;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::BTreeSet;
 use steward_shared::permissions::{self};
 use uuid::Uuid;
 

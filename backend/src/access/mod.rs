@@ -3,11 +3,8 @@
 //! why someone holds a permission.
 
 pub mod actor;
-
 pub mod explain;
 pub mod routes;
-
 pub mod scope;
 pub mod workspaces;
-
 pub use actor::Actor;

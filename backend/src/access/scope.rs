@@ -3,17 +3,16 @@
 //! `steward_scope` cookie; the explicit header wins. Asking beyond your own tenant without
 //! `steward.admin.cross_tenant` is refused (403), never silently narrowed.
 
+use crate::access::Actor;
+use crate::http::error::AppError;
+use crate::state::AppState;
+use crate::store::entities::customers;
 use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
 use steward_shared::api::ScopeInfo;
 use uuid::Uuid;
-
-use crate::access::Actor;
-use crate::http::error::AppError;
-use crate::state::AppState;
-use crate::store::entities::customers;
 
 pub const HEADER: &str = "x-steward-scope";
 

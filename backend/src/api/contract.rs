@@ -14,10 +14,9 @@ use serde_json::{json, Map, Value};
 use steward_shared::permissions::{find_leaf, page_leaves_for, Requirement};
 
 use crate::api::gate::RouteRule;
+use crate::state::AppState;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-
-use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

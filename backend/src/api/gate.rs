@@ -5,15 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::http::error::AppError;
+use crate::identity::principal::authenticate;
+use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use steward_shared::permissions::Requirement;
-
-use crate::http::error::AppError;
-use crate::identity::principal::authenticate;
-use crate::state::AppState;
 
 /// What one route needs, from its declaration in the spec.
 #[derive(Debug, Clone)]

@@ -2,20 +2,16 @@
 //! contract (spec and docs), and the single-page app.
 
 pub mod contract;
-
 pub mod gate;
-
-use std::sync::Arc;
-
+use self::gate::authorize;
+use crate::http::error::AppError;
+use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::Router;
+use std::sync::Arc;
 use utoipa_swagger_ui::SwaggerUi;
-
-use self::gate::authorize;
-use crate::http::error::AppError;
-use crate::state::AppState;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1024 * 1024;

@@ -1,15 +1,14 @@
 //! The append-only, hash-chained audit log. Events are written in the same transaction as
 //! the change they record; appends are serialised so the chain never forks.
 
+use crate::http::error::AppResult;
+use crate::http::request_meta::RequestMeta;
+use crate::store::entities::audit_events;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Statement};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-use crate::http::error::AppResult;
-use crate::http::request_meta::RequestMeta;
-use crate::store::entities::audit_events;
 
 /// The hash the first event chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

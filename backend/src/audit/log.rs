@@ -1,16 +1,15 @@
 //! The audit log: browse with filters (keyset on `seq`), verify the hash chain, and export
 //! the current filter scope as CSV streamed in batches (constant memory at any size).
 
+use crate::access::scope::Scope;
+use crate::access::Actor;
+use crate::http::error::{AppError, AppResult};
+use crate::store::entities::{audit_events, users};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 use steward_shared::api::AuditEvent;
 use uuid::Uuid;
-
-use crate::access::scope::Scope;
-use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
-use crate::store::entities::{audit_events, users};
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

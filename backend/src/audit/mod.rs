@@ -2,7 +2,6 @@
 //! transaction as the change; the log is listed, exported and verified here.
 
 pub mod chain;
-
 pub mod log;
 pub mod routes;
 

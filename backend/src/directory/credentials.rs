@@ -1,8 +1,6 @@
 //! Admin actions on another user's credentials: mailing them a reset link, turning their 2FA
 //! off (a lost device). Each follows the user rule set of [`users::check`].
 
-use sea_orm::TransactionTrait;
-
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::directory::users;
@@ -11,6 +9,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password_reset, two_factor};
 use crate::state::AppState;
 use crate::store::entities::users as user_rows;
+use sea_orm::TransactionTrait;
 
 /// Mails `user` a reset link, when `actor` may act on them.
 pub async fn send_reset_link(

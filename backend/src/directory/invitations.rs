@@ -2,15 +2,14 @@
 //! mailed link carrying a 256-bit single-use token (stored hashed) that expires, and accepts
 //! it by choosing a name and a password — which creates the account and signs them in.
 
+use crate::http::error::AppResult;
+use crate::state::AppState;
+use crate::store::entities::{invitations, roles, workspaces};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use steward_shared::api::{Invitation, WorkspaceRef};
 use uuid::Uuid;
-
-use crate::http::error::AppResult;
-use crate::state::AppState;
-use crate::store::entities::{invitations, roles, workspaces};
 
 pub(super) const LEAF: &str = "steward.access.invitations.manage";
 

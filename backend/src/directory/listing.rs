@@ -11,17 +11,16 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, TransactionTrait,
 };
 
-use serde::Deserialize;
-use steward_shared::api::{DirectoryUser, Page, UserMembership, WorkspaceRef};
-use steward_shared::permissions::USERS_VIEW;
-use uuid::Uuid;
-
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::http::pagination::{self, Cursor};
 use crate::state::AppState;
 use crate::store::entities::{customers, roles, user_roles, users, workspaces};
+use serde::Deserialize;
+use steward_shared::api::{DirectoryUser, Page, UserMembership, WorkspaceRef};
+use steward_shared::permissions::USERS_VIEW;
+use uuid::Uuid;
 
 /// The user, if this principal may see it: its customer (or cross-tenant rights), and for
 /// workspace-level admins a membership in a workspace where they hold `leaf`. Else 404.

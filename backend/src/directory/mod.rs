@@ -3,12 +3,9 @@
 //! reset, sessions), invitations, and first-launch setup.
 
 pub mod credentials;
-
 pub mod invitations;
 pub mod listing;
-
 pub mod routes;
 pub mod sessions;
-
 pub mod setup;
 pub mod users;

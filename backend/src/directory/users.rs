@@ -15,9 +15,6 @@ use sea_orm::{
 use serde_json::json;
 use steward_shared::api::{BulkAction, DirectoryUser};
 
-use steward_shared::permissions::USERS_MANAGE;
-use uuid::Uuid;
-
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::directory::listing::{one_row, visible_user};
@@ -27,6 +24,8 @@ use crate::identity::password_reset;
 use crate::identity::sessions::revoke_all_of;
 use crate::state::AppState;
 use crate::store::entities::{api_tokens, invitations, user_roles, users};
+use steward_shared::permissions::USERS_MANAGE;
+use uuid::Uuid;
 
 /// Serialises changes to the set of super admins on PostgreSQL (SQLite has one writer).
 pub(super) const SUPER_ADMIN_LOCK: i64 = 0x0053_5550_4552_4144;

@@ -2,11 +2,8 @@
 //! problems, the request id and metadata, keyset pagination, and serving the SPA's files.
 
 pub mod error;
-
 pub mod extract;
 pub mod pagination;
-
 pub mod request_id;
 pub mod request_meta;
-
 pub mod spa;

@@ -2,11 +2,10 @@
 
 use std::net::SocketAddr;
 
+use crate::http::error::AppError;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
-
-use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {

@@ -1,11 +1,10 @@
 //! Serves the built single-page app: files from the assets dir, `index.html` for deep links,
 //! and problem-shaped 404s for anything under `/api`.
 
-use std::path::PathBuf;
-
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use std::path::PathBuf;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 

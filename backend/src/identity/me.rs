@@ -1,13 +1,12 @@
 //! `GET /api/me`: who is signed in, and what the SPA may show them.
 
-use sea_orm::EntityTrait;
-use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
-use steward_shared::permissions::CONSOLE_PAGES;
-
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::entities::{customers, workspaces};
+use sea_orm::EntityTrait;
+use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
+use steward_shared::permissions::CONSOLE_PAGES;
 
 /// What `/api/me` says of a principal (the target's view while impersonating).
 pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {

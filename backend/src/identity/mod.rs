@@ -3,18 +3,13 @@
 //! `/api/me`, and resolving a bearer credential into the [`crate::access::Actor`].
 
 pub mod impersonation;
-
 pub mod login;
 pub mod me;
-
 pub mod password;
 pub mod password_reset;
-
 pub mod principal;
 pub mod routes;
-
 pub mod sessions;
 pub mod throttle;
-
 pub mod tokens;
 pub mod two_factor;

@@ -5,6 +5,12 @@
 //! Each TOTP code works once (the last accepted step is stored); recovery codes are stored
 //! hashed and each works once. Wrong codes count towards the brute-force throttle.
 
+use crate::access::Actor;
+use crate::http::error::{AppError, AppResult};
+use crate::identity::throttle;
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+use crate::store::entities::{recovery_codes, settings, users};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -12,13 +18,6 @@ use steward_shared::api::TwoFactorPolicy;
 use steward_shared::permissions::ADMIN_CROSS_TENANT;
 use totp_rs::{Algorithm, Secret, TOTP};
 use uuid::Uuid;
-
-use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
-use crate::identity::throttle;
-use crate::secrets::sha256_hex;
-use crate::state::AppState;
-use crate::store::entities::{recovery_codes, settings, users};
 
 pub(super) const POLICY_KEY: &str = "two_factor_policy";
 pub(super) const RECOVERY_CODES: usize = 10;

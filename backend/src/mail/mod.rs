@@ -2,7 +2,6 @@
 //! delivered over SMTP by a background task.
 
 pub mod outbox;
-
 pub mod routes;
 
 pub use outbox::{deliver_pending, enqueue, spawn};

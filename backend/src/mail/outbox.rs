@@ -5,8 +5,6 @@
 //! Delivery claims a row with a compare-and-swap on `locked_until`, so several replicas never
 //! send one mail twice; a failed attempt is recorded and retried up to five times.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
@@ -17,14 +15,14 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-
-use serde::Deserialize;
-use uuid::Uuid;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::entities::outbox_mail;
+use serde::Deserialize;
+use uuid::Uuid;
 
 pub(super) const MAX_ATTEMPTS: i32 = 5;
 

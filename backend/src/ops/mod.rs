@@ -2,8 +2,6 @@
 //! data, and the health answer.
 
 pub mod health;
-
 pub mod routes;
 pub mod seed;
-
 pub mod worker;

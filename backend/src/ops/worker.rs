@@ -5,16 +5,15 @@
 
 use std::time::{Duration, Instant};
 
+use crate::http::error::AppResult;
+use crate::state::AppState;
+use crate::store::entities::{flows, runs};
+use crate::tenancy::flows::{enqueue, parse_schedule};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
-
-use crate::http::error::AppResult;
-use crate::state::AppState;
-use crate::store::entities::{flows, runs};
-use crate::tenancy::flows::{enqueue, parse_schedule};
 
 /// Claims the oldest queued run for `worker`, marking it running.
 pub async fn claim(state: &AppState, worker: &str) -> AppResult<Option<runs::Model>> {

@@ -3,7 +3,6 @@
 //! edited: nobody grants a leaf they do not hold in that workspace.
 
 pub mod routes;
-
 pub mod service;
 
 pub use service::{SYSTEM_ADMIN_ROLE, SYSTEM_OPERATOR_ROLE, SYSTEM_VIEWER_ROLE};

@@ -15,15 +15,14 @@ use serde::Deserialize;
 use serde_json::json;
 use steward_shared::api::{Membership, ModuleCoverage, RoleSummary, RoleWrite, WorkspaceRef};
 
-use steward_shared::permissions::{self, CATALOG};
-use uuid::Uuid;
-
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{role_permissions, roles, user_roles, users, workspaces};
+use steward_shared::permissions::{self, CATALOG};
+use uuid::Uuid;
 
 /// `admin`: everything, including cross-tenant views.
 pub const SYSTEM_ADMIN_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);

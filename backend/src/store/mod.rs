@@ -1,7 +1,6 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
 pub mod entities;
-
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};

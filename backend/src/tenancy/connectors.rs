@@ -1,12 +1,11 @@
 //! The tenants' connectors (health, and an API key stored hashed and shown once on rotation)
 //! and canonical data records: scoped, keyset-paginated lists.
 
+use crate::secrets::random_token;
+use crate::store::entities::connectors;
 use serde::Deserialize;
 use steward_shared::api::ConnectorRow;
 use uuid::Uuid;
-
-use crate::secrets::random_token;
-use crate::store::entities::connectors;
 
 pub(super) fn row(c: connectors::Model) -> ConnectorRow {
     ConnectorRow {

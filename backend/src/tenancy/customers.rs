@@ -1,15 +1,14 @@
 //! Customers (organizations): the searchable picker with recently viewed customers first,
 //! detail, and creation/renaming by platform staff.
 
-use sea_orm::EntityTrait;
-use serde::Deserialize;
-use steward_shared::api::CustomerSummary;
-use uuid::Uuid;
-
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::entities::customers;
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use steward_shared::api::CustomerSummary;
+use uuid::Uuid;
 
 pub fn summary(c: &customers::Model) -> CustomerSummary {
     CustomerSummary {

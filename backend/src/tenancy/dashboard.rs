@@ -3,15 +3,6 @@
 //! database, and every replica's cache keys include the epochs it reads, so a refresh on one
 //! replica invalidates the others on their next request.
 
-use std::sync::atomic::Ordering;
-
-use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
-use serde_json::json;
-use steward_shared::api::Kpis;
-use uuid::Uuid;
-
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -19,6 +10,13 @@ use crate::http::error::AppResult;
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{cache_epochs, customers, flows, records, runs, users};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use steward_shared::api::Kpis;
+use uuid::Uuid;
 
 /// The epoch part of a cache key: the customer's epoch, or the sum of all for `all`.
 /// (Summed in Rust: SUM's type differs between SQLite and PostgreSQL.)

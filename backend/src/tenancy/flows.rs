@@ -2,6 +2,12 @@
 //! actions (trigger, pause/resume, publish). Runs are queued here and executed by the
 //! worker pool (`worker.rs`).
 
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult};
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::store::entities::{flows, runs};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -9,13 +15,6 @@ use serde::Deserialize;
 use serde_json::json;
 use steward_shared::api::{FlowRow, RunRow};
 use uuid::Uuid;
-
-use crate::access::Actor;
-use crate::audit::{self, Event};
-use crate::http::error::{AppError, AppResult};
-use crate::http::request_meta::RequestMeta;
-use crate::state::AppState;
-use crate::store::entities::{flows, runs};
 
 pub fn flow_row(f: flows::Model) -> FlowRow {
     FlowRow {

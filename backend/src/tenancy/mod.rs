@@ -3,11 +3,8 @@
 //! records. Every list applies the caller's scope.
 
 pub mod connectors;
-
 pub mod customers;
 pub mod dashboard;
-
 pub mod flows;
 pub mod routes;
-
 pub mod workspaces;

@@ -1,10 +1,9 @@
 //! Workspaces: looked up with the tenant rule applied, and listed for pickers.
 
+use crate::store::entities::workspaces;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
-
-use crate::store::entities::workspaces;
 
 /// Inserts a workspace of `customer` (its name must be unique within the customer).
 pub async fn insert<C: ConnectionTrait>(

@@ -35,22 +35,47 @@ async fn login_refresh_logout(app: TestApp) {
     // Refresh rotates: the new credential works once, the old one never again.
     let next = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh })).await;
     assert_eq!(next.status, StatusCode::OK);
-    let replay = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh })).await;
-    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(replay.problem(), "session_ended");
     let access2 = next.body["access_token"].as_str().unwrap().to_owned();
     let refresh2 = next.body["refresh_token"].as_str().unwrap().to_owned();
-
-    let out = app.call(Method::POST, "/api/auth/logout", Some(&access2), None).await;
-    assert_eq!(out.status, StatusCode::NO_CONTENT);
-    // Every token of the session dies at once, and so does its refresh credential.
-    for token in [&access, &access2] {
-        let me = app.get("/api/me", Some(token)).await;
-        assert_eq!(me.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(me.problem(), "session_ended");
-        assert_eq!(me.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let next = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh2 })).await;
+    assert_eq!(next.status, StatusCode::OK);
+    let access3 = next.body["access_token"].as_str().unwrap().to_owned();
+    let refresh3 = next.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/me", Some(&access3)).await.status, StatusCode::OK);
+    // A spent credential (two rotations back) comes back: it leaked, so the whole session ends
+    // (RFC 9700): the holder of the newest pair is signed out too.
+    let replay = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh })).await;
+    assert_eq!((replay.status, replay.problem()), (StatusCode::UNAUTHORIZED, "refresh_reused"));
+    for token in [&access, &access2, &access3] {
+        assert_eq!(app.get("/api/me", Some(token)).await.problem(), "session_ended");
     }
-    let after = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh2 })).await;
+    let newest = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh3 })).await;
+    assert_eq!(newest.status, StatusCode::UNAUTHORIZED);
+    let events = audit_events::Entity::find().all(app.db()).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "auth.refresh_reuse" && e.outcome == "refused"));
+
+    // Two refreshes racing with one credential: one wins, the other is a reuse.
+    let res = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let racing = res.body["refresh_token"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(
+        app.post("/api/auth/refresh", None, json!({ "refresh_token": racing })),
+        app.post("/api/auth/refresh", None, json!({ "refresh_token": racing })),
+    );
+    let mut outcomes = [a.status.as_u16(), b.status.as_u16()];
+    outcomes.sort();
+    assert_eq!(outcomes, [200, 401], "{:?} {:?}", a.body, b.body);
+
+    // Logout: every token of the session dies at once, and so does its refresh credential.
+    let res = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let access = res.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = res.body["refresh_token"].as_str().unwrap().to_owned();
+    let out = app.call(Method::POST, "/api/auth/logout", Some(&access), None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let me = app.get("/api/me", Some(&access)).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.problem(), "session_ended");
+    assert_eq!(me.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let after = app.post("/api/auth/refresh", None, json!({ "refresh_token": refresh })).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 

@@ -1,13 +1,12 @@
 //! The contract: the committed spec is the generated one, every operation declares its
 //! permission, and the one authorization layer covers every route.
 
+use crate::harness::TestApp;
+use crate::on_both;
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
 use steward_shared::permissions::Requirement;
 use utoipa_axum::router::OpenApiRouter;
-
-use crate::harness::TestApp;
-use crate::on_both;
 
 #[test]
 fn committed_spec_matches_the_code() {

@@ -2,11 +2,10 @@
 //! control characters in text and query parameters. Each answers a 422 naming the field, and
 //! nothing reaches the database.
 
-use axum::http::StatusCode;
-use serde_json::json;
-
 use crate::harness::TestApp;
 use crate::on_both;
+use axum::http::StatusCode;
+use serde_json::json;
 
 on_both!(bodies_must_be_objects, control_characters_never_reach_the_database);
 

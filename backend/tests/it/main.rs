@@ -1,13 +1,12 @@
 //! Steward's backend integration tests: one binary, every test on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod harness;
-
 mod audit;
 mod auth;
 mod contract;
 mod credentials;
 mod hardening;
+mod harness;
 mod layout;
 mod roles;
 mod setup;

@@ -1,14 +1,5 @@
 //! Routes: admin actions on another user's credentials.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use steward_shared::api::PasswordResetRequest;
-use steward_shared::permissions::USERS_MANAGE;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
-
 use crate::access::Actor;
 use crate::directory::credentials;
 use crate::directory::listing::visible_user;
@@ -17,6 +8,14 @@ use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::users;
+use axum::extract::State;
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use steward_shared::api::PasswordResetRequest;
+use steward_shared::permissions::USERS_MANAGE;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,18 +1,13 @@
 //! Directory routes.
 
 pub mod credentials;
-
 pub mod invitations;
 pub mod listing;
-
 pub mod sessions;
 pub mod setup;
-
 pub mod users;
-
-use utoipa_axum::router::OpenApiRouter;
-
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,7 +1,5 @@
 //! Routes: sessions.
 
-use axum::extract::State;
-
 use crate::access::actor::ConfirmHeader;
 use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
@@ -15,6 +13,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::sessions as session_rows;
 use crate::state::AppState;
 use crate::store::entities::{sessions, user_roles, users};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;

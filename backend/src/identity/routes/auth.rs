@@ -1,7 +1,5 @@
 //! Sign in, refresh and sign out.
 
-use axum::extract::State;
-
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
@@ -13,6 +11,7 @@ use crate::identity::throttle;
 use crate::identity::{password, sessions};
 use crate::state::AppState;
 use crate::store::entities::users;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
@@ -141,14 +140,18 @@ async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New token pair", body = TokenPair),
-        (status = 401, description = "The credential was used, revoked or expired (`session_ended`, `account_inactive`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The credential was revoked or expired (`session_ended`, `account_inactive`), or was already used, which ends the whole session (`refresh_reused`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-async fn refresh(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> AppResult<Json<TokenPair>> {
+async fn refresh(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> AppResult<Json<TokenPair>> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 200 {
         return Err(AppError::field("refresh_token", "must be a refresh credential issued by login"));
     }
-    sessions::refresh(&state, &body.refresh_token).await.map(Json)
+    sessions::refresh(&state, &meta, &body.refresh_token).await.map(Json)
 }
 
 /// Sign out: end the current session.

@@ -1,7 +1,5 @@
 //! Routes: impersonation.
 
-use axum::extract::State;
-
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
@@ -11,6 +9,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::impersonation::*;
 use crate::state::AppState;
 use crate::store::entities::{sessions, users};
+use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;

@@ -1,12 +1,11 @@
 //! Routes: me.
 
-use axum::extract::State;
-
 use crate::access::Actor;
 use crate::http::error::AppResult;
 #[allow(unused_imports)]
 use crate::identity::me::*;
 use crate::state::AppState;
+use axum::extract::State;
 use axum::Json;
 use steward_shared::api::Me;
 use utoipa_axum::router::OpenApiRouter;

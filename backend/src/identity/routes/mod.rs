@@ -2,18 +2,13 @@
 //! completion, and View as.
 
 pub mod auth;
-
 pub mod impersonation;
 pub mod me;
-
 pub mod password_reset;
 pub mod tokens;
-
 pub mod two_factor;
-
-use utoipa_axum::router::OpenApiRouter;
-
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,7 +1,5 @@
 //! Routes: two_factor.
 
-use axum::extract::State;
-
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult};
@@ -11,6 +9,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::two_factor::*;
 use crate::state::AppState;
 use crate::store::entities::{sessions, settings, users};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;

@@ -2,33 +2,24 @@
 //! Behaviour lives in the service modules, not here.
 
 pub mod api_tokens;
-
 pub mod audit_events;
 pub mod auth_throttle;
-
 pub mod cache_epochs;
 pub mod connectors;
-
 pub mod customer_views;
 pub mod customers;
-
 pub mod flows;
 pub mod invitations;
-
 pub mod outbox_mail;
 pub mod password_resets;
-
 pub mod records;
 pub mod recovery_codes;
-
 pub mod role_permissions;
 pub mod roles;
-
 pub mod runs;
 pub mod sessions;
-
 pub mod settings;
+pub mod spent_refresh_credentials;
 pub mod user_roles;
-
 pub mod users;
 pub mod workspaces;

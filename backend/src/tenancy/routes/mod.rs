@@ -1,16 +1,12 @@
 //! Tenancy routes.
 
 pub mod connectors;
-
 pub mod customers;
 pub mod dashboard;
-
 pub mod flows;
 pub mod workspaces;
-
-use utoipa_axum::router::OpenApiRouter;
-
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

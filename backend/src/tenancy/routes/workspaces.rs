@@ -1,7 +1,5 @@
 //! Routes: workspaces.
 
-use axum::extract::State;
-
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::ApiQuery;
@@ -9,6 +7,7 @@ use crate::state::AppState;
 use crate::store::entities::{user_roles, workspaces};
 #[allow(unused_imports)]
 use crate::tenancy::workspaces::*;
+use axum::extract::State;
 use axum::Json;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use steward_shared::api::WorkspaceSummary;
