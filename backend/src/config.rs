@@ -94,6 +94,15 @@ pub struct Config {
     #[arg(long, env = "STEWARD_WORKER_POLL_MS", default_value_t = 250)]
     pub worker_poll_ms: u64,
 
+    /// Log lines (platform, authentication, system) waiting to be written, at most; beyond it
+    /// lines are dropped and counted, so a flood costs no memory.
+    #[arg(long, env = "STEWARD_LOG_CHANNEL_CAPACITY", default_value_t = 4096)]
+    pub log_channel_capacity: usize,
+
+    /// Rows the log table keeps; the oldest beyond it are pruned.
+    #[arg(long, env = "STEWARD_LOG_MAX_ROWS", default_value_t = 1_000_000)]
+    pub log_max_rows: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::secrets::JwtKeys;
+use crate::store::logs::LogSink;
 use sea_orm::DatabaseConnection;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -21,11 +22,17 @@ pub struct AppState {
     /// Whether the 2FA policy holds admins, read at most every 5 s per replica (it is checked
     /// on every admin request; a change reaches other replicas within that time).
     pub two_factor_policy: moka::future::Cache<(), bool>,
+    /// The platform, authentication and system logs' sink (written by a background task).
+    pub logs: LogSink,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, jwt: JwtKeys) -> Self {
         let permits = config.password_hash_concurrency.max(1);
+        let (logs, lines) = LogSink::new(config.log_channel_capacity);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            crate::store::logs::spawn_writer(db.clone(), logs.clone(), lines, config.log_max_rows);
+        }
         Self {
             db,
             config: Arc::new(config),
@@ -36,6 +43,7 @@ impl AppState {
                 .max_capacity(1)
                 .time_to_live(std::time::Duration::from_secs(5))
                 .build(),
+            logs,
         }
     }
 }

@@ -8,6 +8,7 @@ mod m20261122_000003_tenancy;
 mod m20261122_000004_audit_append_only;
 mod m20261122_000005_user_admin;
 mod m20261123_000006_refresh_reuse;
+mod m20261123_000007_log_entries;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_audit_append_only::Migration),
             Box::new(m20261122_000005_user_admin::Migration),
             Box::new(m20261123_000006_refresh_reuse::Migration),
+            Box::new(m20261123_000007_log_entries::Migration),
         ]
     }
 }

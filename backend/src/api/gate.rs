@@ -5,9 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::http::error::AppError;
+use serde_json::json;
+
+use crate::audit::Event;
+use crate::http::error::{AppError, Refused};
+use crate::http::request_id::refusal_audited;
+use crate::http::request_meta::RequestMeta;
 use crate::identity::principal::authenticate;
 use crate::state::AppState;
+use crate::store::logs::LogLine;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -41,7 +47,20 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     }
     let mut actor = match authenticate(&state, req.headers()).await {
         Ok(actor) => actor,
-        Err(err) => return err.into_response(),
+        Err(err) => {
+            // Anonymous: the authentication log, never the audit chain (a flood of forged
+            // tokens costs a bounded channel, and a dropped-line counter once it is full).
+            if req.headers().contains_key(axum::http::header::AUTHORIZATION) {
+                let meta = RequestMeta::of(req.extensions(), req.headers());
+                let mut line = LogLine::new("auth", "credential_refused", "warn", err.to_string());
+                line.request_id = meta.request_id;
+                line.ip = meta.ip;
+                line.user_agent = meta.user_agent;
+                line.fields = json!({ "code": err.to_problem().type_, "operation": rule.operation_id });
+                state.logs.emit(line);
+            }
+            return err.into_response();
+        }
     };
     if !crate::identity::two_factor::ALLOWED_UNTIL_ENROLLED.contains(&rule.operation_id.as_str()) {
         match crate::identity::two_factor::blocked(&state, &actor).await {
@@ -74,24 +93,49 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
             None
         };
         if let Some(refusal) = refusal {
-            let meta = crate::http::request_meta::RequestMeta::of(req.extensions(), req.headers());
-            let event = crate::audit::chain::Event::new("access.denied", "refused")
+            let meta = RequestMeta::of(req.extensions(), req.headers());
+            let event = Event::new("access.denied", "refused")
                 .by(&actor)
                 .target("operation", &rule.operation_id)
-                .summary(serde_json::json!({ "needs": rule.requirement.x_permission() }));
-            // A refusal is answered even if recording it fails; the failure is logged.
-            let recorded = async {
-                let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-                crate::audit::chain::append(&txn, &meta, event).await?;
-                txn.commit().await.map_err(AppError::from)
-            };
-            if let Err(e) = recorded.await {
-                tracing::error!(error = %e, "could not record a refused request");
-            }
-            return refusal.into_response();
+                .summary(json!({ "needs": rule.requirement.x_permission(), "code": refusal.refusal_code() }));
+            return answered_and_recorded(&state, &meta, event, refusal.into_response()).await;
         }
     }
     actor.route_leaves = rule.leaves.clone();
+    // Who to name if the handler refuses: a refusal becomes an audit event here, once for every
+    // handler, unless the handler recorded its own.
+    let refused_event = Event::new("access.refused", "refused").by(&actor).target("operation", &rule.operation_id);
+    let meta = RequestMeta::of(req.extensions(), req.headers());
+    let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
     req.extensions_mut().insert(actor);
-    next.run(req).await
+    let response = next.run(req).await;
+    match response.extensions().get::<Refused>().copied() {
+        // A miss on a read is an ordinary answer; on a write it names a foreign or unknown id.
+        Some(Refused(code)) if !ordinary_miss(is_read, code) && !refusal_audited() => {
+            let event = refused_event.summary(json!({ "code": code, "status": response.status().as_u16() }));
+            answered_and_recorded(&state, &meta, event, response).await
+        }
+        _ => response,
+    }
+}
+
+fn ordinary_miss(is_read: bool, code: &str) -> bool {
+    is_read && code == "not_found"
+}
+
+/// Appends the refusal's audit event, then gives the refusal; when the event cannot be written
+/// the request fails (503) rather than being refused without a trace.
+async fn answered_and_recorded(state: &AppState, meta: &RequestMeta, event: Event, refusal: Response) -> Response {
+    let recorded = async {
+        let txn = crate::store::begin(&state.db).await?;
+        crate::audit::append(&txn, meta, event).await?;
+        txn.commit().await.map_err(AppError::from)
+    };
+    match recorded.await {
+        Ok(()) => refusal,
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a refused request; answering 503");
+            AppError::Unavailable(format!("recording a refusal failed: {e}")).into_response()
+        }
+    }
 }

@@ -113,8 +113,12 @@ pub async fn append<C: ConnectionTrait>(conn: &C, meta: &RequestMeta, event: Eve
         hash: String::new(),
     };
     model.hash = hash(&model);
+    let refused = model.outcome == "refused";
     let active: audit_events::ActiveModel = model.into();
     audit_events::Entity::insert(active).exec_without_returning(conn).await?;
+    if refused {
+        crate::http::request_id::mark_refusal_audited();
+    }
     Ok(())
 }
 

@@ -9,7 +9,6 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password_reset, two_factor};
 use crate::state::AppState;
 use crate::store::entities::users as user_rows;
-use sea_orm::TransactionTrait;
 
 /// Mails `user` a reset link, when `actor` may act on them.
 pub async fn send_reset_link(
@@ -29,7 +28,7 @@ pub async fn send_reset_link(
             detail: "This account is inactive; activate it before sending a reset link.".into(),
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     password_reset::issue(&txn, state, &user, password_reset::RESET_TTL, false).await?;
     let event = Event::new("user.password_reset.send", "success").by(actor).target("user", user.id);
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
@@ -44,7 +43,7 @@ pub async fn reset_two_factor(
     meta: &RequestMeta,
     user: user_rows::Model,
 ) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     // The same rules as deactivating: not yourself, not a super admin unless you are one.
     users::may_act_on(&txn, actor, &user).await?;
     two_factor::turn_off(&txn, user.id).await?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use crate::access::scope::Scope;
@@ -291,7 +291,7 @@ pub async fn directory_page(
         // PostgreSQL cannot estimate a substring match and would scan the whole table (measured:
         // 500 ms at 1M users); for a common term the sort index, tested row by row, stops after
         // a few thousand rows (5 ms). Steer it there for this one read.
-        let txn = state.db.begin().await?;
+        let txn = crate::store::begin(&state.db).await?;
         txn.execute_unprepared(
             "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; \
              SET LOCAL max_parallel_workers_per_gather = 0",

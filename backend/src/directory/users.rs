@@ -8,8 +8,7 @@ use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set, Statement,
 };
 
 use serde_json::json;
@@ -307,7 +306,7 @@ pub(super) async fn change_status(
     active: bool,
 ) -> AppResult<Json<DirectoryUser>> {
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let action = if active { BulkAction::Activate } else { BulkAction::Deactivate };
     match check(&txn, &actor, &user, action).await {
         Ok(()) => set_status(&txn, &actor, &meta, &user, active).await?,

@@ -131,9 +131,37 @@ impl AppError {
     }
 }
 
+/// Marks a response that refuses a principal by a rule (see [`AppError::refusal_code`]); the
+/// gate records these in the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused(pub &'static str);
+
+/// 409 codes that are refusals by a rule rather than conflicts with existing data.
+const REFUSING_CONFLICTS: &[&str] =
+    &["yourself", "last_super_admin", "cannot_impersonate", "already_impersonating", "super_admin", "erased"];
+
+impl AppError {
+    /// The code of a refusal by a rule: any 403, a missing typed confirmation (428) or a wrong
+    /// one (422 on `X-Steward-Confirm`), a rule's 409 (yourself, the last super admin, ...), and
+    /// a 404 (which on a write means a foreign or unknown id).
+    pub fn refusal_code(&self) -> Option<&'static str> {
+        match self {
+            Self::Forbidden { code, .. } => Some(code),
+            Self::PreconditionRequired(_) => Some("confirmation_required"),
+            Self::Validation(fields) if fields.iter().any(|f| f.field == "X-Steward-Confirm") => {
+                Some("confirmation_mismatch")
+            }
+            Self::Conflict { code, .. } if REFUSING_CONFLICTS.contains(code) => Some(code),
+            Self::NotFound(_) => Some("not_found"),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let problem = self.to_problem();
+        let refused = self.refusal_code().map(Refused);
         match &self {
             Self::Internal(e) | Self::Unavailable(e) => {
                 tracing::error!(request_id = problem.request_id.as_deref().unwrap_or("-"), error = %e, "request failed");
@@ -150,6 +178,9 @@ impl IntoResponse for AppError {
         }
         if matches!(self, Self::Unauthenticated { .. }) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(refused) = refused {
+            response.extensions_mut().insert(refused);
         }
         response
     }

@@ -10,6 +10,18 @@ pub const HEADER: &str = "x-request-id";
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    /// Whether this request already appended a `refused` audit event itself.
+    static REFUSAL_AUDITED: std::cell::Cell<bool>;
+}
+
+/// Notes that the request being served recorded its own refusal in the audit log.
+pub fn mark_refusal_audited() {
+    let _ = REFUSAL_AUDITED.try_with(|c| c.set(true));
+}
+
+/// Whether the request being served recorded its own refusal in the audit log.
+pub fn refusal_audited() -> bool {
+    REFUSAL_AUDITED.try_with(std::cell::Cell::get).unwrap_or(false)
 }
 
 /// The id of the request being served on this task, if any.
@@ -34,7 +46,10 @@ pub async fn middleware(mut req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
     let mut response = {
         use tracing::Instrument;
-        REQUEST_ID.scope(id.clone(), next.run(req)).instrument(span.clone()).await
+        REQUEST_ID
+            .scope(id.clone(), REFUSAL_AUDITED.scope(std::cell::Cell::new(false), next.run(req)))
+            .instrument(span.clone())
+            .await
     };
     span.in_scope(|| {
         tracing::info!(status = response.status().as_u16(), "served");

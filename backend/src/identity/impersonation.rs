@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::audit::{self, Event};
@@ -32,7 +32,7 @@ pub async fn target_of(
         Some(t) if !expired && impersonable(&t) => Ok(Some(t)),
         other => {
             let reason = if expired { "expired" } else { "target_not_impersonable" };
-            let txn = state.db.begin().await?;
+            let txn = crate::store::begin(&state.db).await?;
             if clear(&txn, session.id, Some(target_id)).await? {
                 let mut event = Event::new("impersonation.stop", "success")
                     .target("user", target_id)

@@ -1,7 +1,7 @@
 //! Session rows: created at login, rotated on refresh, revoked at logout.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use steward_shared::api::TokenPair;
 use uuid::Uuid;
@@ -70,7 +70,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, refresh_token: &str) 
         return Err(AppError::unauthenticated("account_inactive", "This account is deactivated."));
     }
     let fresh = random_token(32);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     // Compare-and-swap on the old hash: of two refreshes with one credential, one wins and the
     // other is a reuse.
     let result = sessions::Entity::update_many()
@@ -101,7 +101,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, refresh_token: &str) 
 /// Ends the session whose spent refresh credential came back, records it, and gives the error
 /// to answer with.
 async fn end_on_reuse(state: &AppState, meta: &RequestMeta, session_id: Uuid) -> AppResult<AppError> {
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if let Some(session) = sessions::Entity::find_by_id(session_id).one(&txn).await? {
         revoke(&txn, session.id).await?;
         let event = Event {

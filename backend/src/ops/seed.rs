@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -183,7 +183,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
         });
         tenants.push((cid, wid, name));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     insert(&txn, customer_rows, &bar).await?;
     insert(&txn, workspace_rows, &bar).await?;
     txn.commit().await?;
@@ -229,7 +229,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 created_at: Set(created),
             });
         }
-        let txn = state.db.begin().await?;
+        let txn = crate::store::begin(&state.db).await?;
         insert(&txn, user_rows, &bar).await?;
         insert(&txn, member_rows, &bar).await?;
         txn.commit().await?;
@@ -279,7 +279,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
         }
     }
     let (n_flows, n_runs) = (flow_rows.len() as u64, run_rows.len() as u64);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     insert(&txn, flow_rows, &bar).await?;
     bar.set_message("runs");
     insert(&txn, run_rows, &bar).await?;
@@ -323,7 +323,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
         }
     }
     let (n_conn, n_rec) = (connector_rows.len() as u64, record_rows.len() as u64);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     insert(&txn, connector_rows, &bar).await?;
     bar.set_message("records");
     insert(&txn, record_rows, &bar).await?;

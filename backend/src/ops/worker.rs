@@ -11,7 +11,7 @@ use crate::store::entities::{flows, runs};
 use crate::tenancy::flows::{enqueue, parse_schedule};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -88,7 +88,7 @@ pub async fn schedule_due(state: &AppState) -> AppResult<usize> {
     let mut enqueued = 0;
     for flow in due {
         let Some(every) = flow.schedule.as_deref().and_then(parse_schedule) else { continue };
-        let txn = state.db.begin().await?;
+        let txn = crate::store::begin(&state.db).await?;
         let moved = flows::Entity::update_many()
             .col_expr(flows::Column::NextRunAt, Expr::value(now + every))
             .filter(flows::Column::Id.eq(flow.id))

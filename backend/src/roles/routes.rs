@@ -10,7 +10,6 @@ use axum::Json;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use serde_json::json;
@@ -135,7 +134,7 @@ async fn create_role(
     let leaves = permissions::expand(patterns.iter().map(String::as_str).collect::<Vec<_>>());
     refuse_escalation(&actor, workspace.id, &leaves, "create a role with")?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if name_in_use(&txn, workspace.id, &name, None).await? {
         return Err(name_taken());
     }
@@ -190,7 +189,7 @@ async fn update_role(
     let leaves = permissions::expand(patterns.iter().map(String::as_str).collect::<Vec<_>>());
     refuse_escalation(&actor, workspace, &leaves, "give a role")?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if name_in_use(&txn, workspace, &name, Some(role.id)).await? {
         return Err(name_taken());
     }
@@ -230,7 +229,7 @@ async fn delete_role(
 ) -> AppResult<StatusCode> {
     let (role, _) = editable(&state.db, &actor, role_id).await?;
     actor.confirm(&headers, &role.name)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let members = user_roles::Entity::find().filter(user_roles::Column::RoleId.eq(role.id)).count(&txn).await?;
     let invited = invitations::Entity::find().filter(invitations::Column::RoleId.eq(role.id)).count(&txn).await?;
     if members > 0 || invited > 0 {
@@ -370,7 +369,7 @@ async fn remove_member(
     actor.require_in(workspace.id)?;
     let user = member_candidate(&workspace, users::Entity::find_by_id(user_id).one(&state.db).await?)?;
     actor.confirm(&headers, &user.email)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let membership = user_roles::Entity::find_by_id((workspace.id, user.id))
         .one(&txn)
         .await?

@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 
 use serde::Deserialize;
@@ -241,7 +241,7 @@ pub(super) async fn assign(
     role_id: Uuid,
 ) -> AppResult<Membership> {
     let role = grantable(&state.db, actor, workspace, role_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     grant(&txn, actor, meta, workspace, user, &role).await?;
     txn.commit().await?;
     Ok(Membership { user_id: user.id.into(), workspace_id: workspace.id.into(), role_id: role.id.into() })

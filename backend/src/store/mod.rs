@@ -1,10 +1,15 @@
 //! Connecting to the database (SQLite by default, PostgreSQL by URL) and migrating it.
 
 pub mod entities;
+pub mod logs;
+
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Config;
 
@@ -22,15 +27,39 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .min_connections(1)
         .connect_timeout(timeout)
         .acquire_timeout(timeout)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Every pooled SQLite connection (not only the first): WAL lets readers run beside the
+        // one writer, and a writer waits its turn for up to the busy timeout instead of failing
+        // with "database is locked".
+        .map_sqlx_sqlite_opts(move |opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
     let db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to the database at {}: {e}", redact(&url)))?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // WAL lets readers run beside the single writer.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;").await?;
-    }
     Ok(db)
+}
+
+/// How long an SQLite writer waits for the lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at
+/// the start, so writers queue under the busy timeout; a deferred transaction that reads first
+/// and writes later fails at once ("database is locked") when another writer got in between,
+/// which once lost an audit event.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
 }
 
 /// Applies every pending migration.

@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::store::entities::{cache_epochs, customers, flows, records, runs, users};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use steward_shared::api::Kpis;
@@ -102,7 +102,7 @@ pub async fn kpis(state: &AppState, scope: &Scope) -> AppResult<Kpis> {
 
 /// Moves a customer's epoch on, so every replica's cached entries for it (and for `all`) miss.
 pub async fn bump(state: &AppState, customer: Uuid, actor: &Actor, meta: &RequestMeta) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     cache_epochs::Entity::insert(cache_epochs::ActiveModel {
         customer_id: Set(customer),
         epoch: Set(1),

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::store::entities::{flows, runs};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
 use steward_shared::api::{FlowRow, RunRow};
@@ -116,7 +116,7 @@ pub(super) async fn transition(
     let Transition { column, from, to, action } = t;
     let flow = visible_flow(state, actor, id).await?;
     actor.require_in(flow.workspace_id)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let now = Utc::now();
     let changed = flows::Entity::update_many()
         .col_expr(column, Expr::value(to))

@@ -4,10 +4,18 @@
 
 use crate::harness::TestApp;
 use crate::on_both;
+use axum::http::Method;
 use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
+use steward_backend::store::entities::audit_events;
 
-on_both!(bodies_must_be_objects, control_characters_never_reach_the_database);
+on_both!(
+    bodies_must_be_objects,
+    control_characters_never_reach_the_database,
+    every_refusal_is_one_audit_event_under_concurrent_writers,
+    forged_tokens_go_to_the_bounded_authentication_log
+);
 
 fn field(res: &crate::harness::Response) -> &str {
     res.body["errors"][0]["field"].as_str().unwrap_or("")
@@ -63,4 +71,133 @@ async fn control_characters_never_reach_the_database(app: TestApp) {
     let role = json!({ "name": "Ops2", "description": "nul\u{0}", "patterns": [] });
     let res = app.post(&roles, Some(&admin), role).await;
     assert_eq!((res.status, field(&res)), (StatusCode::UNPROCESSABLE_ENTITY, "description"));
+}
+
+/// A request to send: method, path, token, body, extra headers.
+type Probe<'a> = (Method, String, &'a str, Option<serde_json::Value>, Vec<(&'a str, &'a str)>);
+
+/// DESIGN §6 and issue 12: every refusal of a signed-in principal appends one audit event,
+/// recorded where the refusal becomes a response (the gate's, and the handlers' own), and none
+/// is lost to write contention: workers and many concurrent requests write at once, and each
+/// refused request's id is found exactly once in the log.
+async fn every_refusal_is_one_audit_event_under_concurrent_writers(app: TestApp) {
+    let root = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let lead_role = app.role(acme, ws, &["steward.access.users.*", "steward.flows.*"]).await;
+    let lead = app.user_with_role(acme, ws, lead_role).await;
+    let nobody = app.principal(&[]).await;
+    // Background writers: a worker pool executing a queue of runs.
+    let flow =
+        app.post("/api/flows", Some(&root), json!({ "workspace_id": ws, "name": "Busy", "publish": true })).await;
+    let flow_id = flow.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..40 {
+        let res = app.call(Method::POST, &format!("/api/flows/{flow_id}/runs"), Some(&root), None).await;
+        assert!(res.status.is_success(), "{:?}", res.body);
+    }
+    let workers = steward_backend::ops::worker::spawn(app.state.clone(), 2, std::time::Duration::from_millis(5));
+    let foreign = uuid::Uuid::now_v7();
+    let self_id = lead.user_id;
+    let app = &app;
+    let mut calls = Vec::new();
+    for i in 0..80 {
+        let id = format!("refusal-{i}");
+        let (method, path, token, body, headers): Probe<'_> = match i % 4 {
+            // The gate: a missing leaf.
+            0 => (Method::GET, "/api/users".into(), &nobody.token, None, vec![]),
+            // A handler's rule: acting on yourself.
+            1 => (Method::POST, format!("/api/users/{self_id}/deactivate"), &lead.token, Some(json!({})), vec![]),
+            // The scope: beyond your own tenant.
+            2 => (Method::GET, "/api/flows".into(), &lead.token, None, vec![("x-steward-scope", "all")]),
+            // A write naming an id that is not there for you.
+            _ => (Method::PATCH, format!("/api/users/{foreign}"), &lead.token, Some(json!({ "name": "X" })), vec![]),
+        };
+        let mut headers = headers;
+        let id_ref: &'static str = Box::leak(id.clone().into_boxed_str());
+        headers.push(("x-request-id", id_ref));
+        calls.push(async move {
+            let res = app.call_with(method, &path, token, body, &headers).await;
+            (id, res)
+        });
+    }
+    // Successful writes at the same time.
+    let writes = (0..20)
+        .map(|i| app.post("/api/flows", Some(&root), json!({ "workspace_id": ws, "name": format!("Flow {i}") })));
+    let (refusals, created) = tokio::join!(futures::future::join_all(calls), futures::future::join_all(writes));
+    for res in &created {
+        assert_eq!(res.status, axum::http::StatusCode::CREATED, "{:?}", res.body);
+    }
+    for w in workers {
+        w.abort();
+    }
+    let mut codes = std::collections::BTreeMap::new();
+    for (id, res) in &refusals {
+        assert!(
+            [403, 404, 409].contains(&res.status.as_u16()),
+            "{id} was not refused but answered {}: {:?}",
+            res.status,
+            res.body
+        );
+        let events = audit_events::Entity::find()
+            .filter(audit_events::Column::RequestId.eq(id.as_str()))
+            .all(app.db())
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "{id} ({}) has {} audit events", res.problem(), events.len());
+        let event = &events[0];
+        assert_eq!(event.outcome, "refused");
+        assert!(event.actor_user_id.is_some(), "{id}: the event names who was refused");
+        *codes.entry(res.problem().to_owned()).or_insert(0) += 1;
+    }
+    assert_eq!(codes.len(), 4, "four kinds of refusal: {codes:?}");
+    let verify = app.get("/api/audit/verify", Some(&root)).await;
+    assert_eq!(verify.body["ok"], true, "{:?}", verify.body);
+}
+
+/// Anonymous failures (bad or forged tokens) are no audit events: a flood would grow the chain
+/// without limit. They go to the authentication log, through a bounded channel (a full one
+/// drops and counts) into a table with a row cap.
+async fn forged_tokens_go_to_the_bounded_authentication_log(app: TestApp) {
+    use steward_backend::store::entities::log_entries;
+    app.setup_admin().await;
+    let audit_before = audit_events::Entity::find().all(app.db()).await.unwrap().len();
+    let forged = steward_backend::secrets::JwtKeys::from_secret(b"another-instance-secret-0123456789abcdef").unwrap();
+    let foreign_jwt =
+        forged.issue(uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), chrono::Utc::now().timestamp() as u64, 600).unwrap();
+    let app = &app;
+    let flood = (0..300).map(|i| {
+        let token = if i % 2 == 0 { format!("forged-{i}") } else { foreign_jwt.clone() };
+        async move { app.get("/api/me", Some(&token)).await.status }
+    });
+    for status in futures::future::join_all(flood).await {
+        assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(audit_events::Entity::find().all(app.db()).await.unwrap().len(), audit_before, "the chain did not grow");
+    let logs = &app.state.logs;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while logs.written.load(std::sync::atomic::Ordering::Relaxed)
+        + logs.dropped.load(std::sync::atomic::Ordering::Relaxed)
+        < 300
+    {
+        assert!(std::time::Instant::now() < deadline, "the log writer did not catch up");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let rows = log_entries::Entity::find().filter(log_entries::Column::Stream.eq("auth")).all(app.db()).await.unwrap();
+    assert_eq!(rows.len() as u64, logs.written.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(rows.len() >= 290, "nearly all lines fit the default channel: {}", rows.len());
+    assert!(rows.iter().all(|r| r.kind == "credential_refused" && r.request_id.is_some()));
+    // The row cap: the oldest lines go.
+    let pruned = steward_backend::store::logs::prune(app.db(), 50).await.unwrap();
+    assert_eq!(pruned, rows.len() as u64 - 50);
+    assert_eq!(log_entries::Entity::find().all(app.db()).await.unwrap().len(), 50);
+    // A tiny channel under the same flood drops and counts instead of growing.
+    let (sink, _rx) = steward_backend::store::logs::LogSink::new(8);
+    for i in 0..100 {
+        sink.emit(steward_backend::store::logs::LogLine::new(
+            "auth",
+            "credential_refused",
+            "warn",
+            format!("line {i}"),
+        ));
+    }
+    assert_eq!(sink.dropped.load(std::sync::atomic::Ordering::Relaxed), 92);
 }

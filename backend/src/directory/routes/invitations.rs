@@ -10,7 +10,6 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use crate::access::actor::ConfirmHeader;
@@ -77,7 +76,7 @@ async fn create_invitation(
     }
     let now = Utc::now();
     let token = random_token(32);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     invitations::Entity::update_many()
         .col_expr(invitations::Column::RevokedAt, Expr::value(Some(now)))
         .filter(invitations::Column::CustomerId.eq(workspace.customer_id))
@@ -201,7 +200,7 @@ async fn revoke_invitation(
             detail: "This invitation was already accepted.".into(),
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     invitations::Entity::update_many()
         .col_expr(invitations::Column::RevokedAt, Expr::value(Some(Utc::now())))
         .filter(invitations::Column::Id.eq(invitation.id))
@@ -260,7 +259,7 @@ async fn accept_invitation(
         });
     }
     let hash = password::hash(&state, body.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let taken = invitations::Entity::update_many()
         .col_expr(invitations::Column::AcceptedAt, Expr::value(Some(now)))
         .filter(invitations::Column::Id.eq(invitation.id))

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use steward_shared::api::{Page, Revoked, SessionRow};
 use utoipa_axum::router::OpenApiRouter;
@@ -126,7 +126,7 @@ async fn revoke_session(
         .await
         .map_err(|_| AppError::NotFound("No such session.".into()))?;
     actor.confirm(&headers, &owner.email)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     // Your own other sessions are yours to end; anyone else's follow the user rule set.
     if owner.id != actor.author_id() {
         crate::directory::users::may_act_on(&txn, &actor, &owner).await?;
@@ -159,7 +159,7 @@ async fn revoke_user_sessions(
 ) -> AppResult<(StatusCode, Json<Revoked>)> {
     let user = crate::directory::listing::visible_user(&state.db, &actor, id, LEAF).await?;
     actor.confirm(&headers, &user.email)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     crate::directory::users::may_act_on(&txn, &actor, &user).await?;
     let revoked = session_rows::revoke_all_of(&txn, user.id).await?;
     let event = Event::new("session.revoke_all", "success")

@@ -15,7 +15,7 @@ use crate::store::entities::{customers, users};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::json;
 use steward_shared::api::{SetupRequest, SetupStatus, TokenPair};
 use utoipa_axum::router::OpenApiRouter;
@@ -66,7 +66,7 @@ async fn setup(
 
     let hash = password::hash(&state, body.password).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     // The unique slug makes a concurrent second setup fail here instead of creating two admins.
     let customer = customers::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use serde_json::json;
 use steward_shared::api::{
@@ -89,7 +89,7 @@ async fn create_user(
         None => None,
     };
     let mailed = hash.is_none();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let account = NewAccount {
         customer_id: workspace.customer_id,
         workspace_id: workspace.id,
@@ -179,7 +179,7 @@ async fn update_user(
             return Err(email_taken());
         }
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let mut active: users::ActiveModel = user.clone().into();
     if let Some(e) = email.clone() {
         active.email = Set(e);
@@ -270,7 +270,7 @@ async fn erase_user(
 ) -> AppResult<StatusCode> {
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
     actor.confirm(&headers, &user.email)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     check(&txn, &actor, &user, BulkAction::Delete).await?;
     erase(&txn, &actor, &meta, &user).await?;
     txn.commit().await?;
@@ -328,7 +328,7 @@ async fn bulk_users(
     if body.action == BulkAction::Delete {
         actor.confirm(&headers, &format!("{} users", body.ids.len()))?;
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let mut applied = Vec::new();
     let mut skipped = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -405,7 +405,7 @@ async fn set_super_admin(
             detail: "Only a super admin can grant or take away super admin.".into(),
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     lock_super_admins(&txn).await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)

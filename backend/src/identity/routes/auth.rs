@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::json;
 use steward_shared::api::{LoginRequest, RefreshRequest, TokenPair};
 use steward_shared::problem::Problem;
@@ -59,7 +59,7 @@ async fn login(
     let mut keys = vec![account_key.clone()];
     keys.extend(meta.ip.as_deref().map(throttle::Key::ip));
     if let Err(refusal) = throttle::check(&state.db, &keys).await {
-        let txn = state.db.begin().await?;
+        let txn = crate::store::begin(&state.db).await?;
         let event = Event::new("auth.login", "throttled").summary(json!({ "email": email }));
         audit::append(&txn, &meta, event).await?;
         txn.commit().await?;
@@ -69,7 +69,7 @@ async fn login(
     let user = users::Entity::find().filter(users::Column::Email.eq(email.clone())).one(&state.db).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let valid = password::verify(&state, body.password, stored).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let Some(user) = user.filter(|_| valid) else {
         let mut locked = None;
         for key in &keys {
@@ -161,7 +161,7 @@ async fn refresh(
     responses((status = 204, description = "Signed out")),
 )]
 async fn logout(State(state): State<AppState>, meta: RequestMeta, actor: Actor) -> AppResult<StatusCode> {
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if let Some(session) = &actor.session {
         sessions::revoke(&txn, session.id).await?;
         let event = Event::new("auth.logout", "success").by(&actor).target("session", session.id);

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use steward_shared::api::{Me, StartImpersonation};
 use steward_shared::problem::Problem;
@@ -77,7 +77,7 @@ async fn start_impersonation(
     } else {
         None
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if let Some(detail) = refusal {
         let event = Event::new("impersonation.start", "refused")
             .by(&actor)
@@ -125,7 +125,7 @@ async fn exit_impersonation(State(state): State<AppState>, actor: Actor, meta: R
             detail: "This session is not impersonating anyone.".into(),
         });
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     clear(&txn, session.id, None).await?;
     let event = Event::new("impersonation.stop", "success")
         .by(&actor)

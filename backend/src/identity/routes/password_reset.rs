@@ -15,7 +15,7 @@ use crate::store::entities::{password_resets, users};
 use axum::http::StatusCode;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use steward_shared::api::CompletePasswordReset;
 use utoipa_axum::router::OpenApiRouter;
@@ -59,7 +59,7 @@ async fn complete_password_reset(
         .filter(|u| u.erased_at.is_none() && u.status == "active")
         .ok_or_else(gone)?;
     let hash = password::hash(&state, body.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     // Single use: of two concurrent completions, one wins the compare-and-swap.
     let used = password_resets::Entity::update_many()
         .col_expr(password_resets::Column::UsedAt, Expr::value(Some(now)))

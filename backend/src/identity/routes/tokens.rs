@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use steward_shared::api::{ApiTokenInfo, CreateApiToken, CreatedApiToken};
 use steward_shared::permissions;
@@ -84,7 +84,7 @@ async fn create_token(
     }
     let secret = format!("{PREFIX}{}", random_token(32));
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let row = api_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(actor.customer_id()),
@@ -129,7 +129,7 @@ async fn revoke_token(
         .filter(|t| t.user_id == actor.user.id)
         .ok_or_else(|| AppError::NotFound("No such token.".into()))?;
     actor.confirm(&headers, &token.name)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(Utc::now())))
         .filter(api_tokens::Column::Id.eq(token.id))

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use steward_shared::api::{RecoveryCodes, TotpCode, TotpEnrolment, TwoFactorPolicy};
 use totp_rs::Secret;
@@ -84,7 +84,7 @@ async fn verify_totp(
     ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<Json<RecoveryCodes>> {
     own_session(&actor)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let user = users::Entity::find_by_id(actor.user.id)
         .one(&txn)
         .await?
@@ -154,7 +154,7 @@ async fn disable_totp(
             detail: "This instance requires 2FA of admins.".into(),
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if let Err(e) = check_code(&txn, &actor.user, &body.code, true).await? {
         txn.commit().await?;
         return Err(e);
@@ -189,7 +189,7 @@ async fn regenerate_recovery_codes(
     if !actor.user.totp_enabled {
         return Err(AppError::Conflict { code: "not_enrolled", field: None, detail: "2FA is not on.".into() });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if let Err(e) = check_code(&txn, &actor.user, &body.code, false).await? {
         txn.commit().await?;
         return Err(e);
@@ -229,7 +229,7 @@ async fn set_two_factor_policy(
     ApiJson(body): ApiJson<TwoFactorPolicy>,
 ) -> AppResult<Json<TwoFactorPolicy>> {
     let before = policy(&state.db).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let value = serde_json::to_value(&body).map_err(AppError::internal)?;
     let row = settings::ActiveModel { key: Set(POLICY_KEY.into()), value: Set(value), updated_at: Set(Utc::now()) };
     settings::Entity::insert(row)

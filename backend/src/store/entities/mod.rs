@@ -10,6 +10,7 @@ pub mod customer_views;
 pub mod customers;
 pub mod flows;
 pub mod invitations;
+pub mod log_entries;
 pub mod outbox_mail;
 pub mod password_resets;
 pub mod records;

@@ -7,9 +7,7 @@ use crate::tenancy::connectors::*;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::access::actor::ConfirmHeader;
 use crate::access::scope::{Scope, ScopeHeader};
@@ -91,7 +89,7 @@ async fn create_connector(
     actor.require_in(ws.id)?;
     let (key, prefix) = new_key();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let c = connectors::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(ws.customer_id),
@@ -146,7 +144,7 @@ async fn rotate_connector_key(
     actor.confirm(&headers, &c.name)?;
     let (key, prefix) = new_key();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let old_prefix = c.api_key_prefix.clone();
     let mut active: connectors::ActiveModel = c.clone().into();
     active.api_key_hash = Set(sha256_hex(&key));

@@ -8,10 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -188,7 +185,7 @@ async fn create_customer(
     let ws_name = v.text("workspace_name", body.workspace_name.as_deref().unwrap_or("Main"), 1, 200);
     v.finish()?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if customers::Entity::find().filter(customers::Column::Name.eq(name.clone())).count(&txn).await? > 0 {
         return Err(name_taken("name"));
     }
@@ -245,7 +242,7 @@ async fn rename_customer(
     let mut v = Validator::new();
     let name = v.text("name", &body.name, 1, 200);
     v.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     if customers::Entity::find()
         .filter(customers::Column::Name.eq(name.clone()))
         .filter(customers::Column::Id.ne(customer.id))
@@ -290,7 +287,7 @@ async fn create_workspace(
     let mut v = Validator::new();
     let name = v.text("name", &body.name, 1, 200);
     v.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let ws =
         crate::tenancy::workspaces::insert(&txn, customer.id, name).await.map_err(|e| match AppError::from(e) {
             AppError::Conflict { .. } => name_taken("name"),
@@ -328,7 +325,7 @@ async fn rename_workspace(
     let mut v = Validator::new();
     let name = v.text("name", &body.name, 1, 200);
     v.finish()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let mut active: workspaces::ActiveModel = ws.clone().into();
     active.name = Set(name.clone());
     active.updated_at = Set(Utc::now());

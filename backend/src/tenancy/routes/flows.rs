@@ -8,9 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
@@ -126,7 +124,7 @@ async fn create_flow(
     }
     let now = Utc::now();
     let next = schedule.as_deref().and_then(parse_schedule).map(|d| now + d);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let flow = flows::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(ws.customer_id),
@@ -232,7 +230,7 @@ async fn trigger_run(
             detail: format!("The flow `{}` is paused; resume it first.", flow.name),
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin(&state.db).await?;
     let run = enqueue(&txn, &flow, "manual", Some(actor.user_id()), Utc::now()).await?;
     let event =
         Event::new("flow.trigger", "success").by(&actor).target("flow", flow.id).summary(json!({ "run_id": run.id }));
