@@ -439,9 +439,9 @@ pub async fn set_super_admin(id: &str, on: bool) -> ApiResult<DirectoryUser> {
     put(&format!("/api/users/{id}/super-admin"), &serde_json::json!({ "super_admin": on })).await
 }
 
-/// `activate` or `deactivate`.
-pub async fn user_status(id: &str, action: &str) -> ApiResult<DirectoryUser> {
-    json(send(Method::Post, &format!("/api/users/{id}/{action}"), None, true).await?).await
+/// `activate` or `deactivate` (destructive: typed confirmation while impersonating).
+pub async fn user_status(id: &str, action: &str, confirm: Option<&str>) -> ApiResult<DirectoryUser> {
+    json(send_confirmed(Method::Post, &format!("/api/users/{id}/{action}"), None, true, confirm).await?).await
 }
 
 pub async fn send_password_reset(id: &str) -> ApiResult<()> {

@@ -5,7 +5,6 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::BTreeSet;
 use steward_shared::permissions::{self};
@@ -37,20 +36,6 @@ pub struct Actor {
     /// When authenticated by an API token: the leaves the token was created with. The
     /// principal then holds only what both the token and its owner hold.
     pub token_leaves: Option<BTreeSet<&'static str>>,
-}
-
-/// The header carrying a typed confirmation (the exact name of the thing) while impersonating.
-pub const CONFIRM_HEADER: &str = "x-steward-confirm";
-
-/// Documents the typed-confirmation header on destructive operations.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct ConfirmHeader {
-    /// While impersonating, the exact name of the thing being destroyed (a role's name, a
-    /// member's email, a connector's name); without it the answer is 428.
-    #[serde(rename = "X-Steward-Confirm")]
-    #[allow(dead_code)]
-    x_steward_confirm: Option<String>,
 }
 
 impl Actor {
@@ -87,20 +72,6 @@ impl Actor {
     /// Who authors writes: the real admin while impersonating, else the user.
     pub fn author_id(&self) -> Uuid {
         self.impersonator.as_ref().map(|a| a.user.id).unwrap_or(self.user.id)
-    }
-
-    /// While impersonating, a destructive request must name its target exactly.
-    pub fn confirm(&self, headers: &HeaderMap, name: &str) -> AppResult<()> {
-        if self.impersonator.is_none() {
-            return Ok(());
-        }
-        match headers.get(CONFIRM_HEADER).map(|v| v.to_str().unwrap_or("")) {
-            None => Err(AppError::PreconditionRequired(format!(
-                "You are impersonating: type `{name}` to confirm (send it as X-Steward-Confirm)."
-            ))),
-            Some(typed) if typed == name => Ok(()),
-            Some(_) => Err(AppError::field("X-Steward-Confirm", format!("does not match `{name}`"))),
-        }
     }
 
     /// Whether this principal holds `leaf` in `workspace`. Holders of cross-tenant rights carry

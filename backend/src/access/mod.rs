@@ -3,6 +3,7 @@
 //! why someone holds a permission.
 
 pub mod actor;
+pub mod confirm;
 pub mod explain;
 pub mod routes;
 pub mod scope;

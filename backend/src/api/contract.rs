@@ -13,6 +13,7 @@ use axum::http::Method;
 use serde_json::{json, Map, Value};
 use steward_shared::permissions::{find_leaf, page_leaves_for, Requirement};
 
+use crate::access::confirm::ConfirmTarget;
 use crate::api::gate::RouteRule;
 use crate::state::AppState;
 use utoipa::OpenApi;
@@ -102,7 +103,8 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                 return Err(format!("{where_}: operationId `{id}` is used twice"));
             }
             op.insert("x-permission".into(), json!(requirement.x_permission()));
-            add_problem_responses(op, path, requirement);
+            let confirm = confirmation(op, path).map_err(|e| format!("{where_}: {e}"))?;
+            add_problem_responses(op, path, requirement, confirm.is_some());
             let mut leaves = Vec::new();
             match requirement {
                 Requirement::Leaf(leaf) => {
@@ -116,8 +118,10 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                 Requirement::SuperAdmin(leaf) => leaves.push(leaf),
                 Requirement::Public | Requirement::Authenticated => {}
             }
-            table
-                .insert((method.clone(), path.clone()), RouteRule { operation_id: id.to_owned(), requirement, leaves });
+            table.insert(
+                (method.clone(), path.clone()),
+                RouteRule { operation_id: id.to_owned(), requirement, leaves, confirm },
+            );
         }
     }
     let components =
@@ -178,7 +182,44 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
     }
 }
 
-fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: Requirement) {
+/// Reads a destructive route's `x-confirm` declaration: checks it names a known target whose
+/// id is in the path, documents what must be typed, and adds the `X-Steward-Confirm` header.
+fn confirmation(op: &mut Map<String, Value>, path: &str) -> Result<Option<ConfirmTarget>, String> {
+    let Some(declared) = op.get("x-confirm") else { return Ok(None) };
+    let id = declared.as_str().ok_or("x-confirm names a target, as a string")?;
+    let target = ConfirmTarget::parse(id).ok_or(format!("x-confirm `{id}` is not a confirmation target"))?;
+    if let Some(param) = target.path_parameter() {
+        if !path.contains(&format!("{{{param}}}")) {
+            return Err(format!("x-confirm `{id}` needs the path parameter `{param}`"));
+        }
+    }
+    op.insert(
+        "x-confirm".into(),
+        json!({
+            "target": id,
+            "typed": target.typed(),
+            "header": "X-Steward-Confirm",
+            "when": "impersonating",
+        }),
+    );
+    let parameters = op.entry("parameters").or_insert_with(|| json!([]));
+    if let Some(list) = parameters.as_array_mut() {
+        list.push(json!({
+            "name": "X-Steward-Confirm",
+            "in": "header",
+            "required": false,
+            "description": format!(
+                "While impersonating, {}: this operation is destructive, and without it the answer is 428 \
+                 (`confirmation_required`), with a different text 422. Not needed otherwise.",
+                target.typed()
+            ),
+            "schema": { "type": "string", "minLength": 1 },
+        }));
+    }
+    Ok(Some(target))
+}
+
+fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: Requirement, confirm: bool) {
     let has_body = op.contains_key("requestBody");
     let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else {
         return;
@@ -202,6 +243,10 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
     if path.contains('{') {
         add("404", "NotFound");
     }
+    if confirm {
+        add("422", "ValidationFailed");
+        add("428", "ConfirmationRequired");
+    }
     add("500", "Internal");
 }
 
@@ -219,6 +264,7 @@ fn problem_responses() -> Value {
         "Unauthenticated": problem("No valid credential, or the session has ended (`unauthenticated`, `invalid_token`, `token_expired`, `session_ended`, `account_inactive`)."),
         "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), the operation is for super admins only (`super_admin_required`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
         "NotFound": problem("No such resource visible to this principal (`not_found`)."),
+        "ConfirmationRequired": problem("While impersonating, this destructive operation needs the typed confirmation named in `x-confirm`, sent as `X-Steward-Confirm` (`confirmation_required`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
     })
 }

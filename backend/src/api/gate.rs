@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::access::confirm::{expected as expected_confirmation, path_params, ConfirmTarget, HEADER as CONFIRM_HEADER};
 use crate::audit::Event;
 use crate::http::error::{AppError, Refused};
 use crate::http::request_id::refusal_audited;
@@ -27,6 +28,8 @@ pub struct RouteRule {
     pub requirement: Requirement,
     /// For a leaf requirement: the leaf, then the delegable console-page leaves that open it.
     pub leaves: Vec<&'static str>,
+    /// For a destructive route: what must be typed to confirm it while impersonating.
+    pub confirm: Option<ConfirmTarget>,
 }
 
 /// (method, path template) → rule; built from the spec.
@@ -39,7 +42,7 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     };
     let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
     // A route missing from the table is refused: nothing is reachable undeclared.
-    let Some(rule) = table.get(&(method, path)) else {
+    let Some((matched, rule)) = table.get_key_value(&(method, path)).map(|((_, p), r)| (p.as_str(), r)) else {
         return AppError::Internal("route has no permission declaration".into()).into_response();
     };
     if rule.requirement == Requirement::Public {
@@ -102,6 +105,42 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
         }
     }
     actor.route_leaves = rule.leaves.clone();
+    if let (Some(target), Some(_)) = (rule.confirm, &actor.impersonator) {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, crate::api::BODY_LIMIT).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return AppError::PayloadTooLarge("The request body is larger than the server accepts.".into())
+                    .into_response()
+            }
+        };
+        let params = path_params(matched, parts.uri.path());
+        let json = target.reads_body().then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok()).flatten();
+        let expected = match expected_confirmation(&state.db, &actor, target, &params, json.as_ref()).await {
+            Ok(expected) => expected,
+            Err(err) => return err.into_response(),
+        };
+        if let Some(expected) = expected {
+            let typed = parts.headers.get(CONFIRM_HEADER).map(|v| v.to_str().unwrap_or(""));
+            let refusal = match typed {
+                Some(typed) if typed == expected => None,
+                None => Some(AppError::PreconditionRequired(format!(
+                    "You are viewing as someone: to confirm, type {} (send it as X-Steward-Confirm).",
+                    target.typed()
+                ))),
+                Some(_) => Some(AppError::field("X-Steward-Confirm", format!("is not {}", target.typed()))),
+            };
+            if let Some(refusal) = refusal {
+                let meta = RequestMeta::of(&parts.extensions, &parts.headers);
+                let event = Event::new("access.refused", "refused")
+                    .by(&actor)
+                    .target("operation", &rule.operation_id)
+                    .summary(json!({ "code": refusal.refusal_code(), "confirm": target.id() }));
+                return answered_and_recorded(&state, &meta, event, refusal.into_response()).await;
+            }
+        }
+        req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    }
     // Who to name if the handler refuses: a refusal becomes an audit event here, once for every
     // handler, unless the handler recorded its own.
     let refused_event = Event::new("access.refused", "refused").by(&actor).target("operation", &rule.operation_id);

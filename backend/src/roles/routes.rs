@@ -17,7 +17,6 @@ use steward_shared::api::{
     AddMember, Membership, RoleList, RoleMember, RoleMetrics, RoleSummary, RoleWrite, SetMemberRole,
 };
 
-use crate::access::actor::ConfirmHeader;
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
@@ -25,7 +24,6 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{invitations, roles, user_roles, users};
-use axum::http::HeaderMap;
 use steward_shared::permissions::{self};
 use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
@@ -213,7 +211,8 @@ async fn update_role(
 #[utoipa::path(
     delete, path = "/api/roles/{role_id}", tag = "roles", operation_id = "delete_role",
     security(("bearer" = ["steward.access.roles.manage"])),
-    params(("role_id" = Uuid, Path, description = "The role"), ConfirmHeader),
+    extensions(("x-confirm" = json!("role"))),
+    params(("role_id" = Uuid, Path, description = "The role")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 428, description = "Impersonating without typed confirmation (`confirmation_required`)", body = Problem, content_type = "application/problem+json"),
@@ -224,11 +223,9 @@ async fn delete_role(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(role_id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
     let (role, _) = editable(&state.db, &actor, role_id).await?;
-    actor.confirm(&headers, &role.name)?;
     let txn = crate::store::begin(&state.db).await?;
     let members = user_roles::Entity::find().filter(user_roles::Column::RoleId.eq(role.id)).count(&txn).await?;
     let invited = invitations::Entity::find().filter(invitations::Column::RoleId.eq(role.id)).count(&txn).await?;
@@ -351,7 +348,8 @@ async fn set_member_role(
 #[utoipa::path(
     delete, path = "/api/workspaces/{workspace_id}/members/{user_id}", tag = "roles", operation_id = "remove_member",
     security(("bearer" = ["steward.access.roles.manage"])),
-    params(("workspace_id" = Uuid, Path, description = "The workspace"), ("user_id" = Uuid, Path, description = "The user"), ConfirmHeader),
+    extensions(("x-confirm" = json!("user"))),
+    params(("workspace_id" = Uuid, Path, description = "The workspace"), ("user_id" = Uuid, Path, description = "The user")),
     responses(
         (status = 204, description = "Removed"),
         (status = 428, description = "Impersonating without typed confirmation (`confirmation_required`)", body = Problem, content_type = "application/problem+json"),
@@ -362,13 +360,11 @@ async fn remove_member(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath((workspace_id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
     let workspace = crate::access::workspaces::visible(&state.db, &actor, workspace_id).await?;
     actor.require_in(workspace.id)?;
     let user = member_candidate(&workspace, users::Entity::find_by_id(user_id).one(&state.db).await?)?;
-    actor.confirm(&headers, &user.email)?;
     let txn = crate::store::begin(&state.db).await?;
     let membership = user_roles::Entity::find_by_id((workspace.id, user.id))
         .one(&txn)

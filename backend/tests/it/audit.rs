@@ -203,8 +203,9 @@ async fn impersonation_sees_as_the_target_and_records_both(app: TestApp) {
 async fn destructive_actions_need_typed_confirmation(app: TestApp) {
     let admin = app.setup_admin().await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
-    let role = app.role(acme, ws, &["steward.connectors.*", "steward.access.roles.*"]).await;
+    let role = app.role(acme, ws, &["steward.connectors.*", "steward.access.roles.*", "steward.access.users.*"]).await;
     let target = app.user_with_role(acme, ws, role).await;
+    let victim = app.user_with_role(acme, ws, role).await;
     let c = app
         .post(
             "/api/connectors",
@@ -232,7 +233,9 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
     };
     let missing = app.send(rotate(None)).await;
     assert_eq!((missing.status, missing.problem()), (StatusCode::PRECONDITION_REQUIRED, "confirmation_required"));
-    assert!(missing.body["detail"].as_str().unwrap().contains("Acme warehouse"));
+    // It says what to type, never the name itself (a foreign id must not reveal one).
+    let detail = missing.body["detail"].as_str().unwrap();
+    assert!(detail.contains("the connector's name") && !detail.contains("Acme warehouse"), "{detail}");
     let wrong = app.send(rotate(Some("Acme"))).await;
     assert_eq!(
         (wrong.status, wrong.body["errors"][0]["field"].as_str()),
@@ -243,6 +246,39 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
     assert_eq!(right.status, StatusCode::OK);
     let after = steward_backend::store::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
     assert_ne!(before.api_key_hash, after.api_key_hash, "only the confirmed request rotated");
+    // Deactivating a user and resetting their 2FA are destructive too (they once skipped it).
+    let victim_id = victim.user_id;
+    for (method, path) in [
+        (Method::POST, format!("/api/users/{victim_id}/deactivate")),
+        (Method::DELETE, format!("/api/users/{victim_id}/2fa")),
+    ] {
+        let send = |confirm: Option<&str>| {
+            let mut req = Request::builder()
+                .method(method.clone())
+                .uri(&path)
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(c) = confirm {
+                req = req.header("x-steward-confirm", c);
+            }
+            req.body(Body::from("{}")).unwrap()
+        };
+        let missing = app.send(send(None)).await;
+        assert_eq!(
+            (missing.status, missing.problem()),
+            (StatusCode::PRECONDITION_REQUIRED, "confirmation_required"),
+            "{path}"
+        );
+        let wrong = app.send(send(Some("someone@else.example"))).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let right = app.send(send(Some(&victim.email))).await;
+        assert!(right.status.is_success(), "{path}: {:?}", right.body);
+    }
+    // Each refusal is in the audit log, naming the confirmation asked for.
+    let refused = audit_events::Entity::find().all(app.db()).await.unwrap();
+    let confirmations =
+        refused.iter().filter(|e| e.action == "access.refused" && e.summary.to_string().contains("confirm")).count();
+    assert_eq!(confirmations, 6, "two refusals each for the connector, the deactivation and the 2FA reset");
 }
 
 async fn impersonation_ends_on_expiry_and_deactivation(app: TestApp) {

@@ -63,6 +63,36 @@ fn a_route_without_declaration_is_refused() {
     assert!(err.contains("steward.nope.fly"), "{err}");
 }
 
+/// DESIGN §4: every destructive operation (delete, erase, deactivate, revoke, rotate, reset, and
+/// the bulk route) declares what must be typed to confirm it while impersonating, and the spec
+/// documents it with the header and the 428.
+#[test]
+fn destructive_operations_declare_their_typed_confirmation() {
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let destructive = ["delete_", "erase_", "deactivate_", "revoke_", "rotate_", "reset_", "remove_"];
+    let mut declared = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let must = id == "bulk_users" || destructive.iter().any(|p| id.starts_with(p));
+            let confirm = &op["x-confirm"];
+            assert_eq!(confirm.is_object(), must, "{method} {path} ({id}): x-confirm");
+            if must {
+                declared += 1;
+                assert!(confirm["typed"].as_str().is_some_and(|t| !t.is_empty()), "{id}");
+                assert!(op["responses"]["428"].is_object(), "{id}: 428");
+                let header = op["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["name"] == "X-Steward-Confirm" && p["in"] == "header");
+                assert!(header, "{id}: the header is a parameter");
+            }
+        }
+    }
+    assert!(declared >= 11, "{declared}");
+}
+
 /// DESIGN §2: the pages that are never delegable (Settings, Workspaces roots, Data explorer,
 /// Platform actions) always need a super admin. Their operations are exactly the routes
 /// declared `super_admin`, so neither side can drift.

@@ -133,6 +133,7 @@ pub fn UsersPage() -> impl IntoView {
     let bulk_role = RwSignal::new(String::new());
     let dry_run = RwSignal::new(false);
     let confirm_bulk_delete = RwSignal::new(false);
+    let confirm_bulk_deactivate = RwSignal::new(false);
     let run_bulk = move |action: BulkAction, confirm: Option<String>| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
         let body = BulkUsers {
@@ -168,13 +169,15 @@ pub fn UsersPage() -> impl IntoView {
     let erasing = RwSignal::new(None::<DirectoryUser>);
     let erase_open = RwSignal::new(false);
     let view_as = RwSignal::new(None::<(String, String)>);
-    let act = move |user: DirectoryUser, action: &'static str| {
+    let deactivating = RwSignal::new(None::<DirectoryUser>);
+    let deactivate_open = RwSignal::new(false);
+    let act_confirmed = move |user: DirectoryUser, action: &'static str, confirm: Option<String>| {
         spawn_local(async move {
             let result = match action {
                 "reset" => api::send_password_reset(&user.id.to_string())
                     .await
                     .map(|_| format!("A password reset link is on its way to {}.", user.email)),
-                other => api::user_status(&user.id.to_string(), other)
+                other => api::user_status(&user.id.to_string(), other, confirm.as_deref())
                     .await
                     .map(|u| format!("{} is now {}.", u.name, u.status)),
             };
@@ -183,6 +186,15 @@ pub fn UsersPage() -> impl IntoView {
             }
             toast.0.set(Some(result));
         });
+    };
+    // Deactivating is destructive: while impersonating it asks for the user's email first.
+    let act = move |user: DirectoryUser, action: &'static str| {
+        if action == "deactivate" && impersonating() {
+            deactivating.set(Some(user));
+            deactivate_open.set(true);
+        } else {
+            act_confirmed(user, action, None);
+        }
     };
     let erase = move |confirm: Option<String>| {
         let Some(user) = erasing.get_untracked() else { return };
@@ -314,7 +326,9 @@ pub fn UsersPage() -> impl IntoView {
                     <div class="bulk-bar" data-testid="bulk-bar" role="region" aria-label="Bulk actions">
                         <strong>{move || format!("{} selected", selected.with(BTreeSet::len))}</strong>
                         <button class="btn btn-small" disabled=bulk_busy on:click=move |_| run_bulk(BulkAction::Activate, None)>"Activate"</button>
-                        <button class="btn btn-small" disabled=bulk_busy on:click=move |_| run_bulk(BulkAction::Deactivate, None)>"Deactivate"</button>
+                        <button class="btn btn-small" disabled=bulk_busy on:click=move |_| {
+                            if impersonating() && !dry_run.get_untracked() { confirm_bulk_deactivate.set(true) } else { run_bulk(BulkAction::Deactivate, None) }
+                        }>"Deactivate"</button>
                         <button class="btn btn-small btn-danger-ghost" disabled=bulk_busy on:click=move |_| confirm_bulk_delete.set(true)>"Delete"</button>
                         <span class="bulk-sep"></span>
                         <select aria-label="Workspace for the role" on:change=move |ev| { bulk_ws.set(event_target_value(&ev)); bulk_role.set(String::new()); }>
@@ -375,6 +389,30 @@ pub fn UsersPage() -> impl IntoView {
             danger=true
             typed_name=Signal::derive(move || impersonating().then(|| format!("{} users", selected.with(BTreeSet::len))))
             on_confirm=Callback::new(move |typed| run_bulk(BulkAction::Delete, typed))
+        />
+        <ConfirmDialog
+            open=confirm_bulk_deactivate
+            title="Deactivate users"
+            message=Signal::derive(move || format!(
+                "Deactivate the {} selected users? Their sessions end at once.", selected.with(BTreeSet::len)
+            ))
+            confirm_label="Deactivate users"
+            danger=true
+            typed_name=Signal::derive(move || impersonating().then(|| format!("{} users", selected.with(BTreeSet::len))))
+            on_confirm=Callback::new(move |typed| run_bulk(BulkAction::Deactivate, typed))
+        />
+        <ConfirmDialog
+            open=deactivate_open
+            title="Deactivate user"
+            message=Signal::derive(move || deactivating.get().map(|u| format!(
+                "Deactivate {} ({})? They cannot sign in, and their sessions end at once.", u.name, u.email
+            )).unwrap_or_default())
+            confirm_label="Deactivate"
+            danger=true
+            typed_name=Signal::derive(move || impersonating().then(|| deactivating.get().map(|u| u.email)).flatten())
+            on_confirm=Callback::new(move |typed: Option<String>| {
+                if let Some(user) = deactivating.get_untracked() { act_confirmed(user, "deactivate", typed) }
+            })
         />
         <ViewAsDialog target=view_as/>
     }

@@ -77,6 +77,7 @@ async fn request_password_reset(
 #[utoipa::path(
     delete, path = "/api/users/{user_id}/2fa", tag = "two_factor", operation_id = "reset_user_two_factor",
     security(("bearer" = ["steward.access.users.manage"])),
+    extensions(("x-confirm" = json!("user"))),
     params(("user_id" = Uuid, Path, description = "The user")),
     responses(
         (status = 204, description = "2FA is off for that user"),

@@ -4,7 +4,7 @@ use axum::extract::State;
 
 #[allow(unused_imports)]
 use crate::directory::invitations::*;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -12,7 +12,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::access::actor::ConfirmHeader;
 use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -173,7 +172,8 @@ async fn list_invitations(
 #[utoipa::path(
     delete, path = "/api/invitations/{invitation_id}", tag = "invitations", operation_id = "revoke_invitation",
     security(("bearer" = ["steward.access.invitations.manage"])),
-    params(("invitation_id" = Uuid, Path, description = "The invitation"), ConfirmHeader),
+    extensions(("x-confirm" = json!("invitation"))),
+    params(("invitation_id" = Uuid, Path, description = "The invitation")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 409, description = "Already accepted (`already_accepted`)", body = Problem, content_type = "application/problem+json"),
@@ -183,7 +183,6 @@ async fn revoke_invitation(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
     let invitation = invitations::Entity::find_by_id(id)
@@ -192,7 +191,6 @@ async fn revoke_invitation(
         .filter(|i| i.customer_id == actor.customer_id() || actor.cross_tenant())
         .ok_or_else(|| AppError::NotFound("No such invitation.".into()))?;
     actor.require_in(invitation.workspace_id).map_err(|_| AppError::NotFound("No such invitation.".into()))?;
-    actor.confirm(&headers, &invitation.email)?;
     if invitation.accepted_at.is_some() {
         return Err(AppError::Conflict {
             code: "already_accepted",

@@ -1,6 +1,5 @@
 //! Routes: sessions.
 
-use crate::access::actor::ConfirmHeader;
 use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -14,7 +13,7 @@ use crate::identity::sessions as session_rows;
 use crate::state::AppState;
 use crate::store::entities::{sessions, user_roles, users};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -108,14 +107,14 @@ async fn list_sessions(
 #[utoipa::path(
     delete, path = "/api/sessions/{session_id}", tag = "sessions", operation_id = "revoke_session",
     security(("bearer" = ["steward.access.sessions.manage"])),
-    params(("session_id" = Uuid, Path, description = "The session"), ConfirmHeader),
+    extensions(("x-confirm" = json!("session"))),
+    params(("session_id" = Uuid, Path, description = "The session")),
     responses((status = 200, description = "Revoked (0 if it had already ended)", body = Revoked)),
 )]
 async fn revoke_session(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Revoked>> {
     let session = sessions::Entity::find_by_id(id)
@@ -125,7 +124,6 @@ async fn revoke_session(
     let owner = crate::directory::listing::visible_user(&state.db, &actor, session.user_id, LEAF)
         .await
         .map_err(|_| AppError::NotFound("No such session.".into()))?;
-    actor.confirm(&headers, &owner.email)?;
     let txn = crate::store::begin(&state.db).await?;
     // Your own other sessions are yours to end; anyone else's follow the user rule set.
     if owner.id != actor.author_id() {
@@ -147,18 +145,17 @@ async fn revoke_session(
 #[utoipa::path(
     post, path = "/api/users/{user_id}/sessions/revoke", tag = "sessions", operation_id = "revoke_user_sessions",
     security(("bearer" = ["steward.access.sessions.manage"])),
-    params(("user_id" = Uuid, Path, description = "The user"), ConfirmHeader),
+    extensions(("x-confirm" = json!("user"))),
+    params(("user_id" = Uuid, Path, description = "The user")),
     responses((status = 200, description = "How many sessions ended", body = Revoked)),
 )]
 async fn revoke_user_sessions(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<(StatusCode, Json<Revoked>)> {
     let user = crate::directory::listing::visible_user(&state.db, &actor, id, LEAF).await?;
-    actor.confirm(&headers, &user.email)?;
     let txn = crate::store::begin(&state.db).await?;
     crate::directory::users::may_act_on(&txn, &actor, &user).await?;
     let revoked = session_rows::revoke_all_of(&txn, user.id).await?;

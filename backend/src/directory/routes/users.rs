@@ -4,7 +4,7 @@ use axum::extract::State;
 
 #[allow(unused_imports)]
 use crate::directory::users::*;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -15,7 +15,6 @@ use steward_shared::api::{
     BulkAction, BulkOutcome, BulkUsers, CreateUser, DirectoryUser, SetSuperAdmin, SkippedUser, UpdateUser,
 };
 
-use crate::access::actor::ConfirmHeader;
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::directory::listing::{one_row, visible_user};
@@ -232,6 +231,7 @@ async fn activate_user(
 #[utoipa::path(
     post, path = "/api/users/{user_id}/deactivate", tag = "users", operation_id = "deactivate_user",
     security(("bearer" = ["steward.access.users.manage"])),
+    extensions(("x-confirm" = json!("user"))),
     params(("user_id" = Uuid, Path, description = "The user")),
     responses(
         (status = 200, description = "Inactive", body = DirectoryUser),
@@ -254,7 +254,8 @@ async fn deactivate_user(
 #[utoipa::path(
     delete, path = "/api/users/{user_id}", tag = "users", operation_id = "erase_user",
     security(("bearer" = ["steward.access.users.manage"])),
-    params(("user_id" = Uuid, Path, description = "The user"), ConfirmHeader),
+    extensions(("x-confirm" = json!("user"))),
+    params(("user_id" = Uuid, Path, description = "The user")),
     responses(
         (status = 204, description = "Erased"),
         (status = 409, description = "Yourself (`yourself`), the last active super admin (`last_super_admin`), or already erased (`erased`)", body = Problem, content_type = "application/problem+json"),
@@ -265,11 +266,9 @@ async fn erase_user(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
-    actor.confirm(&headers, &user.email)?;
     let txn = crate::store::begin(&state.db).await?;
     check(&txn, &actor, &user, BulkAction::Delete).await?;
     erase(&txn, &actor, &meta, &user).await?;
@@ -285,7 +284,7 @@ async fn erase_user(
 #[utoipa::path(
     post, path = "/api/users/bulk", tag = "users", operation_id = "bulk_users",
     security(("bearer" = ["steward.access.users.manage"])),
-    params(ConfirmHeader),
+    extensions(("x-confirm" = json!("bulk_users"))),
     request_body = BulkUsers,
     responses(
         (status = 200, description = "What was done (or would be) and what was skipped", body = BulkOutcome),
@@ -296,7 +295,6 @@ async fn bulk_users(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<BulkUsers>,
 ) -> AppResult<Json<BulkOutcome>> {
     if body.ids.is_empty() || body.ids.len() > BULK_MAX {
@@ -325,9 +323,6 @@ async fn bulk_users(
             ))
         }
     };
-    if body.action == BulkAction::Delete {
-        actor.confirm(&headers, &format!("{} users", body.ids.len()))?;
-    }
     let txn = crate::store::begin(&state.db).await?;
     let mut applied = Vec::new();
     let mut skipped = Vec::new();

@@ -1,6 +1,5 @@
 //! Routes: tokens.
 
-use crate::access::actor::ConfirmHeader;
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
@@ -12,7 +11,7 @@ use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::entities::api_tokens;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -113,14 +112,14 @@ async fn create_token(
 #[utoipa::path(
     delete, path = "/api/me/tokens/{token_id}", tag = "tokens", operation_id = "revoke_token",
     security(("bearer" = [])),
-    params(("token_id" = Uuid, Path, description = "The token"), ConfirmHeader),
+    extensions(("x-confirm" = json!("token"))),
+    params(("token_id" = Uuid, Path, description = "The token")),
     responses((status = 204, description = "Revoked")),
 )]
 async fn revoke_token(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
     let token = api_tokens::Entity::find_by_id(id)
@@ -128,7 +127,6 @@ async fn revoke_token(
         .await?
         .filter(|t| t.user_id == actor.user.id)
         .ok_or_else(|| AppError::NotFound("No such token.".into()))?;
-    actor.confirm(&headers, &token.name)?;
     let txn = crate::store::begin(&state.db).await?;
     api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(Utc::now())))

@@ -9,7 +9,6 @@ use axum::Json;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use crate::access::actor::ConfirmHeader;
 use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -20,7 +19,6 @@ use crate::http::request_meta::RequestMeta;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 use crate::store::entities::{connectors, records};
-use axum::http::HeaderMap;
 use serde_json::json;
 use steward_shared::api::{ConnectorRow, Page, RecordRow, RotatedKey};
 use utoipa_axum::router::OpenApiRouter;
@@ -121,7 +119,8 @@ async fn create_connector(
 #[utoipa::path(
     post, path = "/api/connectors/{connector_id}/rotate-key", tag = "connectors", operation_id = "rotate_connector_key",
     security(("bearer" = ["steward.connectors.rotate_keys"])),
-    params(("connector_id" = Uuid, Path, description = "The connector"), ConfirmHeader),
+    extensions(("x-confirm" = json!("connector"))),
+    params(("connector_id" = Uuid, Path, description = "The connector")),
     responses(
         (status = 200, description = "The new key, shown once", body = RotatedKey),
         (status = 428, description = "Impersonating without typed confirmation (`confirmation_required`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
@@ -131,7 +130,6 @@ async fn rotate_connector_key(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<RotatedKey>> {
     let c = connectors::Entity::find_by_id(id)
@@ -141,7 +139,6 @@ async fn rotate_connector_key(
         .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
         .ok_or_else(|| AppError::NotFound("No such connector.".into()))?;
     actor.require_in(c.workspace_id)?;
-    actor.confirm(&headers, &c.name)?;
     let (key, prefix) = new_key();
     let now = Utc::now();
     let txn = crate::store::begin(&state.db).await?;
