@@ -37,6 +37,25 @@ pub struct Config {
     #[arg(long, env = "STEWARD_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
 
+    /// The audit keyring itself (`<id> <base64url secret>` lines or `;`-separated, newest last),
+    /// for replicas that share no disk. Default: the keyring file.
+    #[arg(long, env = "STEWARD_AUDIT_KEYS", hide_env_values = true)]
+    pub audit_keys: Option<String>,
+
+    /// File holding the audit keyring; default `<data-dir>/audit-keys`, generated (0600) on first
+    /// start. Keep it off the database's disk: it is what makes the chain tamper-evident.
+    #[arg(long, env = "STEWARD_AUDIT_KEYS_FILE")]
+    pub audit_keys_file: Option<PathBuf>,
+
+    /// File the signed audit checkpoints are appended to, beside the database table; default
+    /// `<data-dir>/audit-checkpoints`.
+    #[arg(long, env = "STEWARD_AUDIT_CHECKPOINTS_FILE")]
+    pub audit_checkpoints_file: Option<PathBuf>,
+
+    /// How often a signed checkpoint of the audit chain's head is written, in seconds.
+    #[arg(long, env = "STEWARD_AUDIT_CHECKPOINT_SECS", default_value_t = 60)]
+    pub audit_checkpoint_secs: u64,
+
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "STEWARD_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     pub access_token_ttl_secs: u64,
@@ -114,6 +133,8 @@ pub enum Command {
     Serve,
     /// Fill the database with realistic demo customers, users, flows, runs, connectors and records.
     Seed(SeedArgs),
+    /// Add a new current key to the audit keyring file (older keys stay to verify older events).
+    RotateAuditKey,
 }
 
 impl Config {

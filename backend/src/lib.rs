@@ -46,5 +46,6 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     store::migrate(&db).await?;
     let secret = secrets::load_secret(&config)?;
     let jwt = secrets::JwtKeys::from_secret(&secret)?;
-    Ok(AppState::new(db, config, jwt))
+    let audit_keys = secrets::load_audit_keys(&config)?;
+    Ok(AppState::new(db, config, jwt, audit_keys))
 }

@@ -19,6 +19,11 @@ async fn main() -> anyhow::Result<()> {
     let (workers, poll) = (config.workers, Duration::from_millis(config.worker_poll_ms.max(10)));
     let state = prepare(config).await?;
     tracing::info!(database = %url, kind = steward_backend::store::kind(&state.db), "database ready");
+    if let Some(Command::RotateAuditKey) = command {
+        let id = steward_backend::secrets::rotate_audit_key(&state.config)?;
+        println!("the audit keyring's current key is now `{id}`; older keys stay to verify older events");
+        return Ok(());
+    }
     if let Some(Command::Seed(args)) = command {
         let seeded = steward_backend::ops::seed::run(&state, &args).await?;
         println!("seeded {seeded:?}; every demo user's password is {:?}", args.password);
@@ -26,6 +31,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let router = app(state.clone())?;
     let _mail = steward_backend::mail::spawn(state.clone(), Duration::from_secs(2));
+    let _checkpoints = steward_backend::audit::chain::spawn_checkpoints(
+        state.db.clone(),
+        state.audit_keys.clone(),
+        steward_backend::audit::chain::checkpoints_file(&state.config),
+        Duration::from_secs(state.config.audit_checkpoint_secs.max(1)),
+    );
     let _workers = steward_backend::ops::worker::spawn(state, workers, poll);
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;

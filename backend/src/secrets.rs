@@ -1,5 +1,6 @@
-//! Secrets: the keys kept outside the database (the JWT signing secret, generated into the
-//! data dir on first start), and how bearer secrets are made and stored (random, SHA-256).
+//! Secrets: the keys kept outside the database (the JWT signing secret and the audit keyring,
+//! generated into the data dir on first start), and how bearer secrets are made and stored
+//! (random, SHA-256).
 //!
 //! Access tokens are short-lived HS256 JWTs bound to a session row. The algorithm is pinned and
 //! `exp`, `iat`, `iss` and `aud` are required, so `alg: none` and foreign tokens are refused.
@@ -110,4 +111,98 @@ pub fn random_token(bytes: usize) -> String {
 /// Hex SHA-256: how bearer secrets (refresh credentials, API tokens, invitations) are stored.
 pub fn sha256_hex(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The audit chain's keyring: HMAC-SHA256 keys by id. Each event records the id of the key it
+/// was chained with, so keys rotate: the newest key signs, older ones still verify. Kept outside
+/// the database, so whoever can write the database cannot recompute a valid chain.
+#[derive(Clone)]
+pub struct AuditKeys {
+    current: String,
+    keys: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+impl std::fmt::Debug for AuditKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditKeys").field("current", &self.current).field("ids", &self.keys.keys()).finish()
+    }
+}
+
+impl AuditKeys {
+    /// Parses a keyring: one `<key id> <base64url secret>` a line (or `;`-separated), oldest
+    /// first; the last line is the current key. Blank lines and `#` comments are skipped.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let mut keys = std::collections::BTreeMap::new();
+        let mut current = None;
+        for line in text.split(['\n', ';']).map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let (id, secret) = line
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| anyhow::anyhow!("an audit key line is `<id> <secret>`"))?;
+            let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(secret.trim())
+                .map_err(|e| anyhow::anyhow!("audit key `{id}` is not base64url: {e}"))?;
+            anyhow::ensure!(secret.len() >= 32, "audit key `{id}` is shorter than 32 bytes");
+            anyhow::ensure!(
+                id.len() <= 40 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "audit key id `{id}` is not a short word"
+            );
+            keys.insert(id.to_owned(), secret);
+            current = Some(id.to_owned());
+        }
+        let current = current.ok_or_else(|| anyhow::anyhow!("the audit keyring holds no key"))?;
+        Ok(Self { current, keys })
+    }
+
+    /// A fresh keyring line: a new key id and secret.
+    pub fn new_line() -> String {
+        let id = format!(
+            "k{}-{}",
+            chrono::Utc::now().format("%Y%m%d"),
+            &random_token(6).to_lowercase().replace(['-', '_'], "x")
+        );
+        format!("{id} {}", random_token(32))
+    }
+
+    /// The id of the key new events are chained with.
+    pub fn current_id(&self) -> &str {
+        &self.current
+    }
+
+    /// HMAC-SHA256 of `data` with key `id`, as hex; `None` for an unknown key.
+    pub fn sign(&self, id: &str, data: &[u8]) -> Option<String> {
+        use hmac::{Mac, SimpleHmac};
+        let key = self.keys.get(id)?;
+        let mut mac = SimpleHmac::<Sha256>::new_from_slice(key).ok()?;
+        mac.update(data);
+        Some(hex::encode(mac.finalize().into_bytes()))
+    }
+}
+
+/// The audit keyring in effect: `STEWARD_AUDIT_KEYS` (for replicas without a shared disk), the
+/// configured file, or `<data-dir>/audit-keys`, generated (0600) on first start. Never logged.
+pub fn load_audit_keys(config: &crate::config::Config) -> anyhow::Result<AuditKeys> {
+    if let Some(text) = &config.audit_keys {
+        return AuditKeys::parse(text);
+    }
+    let path = config.audit_keys_file.clone().unwrap_or_else(|| config.data_dir.join("audit-keys"));
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent().unwrap_or(&config.data_dir))?;
+        write_private(&path, format!("{}\n", AuditKeys::new_line()).as_bytes())?;
+        tracing::info!(path = %path.display(), "generated a new audit key");
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read the audit keyring {}: {e}", path.display()))?;
+    AuditKeys::parse(&text)
+}
+
+/// Adds a new current key to the keyring file (older keys stay, to verify older events).
+pub fn rotate_audit_key(config: &crate::config::Config) -> anyhow::Result<String> {
+    use std::io::Write;
+    anyhow::ensure!(config.audit_keys.is_none(), "the keyring comes from STEWARD_AUDIT_KEYS: add a line there");
+    let path = config.audit_keys_file.clone().unwrap_or_else(|| config.data_dir.join("audit-keys"));
+    load_audit_keys(config)?;
+    let line = AuditKeys::new_line();
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;
+    writeln!(file, "{line}")?;
+    Ok(line.split_whitespace().next().unwrap_or_default().to_owned())
 }

@@ -1,7 +1,7 @@
 //! The one shared state every handler receives.
 
 use crate::config::Config;
-use crate::secrets::JwtKeys;
+use crate::secrets::{AuditKeys, JwtKeys};
 use crate::store::logs::LogSink;
 use sea_orm::DatabaseConnection;
 use std::sync::atomic::AtomicU64;
@@ -15,6 +15,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
+    /// The audit chain's keyring (kept outside the database).
+    pub audit_keys: Arc<AuditKeys>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and a core.
     pub hashing: Arc<Semaphore>,
     /// Dashboard KPIs, per scope and cache epoch.
@@ -24,10 +26,13 @@ pub struct AppState {
     pub two_factor_policy: moka::future::Cache<(), bool>,
     /// The platform, authentication and system logs' sink (written by a background task).
     pub logs: LogSink,
+    /// The route table by operation, set once when the router is built (the gate enforces it;
+    /// `/api/me` reports the console pages by it).
+    pub operations: Arc<std::sync::OnceLock<Operations>>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, jwt: JwtKeys) -> Self {
+    pub fn new(db: DatabaseConnection, config: Config, jwt: JwtKeys, audit_keys: AuditKeys) -> Self {
         let permits = config.password_hash_concurrency.max(1);
         let (logs, lines) = LogSink::new(config.log_channel_capacity);
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -37,6 +42,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),
+            audit_keys: Arc::new(audit_keys),
             hashing: Arc::new(Semaphore::new(permits)),
             kpis: KpiCache::default(),
             two_factor_policy: moka::future::Cache::builder()
@@ -44,9 +50,13 @@ impl AppState {
                 .time_to_live(std::time::Duration::from_secs(5))
                 .build(),
             logs,
+            operations: Arc::default(),
         }
     }
 }
+
+/// operationId → (requirement, the leaves that open it): the gate's route table, by operation.
+pub type Operations = std::collections::HashMap<String, (steward_shared::permissions::Requirement, Vec<&'static str>)>;
 
 /// The KPI cache and its counters.
 #[derive(Clone)]

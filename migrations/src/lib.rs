@@ -9,6 +9,7 @@ mod m20261122_000004_audit_append_only;
 mod m20261122_000005_user_admin;
 mod m20261123_000006_refresh_reuse;
 mod m20261123_000007_log_entries;
+mod m20261123_000008_audit_keyed;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_user_admin::Migration),
             Box::new(m20261123_000006_refresh_reuse::Migration),
             Box::new(m20261123_000007_log_entries::Migration),
+            Box::new(m20261123_000008_audit_keyed::Migration),
         ]
     }
 }

@@ -114,6 +114,11 @@ pub struct Me {
     pub permissions: Vec<String>,
     /// Whether any admin console page is open to this principal (the lower-left section).
     pub admin_console: bool,
+    /// The console pages this principal can open (every operation the page reads with passes
+    /// the authorization check) and use fully (its writes pass too). The sidebar shows exactly
+    /// these.
+    #[serde(default)]
+    pub console_pages: Vec<ConsolePageAccess>,
     pub session_expires_at: Option<DateTime<Utc>>,
     /// Present while this session views as another user: the SPA shows the amber banner.
     #[serde(default)]
@@ -125,6 +130,16 @@ pub struct Me {
     /// only the 2FA enrolment routes, `/api/me` and logout answer.
     #[serde(default)]
     pub two_factor_required: bool,
+}
+
+/// One console page open to the principal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ConsolePageAccess {
+    /// The page's id in the catalog (`users`, `audit`, ...).
+    pub id: String,
+    /// Every operation the page changes things with passes too.
+    pub write: bool,
 }
 
 /// A session's active impersonation.
@@ -581,6 +596,25 @@ pub struct AuditVerification {
     /// Why it does not hold.
     pub problem: Option<String>,
     pub last_hash: Option<String>,
+    /// The newest signed checkpoint the chain matched: events up to it are as they were when
+    /// it was taken, and none of them was deleted.
+    #[serde(default)]
+    pub checkpoint: Option<AuditCheckpoint>,
+    /// Signed checkpoints held against the chain.
+    #[serde(default)]
+    pub checkpoints_checked: u64,
+    /// Events written before the chain was keyed (plain SHA-256); they come first, if at all.
+    #[serde(default)]
+    pub unkeyed_events: u64,
+}
+
+/// A signed (sequence, head) pair of the audit chain, kept beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct AuditCheckpoint {
+    pub seq: i64,
+    pub head_hash: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One membership as the directory shows it.

@@ -42,7 +42,8 @@ pub struct ConsolePage {
     pub id: &'static str,
     pub label: &'static str,
     pub delegable: bool,
-    /// Operations the page reads with; opened by `steward.console.<id>.read`.
+    /// Operations the page reads with (all of them when it opens); opened by
+    /// `steward.console.<id>.read`. A page opens for a principal who may call every one.
     pub reads: &'static [&'static str],
     /// Operations the page changes things with; opened by `steward.console.<id>.write`.
     pub writes: &'static [&'static str],
@@ -82,7 +83,7 @@ const fn root_page(
 }
 
 pub const CONSOLE_PAGES: &[ConsolePage] = &[
-    page("dashboard", "Dashboard", &[], &[]),
+    page("dashboard", "Dashboard", &["get_dashboard"], &["refresh_cache"]),
     page(
         "users",
         "Users",
@@ -113,10 +114,16 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
         &["create_invitation", "revoke_invitation"],
     ),
     page("sessions", "Sessions", &["list_sessions"], &["revoke_session", "revoke_user_sessions"]),
-    page("audit", "Audit log", &[], &[]),
-    page("customers", "Customers", &["list_workspaces"], &[]),
+    // Looking at the log is reading; exporting and verifying it are acts on it.
+    page("audit", "Audit log", &["list_audit"], &["export_audit", "verify_audit"]),
+    page(
+        "customers",
+        "Customers",
+        &["list_customers", "get_customer", "list_workspaces"],
+        &["create_customer", "rename_customer"],
+    ),
     page("system", "System status", &[], &[]),
-    page("logs", "Logs", &[], &[]),
+    page("logs", "Logs", &["list_outbox"], &[]),
     page("data_ops", "Data ops", &[], &[]),
     root_page("workspaces", "Workspaces roots", &[], &["create_workspace", "rename_workspace"]),
     root_page("data_explorer", "Data explorer", &[], &[]),

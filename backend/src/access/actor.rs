@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::BTreeSet;
-use steward_shared::permissions::{self};
+use steward_shared::permissions::{self, Requirement};
 use uuid::Uuid;
 
 use crate::http::error::{AppError, AppResult};
@@ -60,6 +60,17 @@ impl Actor {
         let own = self.user.super_admin
             || (!permissions::is_root_only(leaf) && self.grants.iter().any(|g| g.leaves.contains(leaf)));
         own && self.impersonator.as_ref().is_none_or(|a| a.holds(leaf))
+    }
+
+    /// Whether this principal passes a route's declaration; `leaves` are the route's leaf and
+    /// the console-page leaves that open it. The gate decides with this, and `/api/me` reports
+    /// the console pages by it.
+    pub fn passes(&self, requirement: &Requirement, leaves: &[&'static str]) -> bool {
+        match requirement {
+            Requirement::Public | Requirement::Authenticated => true,
+            Requirement::Leaf(_) => leaves.iter().any(|l| self.holds(l)),
+            Requirement::SuperAdmin(_) => self.super_admin_throughout() && leaves.iter().any(|l| self.holds(l)),
+        }
     }
 
     /// Whether both identities behind this principal are super admins (under impersonation

@@ -82,7 +82,9 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     }
     if let Some(leaf) = rule.requirement.leaf() {
         let super_admin_only = matches!(rule.requirement, Requirement::SuperAdmin(_));
-        let refusal = if super_admin_only && !actor.super_admin_throughout() {
+        let refusal = if actor.passes(&rule.requirement, &rule.leaves) {
+            None
+        } else if super_admin_only && !actor.super_admin_throughout() {
             Some(AppError::Forbidden {
                 code: "super_admin_required",
                 detail: format!(
@@ -90,10 +92,8 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
                     if actor.impersonator.is_some() { ", and not while viewing as someone" } else { "" }
                 ),
             })
-        } else if !rule.leaves.iter().any(|l| actor.holds(l)) {
-            Some(AppError::missing_leaf(leaf))
         } else {
-            None
+            Some(AppError::missing_leaf(leaf))
         };
         if let Some(refusal) = refusal {
             let meta = RequestMeta::of(req.extensions(), req.headers());

@@ -20,6 +20,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn app(state: AppState) -> anyhow::Result<Router> {
     let (api, openapi) = contract::routes().split_for_parts();
     let contract = contract::contract(openapi).map_err(|e| anyhow::anyhow!("the API contract is invalid: {e}"))?;
+    let operations =
+        contract.table.values().map(|r| (r.operation_id.clone(), (r.requirement, r.leaves.clone()))).collect();
+    // The same state may serve several routers (tests); the table is the same for all.
+    let _ = state.operations.set(operations);
     let table = Arc::new(contract.table);
     let assets = state.config.assets_dir.clone();
     let router = api
@@ -30,6 +34,7 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
             AppError::MethodNotAllowed("This endpoint does not accept that method.".into()).into_response()
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::Extension(state.audit_keys.clone()))
         .layer(from_fn(crate::http::request_id::middleware))
         .with_state(state);
     Ok(router)

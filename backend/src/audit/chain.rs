@@ -1,13 +1,20 @@
 //! The append-only, hash-chained audit log. Events are written in the same transaction as
 //! the change they record; appends are serialised so the chain never forks.
+//!
+//! The chain is keyed: each event's hash is an HMAC-SHA256, with a key kept outside the
+//! database, over its canonical content, its key id and the previous event's hash. Signed
+//! checkpoints of (sequence, head) are kept in `audit_checkpoints` and appended to a file
+//! beside the data, so deleting the newest events is found too (up to the last checkpoint).
 
-use crate::http::error::AppResult;
+use crate::http::error::{AppError, AppResult};
 use crate::http::request_meta::RequestMeta;
-use crate::store::entities::audit_events;
+use crate::secrets::AuditKeys;
+use crate::store::entities::{audit_checkpoints, audit_events};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Statement};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use steward_shared::api::{AuditCheckpoint, AuditVerification};
 use uuid::Uuid;
 
 /// The hash the first event chains to.
@@ -111,8 +118,14 @@ pub async fn append<C: ConnectionTrait>(conn: &C, meta: &RequestMeta, event: Eve
         summary: event.summary,
         prev_hash,
         hash: String::new(),
+        key_id: None,
     };
-    model.hash = hash(&model);
+    let keys = meta
+        .audit_keys
+        .as_deref()
+        .ok_or_else(|| AppError::internal("no audit keyring reached this request: the event cannot be chained"))?;
+    model.key_id = Some(keys.current_id().to_owned());
+    model.hash = hash(&model, keys).ok_or_else(|| AppError::internal("the current audit key is missing"))?;
     let refused = model.outcome == "refused";
     let active: audit_events::ActiveModel = model.into();
     audit_events::Entity::insert(active).exec_without_returning(conn).await?;
@@ -122,38 +135,196 @@ pub async fn append<C: ConnectionTrait>(conn: &C, meta: &RequestMeta, event: Eve
     Ok(())
 }
 
-/// SHA-256 over the event's canonical content and the previous event's hash.
-pub fn hash(e: &audit_events::Model) -> String {
-    let canonical = json!([
-        e.seq,
-        e.id,
-        timestamp(&e.occurred_at),
-        e.customer_id,
-        e.actor_user_id,
-        e.impersonated_user_id,
-        e.action,
-        e.outcome,
-        e.target_type,
-        e.target_id,
-        e.request_id,
-        e.ip,
-        e.user_agent,
-        e.summary,
-        e.prev_hash,
-    ]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+/// The event's hash: HMAC-SHA256 with its key over its canonical content, key id and the
+/// previous event's hash; for an event written before keying (no key id), plain SHA-256 over
+/// the content and the previous hash. `None` when its key is not in the keyring.
+pub fn hash(e: &audit_events::Model, keys: &AuditKeys) -> Option<String> {
+    let mut canonical = vec![
+        json!(e.seq),
+        json!(e.id),
+        json!(timestamp(&e.occurred_at)),
+        json!(e.customer_id),
+        json!(e.actor_user_id),
+        json!(e.impersonated_user_id),
+        json!(e.action),
+        json!(e.outcome),
+        json!(e.target_type),
+        json!(e.target_id),
+        json!(e.request_id),
+        json!(e.ip),
+        json!(e.user_agent),
+        e.summary.clone(),
+        json!(e.prev_hash),
+    ];
+    match &e.key_id {
+        None => Some(hex::encode(Sha256::digest(Value::Array(canonical).to_string().as_bytes()))),
+        Some(id) => {
+            canonical.push(json!(id));
+            keys.sign(id, Value::Array(canonical).to_string().as_bytes())
+        }
+    }
+}
+
+/// What a checkpoint signs.
+fn checkpoint_text(seq: i64, head: &str) -> String {
+    format!("steward-audit-checkpoint:{seq}:{head}")
+}
+
+/// Signs the chain's current head into `audit_checkpoints` and appends it to the checkpoint
+/// file; nothing when the newest checkpoint already names this head. Returns it.
+pub async fn checkpoint(
+    db: &sea_orm::DatabaseConnection,
+    keys: &AuditKeys,
+    file: &std::path::Path,
+) -> AppResult<Option<AuditCheckpoint>> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let head: Option<(i64, String)> = audit_events::Entity::find()
+        .select_only()
+        .column(audit_events::Column::Seq)
+        .column(audit_events::Column::Hash)
+        .order_by_desc(audit_events::Column::Seq)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some((seq, head)) = head else { return Ok(None) };
+    if audit_checkpoints::Entity::find_by_id(seq).one(db).await?.is_some() {
+        return Ok(None);
+    }
+    let key_id = keys.current_id().to_owned();
+    let signature = keys
+        .sign(&key_id, checkpoint_text(seq, &head).as_bytes())
+        .ok_or_else(|| AppError::internal("the current audit key is missing"))?;
+    let row = audit_checkpoints::ActiveModel {
+        seq: Set(seq),
+        head_hash: Set(head),
+        key_id: Set(key_id),
+        signature: Set(signature),
+        created_at: Set(Utc::now().trunc_subsecs(6)),
+    }
+    .insert(db)
+    .await?;
+    let line = serde_json::to_string(&row_json(&row)).map_err(AppError::internal)?;
+    let appended = (|| -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+        writeln!(f, "{line}")
+    })();
+    if let Err(e) = appended {
+        tracing::error!(error = %e, file = %file.display(), "could not append the audit checkpoint to its file");
+    }
+    tracing::info!(seq = row.seq, head = %row.head_hash, "audit checkpoint");
+    Ok(Some(as_checkpoint(&row)))
+}
+
+fn row_json(row: &audit_checkpoints::Model) -> Value {
+    json!({ "seq": row.seq, "head_hash": row.head_hash, "key_id": row.key_id, "signature": row.signature, "created_at": row.created_at })
+}
+
+fn as_checkpoint(row: &audit_checkpoints::Model) -> AuditCheckpoint {
+    AuditCheckpoint { seq: row.seq, head_hash: row.head_hash.clone(), created_at: row.created_at }
+}
+
+/// Where this replica appends its checkpoints.
+pub fn checkpoints_file(config: &crate::config::Config) -> std::path::PathBuf {
+    config.audit_checkpoints_file.clone().unwrap_or_else(|| config.data_dir.join("audit-checkpoints"))
+}
+
+/// Takes a checkpoint every `every`, for as long as the process runs.
+pub fn spawn_checkpoints(
+    db: sea_orm::DatabaseConnection,
+    keys: std::sync::Arc<AuditKeys>,
+    file: std::path::PathBuf,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = checkpoint(&db, &keys, &file).await {
+                tracing::error!(error = %e, "could not take an audit checkpoint");
+            }
+        }
+    })
+}
+
+/// The newest checkpoint in the database.
+pub async fn newest_checkpoint<C: ConnectionTrait>(conn: &C) -> AppResult<Option<AuditCheckpoint>> {
+    let row = audit_checkpoints::Entity::find().order_by_desc(audit_checkpoints::Column::Seq).one(conn).await?;
+    Ok(row.as_ref().map(as_checkpoint))
+}
+
+/// Every checkpoint known, from the table and the file, by sequence (the file's win: they are
+/// the ones an intruder in the database could not remove).
+async fn all_checkpoints<C: ConnectionTrait>(
+    conn: &C,
+    file: &std::path::Path,
+) -> AppResult<std::collections::BTreeMap<i64, audit_checkpoints::Model>> {
+    let mut all: std::collections::BTreeMap<i64, audit_checkpoints::Model> =
+        audit_checkpoints::Entity::find().all(conn).await?.into_iter().map(|c| (c.seq, c)).collect();
+    if let Ok(text) = std::fs::read_to_string(file) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            let parsed = (|| {
+                Some(audit_checkpoints::Model {
+                    seq: v.get("seq")?.as_i64()?,
+                    head_hash: v.get("head_hash")?.as_str()?.to_owned(),
+                    key_id: v.get("key_id")?.as_str()?.to_owned(),
+                    signature: v.get("signature")?.as_str()?.to_owned(),
+                    created_at: serde_json::from_value(v.get("created_at")?.clone()).ok()?,
+                })
+            })();
+            if let Some(c) = parsed {
+                all.insert(c.seq, c);
+            }
+        }
+    }
+    Ok(all)
 }
 
 fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// Recomputes the chain in order, in batches (constant memory); stops at the first broken link.
-pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<steward_shared::api::AuditVerification> {
+/// Recomputes the chain in order, in batches (constant memory), and holds it against every
+/// signed checkpoint (table and file); stops at the first problem.
+pub async fn verify<C: ConnectionTrait>(
+    conn: &C,
+    keys: &AuditKeys,
+    checkpoints_file: &std::path::Path,
+) -> AppResult<AuditVerification> {
     use sea_orm::{ColumnTrait, QueryFilter};
+    let checkpoints = all_checkpoints(conn, checkpoints_file).await?;
+    let mut report = AuditVerification {
+        ok: true,
+        events_checked: 0,
+        first_broken_seq: None,
+        problem: None,
+        last_hash: None,
+        checkpoint: None,
+        checkpoints_checked: 0,
+        unkeyed_events: 0,
+    };
+    let broken = |mut r: AuditVerification, seq: i64, problem: String| {
+        r.ok = false;
+        r.first_broken_seq = Some(seq);
+        r.problem = Some(problem);
+        Ok(r)
+    };
+    for c in checkpoints.values() {
+        if keys.sign(&c.key_id, checkpoint_text(c.seq, &c.head_hash).as_bytes()).as_deref()
+            != Some(c.signature.as_str())
+        {
+            return broken(
+                report,
+                c.seq,
+                format!("the checkpoint at event {} has no valid signature (forged, or its key is gone)", c.seq),
+            );
+        }
+    }
     let mut prev = GENESIS.to_string();
     let mut expected_seq = 1i64;
-    let mut checked = 0u64;
+    let mut keyed = false;
     loop {
         let batch = audit_events::Entity::find()
             .filter(audit_events::Column::Seq.gte(expected_seq))
@@ -169,30 +340,41 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<steward_shared::a
                 Some(format!("event {expected_seq} is missing (next is {})", e.seq))
             } else if e.prev_hash != prev {
                 Some("its previous-hash does not match the event before it".to_string())
-            } else if hash(&e) != e.hash {
+            } else if e.key_id.is_none() && keyed {
+                Some("it is unkeyed after keyed events (rewritten without the key)".to_string())
+            } else if let Some(id) = e.key_id.as_deref().filter(|id| keys.sign(id, b"").is_none()) {
+                Some(format!("it was chained with the key `{id}`, which this keyring does not hold"))
+            } else if hash(&e, keys).as_deref() != Some(e.hash.as_str()) {
                 Some("its content does not match its hash (edited after it was written)".to_string())
+            } else if checkpoints.get(&e.seq).is_some_and(|c| c.head_hash != e.hash) {
+                Some("it differs from the signed checkpoint taken when it was the newest event".to_string())
             } else {
                 None
             };
             if let Some(problem) = problem {
-                return Ok(steward_shared::api::AuditVerification {
-                    ok: false,
-                    events_checked: checked,
-                    first_broken_seq: Some(expected_seq.min(e.seq)),
-                    problem: Some(problem),
-                    last_hash: Some(prev),
-                });
+                report.last_hash = Some(prev);
+                return broken(report, expected_seq.min(e.seq), problem);
+            }
+            keyed |= e.key_id.is_some();
+            report.unkeyed_events += u64::from(e.key_id.is_none());
+            if let Some(c) = checkpoints.get(&e.seq) {
+                report.checkpoint = Some(as_checkpoint(c));
+                report.checkpoints_checked += 1;
             }
             prev = e.hash;
             expected_seq += 1;
-            checked += 1;
+            report.events_checked += 1;
         }
     }
-    Ok(steward_shared::api::AuditVerification {
-        ok: true,
-        events_checked: checked,
-        first_broken_seq: None,
-        problem: None,
-        last_hash: (checked > 0).then_some(prev),
-    })
+    report.last_hash = (report.events_checked > 0).then_some(prev);
+    // A checkpoint beyond the last event: the newest events were deleted.
+    if let Some((seq, c)) = checkpoints.range(expected_seq..).next() {
+        let at = c.created_at.to_rfc3339();
+        return broken(
+            report,
+            expected_seq,
+            format!("events from {expected_seq} on are missing: a signed checkpoint from {at} names event {seq} as the head"),
+        );
+    }
+    Ok(report)
 }

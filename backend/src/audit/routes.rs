@@ -58,7 +58,8 @@ async fn list_audit(
     responses((status = 200, description = "The verification", body = AuditVerification)),
 )]
 async fn verify_audit(State(state): State<AppState>) -> AppResult<Json<AuditVerification>> {
-    crate::audit::chain::verify(&state.db).await.map(Json)
+    let file = crate::audit::chain::checkpoints_file(&state.config);
+    crate::audit::chain::verify(&state.db, &state.audit_keys, &file).await.map(Json)
 }
 
 /// Export the current filter scope as CSV, oldest first, streamed.
@@ -66,7 +67,7 @@ async fn verify_audit(State(state): State<AppState>) -> AppResult<Json<AuditVeri
     get, path = "/api/audit/export", tag = "audit", operation_id = "export_audit",
     security(("bearer" = ["steward.audit.export"])),
     params(AuditFilter, ScopeHeader),
-    responses((status = 200, description = "CSV (RFC 4180), streamed", content_type = "text/csv", body = String)),
+    responses((status = 200, description = "CSV (RFC 4180), streamed. `X-Steward-Audit-Checkpoint` names the newest signed checkpoint of the chain when the export began (`seq=<n>; head=<hash>; at=<time>`), which `GET /api/audit/verify` holds the chain against.", content_type = "text/csv", body = String)),
 )]
 async fn export_audit(
     State(state): State<AppState>,
@@ -75,6 +76,7 @@ async fn export_audit(
     ApiQuery(f): ApiQuery<AuditFilter>,
 ) -> AppResult<Response> {
     let condition = f.condition(&scope, &actor)?;
+    let checkpoint = crate::audit::chain::newest_checkpoint(&state.db).await?;
     let db = state.db.clone();
     let batches = futures::stream::unfold(Some(0i64), move |after| {
         let (db, condition) = (db.clone(), condition.clone());
@@ -120,5 +122,11 @@ async fn export_audit(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"steward-audit.csv\""));
+    if let Some(c) = checkpoint {
+        let value = format!("seq={}; head={}; at={}", c.seq, c.head_hash, c.created_at.to_rfc3339());
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert("x-steward-audit-checkpoint", v);
+        }
+    }
     Ok(response)
 }

@@ -42,7 +42,11 @@ pub async fn target_of(
                 event.customer_id = other.map(|t| t.customer_id);
                 audit::append(
                     &txn,
-                    &RequestMeta { request_id: crate::http::request_id::current(), ..Default::default() },
+                    &RequestMeta {
+                        request_id: crate::http::request_id::current(),
+                        audit_keys: Some(state.audit_keys.clone()),
+                        ..Default::default()
+                    },
                     event,
                 )
                 .await?;

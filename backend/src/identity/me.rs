@@ -6,7 +6,6 @@ use crate::state::AppState;
 use crate::store::entities::{customers, workspaces};
 use sea_orm::EntityTrait;
 use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
-use steward_shared::permissions::CONSOLE_PAGES;
 
 /// What `/api/me` says of a principal (the target's view while impersonating).
 pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
@@ -22,8 +21,10 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
         None => None,
     };
     let permissions: Vec<String> = actor.effective_leaves().into_iter().map(str::to_owned).collect();
-    let admin_console = actor.user.super_admin
-        || CONSOLE_PAGES.iter().any(|p| p.delegable && actor.holds(&format!("steward.console.{}.read", p.id)));
+    let console_pages =
+        state.operations.get().map(|ops| crate::access::pages::open_pages(actor, ops)).unwrap_or_default();
+    // The dashboard sits in the tenant section; every other page is in the admin section.
+    let admin_console = console_pages.iter().any(|p| p.id != "dashboard");
     let impersonation = match (&actor.impersonator, &actor.session) {
         (Some(real), Some(s)) => Some(Impersonation {
             real_user_id: real.user.id.into(),
@@ -51,6 +52,7 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
         session_id: actor.session.as_ref().map(|s| s.id.into()),
         permissions,
         admin_console,
+        console_pages,
         session_expires_at: actor.session.as_ref().map(|s| s.expires_at),
         impersonation,
         totp_enabled: actor.impersonator.as_deref().unwrap_or(actor).user.totp_enabled,

@@ -18,6 +18,7 @@ on_both!(
     destructive_actions_need_typed_confirmation,
     impersonation_ends_on_expiry_and_deactivation,
     the_database_refuses_edits_and_verify_finds_tampering,
+    a_rewritten_or_truncated_chain_is_found,
     audit_filters_scope_and_export,
 );
 
@@ -345,6 +346,107 @@ async fn the_database_refuses_edits_and_verify_finds_tampering(app: TestApp) {
     let broken = app.get("/api/audit/verify", Some(&admin)).await;
     assert_eq!((broken.body["ok"].as_bool(), broken.body["first_broken_seq"].as_i64()), (Some(false), Some(3)));
     assert!(broken.body["problem"].as_str().unwrap().contains("edited"));
+}
+
+/// Issue 12 (8): with the triggers gone, an intruder who can write the database still cannot
+/// recompute the keyed chain, nor delete its newest events past a signed checkpoint, even after
+/// deleting the checkpoints from the table (the file beside the data keeps them).
+async fn a_rewritten_or_truncated_chain_is_found(app: TestApp) {
+    use steward_backend::audit::chain;
+    let admin = app.setup_admin().await;
+    for _ in 0..5 {
+        app.login(crate::harness::ADMIN_EMAIL, "wrong password, logged").await;
+    }
+    let keys = app.state.audit_keys.clone();
+    let file = chain::checkpoints_file(&app.state.config);
+    let cp = chain::checkpoint(app.db(), &keys, &file).await.unwrap().expect("a checkpoint of the head");
+    let head = cp.seq;
+    assert!(head >= 6, "setup and five failed logins");
+    assert!(chain::checkpoint(app.db(), &keys, &file).await.unwrap().is_none(), "one checkpoint per head");
+    let ok = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(ok.body["ok"], true, "{:?}", ok.body);
+    assert_eq!((ok.body["checkpoint"]["seq"].as_i64(), ok.body["unkeyed_events"].as_u64()), (Some(head), Some(0)));
+    let export = app.get("/api/audit/export", Some(&admin)).await;
+    let named = export.headers["x-steward-audit-checkpoint"].to_str().unwrap().to_owned();
+    assert!(named.starts_with(&format!("seq={head}; head={}", cp.head_hash)), "{named}");
+    // Two more events after the checkpoint.
+    app.login(crate::harness::ADMIN_EMAIL, "wrong again").await;
+    app.login(crate::harness::ADMIN_EMAIL, "and again").await;
+
+    let off = match app.db().get_database_backend() {
+        DbBackend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER USER",
+        _ => "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete",
+    };
+    app.db().execute_unprepared(off).await.unwrap();
+    let rows =
+        || async { audit_events::Entity::find().order_by_asc(audit_events::Column::Seq).all(app.db()).await.unwrap() };
+
+    // Writes a row back whole, as an intruder with the triggers off can.
+    let db = app.db().clone();
+    let put = |e: audit_events::Model| {
+        let db = db.clone();
+        async move {
+            use sea_orm::ActiveModelTrait;
+            audit_events::ActiveModel::from(e).reset_all().update(&db).await.unwrap();
+        }
+    };
+    // Rechains `events` from `prev` with plain SHA-256 (unkeyed), as the old chain allowed.
+    let rechain = |events: Vec<audit_events::Model>, mut prev: String| {
+        events
+            .into_iter()
+            .map(|e| {
+                let mut e = audit_events::Model { key_id: None, prev_hash: prev.clone(), ..e };
+                e.hash = chain::hash(&e, &keys).unwrap();
+                prev = e.hash.clone();
+                e
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // 1. Edit event 3 and recompute every hash after it: the keyed hashes cannot be remade.
+    let original = rows().await;
+    let mut edited: Vec<audit_events::Model> = original.iter().skip(2).cloned().collect();
+    edited[0].outcome = "success".into();
+    for e in rechain(edited, original[2].prev_hash.clone()) {
+        put(e).await;
+    }
+    let broken = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(
+        (broken.body["ok"].as_bool(), broken.body["first_broken_seq"].as_i64()),
+        (Some(false), Some(3)),
+        "{:?}",
+        broken.body
+    );
+    // ... nor does rewriting the whole chain as unkeyed events: the signed checkpoint names the
+    // head it had.
+    for e in rechain(original.clone(), chain::GENESIS.to_string()) {
+        put(e).await;
+    }
+    let downgraded = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(downgraded.body["ok"], false, "{:?}", downgraded.body);
+    assert!(downgraded.body["problem"].as_str().unwrap().contains("checkpoint"), "{:?}", downgraded.body);
+
+    // 2. Put the true chain back, then delete the newest events, and then the checkpoint rows.
+    for e in original.iter().cloned() {
+        put(e).await;
+    }
+    assert_eq!(app.get("/api/audit/verify", Some(&admin)).await.body["ok"], true, "restored");
+    app.db().execute_unprepared(&format!("DELETE FROM audit_events WHERE seq >= {}", head - 1)).await.unwrap();
+    let truncated = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(
+        (truncated.body["ok"].as_bool(), truncated.body["first_broken_seq"].as_i64()),
+        (Some(false), Some(head - 1)),
+        "{:?}",
+        truncated.body
+    );
+    assert!(truncated.body["problem"].as_str().unwrap().contains("missing"), "{:?}", truncated.body);
+    app.db().execute_unprepared("DELETE FROM audit_checkpoints").await.unwrap();
+    let still = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(still.body["ok"], false, "the checkpoint file still names the head: {:?}", still.body);
+    // A forged checkpoint line (signed with another key) is itself refused.
+    std::fs::write(&file, "{\"seq\":1,\"head_hash\":\"00\",\"key_id\":\"k1\",\"signature\":\"00\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n").unwrap();
+    let forged = app.get("/api/audit/verify", Some(&admin)).await;
+    assert!(forged.body["problem"].as_str().unwrap().contains("signature"), "{:?}", forged.body);
 }
 
 async fn audit_filters_scope_and_export(app: TestApp) {

@@ -241,7 +241,13 @@ async fn audit_chain_links_every_event(app: TestApp) {
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.seq, i as i64 + 1);
         assert_eq!(e.prev_hash, prev);
-        assert_eq!(audit::hash(e), e.hash, "event {} recomputes", e.seq);
+        assert_eq!(
+            audit::hash(e, &app.state.audit_keys).as_deref(),
+            Some(e.hash.as_str()),
+            "event {} recomputes",
+            e.seq
+        );
+        assert_eq!(e.key_id.as_deref(), Some(app.state.audit_keys.current_id()), "keyed");
         assert!(e.request_id.is_some());
         prev = e.hash.clone();
     }

@@ -163,7 +163,65 @@ async fn super_admin_routes_refuse_every_other_principal(app: TestApp) {
     assert!(needs.iter().any(|n| n.starts_with("super_admin:")), "{needs:?}");
 }
 
+/// Issue 12 (2): a console page's leaf opens exactly the operations that page of the SPA calls,
+/// and `/api/me` lists exactly the pages the principal can open. For each delegable page, a
+/// user holding only its read leaf can call every read, sees the page (and nothing else of the
+/// admin section), and holding the write leaf too makes it writable. The built-in operator, who
+/// reads users and audit through the API, sees those pages.
+async fn console_pages_open_what_their_page_calls(app: TestApp) {
+    use steward_shared::permissions::CONSOLE_PAGES;
+    let root = app.setup_admin().await;
+    let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
+    let contract = steward_backend::api::contract::contract(spec).unwrap();
+    let by_op: std::collections::HashMap<&str, (&Method, &String)> =
+        contract.table.iter().map(|((m, p), r)| (r.operation_id.as_str(), (m, p))).collect();
+    let pages = |me: &Value| -> Vec<(String, bool)> {
+        me["console_pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["id"].as_str().unwrap().to_owned(), p["write"].as_bool().unwrap()))
+            .collect()
+    };
+    for page in CONSOLE_PAGES.iter().filter(|p| p.delegable) {
+        let reader = app.principal(&[page.read_leaf()]).await;
+        let me = app.get("/api/me", Some(&reader.token)).await.body;
+        assert_eq!(pages(&me), [(page.id.to_owned(), false)], "{}: only its read leaf", page.id);
+        assert_eq!(me["admin_console"], page.id != "dashboard", "{}", page.id);
+        for op in page.reads {
+            let (method, path) = by_op[op];
+            let body = (*method != Method::GET && *method != Method::DELETE).then(|| serde_json::json!({}));
+            let res = app.call(method.clone(), &concrete(path), Some(&reader.token), body).await;
+            assert!(!refused(&res), "{}: {op} refused to the page's reader: {:?}", page.id, res.body);
+        }
+        if !page.writes.is_empty() {
+            let writer = app.principal(&[page.read_leaf(), page.write_leaf()]).await;
+            let me = app.get("/api/me", Some(&writer.token)).await.body;
+            assert_eq!(pages(&me), [(page.id.to_owned(), true)], "{}: read and write", page.id);
+        }
+    }
+    // The built-in operator (read all, no console leaves) sees the pages it can use.
+    let customer = app.platform_customer().await;
+    let ws = app.workspace(customer, "Ops").await;
+    let operator =
+        app.user_with_role(customer, ws, uuid::Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0002)).await;
+    let me = app.get("/api/me", Some(&operator.token)).await.body;
+    let open: Vec<String> = pages(&me).into_iter().map(|(id, _)| id).collect();
+    for id in ["dashboard", "users", "roles", "audit", "logs", "customers"] {
+        assert!(open.contains(&id.to_owned()), "the operator opens {id}: {open:?}");
+    }
+    for id in ["invitations", "sessions", "settings", "workspaces"] {
+        assert!(!open.contains(&id.to_owned()), "the operator does not open {id}: {open:?}");
+    }
+    assert_eq!(me["admin_console"], true);
+    assert_eq!(app.get("/api/audit", Some(&operator.token)).await.status, StatusCode::OK);
+    // A super admin opens every page, the never-delegable ones too.
+    let me = app.get("/api/me", Some(&root)).await.body;
+    assert_eq!(pages(&me).len(), CONSOLE_PAGES.len());
+}
+
 on_both!(
+    console_pages_open_what_their_page_calls,
     every_route_refuses_the_unauthenticated,
     every_route_refuses_a_principal_without_its_leaf,
     super_admin_routes_refuse_every_other_principal,

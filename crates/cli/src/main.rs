@@ -404,6 +404,18 @@ fn run(cli: Cli) -> CliResult<()> {
                         output::json(&v);
                     } else if v.ok {
                         println!("The audit chain holds: {} events verified.", v.events_checked);
+                        match &v.checkpoint {
+                            Some(c) => println!(
+                                "It matches the signed checkpoint of event {} ({}); {} checkpoints held against it.",
+                                c.seq,
+                                when(Some(c.created_at)),
+                                v.checkpoints_checked
+                            ),
+                            None => println!("No signed checkpoint covers it yet (one is taken every minute)."),
+                        }
+                        if v.unkeyed_events > 0 {
+                            println!("{} events come from before the chain was keyed.", v.unkeyed_events);
+                        }
                     } else {
                         println!(
                             "The audit chain is BROKEN at event {}: {}",

@@ -162,8 +162,9 @@ pub async fn audit(events: u64, database_url: Option<String>) -> anyhow::Result<
                     summary: json!({ "run_id": seq, "note": "=formula, \"quoted\"" }),
                     prev_hash: prev.clone(),
                     hash: String::new(),
+                    key_id: Some(state.audit_keys.current_id().to_owned()),
                 };
-                e.hash = steward_backend::audit::chain::hash(&e);
+                e.hash = steward_backend::audit::chain::hash(&e, &state.audit_keys).unwrap_or_default();
                 prev = e.hash.clone();
                 rows.push(audit_events::ActiveModel::from(e));
             }

@@ -22,67 +22,68 @@ struct NavItem {
     admin: bool,
     /// Shown when the principal holds any of these leaves (super admins hold all); empty: always.
     leaves: &'static [&'static str],
+    /// A console page of the catalog: shown exactly when `/api/me` says the page opens (the
+    /// server decides with the same check its routes make).
+    page: Option<&'static str>,
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { label: "Dashboard", href: "/", icon: "home", admin: false, leaves: &["steward.flows.view"] },
-    NavItem { label: "Flows", href: "/flows", icon: "flow", admin: false, leaves: &["steward.flows.view"] },
-    NavItem { label: "Runs", href: "/runs", icon: "play", admin: false, leaves: &["steward.runs.view"] },
+    NavItem { label: "Dashboard", href: "/", icon: "home", admin: false, leaves: &[], page: Some("dashboard") },
+    NavItem { label: "Flows", href: "/flows", icon: "flow", admin: false, leaves: &["steward.flows.view"], page: None },
+    NavItem { label: "Runs", href: "/runs", icon: "play", admin: false, leaves: &["steward.runs.view"], page: None },
     NavItem {
         label: "Connectors",
         href: "/connectors",
         icon: "plug",
         admin: false,
         leaves: &["steward.connectors.view"],
+        page: None,
     },
-    NavItem { label: "Data", href: "/data", icon: "database", admin: false, leaves: &["steward.data.view"] },
-    NavItem { label: "My account", href: "/account", icon: "user", admin: false, leaves: &[] },
     NavItem {
-        label: "Users",
-        href: "/admin/users",
-        icon: "users",
-        admin: true,
-        leaves: &["steward.console.users.read", "steward.access.users.view"],
+        label: "Data",
+        href: "/data",
+        icon: "database",
+        admin: false,
+        leaves: &["steward.data.view"],
+        page: None,
     },
+    NavItem { label: "My account", href: "/account", icon: "user", admin: false, leaves: &[], page: None },
+    NavItem { label: "Users", href: "/admin/users", icon: "users", admin: true, leaves: &[], page: Some("users") },
     NavItem {
         label: "Invitations",
         href: "/admin/invitations",
         icon: "mail",
         admin: true,
-        leaves: &["steward.console.invitations.read", "steward.access.invitations.manage"],
+        leaves: &[],
+        page: Some("invitations"),
     },
     NavItem {
         label: "Sessions",
         href: "/admin/sessions",
         icon: "monitor",
         admin: true,
-        leaves: &["steward.console.sessions.read", "steward.access.sessions.manage"],
+        leaves: &[],
+        page: Some("sessions"),
     },
-    NavItem {
-        label: "Roles",
-        href: "/admin/roles",
-        icon: "key",
-        admin: true,
-        leaves: &["steward.console.roles.read", "steward.access.roles.view"],
-    },
-    NavItem {
-        label: "Audit log",
-        href: "/admin/audit",
-        icon: "book",
-        admin: true,
-        leaves: &["steward.console.audit.read", "steward.audit.view"],
-    },
+    NavItem { label: "Roles", href: "/admin/roles", icon: "key", admin: true, leaves: &[], page: Some("roles") },
+    NavItem { label: "Audit log", href: "/admin/audit", icon: "book", admin: true, leaves: &[], page: Some("audit") },
     NavItem {
         label: "System status",
         href: "/admin/system",
         icon: "pulse",
         admin: true,
-        leaves: &["steward.console.system.read", "steward.system.status"],
+        leaves: &[],
+        page: Some("system"),
     },
 ];
 
 fn visible(item: &NavItem, me: &Me) -> bool {
-    item.leaves.is_empty() || me.super_admin || me.permissions.iter().any(|p| item.leaves.contains(&p.as_str()))
+    match item.page {
+        Some(page) => me.console_pages.iter().any(|p| p.id == page),
+        None => {
+            item.leaves.is_empty() || me.super_admin || me.permissions.iter().any(|p| item.leaves.contains(&p.as_str()))
+        }
+    }
 }
 
 /// What the shell found when it loaded.

@@ -22,6 +22,8 @@ pub struct Model {
     pub summary: Json,
     pub prev_hash: String,
     pub hash: String,
+    /// The audit key the event was chained with; `None` for events written before keying.
+    pub key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

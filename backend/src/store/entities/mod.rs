@@ -2,6 +2,7 @@
 //! Behaviour lives in the service modules, not here.
 
 pub mod api_tokens;
+pub mod audit_checkpoints;
 pub mod audit_events;
 pub mod auth_throttle;
 pub mod cache_epochs;
