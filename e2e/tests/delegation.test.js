@@ -59,7 +59,7 @@ test('each console page opens for a holder of its read leaf alone', async () => 
     await page.waitForLoadState('networkidle');
     await page.waitForTimeout(200);
     assert.deepEqual(refused, [], `${p.id}: refused calls`);
-    assert.equal(await page.locator('.toast-error, .error-banner').count(), 0, `${p.id}: no error shown`);
+    assert.equal(await page.locator('.toast-error, .banner-error').count(), 0, `${p.id}: no error shown`);
     assert.deepEqual(errors, []);
     await shot(page, `60-delegated-${p.id}`);
     await context.close();
