@@ -33,6 +33,40 @@ impl ScopeState {
         self.customer_name.set(customer_name);
         self.value.set(value.to_owned());
     }
+
+    /// Back to the signed-in user's own organization: on every sign-in and sign-out, so a
+    /// browser an admin used does not hand "All customers" to the next person.
+    pub fn reset(&self) {
+        self.set("tenant", None);
+    }
+
+    /// Viewing as someone scopes to them; the admin's own choice is kept for the Exit.
+    pub fn enter_view_as(&self) {
+        if let Some(store) = session_storage() {
+            let name = self.customer_name.get_untracked().unwrap_or_default();
+            let _ = store.set_item(SAVED, &format!("{}\n{name}", self.value.get_untracked()));
+        }
+        self.reset();
+    }
+
+    /// Gives back the scope the admin had before viewing as someone.
+    pub fn exit_view_as(&self) {
+        let saved = session_storage().and_then(|s| {
+            let v = s.get_item(SAVED).ok().flatten();
+            let _ = s.remove_item(SAVED);
+            v
+        });
+        match saved.as_deref().and_then(|s| s.split_once('\n')) {
+            Some((value, name)) => self.set(value, (!name.is_empty()).then(|| name.to_owned())),
+            None => self.reset(),
+        }
+    }
+}
+
+const SAVED: &str = "steward_scope_before_view_as";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
 }
 
 pub fn use_scope() -> ScopeState {

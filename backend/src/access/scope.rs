@@ -1,7 +1,10 @@
 //! The customer scope of a request: your own tenant, all customers (admin mode), or one
 //! customer. API clients send `X-Steward-Scope`; the SPA keeps the same value in the
 //! `steward_scope` cookie; the explicit header wins. Asking beyond your own tenant without
-//! `steward.admin.cross_tenant` is refused (403), never silently narrowed.
+//! `steward.admin.cross_tenant` is refused (403), never silently narrowed. A remembered scope
+//! (the cookie: another user signed in on the same browser, or a view as someone) that the
+//! current principal may not use is not a request: it falls back to their own tenant, and the
+//! SPA says so.
 
 use crate::access::Actor;
 use crate::http::error::AppError;
@@ -136,7 +139,12 @@ impl FromRequestParts<AppState> for Scope {
                 }]))
             }
         };
-        resolve(state, &actor, requested).await
+        match resolve(state, &actor, requested).await {
+            Err(AppError::Forbidden { code: "cross_tenant_denied", .. } | AppError::NotFound(_)) if !explicit => {
+                resolve(state, &actor, Requested::Tenant).await
+            }
+            other => other,
+        }
     }
 }
 

@@ -307,13 +307,20 @@ async fn every_route_refuses_a_principal_without_its_leaf(app: TestApp) {
     let (_, spec) = steward_backend::api::contract::routes().split_for_parts();
     let contract = steward_backend::api::contract::contract(spec).unwrap();
     let nobody = app.principal(&[]).await;
-    let unrelated_page = app.principal(&["steward.console.dashboard.read", "steward.console.dashboard.write"]).await;
+    // Two pages that share no operation: for each route, one of them does not open it.
+    let dashboard_page = app.principal(&["steward.console.dashboard.read", "steward.console.dashboard.write"]).await;
+    let sessions_page = app.principal(&["steward.console.sessions.read", "steward.console.sessions.write"]).await;
     let mut checked = 0;
     for ((method, path), rule) in &contract.table {
         let Requirement::Leaf(leaf) = rule.requirement else { continue };
         let at = format!("{method} {path} ({})", rule.operation_id);
         let body = (*method != Method::GET && *method != Method::DELETE).then(|| serde_json::json!({}));
         let url = concrete(path);
+        let unrelated_page = if rule.leaves.iter().any(|l| l.starts_with("steward.console.dashboard.")) {
+            &sessions_page
+        } else {
+            &dashboard_page
+        };
         for (who, token) in [("no leaf", &nobody.token), ("another page", &unrelated_page.token)] {
             let res = app.call(method.clone(), &url, Some(token), body.clone()).await;
             assert_eq!(res.status, StatusCode::FORBIDDEN, "{at} as {who}: {:?}", res.body);

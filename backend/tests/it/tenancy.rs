@@ -111,15 +111,24 @@ async fn scope_beyond_your_tenant_is_refused_not_narrowed(app: TestApp) {
     let w = world(&app).await;
     let (acme_c, globex_c) = (w.acme.customer_id.to_string(), w.globex.customer_id.to_string());
     let t = &w.acme.token;
+    // Asked for explicitly: refused, never narrowed.
     for (h, c) in [
         (Some("all".to_string()), None),
         (Some(format!("customer:{globex_c}")), None),
         (Some(format!("customer:{}", uuid::Uuid::now_v7())), None),
-        (None, Some("all".to_string())),
-        (None, Some(format!("customer%3A{globex_c}"))),
+        (Some("all".to_string()), Some("tenant".to_string())),
     ] {
         let res = scoped(&app, "/api/flows", t, h.as_deref(), c.as_deref()).await;
         assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "cross_tenant_denied"), "{h:?} {c:?}");
+    }
+    // Remembered in the cookie (an admin used this browser before): not a request. It falls
+    // back to the user's own tenant, and never shows another's data.
+    for c in ["all".to_string(), format!("customer%3A{globex_c}"), format!("customer%3A{}", uuid::Uuid::now_v7())] {
+        let res = scoped(&app, "/api/flows", t, None, Some(&c)).await;
+        assert_eq!(res.status, StatusCode::OK, "{c}: {:?}", res.body);
+        assert_eq!(customers_in(&res.body), [acme_c.as_str()], "{c}");
+        let scope = scoped(&app, "/api/scope", t, None, Some(&c)).await;
+        assert_eq!(scope.body["mode"], "tenant", "{c}");
     }
     let bad = scoped(&app, "/api/flows", t, Some("everything"), None).await;
     assert_eq!(

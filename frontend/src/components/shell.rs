@@ -159,9 +159,24 @@ fn Frame() -> impl IntoView {
             .next()
             .unwrap_or("Steward")
     };
+    let scope = crate::scope::use_scope();
+    // A scope remembered in this browser that this user may not use (another user's admin
+    // mode) drops back to their own organization, and says so.
+    Effect::new(move |_| {
+        let Some(me) = auth.me.get() else { return };
+        let cross_tenant = me.super_admin || me.permissions.iter().any(|p| p == "steward.admin.cross_tenant");
+        if me.impersonation.is_none() && !cross_tenant && scope.value.get_untracked() != "tenant" {
+            scope.reset();
+            toast.0.set(Some(Ok(
+                "The customer scope remembered in this browser is not available to you: showing your own organization."
+                    .into(),
+            )));
+        }
+    });
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
+            scope.reset();
             api::logout().await;
             auth.me.set(None);
             navigate("/login", Default::default());

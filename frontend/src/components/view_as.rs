@@ -41,7 +41,7 @@ pub fn ViewAsDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
             match api::start_impersonation(&id, &why).await {
                 Ok(me) => {
                     target.set(None);
-                    scope.set("tenant", None);
+                    scope.enter_view_as();
                     auth.me.set(Some(me));
                     navigate("/", Default::default());
                 }
@@ -74,6 +74,7 @@ pub fn ViewAsDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
 #[component]
 pub fn ImpersonationBanner() -> impl IntoView {
     let auth = use_auth();
+    let scope = use_scope();
     let navigate = use_navigate();
     let error = RwSignal::new(None::<ApiError>);
     let exit = move |_| {
@@ -81,6 +82,7 @@ pub fn ImpersonationBanner() -> impl IntoView {
         spawn_local(async move {
             match api::exit_impersonation().await {
                 Ok(me) => {
+                    scope.exit_view_as();
                     auth.me.set(Some(me));
                     navigate("/", Default::default());
                 }

@@ -36,6 +36,7 @@ fn SetupForm() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
+    let scope = crate::scope::use_scope();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get() {
@@ -52,7 +53,10 @@ fn SetupForm() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             match api::complete_setup(&request).await {
-                Ok(()) => navigate("/", Default::default()),
+                Ok(()) => {
+                    scope.reset();
+                    navigate("/", Default::default())
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
