@@ -1,14 +1,15 @@
 //! The one shared state every handler receives.
 
-use crate::config::Config;
-use crate::secrets::{AuditKeys, JwtKeys};
-use crate::store::logs::LogSink;
 use sea_orm::DatabaseConnection;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use steward_shared::api::Kpis;
 use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::secrets::{AuditKeys, JwtKeys};
+use crate::store::logs::LogSink;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -4,10 +4,9 @@
 //! `X-Steward-Confirm` header. The expected text is never put in a refusal, and a thing outside
 //! the caller's tenant has nothing to confirm (the handler then answers 404 as always).
 
-use std::collections::HashMap;
-
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::access::Actor;

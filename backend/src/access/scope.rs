@@ -6,16 +6,17 @@
 //! current principal may not use is not a request: it falls back to their own tenant, and the
 //! SPA says so.
 
-use crate::access::Actor;
-use crate::http::error::AppError;
-use crate::state::AppState;
-use crate::store::entities::customers;
 use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use sea_orm::{ColumnTrait, Condition, EntityTrait};
 use steward_shared::api::ScopeInfo;
 use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::http::error::AppError;
+use crate::state::AppState;
+use crate::store::entities::customers;
 
 pub const HEADER: &str = "x-steward-scope";
 

@@ -1,11 +1,12 @@
 //! The tenant rule for workspaces: a principal sees its own customer's workspaces, and every
 //! customer's with cross-tenant rights; anything else is "not found".
 
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::store::entities::workspaces;
-use sea_orm::{ConnectionTrait, EntityTrait};
-use uuid::Uuid;
 
 /// The workspace, when this principal may see it; a foreign tenant's workspace is "not found".
 pub async fn visible<C: ConnectionTrait>(conn: &C, actor: &Actor, id: Uuid) -> AppResult<workspaces::Model> {

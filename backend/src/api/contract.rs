@@ -7,17 +7,16 @@
 //! `security(("bearer" = ["steward.x.y"]))` needs that catalog leaf. From it come the route
 //! table and the `x-permission` extension; a route without one makes [`contract`] fail.
 
-use std::collections::{HashMap, HashSet};
-
 use axum::http::Method;
 use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
 use steward_shared::permissions::{find_leaf, page_leaves_for, Requirement};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::access::confirm::ConfirmTarget;
 use crate::api::gate::RouteRule;
 use crate::state::AppState;
-use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
 #[openapi(

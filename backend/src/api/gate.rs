@@ -2,10 +2,14 @@
 //! requirement of its `#[utoipa::path]`; [`crate::api::contract`] turns the generated spec into
 //! a route table, and [`authorize`] checks each request against it before any handler runs.
 
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-use serde_json::json;
+use steward_shared::permissions::Requirement;
 
 use crate::access::confirm::{expected as expected_confirmation, path_params, ConfirmTarget, HEADER as CONFIRM_HEADER};
 use crate::audit::Event;
@@ -15,11 +19,6 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::principal::authenticate;
 use crate::state::AppState;
 use crate::store::logs::LogLine;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use steward_shared::permissions::Requirement;
 
 /// What one route needs, from its declaration in the spec.
 #[derive(Debug, Clone)]

@@ -3,15 +3,16 @@
 
 pub mod contract;
 pub mod gate;
-use self::gate::authorize;
-use crate::http::error::AppError;
-use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::Router;
 use std::sync::Arc;
 use utoipa_swagger_ui::SwaggerUi;
+
+use self::gate::authorize;
+use crate::http::error::AppError;
+use crate::state::AppState;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1024 * 1024;

@@ -6,16 +6,17 @@
 //! checkpoints of (sequence, head) are kept in `audit_checkpoints` and appended to a file
 //! beside the data, so deleting the newest events is found too (up to the last checkpoint).
 
-use crate::http::error::{AppError, AppResult};
-use crate::http::request_meta::RequestMeta;
-use crate::secrets::AuditKeys;
-use crate::store::entities::{audit_checkpoints, audit_events};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Statement};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use steward_shared::api::{AuditCheckpoint, AuditVerification};
 use uuid::Uuid;
+
+use crate::http::error::{AppError, AppResult};
+use crate::http::request_meta::RequestMeta;
+use crate::secrets::AuditKeys;
+use crate::store::entities::{audit_checkpoints, audit_events};
 
 /// The hash the first event chains to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -1,15 +1,18 @@
 //! The audit log: browse with filters (keyset on `seq`), verify the hash chain, and export
 //! the current filter scope as CSV streamed in batches (constant memory at any size).
 
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use steward_shared::api::{AuditEvent, AuditVerification, Page};
+use uuid::Uuid;
+
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
+use crate::http::pagination;
+use crate::state::AppState;
 use crate::store::entities::{audit_events, users};
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-use serde::Deserialize;
-use steward_shared::api::AuditEvent;
-use uuid::Uuid;
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -29,7 +32,7 @@ pub struct AuditFilter {
     /// `success`, `failure` or `refused`.
     outcome: Option<String>,
     request_id: Option<String>,
-    pub(super) limit: Option<u64>,
+    pub limit: Option<u64>,
     /// The `seq` after which to continue (newest first: events older than it).
     cursor: Option<String>,
 }
@@ -172,21 +175,21 @@ pub fn csv_cell(raw: &str) -> String {
 
 /// The exported columns, with the summary read as stored text (no JSON round trip).
 #[derive(Debug, sea_orm::FromQueryResult)]
-pub(super) struct CsvRow {
-    pub(super) seq: i64,
-    pub(super) occurred_at: DateTime<Utc>,
-    pub(super) customer_id: Option<Uuid>,
-    pub(super) actor_user_id: Option<Uuid>,
-    pub(super) impersonated_user_id: Option<Uuid>,
-    pub(super) action: String,
-    pub(super) outcome: String,
-    pub(super) target_type: Option<String>,
-    pub(super) target_id: Option<String>,
-    pub(super) request_id: Option<String>,
-    pub(super) ip: Option<String>,
-    pub(super) user_agent: Option<String>,
-    pub(super) summary: String,
-    pub(super) hash: String,
+pub struct CsvRow {
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub customer_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+    pub impersonated_user_id: Option<Uuid>,
+    pub action: String,
+    pub outcome: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub summary: String,
+    pub hash: String,
 }
 
 pub(super) fn push_row(out: &mut String, e: &CsvRow) {
@@ -219,6 +222,76 @@ pub(super) fn push_row(out: &mut String, e: &CsvRow) {
     }
     out.push_str(&e.hash);
     out.push('\n');
+}
+
+/// Audit events in scope, newest first.
+pub async fn list_audit(state: &AppState, actor: &Actor, scope: &Scope, f: AuditFilter) -> AppResult<Page<AuditEvent>> {
+    let limit = pagination::limit(f.limit)?;
+    let mut q = audit_events::Entity::find().filter(f.condition(scope, actor)?);
+    if let Some(seq) = f.cursor()? {
+        q = q.filter(audit_events::Column::Seq.lt(seq));
+    }
+    let rows = q.order_by_desc(audit_events::Column::Seq).limit(limit + 1).all(&state.db).await?;
+    let more = rows.len() as u64 > limit;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = if more { rows.last().map(|e| e.seq.to_string()) } else { None };
+    let emails = emails(&state.db, &rows).await?;
+    Ok(Page { items: rows.into_iter().map(|e| dto(e, &emails)).collect(), next_cursor })
+}
+
+/// Recompute the hash chain and report the first broken link.
+pub async fn verify_audit(state: &AppState) -> AppResult<AuditVerification> {
+    let file = crate::audit::chain::checkpoints_file(&state.config);
+    crate::audit::chain::verify(&state.db, &state.audit_keys, &file).await
+}
+
+/// The CSV of every event matching `condition`, oldest first, read in keyset batches of 1,000
+/// and written row by row, so memory stays flat at any size.
+pub fn export_csv(
+    db: sea_orm::DatabaseConnection,
+    condition: Condition,
+) -> impl futures::Stream<Item = Result<String, std::io::Error>> + Send + 'static {
+    let batches = futures::stream::unfold(Some(0i64), move |after| {
+        let (db, condition) = (db.clone(), condition.clone());
+        async move {
+            let after = after?;
+            use audit_events::Column as C;
+            let rows = audit_events::Entity::find()
+                .select_only()
+                .columns([
+                    C::Seq,
+                    C::OccurredAt,
+                    C::CustomerId,
+                    C::ActorUserId,
+                    C::ImpersonatedUserId,
+                    C::Action,
+                    C::Outcome,
+                ])
+                .columns([C::TargetType, C::TargetId, C::RequestId, C::Ip, C::UserAgent, C::Hash])
+                .column_as(sea_orm::sea_query::Expr::cust("CAST(summary AS TEXT)"), "summary")
+                .filter(condition)
+                .filter(C::Seq.gt(after))
+                .order_by_asc(C::Seq)
+                .limit(1000)
+                .into_model::<CsvRow>()
+                .all(&db)
+                .await;
+            match rows {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let next = rows.last().map(|e| e.seq);
+                    let mut chunk = String::with_capacity(rows.len() * 400);
+                    for row in &rows {
+                        push_row(&mut chunk, row);
+                    }
+                    Some((Ok::<_, std::io::Error>(chunk), next))
+                }
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        }
+    });
+    use futures::StreamExt;
+    futures::stream::once(async { Ok::<_, std::io::Error>(CSV_HEADER.to_string()) }).chain(batches)
 }
 
 #[cfg(test)]

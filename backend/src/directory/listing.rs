@@ -2,14 +2,17 @@
 //! scope, with trigram search, filters, segments, sorting and keyset pagination; its metrics
 //! strip; one user's detail.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
+use serde::Deserialize;
+use std::collections::HashMap;
+use steward_shared::api::{DirectoryUser, Page, UserMembership, UserMetrics, WorkspaceRef};
+use steward_shared::permissions::USERS_VIEW;
+use uuid::Uuid;
 
 use crate::access::scope::Scope;
 use crate::access::Actor;
@@ -17,10 +20,6 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::pagination::{self, Cursor};
 use crate::state::AppState;
 use crate::store::entities::{customers, roles, user_roles, users, workspaces};
-use serde::Deserialize;
-use steward_shared::api::{DirectoryUser, Page, UserMembership, WorkspaceRef};
-use steward_shared::permissions::USERS_VIEW;
-use uuid::Uuid;
 
 /// The user, if this principal may see it: its customer (or cross-tenant rights), and for
 /// workspace-level admins a membership in a workspace where they hold `leaf`. Else 404.
@@ -317,13 +316,13 @@ pub async fn directory_page(
 
 /// One membership with the names a row shows.
 #[derive(Debug, FromQueryResult)]
-pub(super) struct MembershipRow {
-    pub(super) user_id: Uuid,
-    pub(super) workspace_id: Uuid,
-    pub(super) role_id: Uuid,
-    pub(super) workspace_name: String,
-    pub(super) role_name: String,
-    pub(super) customer_name: String,
+pub struct MembershipRow {
+    pub user_id: Uuid,
+    pub workspace_id: Uuid,
+    pub role_id: Uuid,
+    pub workspace_name: String,
+    pub role_name: String,
+    pub customer_name: String,
 }
 
 /// Directory rows for `users`: their memberships with workspace, role and customer names in
@@ -435,12 +434,38 @@ pub async fn rows_of<C: ConnectionTrait>(conn: &C, users: Vec<users::Model>) -> 
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct MetricsQuery {
+pub struct MetricsQuery {
     /// Only members of this workspace (the scope rail).
-    pub(super) workspace_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
 }
 
 /// The directory row of one user.
 pub async fn one_row<C: ConnectionTrait>(conn: &C, user: users::Model) -> AppResult<DirectoryUser> {
     rows_of(conn, vec![user]).await?.pop().ok_or_else(|| AppError::internal("row vanished"))
+}
+
+/// The users directory for the current scope.
+pub async fn list_users(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    q: DirectoryQuery,
+) -> AppResult<Page<DirectoryUser>> {
+    directory_page(state, actor, scope, q).await
+}
+
+/// The metrics strip: total, active, super admins and inactive users in the scope (erased
+/// accounts left out).
+pub async fn user_metrics(state: &AppState, actor: &Actor, scope: &Scope, q: MetricsQuery) -> AppResult<UserMetrics> {
+    let base = scoped(state, actor, scope, q.workspace_id).await?.filter(users::Column::ErasedAt.is_null());
+    let total = base.clone().count(&state.db).await?;
+    let active = base.clone().filter(users::Column::Status.eq("active")).count(&state.db).await?;
+    let super_admins = base.filter(users::Column::SuperAdmin.eq(true)).count(&state.db).await?;
+    Ok(UserMetrics { total, active, super_admins, inactive: total.saturating_sub(active) })
+}
+
+/// One user, as the directory shows them.
+pub async fn get_user(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<DirectoryUser> {
+    let user = visible_user(&state.db, actor, id, USERS_VIEW).await?;
+    one_row(&state.db, user).await
 }

@@ -1,12 +1,13 @@
 //! Extractors whose rejections are problem details, naming the bad field where there is one.
 
-use crate::http::error::AppError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::Deserialize;
 use steward_shared::problem::FieldError;
+
+use crate::http::error::AppError;
 
 /// JSON body. Wrong content type → 415, unreadable JSON → 400, not a JSON object, a control
 /// character in a string, or a wrong shape → 422 naming the field, too large → 413.

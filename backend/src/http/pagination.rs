@@ -2,12 +2,13 @@
 //! Cursors carry the sort key of the last row; the next page is the rows after it in a
 //! row-value comparison `(key, id) < (?, ?)`. No OFFSET anywhere.
 
-use crate::http::error::AppError;
 use base64::Engine;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::http::error::AppError;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 

@@ -1,13 +1,13 @@
 //! Where a request came from, for sessions and audit events.
 
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::http::error::AppError;
 use crate::secrets::AuditKeys;
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
-use axum::http::request::Parts;
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {

@@ -1,1 +1,126 @@
 //! `/api/auth/*`: login, refresh, logout.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::json;
+use steward_shared::api::{LoginRequest, RefreshRequest, TokenPair};
+
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::request_meta::RequestMeta;
+use crate::identity::{password, sessions, throttle};
+use crate::state::AppState;
+use crate::store::entities::users;
+
+/// Sign in with email and password.
+///
+/// Unknown email and wrong password get the same answer.
+pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> AppResult<TokenPair> {
+    let mut v = Validator::new();
+    let email = v.text("email", &body.email, 1, 254).to_lowercase();
+    if body.password.is_empty() {
+        v.error("password", "must not be empty");
+    } else if body.password.chars().count() > 256 {
+        v.error("password", "must be at most 256 characters");
+    }
+    v.finish()?;
+
+    // Throttled keys are refused before the password is even checked.
+    let account_key = throttle::Key::account(&email);
+    let mut keys = vec![account_key.clone()];
+    keys.extend(meta.ip.as_deref().map(throttle::Key::ip));
+    if let Err(refusal) = throttle::check(&state.db, &keys).await {
+        let txn = crate::store::begin(&state.db).await?;
+        let event = Event::new("auth.login", "throttled").summary(json!({ "email": email }));
+        audit::append(&txn, meta, event).await?;
+        txn.commit().await?;
+        return Err(refusal);
+    }
+
+    let user = users::Entity::find().filter(users::Column::Email.eq(email.clone())).one(&state.db).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let valid = password::verify(state, body.password, stored).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    let Some(user) = user.filter(|_| valid) else {
+        let mut locked = None;
+        for key in &keys {
+            locked = locked.max(throttle::fail(&txn, key).await?);
+        }
+        let mut event =
+            Event::new("auth.login", "failure").summary(json!({ "email": email, "reason": "invalid_credentials" }));
+        if let Some(u) = users::Entity::find().filter(users::Column::Email.eq(email.clone())).one(&txn).await? {
+            event = event.target("user", u.id);
+            event.customer_id = Some(u.customer_id);
+        }
+        audit::append(&txn, meta, event).await?;
+        if let Some(until) = locked {
+            let event = Event::new("auth.lockout", "refused").summary(json!({ "email": email, "until": until }));
+            audit::append(&txn, meta, event).await?;
+        }
+        txn.commit().await?;
+        return Err(match locked {
+            Some(until) => throttle::locked(until),
+            None => AppError::unauthenticated("invalid_credentials", "The email or password is incorrect."),
+        });
+    };
+    if user.status != "active" || user.erased_at.is_some() {
+        let event = Event::new("auth.login", "refused")
+            .target("user", user.id)
+            .summary(json!({ "email": user.email, "reason": "account_inactive" }));
+        audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+        txn.commit().await?;
+        return Err(AppError::Forbidden { code: "account_inactive", detail: "This account is deactivated.".into() });
+    }
+    if user.totp_enabled {
+        let Some(code) = body.totp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            txn.commit().await?;
+            return Err(AppError::unauthenticated(
+                "totp_required",
+                "This account has 2FA: send the current code from your authenticator (or a recovery code) as `totp_code`.",
+            ));
+        };
+        if let Err(e) = crate::identity::two_factor::check_code(&txn, &user, code, true).await? {
+            let event = Event::new("auth.login", "failure")
+                .target("user", user.id)
+                .summary(json!({ "email": user.email, "reason": "invalid_totp" }));
+            audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+            txn.commit().await?;
+            return Err(e);
+        }
+    }
+    throttle::clear(&txn, &account_key).await?;
+    let pair = sessions::open(state, &txn, &user, meta).await?;
+    let mut active = user.clone().into_active_model();
+    active.last_login_at = Set(Some(Utc::now()));
+    active.update(&txn).await?;
+    let event = Event::new("auth.login", "success")
+        .actor(user.id, user.customer_id)
+        .target("session", pair.session_id)
+        .summary(json!({ "email": user.email }));
+    audit::append(&txn, meta, event).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// Exchange a refresh credential for a new token pair.
+///
+/// Each refresh credential works once; the response carries its successor.
+pub async fn refresh(state: &AppState, meta: &RequestMeta, body: RefreshRequest) -> AppResult<TokenPair> {
+    if body.refresh_token.is_empty() || body.refresh_token.len() > 200 {
+        return Err(AppError::field("refresh_token", "must be a refresh credential issued by login"));
+    }
+    sessions::refresh(state, meta, &body.refresh_token).await
+}
+
+/// Sign out: end the current session.
+pub async fn logout(state: &AppState, meta: &RequestMeta, actor: &Actor) -> AppResult<()> {
+    let txn = crate::store::begin(&state.db).await?;
+    if let Some(session) = &actor.session {
+        sessions::revoke(&txn, session.id).await?;
+        let event = Event::new("auth.logout", "success").by(actor).target("session", session.id);
+        audit::append(&txn, meta, event).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

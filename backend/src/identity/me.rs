@@ -1,11 +1,12 @@
 //! `GET /api/me`: who is signed in, and what the SPA may show them.
 
+use sea_orm::EntityTrait;
+use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
+
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::entities::{customers, workspaces};
-use sea_orm::EntityTrait;
-use steward_shared::api::{CustomerRef, Impersonation, Me, WorkspaceRef};
 
 /// What `/api/me` says of a principal (the target's view while impersonating).
 pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
@@ -58,4 +59,9 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
         totp_enabled: actor.impersonator.as_deref().unwrap_or(actor).user.totp_enabled,
         two_factor_required: crate::identity::two_factor::blocked(state, actor).await?,
     })
+}
+
+/// The signed-in principal.
+pub async fn me(state: &AppState, actor: &Actor) -> AppResult<Me> {
+    me_of(state, actor).await
 }

@@ -5,9 +5,14 @@
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+use steward_shared::api::CompletePasswordReset;
 use uuid::Uuid;
 
-use crate::http::error::{AppError, AppResult};
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::request_meta::RequestMeta;
+use crate::identity::{password, sessions};
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::entities::{password_resets, users};
@@ -75,4 +80,57 @@ pub(super) fn gone() -> AppError {
         code: "token_expired",
         detail: "This link was used, replaced or has expired; ask for a new one.".into(),
     }
+}
+
+/// Set a new password with a mailed reset token (single use; ends every session of the account).
+pub async fn complete_password_reset(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: CompletePasswordReset,
+) -> AppResult<()> {
+    let mut v = Validator::new();
+    if body.token.is_empty() || body.token.len() > 200 {
+        v.error("token", "must be the token from the reset mail");
+    }
+    v.password("password", &body.password);
+    v.finish()?;
+    let now = Utc::now();
+    let reset = password_resets::Entity::find()
+        .filter(password_resets::Column::TokenHash.eq(sha256_hex(&body.token)))
+        .one(&state.db)
+        .await?
+        .filter(|r| r.used_at.is_none() && r.expires_at > now)
+        .ok_or_else(gone)?;
+    let user = users::Entity::find_by_id(reset.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.erased_at.is_none() && u.status == "active")
+        .ok_or_else(gone)?;
+    let hash = password::hash(state, body.password).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    // Single use: of two concurrent completions, one wins the compare-and-swap.
+    let used = password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(now)))
+        .filter(password_resets::Column::Id.eq(reset.id))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(gone());
+    }
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(Some(hash)))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let ended = sessions::revoke_all_of(&txn, user.id).await?;
+    let event = Event::new("user.password_reset.complete", "success")
+        .actor(user.id, user.customer_id)
+        .target("user", user.id)
+        .summary(json!({ "sessions_ended": ended }));
+    audit::append(&txn, meta, event).await?;
+    crate::identity::throttle::clear(&txn, &crate::identity::throttle::Key::account(&user.email)).await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -1,14 +1,15 @@
 //! Who is calling: a bearer credential (an access token bound to a live session, or an API
 //! token) resolved to the [`Actor`] of an active user, with the impersonation it carries.
 
+use axum::http::{header, HeaderMap};
+use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
+
 use crate::access::actor::grants_of;
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::entities::{sessions, users};
-use axum::http::{header, HeaderMap};
-use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 
 /// Resolves the bearer credential to a live session of an active user.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Actor> {

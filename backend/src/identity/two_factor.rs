@@ -5,19 +5,23 @@
 //! Each TOTP code works once (the last accepted step is stored); recovery codes are stored
 //! hashed and each works once. Wrong codes count towards the brute-force throttle.
 
-use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
-use crate::identity::throttle;
-use crate::secrets::sha256_hex;
-use crate::state::AppState;
-use crate::store::entities::{recovery_codes, settings, users};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use steward_shared::api::TwoFactorPolicy;
+use serde_json::json;
+use steward_shared::api::{RecoveryCodes, TotpCode, TotpEnrolment, TwoFactorPolicy};
 use steward_shared::permissions::ADMIN_CROSS_TENANT;
 use totp_rs::{Algorithm, Secret, TOTP};
 use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult};
+use crate::http::request_meta::RequestMeta;
+use crate::identity::throttle;
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+use crate::store::entities::{recovery_codes, sessions, settings, users};
 
 pub(super) const POLICY_KEY: &str = "two_factor_policy";
 pub(super) const RECOVERY_CODES: usize = 10;
@@ -199,4 +203,162 @@ pub async fn turn_off<C: ConnectionTrait>(conn: &C, user: Uuid) -> AppResult<()>
         .await?;
     recovery_codes::Entity::delete_many().filter(recovery_codes::Column::UserId.eq(user)).exec(conn).await?;
     Ok(())
+}
+
+/// Start TOTP enrolment: a fresh secret, its `otpauth://` URL and QR code. 2FA is on once
+/// `verify_totp` accepts a code from it.
+pub async fn enrol_totp(state: &AppState, actor: &Actor) -> AppResult<TotpEnrolment> {
+    own_session(actor)?;
+    if actor.user.totp_enabled {
+        return Err(AppError::Conflict {
+            code: "already_enrolled",
+            field: None,
+            detail: "2FA is already on; disable it first to enrol a new device.".into(),
+        });
+    }
+    let secret = Secret::generate_secret().to_encoded().to_string();
+    let totp = totp(&secret, &actor.user.email)?;
+    let url = totp.get_url();
+    let qr = qrcode::QrCode::new(url.as_bytes()).map_err(AppError::internal)?;
+    let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
+    users::Entity::update_many()
+        .col_expr(users::Column::TotpSecret, Expr::value(Some(secret.clone())))
+        .col_expr(users::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+        .filter(users::Column::Id.eq(actor.user.id))
+        .filter(users::Column::TotpEnabled.eq(false))
+        .exec(&state.db)
+        .await?;
+    Ok(TotpEnrolment { secret, otpauth_url: url, qr_svg: svg })
+}
+
+/// Finish enrolment with a code from the authenticator: 2FA is on, and the answer carries
+/// the recovery codes (shown this once).
+pub async fn verify_totp(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: TotpCode,
+) -> AppResult<RecoveryCodes> {
+    own_session(actor)?;
+    let txn = crate::store::begin(&state.db).await?;
+    let user = users::Entity::find_by_id(actor.user.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    if user.totp_enabled {
+        return Err(AppError::Conflict { code: "already_enrolled", field: None, detail: "2FA is already on.".into() });
+    }
+    if user.totp_secret.is_none() {
+        return Err(AppError::Conflict {
+            code: "not_enrolling",
+            field: None,
+            detail: "Start with POST /api/me/2fa/enrol.".into(),
+        });
+    }
+    if let Err(e) = check_code(&txn, &user, &body.code, false).await? {
+        audit::append(&txn, meta, Event::new("user.2fa.enable", "failure").by(actor).target("user", user.id)).await?;
+        txn.commit().await?;
+        return Err(e);
+    }
+    users::Entity::update_many()
+        .col_expr(users::Column::TotpEnabled, Expr::value(true))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    if let Some(s) = &actor.session {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::TwoFactorVerified, Expr::value(true))
+            .filter(sessions::Column::Id.eq(s.id))
+            .exec(&txn)
+            .await?;
+    }
+    let codes = new_recovery_codes(&txn, &user).await?;
+    notice(&txn, &user, "Two-factor authentication is on", "2FA was turned on for your Steward account.").await?;
+    audit::append(&txn, meta, Event::new("user.2fa.enable", "success").by(actor).target("user", user.id)).await?;
+    txn.commit().await?;
+    Ok(RecoveryCodes { codes })
+}
+
+/// Turn 2FA off, with a current code or a recovery code. Refused while the policy requires
+/// 2FA of this account.
+pub async fn disable_totp(state: &AppState, actor: &Actor, meta: &RequestMeta, body: TotpCode) -> AppResult<()> {
+    own_session(actor)?;
+    if !actor.user.totp_enabled {
+        return Err(AppError::Conflict { code: "not_enrolled", field: None, detail: "2FA is not on.".into() });
+    }
+    if is_admin(actor) && policy(&state.db).await?.require_for_admins {
+        return Err(AppError::Conflict {
+            code: "required_by_policy",
+            field: None,
+            detail: "This instance requires 2FA of admins.".into(),
+        });
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    if let Err(e) = check_code(&txn, &actor.user, &body.code, true).await? {
+        txn.commit().await?;
+        return Err(e);
+    }
+    turn_off(&txn, actor.user.id).await?;
+    notice(&txn, &actor.user, "Two-factor authentication is off", "2FA was turned off for your Steward account.")
+        .await?;
+    audit::append(&txn, meta, Event::new("user.2fa.disable", "success").by(actor).target("user", actor.user.id))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replace the recovery codes (the old ones stop working), with a current TOTP code.
+pub async fn regenerate_recovery_codes(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: TotpCode,
+) -> AppResult<RecoveryCodes> {
+    own_session(actor)?;
+    if !actor.user.totp_enabled {
+        return Err(AppError::Conflict { code: "not_enrolled", field: None, detail: "2FA is not on.".into() });
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    if let Err(e) = check_code(&txn, &actor.user, &body.code, false).await? {
+        txn.commit().await?;
+        return Err(e);
+    }
+    let codes = new_recovery_codes(&txn, &actor.user).await?;
+    audit::append(&txn, meta, Event::new("user.2fa.recovery_codes", "success").by(actor).target("user", actor.user.id))
+        .await?;
+    txn.commit().await?;
+    Ok(RecoveryCodes { codes })
+}
+
+/// The instance's 2FA policy.
+pub async fn get_two_factor_policy(state: &AppState) -> AppResult<TwoFactorPolicy> {
+    policy(&state.db).await
+}
+
+/// Set the 2FA policy. Admins without 2FA are then held to enrolment on their next request.
+pub async fn set_two_factor_policy(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: TwoFactorPolicy,
+) -> AppResult<TwoFactorPolicy> {
+    let before = policy(&state.db).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    let value = serde_json::to_value(&body).map_err(AppError::internal)?;
+    let row = settings::ActiveModel { key: Set(POLICY_KEY.into()), value: Set(value), updated_at: Set(Utc::now()) };
+    settings::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(settings::Column::Key)
+                .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    let event =
+        Event::new("settings.two_factor", "success").by(actor).summary(json!({ "before": before, "after": body }));
+    audit::append(&txn, meta, event).await?;
+    txn.commit().await?;
+    state.two_factor_policy.invalidate(&()).await;
+    Ok(body)
 }

@@ -15,14 +15,18 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use serde::Deserialize;
 use std::time::Duration;
+use steward_shared::api::{OutboxMail, Page};
+use uuid::Uuid;
 
+use crate::access::scope::Scope;
+use crate::access::Actor;
 use crate::config::Config;
 use crate::http::error::{AppError, AppResult};
+use crate::http::pagination::{self, Cursor};
 use crate::state::AppState;
 use crate::store::entities::outbox_mail;
-use serde::Deserialize;
-use uuid::Uuid;
 
 pub(super) const MAX_ATTEMPTS: i32 = 5;
 
@@ -171,10 +175,48 @@ pub fn spawn(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct OutboxQuery {
+pub struct OutboxQuery {
     /// Only mail not delivered yet.
     #[serde(default)]
-    pub(super) pending: bool,
-    pub(super) limit: Option<u64>,
-    pub(super) cursor: Option<String>,
+    pub pending: bool,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// The outbox in scope, newest first: what was sent, what waits, what failed.
+///
+/// Bodies carry single-use links and are shown to super admins only.
+pub async fn list_outbox(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    q: OutboxQuery,
+) -> AppResult<Page<OutboxMail>> {
+    let limit = pagination::limit(q.limit)?;
+    let mut query = outbox_mail::Entity::find().filter(scope.condition(outbox_mail::Column::CustomerId));
+    if q.pending {
+        query = query.filter(outbox_mail::Column::SentAt.is_null());
+    }
+    if let Some(raw) = &q.cursor {
+        query = query.filter(outbox_mail::Column::Id.lt(Cursor::decode(raw)?.id));
+    }
+    let rows = query.order_by_desc(outbox_mail::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |m| Cursor { key: None, id: m.id });
+    let bodies = actor.is_super_admin() && actor.impersonator.is_none();
+    let items = rows
+        .into_iter()
+        .map(|m| OutboxMail {
+            id: m.id,
+            customer_id: m.customer_id.map(Into::into),
+            kind: m.kind,
+            to_address: m.to_address,
+            subject: m.subject,
+            body_text: bodies.then_some(m.body_text),
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            attempts: m.attempts,
+            last_error: m.last_error,
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
 }

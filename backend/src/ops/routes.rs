@@ -1,16 +1,13 @@
 //! Health: the liveness and readiness answer.
 
 use axum::extract::State;
-
-use crate::http::error::{AppError, AppResult};
-#[allow(unused_imports)]
-use crate::ops::health::*;
-use crate::state::AppState;
 use axum::Json;
-use migration::{Migrator, MigratorTrait};
 use steward_shared::api::Health;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::http::error::AppResult;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(health))
@@ -23,14 +20,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Healthy", body = Health)),
 )]
 async fn health(State(state): State<AppState>) -> AppResult<Json<Health>> {
-    state.db.ping().await.map_err(|e| AppError::Unavailable(e.to_string()))?;
-    let applied = Migrator::get_applied_migrations(&state.db).await?.len();
-    let pending = Migrator::get_pending_migrations(&state.db).await?.len();
-    Ok(Json(Health {
-        status: "ok".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        database: crate::store::kind(&state.db).into(),
-        migrations_applied: applied as u32,
-        migrations_pending: pending as u32,
-    }))
+    crate::ops::health::health(&state).await.map(Json)
 }

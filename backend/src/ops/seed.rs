@@ -3,11 +3,6 @@
 //! take minutes, not hours), flows, finished runs, connectors and records — in batched
 //! multi-row inserts, with a progress bar.
 
-use crate::config::SeedArgs;
-use crate::roles::{SYSTEM_OPERATOR_ROLE, SYSTEM_VIEWER_ROLE};
-use crate::secrets::sha256_hex;
-use crate::state::AppState;
-use crate::store::entities::{connectors, customers, flows, records, runs, user_roles, users, workspaces};
 use chrono::{Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -15,6 +10,12 @@ use rand::{Rng, SeedableRng};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
+
+use crate::config::SeedArgs;
+use crate::roles::{SYSTEM_OPERATOR_ROLE, SYSTEM_VIEWER_ROLE};
+use crate::secrets::sha256_hex;
+use crate::state::AppState;
+use crate::store::entities::{connectors, customers, flows, records, runs, user_roles, users, workspaces};
 
 /// What was created.
 #[derive(Debug, Default, Clone, PartialEq)]

@@ -3,17 +3,17 @@
 //! several replicas on one database never execute a run twice. The scheduler enqueues due
 //! flows with a compare-and-swap on `next_run_at`, so only one replica enqueues each tick.
 
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
 use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use crate::http::error::AppResult;
 use crate::state::AppState;
 use crate::store::entities::{flows, runs};
 use crate::tenancy::flows::{enqueue, parse_schedule};
-use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
-use tokio::task::JoinHandle;
-use uuid::Uuid;
 
 /// Claims the oldest queued run for `worker`, marking it running.
 pub async fn claim(state: &AppState, worker: &str) -> AppResult<Option<runs::Model>> {

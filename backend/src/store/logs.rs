@@ -3,12 +3,11 @@
 //! cap. A full channel drops the line and counts it, so a flood (forged tokens, say) costs a
 //! counter, not memory, and never reaches the audit chain.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 

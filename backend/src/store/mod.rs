@@ -3,13 +3,12 @@
 pub mod entities;
 pub mod logs;
 
-use std::time::Duration;
-
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
+use std::time::Duration;
 
 use crate::config::Config;
 

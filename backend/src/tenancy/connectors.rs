@@ -1,11 +1,22 @@
 //! The tenants' connectors (health, and an API key stored hashed and shown once on rotation)
 //! and canonical data records: scoped, keyset-paginated lists.
 
-use crate::secrets::random_token;
-use crate::store::entities::connectors;
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
-use steward_shared::api::ConnectorRow;
+use serde_json::json;
+use steward_shared::api::{ConnectorRow, Page, RecordRow, RotatedKey};
 use uuid::Uuid;
+
+use crate::access::scope::Scope;
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::pagination::{self, Cursor};
+use crate::http::request_meta::RequestMeta;
+use crate::secrets::{random_token, sha256_hex};
+use crate::state::AppState;
+use crate::store::entities::{connectors, records};
 
 pub(super) fn row(c: connectors::Model) -> ConnectorRow {
     ConnectorRow {
@@ -30,28 +41,162 @@ pub(super) fn new_key() -> (String, String) {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct ListQuery {
+pub struct ListQuery {
     /// `healthy`, `degraded` or `down`.
-    pub(super) health: Option<String>,
-    pub(super) limit: Option<u64>,
-    pub(super) cursor: Option<String>,
+    pub health: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
 }
 
 /// Create a connector.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CreateConnector {
-    pub(super) workspace_id: Uuid,
-    pub(super) name: String,
+pub struct CreateConnector {
+    pub workspace_id: Uuid,
+    pub name: String,
     /// e.g. `salesforce`, `postgres`, `http`.
-    pub(super) kind: String,
+    pub kind: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct RecordQuery {
-    pub(super) entity_type: Option<String>,
-    pub(super) source: Option<String>,
-    pub(super) limit: Option<u64>,
-    pub(super) cursor: Option<String>,
+pub struct RecordQuery {
+    pub entity_type: Option<String>,
+    pub source: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// Connectors in scope, newest first.
+pub async fn list_connectors(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    q: ListQuery,
+) -> AppResult<Page<ConnectorRow>> {
+    if q.health.as_deref().is_some_and(|h| !["healthy", "degraded", "down"].contains(&h)) {
+        return Err(AppError::field("health", "must be one of: healthy, degraded, down"));
+    }
+    let limit = pagination::limit(q.limit)?;
+    let mut query = connectors::Entity::find().filter(scope.condition(connectors::Column::CustomerId));
+    if let Some(ws) = actor.workspaces_with("steward.connectors.view") {
+        query = query.filter(connectors::Column::WorkspaceId.is_in(ws));
+    }
+    if let Some(h) = &q.health {
+        query = query.filter(connectors::Column::Health.eq(h.clone()));
+    }
+    if let Some(raw) = &q.cursor {
+        query = query.filter(connectors::Column::Id.lt(Cursor::decode(raw)?.id));
+    }
+    let rows = query.order_by_desc(connectors::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |c| Cursor { key: None, id: c.id });
+    Ok(Page { items: rows.into_iter().map(row).collect(), next_cursor })
+}
+
+/// Rotate a connector's API key: the old key stops working; the new one is shown this once.
+pub async fn rotate_connector_key(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+) -> AppResult<RotatedKey> {
+    let c = connectors::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|c| c.customer_id == actor.customer_id() || actor.cross_tenant())
+        .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
+        .ok_or_else(|| AppError::NotFound("No such connector.".into()))?;
+    actor.require_in(c.workspace_id)?;
+    let (key, prefix) = new_key();
+    let now = Utc::now();
+    let txn = crate::store::begin(&state.db).await?;
+    let old_prefix = c.api_key_prefix.clone();
+    let mut active: connectors::ActiveModel = c.clone().into();
+    active.api_key_hash = Set(sha256_hex(&key));
+    active.api_key_prefix = Set(prefix.clone());
+    active.key_rotated_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    let event = Event::new("connector.rotate_key", "success")
+        .by(actor)
+        .target("connector", c.id)
+        .summary(json!({ "before": { "key_prefix": old_prefix }, "after": { "key_prefix": prefix } }));
+    audit::append(&txn, meta, Event { customer_id: Some(c.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(RotatedKey { connector_id: c.id, api_key: key, api_key_prefix: prefix, rotated_at: now })
+}
+
+/// Canonical data records in scope, newest first.
+pub async fn list_records(state: &AppState, scope: &Scope, q: RecordQuery) -> AppResult<Page<RecordRow>> {
+    let limit = pagination::limit(q.limit)?;
+    let mut query = records::Entity::find().filter(scope.condition(records::Column::CustomerId));
+    if let Some(t) = &q.entity_type {
+        query = query.filter(records::Column::EntityType.eq(t.clone()));
+    }
+    if let Some(s) = &q.source {
+        query = query.filter(records::Column::Source.eq(s.clone()));
+    }
+    if let Some(raw) = &q.cursor {
+        query = query.filter(records::Column::Id.lt(Cursor::decode(raw)?.id));
+    }
+    let rows = query.order_by_desc(records::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(|r| RecordRow {
+                id: r.id,
+                customer_id: r.customer_id.into(),
+                entity_type: r.entity_type,
+                external_id: r.external_id,
+                source: r.source,
+                payload: r.payload,
+                merged_into: r.merged_into,
+                updated_at: r.updated_at,
+            })
+            .collect(),
+        next_cursor,
+    })
+}
+
+/// Create a connector; its first API key is returned this once.
+pub async fn create_connector(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: CreateConnector,
+) -> AppResult<RotatedKey> {
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    let kind = v.text("kind", &body.kind, 1, 50);
+    v.finish()?;
+    let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id)
+        .await
+        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+    actor.require_in(ws.id)?;
+    let (key, prefix) = new_key();
+    let now = Utc::now();
+    let txn = crate::store::begin(&state.db).await?;
+    let c = connectors::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(ws.customer_id),
+        workspace_id: Set(ws.id),
+        name: Set(name),
+        kind: Set(kind),
+        health: Set("healthy".into()),
+        api_key_prefix: Set(prefix.clone()),
+        api_key_hash: Set(sha256_hex(&key)),
+        key_rotated_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let event = Event::new("connector.create", "success")
+        .by(actor)
+        .target("connector", c.id)
+        .summary(json!({ "after": { "name": c.name, "kind": c.kind, "key_prefix": prefix } }));
+    audit::append(&txn, meta, Event { customer_id: Some(c.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(RotatedKey { connector_id: c.id, api_key: key, api_key_prefix: prefix, rotated_at: now })
 }

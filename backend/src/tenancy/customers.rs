@@ -1,14 +1,21 @@
 //! Customers (organizations): the searchable picker with recently viewed customers first,
 //! detail, and creation/renaming by platform staff.
 
-use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
-use crate::state::AppState;
-use crate::store::entities::customers;
-use sea_orm::EntityTrait;
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
-use steward_shared::api::CustomerSummary;
+use serde_json::json;
+use steward_shared::api::{CreateCustomer, CustomerDetail, CustomerList, CustomerSummary, Rename, WorkspaceRef};
 use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::pagination::{self, Cursor};
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::store::entities::{customer_views, customers, users, workspaces};
 
 pub fn summary(c: &customers::Model) -> CustomerSummary {
     CustomerSummary {
@@ -31,11 +38,11 @@ pub async fn visible(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<cus
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct ListQuery {
+pub struct ListQuery {
     /// Case-insensitive match anywhere in the name or slug.
-    pub(super) search: Option<String>,
-    pub(super) limit: Option<u64>,
-    pub(super) cursor: Option<String>,
+    pub search: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
 }
 
 pub(super) fn slugify(name: &str) -> String {
@@ -56,4 +63,240 @@ pub(super) fn name_taken(field: &str) -> AppError {
         field: Some(field.into()),
         detail: format!("This {field} is already taken."),
     }
+}
+
+/// The customer picker: up to five recently viewed customers, then every match by name.
+///
+/// Principals without `steward.admin.cross_tenant` see only their own customer.
+pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<CustomerList> {
+    let limit = pagination::limit(q.limit)?;
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(AppError::field("search", "must be at most 100 characters"));
+    }
+    let mut base = customers::Entity::find();
+    if !actor.cross_tenant() {
+        base = base.filter(customers::Column::Id.eq(actor.customer_id()));
+    }
+    if let Some(s) = &search {
+        let pattern = crate::http::pagination::contains_pattern(s);
+        base = base.filter(
+            Expr::expr(Func::lower(Expr::col(customers::Column::Name)))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+                .or(Expr::col(customers::Column::Slug).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))),
+        );
+    }
+    let recent = if q.cursor.is_none() {
+        let viewed: Vec<Uuid> = customer_views::Entity::find()
+            .select_only()
+            .column(customer_views::Column::CustomerId)
+            .filter(customer_views::Column::UserId.eq(actor.user_id()))
+            .order_by_desc(customer_views::Column::ViewedAt)
+            .limit(5)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        let rows = base.clone().filter(customers::Column::Id.is_in(viewed.clone())).all(&state.db).await?;
+        viewed.iter().filter_map(|id| rows.iter().find(|c| c.id == *id)).map(summary).collect()
+    } else {
+        Vec::new()
+    };
+    let mut page = base.order_by_asc(customers::Column::Name).order_by_asc(customers::Column::Id).limit(limit + 1);
+    if let Some(raw) = &q.cursor {
+        let c = Cursor::decode(raw)?;
+        let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        page = page.filter(pagination::after(
+            Expr::col(customers::Column::Name),
+            Expr::col(customers::Column::Id),
+            name,
+            c.id,
+            false,
+        ));
+    }
+    let rows = page.all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |c| Cursor { key: Some(c.name.clone()), id: c.id });
+    Ok(CustomerList { recent, items: rows.iter().map(summary).collect(), next_cursor })
+}
+
+/// Remember that you looked at this customer (floats it to the top of your picker).
+pub async fn record_customer_view(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+    let customer = visible(state, actor, id).await?;
+    customer_views::Entity::insert(customer_views::ActiveModel {
+        user_id: Set(actor.user_id()),
+        customer_id: Set(customer.id),
+        viewed_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([customer_views::Column::UserId, customer_views::Column::CustomerId])
+            .update_column(customer_views::Column::ViewedAt)
+            .to_owned(),
+    )
+    .exec_without_returning(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// One customer, with its workspaces and user count.
+pub async fn get_customer(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<CustomerDetail> {
+    let customer = visible(state, actor, id).await?;
+    let ws = workspaces::Entity::find()
+        .filter(workspaces::Column::CustomerId.eq(customer.id))
+        .order_by_asc(workspaces::Column::Name)
+        .all(&state.db)
+        .await?;
+    let users = users::Entity::find().filter(users::Column::CustomerId.eq(customer.id)).count(&state.db).await?;
+    Ok(CustomerDetail {
+        customer: summary(&customer),
+        workspaces: ws.into_iter().map(|w| WorkspaceRef { id: w.id.into(), name: w.name }).collect(),
+        users,
+    })
+}
+
+/// Rename a customer.
+pub async fn rename_customer(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    body: Rename,
+) -> AppResult<CustomerSummary> {
+    let customer = visible(state, actor, id).await?;
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    v.finish()?;
+    let txn = crate::store::begin(&state.db).await?;
+    if customers::Entity::find()
+        .filter(customers::Column::Name.eq(name.clone()))
+        .filter(customers::Column::Id.ne(customer.id))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        return Err(name_taken("name"));
+    }
+    let mut active: customers::ActiveModel = customer.clone().into();
+    active.name = Set(name.clone());
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    let event = Event::new("customer.rename", "success")
+        .by(actor)
+        .target("customer", customer.id)
+        .summary(json!({ "before": { "name": customer.name }, "after": { "name": name } }));
+    audit::append(&txn, meta, Event { customer_id: Some(customer.id), ..event }).await?;
+    txn.commit().await?;
+    Ok(summary(&updated))
+}
+
+/// Create a workspace in a customer.
+pub async fn create_workspace(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    body: Rename,
+) -> AppResult<WorkspaceRef> {
+    let customer = visible(state, actor, id).await?;
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    v.finish()?;
+    let txn = crate::store::begin(&state.db).await?;
+    let ws =
+        crate::tenancy::workspaces::insert(&txn, customer.id, name).await.map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => name_taken("name"),
+            other => other,
+        })?;
+    let event = Event::new("workspace.create", "success")
+        .by(actor)
+        .target("workspace", ws.id)
+        .summary(json!({ "after": { "name": ws.name } }));
+    audit::append(&txn, meta, Event { customer_id: Some(customer.id), ..event }).await?;
+    txn.commit().await?;
+    Ok(WorkspaceRef { id: ws.id.into(), name: ws.name })
+}
+
+/// Rename a workspace.
+pub async fn rename_workspace(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    body: Rename,
+) -> AppResult<WorkspaceRef> {
+    let ws = crate::access::workspaces::visible(&state.db, actor, id).await?;
+    actor.require_in(ws.id)?;
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    v.finish()?;
+    let txn = crate::store::begin(&state.db).await?;
+    let mut active: workspaces::ActiveModel = ws.clone().into();
+    active.name = Set(name.clone());
+    active.updated_at = Set(Utc::now());
+    active.update(&txn).await.map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => name_taken("name"),
+        other => other,
+    })?;
+    let event = Event::new("workspace.rename", "success")
+        .by(actor)
+        .target("workspace", ws.id)
+        .summary(json!({ "before": { "name": ws.name }, "after": { "name": name } }));
+    audit::append(&txn, meta, Event { customer_id: Some(ws.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(WorkspaceRef { id: ws.id.into(), name })
+}
+
+/// Create a tenant customer with its first workspace (platform staff with cross-tenant rights).
+pub async fn create_customer(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: CreateCustomer,
+) -> AppResult<CustomerDetail> {
+    if !actor.cross_tenant() {
+        return Err(AppError::Forbidden {
+            code: "cross_tenant_denied",
+            detail: "Creating customers needs `steward.admin.cross_tenant`.".into(),
+        });
+    }
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    let slug = body.slug.as_deref().map(str::trim).map(str::to_owned).unwrap_or_else(|| slugify(&name));
+    if slug.is_empty()
+        || slug.len() > 100
+        || !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        v.error("slug", "must be 1 to 100 lowercase letters, digits and dashes");
+    }
+    let ws_name = v.text("workspace_name", body.workspace_name.as_deref().unwrap_or("Main"), 1, 200);
+    v.finish()?;
+    let now = Utc::now();
+    let txn = crate::store::begin(&state.db).await?;
+    if customers::Entity::find().filter(customers::Column::Name.eq(name.clone())).count(&txn).await? > 0 {
+        return Err(name_taken("name"));
+    }
+    let customer = customers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        slug: Set(slug),
+        kind: Set("tenant".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { field, .. } => name_taken(field.as_deref().unwrap_or("slug")),
+        other => other,
+    })?;
+    let ws = crate::tenancy::workspaces::insert(&txn, customer.id, ws_name).await?;
+    let event = Event::new("customer.create", "success")
+        .by(actor)
+        .target("customer", customer.id)
+        .summary(json!({ "after": { "name": customer.name, "slug": customer.slug, "workspace": ws.name } }));
+    audit::append(&txn, meta, Event { customer_id: Some(customer.id), ..event }).await?;
+    txn.commit().await?;
+    Ok(CustomerDetail {
+        customer: summary(&customer),
+        workspaces: vec![WorkspaceRef { id: ws.id.into(), name: ws.name }],
+        users: 0,
+    })
 }

@@ -3,13 +3,6 @@
 //! database, and every replica's cache keys include the epochs it reads, so a refresh on one
 //! replica invalidates the others on their next request.
 
-use crate::access::scope::Scope;
-use crate::access::Actor;
-use crate::audit::{self, Event};
-use crate::http::error::AppResult;
-use crate::http::request_meta::RequestMeta;
-use crate::state::AppState;
-use crate::store::entities::{cache_epochs, customers, flows, records, runs, users};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -17,6 +10,14 @@ use serde_json::json;
 use std::sync::atomic::Ordering;
 use steward_shared::api::Kpis;
 use uuid::Uuid;
+
+use crate::access::scope::Scope;
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::http::error::{AppError, AppResult};
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::store::entities::{cache_epochs, customers, flows, records, runs, users};
 
 /// The epoch part of a cache key: the customer's epoch, or the sum of all for `all`.
 /// (Summed in Rust: SUM's type differs between SQLite and PostgreSQL.)
@@ -123,4 +124,23 @@ pub async fn bump(state: &AppState, customer: Uuid, actor: &Actor, meta: &Reques
     audit::append(&txn, meta, Event { customer_id: Some(customer), ..event }).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Dashboard KPIs for the current scope.
+pub async fn get_dashboard(state: &AppState, scope: &Scope) -> AppResult<Kpis> {
+    kpis(state, scope).await
+}
+
+/// Rebuild the KPI cache of the customer in scope (refused under "all customers").
+pub async fn refresh_cache(state: &AppState, actor: &Actor, meta: &RequestMeta, scope: &Scope) -> AppResult<Kpis> {
+    let Some(customer) = scope.customer_id() else {
+        return Err(AppError::Conflict {
+            code: "customer_scope_required",
+            field: None,
+            detail: "Refresh rebuilds one customer's caches, and the scope is all customers: pick a customer first."
+                .into(),
+        });
+    };
+    bump(state, customer, actor, meta).await?;
+    kpis(state, scope).await
 }

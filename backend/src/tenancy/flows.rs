@@ -2,19 +2,22 @@
 //! actions (trigger, pause/resume, publish). Runs are queued here and executed by the
 //! worker pool (`worker.rs`).
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::Deserialize;
+use serde_json::json;
+use steward_shared::api::{CreateFlow, FlowRow, Page, RunRow};
+use uuid::Uuid;
+
+use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::audit::{self, Event};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::pagination::{self, Cursor};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{flows, runs};
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::Deserialize;
-use serde_json::json;
-use steward_shared::api::{FlowRow, RunRow};
-use uuid::Uuid;
 
 pub fn flow_row(f: flows::Model) -> FlowRow {
     FlowRow {
@@ -77,25 +80,25 @@ pub(super) async fn visible_flow(state: &AppState, actor: &Actor, id: Uuid) -> A
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct FlowQuery {
+pub struct FlowQuery {
     /// `draft` or `published`.
-    pub(super) status: Option<String>,
+    pub status: Option<String>,
     /// `active` or `paused`.
-    pub(super) state: Option<String>,
+    pub state: Option<String>,
     /// Case-insensitive match in the name.
-    pub(super) search: Option<String>,
+    pub search: Option<String>,
     /// `created` (newest first, default) or `name`.
-    pub(super) sort: Option<String>,
-    pub(super) limit: Option<u64>,
-    pub(super) cursor: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
 }
 
 /// One allowed change of a flow's `state` or `status`.
-pub(super) struct Transition {
-    pub(super) column: flows::Column,
-    pub(super) from: &'static str,
-    pub(super) to: &'static str,
-    pub(super) action: &'static str,
+pub struct Transition {
+    pub column: flows::Column,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub action: &'static str,
 }
 
 pub(super) const PAUSE: Transition =
@@ -170,10 +173,160 @@ pub async fn enqueue<C: sea_orm::ConnectionTrait>(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(super) struct RunQuery {
+pub struct RunQuery {
     /// `queued`, `running`, `succeeded` or `failed`.
-    pub(super) status: Option<String>,
-    pub(super) flow_id: Option<Uuid>,
-    pub(super) limit: Option<u64>,
-    pub(super) cursor: Option<String>,
+    pub status: Option<String>,
+    pub flow_id: Option<Uuid>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// Flows in scope, newest first or by name.
+pub async fn list_flows(state: &AppState, actor: &Actor, scope: &Scope, q: FlowQuery) -> AppResult<Page<FlowRow>> {
+    pagination::one_of("status", &q.status, &["draft", "published"])?;
+    pagination::one_of("state", &q.state, &["active", "paused"])?;
+    pagination::one_of("sort", &q.sort, &["created", "name"])?;
+    let limit = pagination::limit(q.limit)?;
+    let by_name = q.sort.as_deref() == Some("name");
+    let mut query = flows::Entity::find().filter(scope.condition(flows::Column::CustomerId));
+    if let Some(ws) = actor.workspaces_with("steward.flows.view") {
+        query = query.filter(flows::Column::WorkspaceId.is_in(ws));
+    }
+    if let Some(s) = &q.status {
+        query = query.filter(flows::Column::Status.eq(s.clone()));
+    }
+    if let Some(s) = &q.state {
+        query = query.filter(flows::Column::State.eq(s.clone()));
+    }
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = pagination::contains_pattern(&search.to_lowercase());
+        query = query
+            .filter(Expr::expr(Func::lower(Expr::col(flows::Column::Name))).like(LikeExpr::new(pattern).escape('\\')));
+    }
+    if let Some(raw) = &q.cursor {
+        let c = Cursor::decode(raw)?;
+        query = if by_name {
+            let name = c.key.ok_or_else(|| AppError::field("cursor", "belongs to another sort order"))?;
+            query.filter(pagination::after(
+                Expr::col(flows::Column::Name),
+                Expr::col(flows::Column::Id),
+                name,
+                c.id,
+                false,
+            ))
+        } else {
+            query.filter(flows::Column::Id.lt(c.id))
+        };
+    }
+    query = if by_name {
+        query.order_by_asc(flows::Column::Name).order_by_asc(flows::Column::Id)
+    } else {
+        query.order_by_desc(flows::Column::Id)
+    };
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) =
+        pagination::finish(rows, limit, |f| Cursor { key: by_name.then(|| f.name.clone()), id: f.id });
+    Ok(Page { items: rows.into_iter().map(flow_row).collect(), next_cursor })
+}
+
+/// Create a flow in a workspace.
+pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, body: CreateFlow) -> AppResult<FlowRow> {
+    let mut v = Validator::new();
+    let name = v.text("name", &body.name, 1, 200);
+    let schedule = body.schedule.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    if schedule.as_deref().is_some_and(|s| parse_schedule(s).is_none()) {
+        v.error("schedule", "must look like `every 15m` (s, m, h or d; at least 10 seconds)");
+    }
+    v.finish()?;
+    let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)
+        .await
+        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+    actor.require_in(ws.id)?;
+    if body.publish && !actor.holds_in("steward.flows.publish", ws.id) {
+        return Err(AppError::missing_leaf("steward.flows.publish"));
+    }
+    let now = Utc::now();
+    let next = schedule.as_deref().and_then(parse_schedule).map(|d| now + d);
+    let txn = crate::store::begin(&state.db).await?;
+    let flow = flows::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(ws.customer_id),
+        workspace_id: Set(ws.id),
+        name: Set(name),
+        status: Set(if body.publish { "published" } else { "draft" }.into()),
+        state: Set("active".into()),
+        schedule: Set(schedule),
+        next_run_at: Set(next),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let event = Event::new("flow.create", "success")
+        .by(actor)
+        .target("flow", flow.id)
+        .summary(json!({ "after": { "name": flow.name, "schedule": flow.schedule, "status": flow.status } }));
+    audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(flow_row(flow))
+}
+
+/// Pause an active flow: the scheduler skips it and queued runs fail.
+pub async fn pause_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<FlowRow> {
+    transition(state, actor, meta, id, PAUSE).await
+}
+
+/// Resume a paused flow.
+pub async fn resume_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<FlowRow> {
+    transition(state, actor, meta, id, RESUME).await
+}
+
+/// Publish a draft flow.
+pub async fn publish_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<FlowRow> {
+    transition(state, actor, meta, id, PUBLISH).await
+}
+
+/// Queue a manual run of a flow (the worker pool picks it up).
+pub async fn trigger_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<RunRow> {
+    let flow = visible_flow(state, actor, id).await?;
+    actor.require_in(flow.workspace_id)?;
+    if flow.state == "paused" {
+        return Err(AppError::Conflict {
+            code: "flow_paused",
+            field: None,
+            detail: format!("The flow `{}` is paused; resume it first.", flow.name),
+        });
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    let run = enqueue(&txn, &flow, "manual", Some(actor.user_id()), Utc::now()).await?;
+    let event =
+        Event::new("flow.trigger", "success").by(actor).target("flow", flow.id).summary(json!({ "run_id": run.id }));
+    audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(run_row(run))
+}
+
+/// Runs in scope, newest first.
+pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQuery) -> AppResult<Page<RunRow>> {
+    pagination::one_of("status", &q.status, &["queued", "running", "succeeded", "failed"])?;
+    let limit = pagination::limit(q.limit)?;
+    let mut query = runs::Entity::find().filter(scope.condition(runs::Column::CustomerId));
+    if let Some(ws) = actor.workspaces_with("steward.runs.view") {
+        let visible =
+            flows::Entity::find().select_only().column(flows::Column::Id).filter(flows::Column::WorkspaceId.is_in(ws));
+        query = query
+            .filter(Condition::all().add(runs::Column::FlowId.in_subquery(sea_orm::QueryTrait::into_query(visible))));
+    }
+    if let Some(s) = &q.status {
+        query = query.filter(runs::Column::Status.eq(s.clone()));
+    }
+    if let Some(f) = q.flow_id {
+        query = query.filter(runs::Column::FlowId.eq(f));
+    }
+    if let Some(raw) = &q.cursor {
+        query = query.filter(runs::Column::Id.lt(Cursor::decode(raw)?.id));
+    }
+    let rows = query.order_by_desc(runs::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
+    Ok(Page { items: rows.into_iter().map(run_row).collect(), next_cursor })
 }

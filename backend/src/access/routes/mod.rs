@@ -2,8 +2,9 @@
 
 pub mod permissions;
 pub mod scope;
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().merge(permissions::router()).merge(scope::router())

@@ -1,20 +1,17 @@
 //! The permission catalog, and "why can X do Y".
 
 use axum::extract::State;
-
-#[allow(unused_imports)]
-use crate::access::explain::*;
-use crate::access::Actor;
-use crate::http::error::{AppError, AppResult, Validator};
-use crate::http::extract::ApiQuery;
-use crate::state::AppState;
-use crate::store::entities::{role_permissions, roles, user_roles, users, workspaces};
 use axum::Json;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use steward_shared::api::{ConsolePageInfo, Explanation, Grant, LeafInfo, ModuleInfo, PermissionCatalog, WorkspaceRef};
+use steward_shared::api::{ConsolePageInfo, Explanation, LeafInfo, ModuleInfo, PermissionCatalog};
 use steward_shared::permissions::{self, CATALOG, CONSOLE_PAGES};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::access::explain::*;
+use crate::access::Actor;
+use crate::http::error::AppResult;
+use crate::http::extract::ApiQuery;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_permissions)).routes(routes!(explain_access))
@@ -64,67 +61,5 @@ async fn explain_access(
     actor: Actor,
     ApiQuery(q): ApiQuery<ExplainQuery>,
 ) -> AppResult<Json<Explanation>> {
-    let mut v = Validator::new();
-    if permissions::find_leaf(&q.permission).is_none() {
-        v.error("permission", "is not a leaf of the permission catalog");
-    }
-    v.finish()?;
-    let user = users::Entity::find_by_id(q.user)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
-    if let Some(ws) = q.workspace {
-        crate::access::workspaces::visible(&state.db, &actor, ws).await?;
-    }
-    let mut memberships = user_roles::Entity::find().filter(user_roles::Column::UserId.eq(user.id));
-    if let Some(ws) = q.workspace {
-        memberships = memberships.filter(user_roles::Column::WorkspaceId.eq(ws));
-    }
-    let memberships = memberships.all(&state.db).await?;
-    let mut via = Vec::new();
-    for m in &memberships {
-        let role = roles::Entity::find_by_id(m.role_id).one(&state.db).await?;
-        let workspace = workspaces::Entity::find_by_id(m.workspace_id).one(&state.db).await?;
-        let (Some(role), Some(workspace)) = (role, workspace) else { continue };
-        let patterns = role_permissions::Entity::find()
-            .filter(role_permissions::Column::RoleId.eq(role.id))
-            .all(&state.db)
-            .await?;
-        for p in patterns.into_iter().filter(|p| permissions::pattern_covers(&p.pattern, &q.permission)) {
-            via.push(Grant {
-                workspace: WorkspaceRef { id: workspace.id.into(), name: workspace.name.clone() },
-                role_id: role.id.into(),
-                role_name: role.name.clone(),
-                pattern: p.pattern,
-            });
-        }
-    }
-    let active = user.status == "active" && user.erased_at.is_none();
-    let root_only = permissions::is_root_only(&q.permission);
-    let by_role = !via.is_empty() && !root_only;
-    let granted = active && (user.super_admin || by_role);
-    let detail = if !active {
-        format!("{} is deactivated, so holds nothing.", user.email)
-    } else if user.super_admin {
-        format!("{} is a super admin and holds every permission.", user.email)
-    } else if root_only {
-        format!("`{}` belongs to a page only super admins may use; {} is not one.", q.permission, user.email)
-    } else if let Some(first) = via.first() {
-        format!(
-            "{} holds `{}` through the role `{}` in {} (pattern `{}`).",
-            user.email, q.permission, first.role_name, first.workspace.name, first.pattern
-        )
-    } else {
-        format!("No role of {} grants `{}` there.", user.email, q.permission)
-    };
-    Ok(Json(Explanation {
-        user_id: user.id.into(),
-        permission: q.permission,
-        workspace_id: q.workspace.map(Into::into),
-        granted,
-        super_admin: user.super_admin,
-        via,
-        detail,
-    }))
+    crate::access::explain::explain_access(&state, &actor, q).await.map(Json)
 }

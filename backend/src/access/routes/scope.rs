@@ -1,9 +1,9 @@
 //! The scope the caller is looking at, resolved from the header or cookie.
 
-#[allow(unused_imports)]
+use steward_shared::api::ScopeInfo;
+
 use crate::access::scope::*;
 use crate::state::AppState;
-use steward_shared::api::ScopeInfo;
 
 pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(get_scope))

@@ -1,13 +1,5 @@
 //! Routes: admin actions on another user's credentials.
 
-use crate::access::Actor;
-use crate::directory::credentials;
-use crate::directory::listing::visible_user;
-use crate::http::error::{AppError, AppResult, Validator};
-use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::request_meta::RequestMeta;
-use crate::state::AppState;
-use crate::store::entities::users;
 use axum::extract::State;
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -16,6 +8,15 @@ use steward_shared::permissions::USERS_MANAGE;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+use crate::access::Actor;
+use crate::directory::credentials;
+use crate::directory::listing::visible_user;
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::store::entities::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,21 +1,18 @@
-//! Routes: listing.
+//! The users directory: list, metrics, one user.
+
+use axum::extract::State;
+use axum::Json;
+use steward_shared::api::{DirectoryUser, Page, UserMetrics};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
-#[allow(unused_imports)]
 use crate::directory::listing::*;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
-use crate::store::entities::users;
-use axum::extract::State;
-use axum::Json;
-use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
-use steward_shared::api::{DirectoryUser, Page, UserMetrics};
-use steward_shared::permissions::USERS_VIEW;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users)).routes(routes!(user_metrics)).routes(routes!(get_user))
@@ -34,7 +31,7 @@ async fn list_users(
     scope: Scope,
     ApiQuery(q): ApiQuery<DirectoryQuery>,
 ) -> AppResult<Json<Page<DirectoryUser>>> {
-    directory_page(&state, &actor, &scope, q).await.map(Json)
+    crate::directory::listing::list_users(&state, &actor, &scope, q).await.map(Json)
 }
 
 /// The metrics strip: total, active, super admins and inactive users in the scope (erased
@@ -51,11 +48,7 @@ async fn user_metrics(
     scope: Scope,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> AppResult<Json<UserMetrics>> {
-    let base = scoped(&state, &actor, &scope, q.workspace_id).await?.filter(users::Column::ErasedAt.is_null());
-    let total = base.clone().count(&state.db).await?;
-    let active = base.clone().filter(users::Column::Status.eq("active")).count(&state.db).await?;
-    let super_admins = base.filter(users::Column::SuperAdmin.eq(true)).count(&state.db).await?;
-    Ok(Json(UserMetrics { total, active, super_admins, inactive: total.saturating_sub(active) }))
+    crate::directory::listing::user_metrics(&state, &actor, &scope, q).await.map(Json)
 }
 
 /// One user, as the directory shows them.
@@ -70,6 +63,5 @@ async fn get_user(
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<DirectoryUser>> {
-    let user = visible_user(&state.db, &actor, id, USERS_VIEW).await?;
-    one_row(&state.db, user).await.map(Json)
+    crate::directory::listing::get_user(&state, &actor, id).await.map(Json)
 }

@@ -6,8 +6,9 @@ pub mod listing;
 pub mod sessions;
 pub mod setup;
 pub mod users;
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

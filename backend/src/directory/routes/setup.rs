@@ -1,26 +1,16 @@
-//! Routes: setup.
+//! First launch: is setup open, and the one setup call.
 
 use axum::extract::State;
-
-use crate::audit::{self, Event};
-#[allow(unused_imports)]
-use crate::directory::setup::*;
-use crate::http::error::{AppError, AppResult, Validator};
-use crate::http::extract::ApiJson;
-use crate::http::request_meta::RequestMeta;
-use crate::identity::{password, sessions};
-use crate::roles::SYSTEM_ADMIN_ROLE;
-use crate::state::AppState;
-use crate::store::entities::{customers, users};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
-use serde_json::json;
 use steward_shared::api::{SetupRequest, SetupStatus, TokenPair};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
+
+use crate::http::error::AppResult;
+use crate::http::extract::ApiJson;
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(status, setup))
@@ -33,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Setup status", body = SetupStatus)),
 )]
 async fn status(State(state): State<AppState>) -> AppResult<Json<SetupStatus>> {
-    Ok(Json(SetupStatus { needs_setup: needs_setup(&state).await? }))
+    crate::directory::setup::status(&state).await.map(Json)
 }
 
 /// Create the first admin account (only while no user exists).
@@ -54,56 +44,5 @@ async fn setup(
     meta: RequestMeta,
     ApiJson(body): ApiJson<SetupRequest>,
 ) -> AppResult<(StatusCode, Json<TokenPair>)> {
-    if !needs_setup(&state).await? {
-        return Err(already_done());
-    }
-    let mut v = Validator::new();
-    let email = v.email("email", &body.email);
-    v.password("password", &body.password);
-    let name = v.text("name", &body.name, 1, 200);
-    let organization = v.text("organization", body.organization.as_deref().unwrap_or("Platform"), 1, 200);
-    v.finish()?;
-
-    let hash = password::hash(&state, body.password).await?;
-    let now = Utc::now();
-    let txn = crate::store::begin(&state.db).await?;
-    // The unique slug makes a concurrent second setup fail here instead of creating two admins.
-    let customer = customers::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(organization.clone()),
-        slug: Set("platform".into()),
-        kind: Set("platform".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict { .. } => already_done(),
-        other => other,
-    })?;
-    if users::Entity::find().count(&txn).await? != 0 {
-        return Err(already_done());
-    }
-    let workspace = crate::tenancy::workspaces::insert(&txn, customer.id, organization).await?;
-    let account = crate::directory::users::NewAccount {
-        customer_id: customer.id,
-        workspace_id: workspace.id,
-        role_id: SYSTEM_ADMIN_ROLE,
-        email,
-        name,
-        locale: "en".into(),
-        password_hash: Some(hash),
-        super_admin: true,
-        signed_in: true,
-    };
-    let user = crate::directory::users::insert_account(&txn, account).await?;
-    let pair = sessions::open(&state, &txn, &user, &meta).await?;
-    let event = Event::new("setup.complete", "success")
-        .actor(user.id, customer.id)
-        .target("user", user.id)
-        .summary(json!({ "after": { "email": user.email, "customer": customer.name, "workspace": workspace.name, "super_admin": true } }));
-    audit::append(&txn, &meta, event).await?;
-    txn.commit().await?;
-    Ok((StatusCode::CREATED, Json(pair)))
+    crate::directory::setup::setup(&state, &meta, body).await.map(|v| (StatusCode::CREATED, Json(v)))
 }

@@ -1,15 +1,14 @@
-//! Routes: me.
+//! `/api/me`: who the caller is and what the SPA shows them.
 
-use crate::access::Actor;
-use crate::http::error::AppResult;
-#[allow(unused_imports)]
-use crate::identity::me::*;
-use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use steward_shared::api::Me;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::access::Actor;
+use crate::http::error::AppResult;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(me))
@@ -22,5 +21,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The signed-in principal", body = Me)),
 )]
 async fn me(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Me>> {
-    me_of(&state, &actor).await.map(Json)
+    crate::identity::me::me(&state, &actor).await.map(Json)
 }

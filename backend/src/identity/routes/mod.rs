@@ -7,8 +7,9 @@ pub mod me;
 pub mod password_reset;
 pub mod tokens;
 pub mod two_factor;
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,25 +1,17 @@
-//! Routes: two_factor.
+//! The caller's own TOTP 2FA and recovery codes, and the instance's 2FA policy.
 
-use crate::access::Actor;
-use crate::audit::{self, Event};
-use crate::http::error::{AppError, AppResult};
-use crate::http::extract::ApiJson;
-use crate::http::request_meta::RequestMeta;
-#[allow(unused_imports)]
-use crate::identity::two_factor::*;
-use crate::state::AppState;
-use crate::store::entities::{sessions, settings, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde_json::json;
 use steward_shared::api::{RecoveryCodes, TotpCode, TotpEnrolment, TwoFactorPolicy};
-use totp_rs::Secret;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::access::Actor;
+use crate::http::error::AppResult;
+use crate::http::extract::ApiJson;
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,27 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     ),
 )]
 async fn enrol_totp(State(state): State<AppState>, actor: Actor) -> AppResult<Json<TotpEnrolment>> {
-    own_session(&actor)?;
-    if actor.user.totp_enabled {
-        return Err(AppError::Conflict {
-            code: "already_enrolled",
-            field: None,
-            detail: "2FA is already on; disable it first to enrol a new device.".into(),
-        });
-    }
-    let secret = Secret::generate_secret().to_encoded().to_string();
-    let totp = totp(&secret, &actor.user.email)?;
-    let url = totp.get_url();
-    let qr = qrcode::QrCode::new(url.as_bytes()).map_err(AppError::internal)?;
-    let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
-    users::Entity::update_many()
-        .col_expr(users::Column::TotpSecret, Expr::value(Some(secret.clone())))
-        .col_expr(users::Column::TotpLastStep, Expr::value(Option::<i64>::None))
-        .filter(users::Column::Id.eq(actor.user.id))
-        .filter(users::Column::TotpEnabled.eq(false))
-        .exec(&state.db)
-        .await?;
-    Ok(Json(TotpEnrolment { secret, otpauth_url: url, qr_svg: svg }))
+    crate::identity::two_factor::enrol_totp(&state, &actor).await.map(Json)
 }
 
 /// Finish enrolment with a code from the authenticator: 2FA is on, and the answer carries
@@ -83,45 +55,7 @@ async fn verify_totp(
     meta: RequestMeta,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<Json<RecoveryCodes>> {
-    own_session(&actor)?;
-    let txn = crate::store::begin(&state.db).await?;
-    let user = users::Entity::find_by_id(actor.user.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
-    if user.totp_enabled {
-        return Err(AppError::Conflict { code: "already_enrolled", field: None, detail: "2FA is already on.".into() });
-    }
-    if user.totp_secret.is_none() {
-        return Err(AppError::Conflict {
-            code: "not_enrolling",
-            field: None,
-            detail: "Start with POST /api/me/2fa/enrol.".into(),
-        });
-    }
-    if let Err(e) = check_code(&txn, &user, &body.code, false).await? {
-        audit::append(&txn, &meta, Event::new("user.2fa.enable", "failure").by(&actor).target("user", user.id)).await?;
-        txn.commit().await?;
-        return Err(e);
-    }
-    users::Entity::update_many()
-        .col_expr(users::Column::TotpEnabled, Expr::value(true))
-        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(users::Column::Id.eq(user.id))
-        .exec(&txn)
-        .await?;
-    if let Some(s) = &actor.session {
-        sessions::Entity::update_many()
-            .col_expr(sessions::Column::TwoFactorVerified, Expr::value(true))
-            .filter(sessions::Column::Id.eq(s.id))
-            .exec(&txn)
-            .await?;
-    }
-    let codes = new_recovery_codes(&txn, &user).await?;
-    notice(&txn, &user, "Two-factor authentication is on", "2FA was turned on for your Steward account.").await?;
-    audit::append(&txn, &meta, Event::new("user.2fa.enable", "success").by(&actor).target("user", user.id)).await?;
-    txn.commit().await?;
-    Ok(Json(RecoveryCodes { codes }))
+    crate::identity::two_factor::verify_totp(&state, &actor, &meta, body).await.map(Json)
 }
 
 /// Turn 2FA off, with a current code or a recovery code. Refused while the policy requires
@@ -143,29 +77,7 @@ async fn disable_totp(
     meta: RequestMeta,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<StatusCode> {
-    own_session(&actor)?;
-    if !actor.user.totp_enabled {
-        return Err(AppError::Conflict { code: "not_enrolled", field: None, detail: "2FA is not on.".into() });
-    }
-    if is_admin(&actor) && policy(&state.db).await?.require_for_admins {
-        return Err(AppError::Conflict {
-            code: "required_by_policy",
-            field: None,
-            detail: "This instance requires 2FA of admins.".into(),
-        });
-    }
-    let txn = crate::store::begin(&state.db).await?;
-    if let Err(e) = check_code(&txn, &actor.user, &body.code, true).await? {
-        txn.commit().await?;
-        return Err(e);
-    }
-    turn_off(&txn, actor.user.id).await?;
-    notice(&txn, &actor.user, "Two-factor authentication is off", "2FA was turned off for your Steward account.")
-        .await?;
-    audit::append(&txn, &meta, Event::new("user.2fa.disable", "success").by(&actor).target("user", actor.user.id))
-        .await?;
-    txn.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::identity::two_factor::disable_totp(&state, &actor, &meta, body).await.map(|()| StatusCode::NO_CONTENT)
 }
 
 /// Replace the recovery codes (the old ones stop working), with a current TOTP code.
@@ -185,24 +97,7 @@ async fn regenerate_recovery_codes(
     meta: RequestMeta,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<Json<RecoveryCodes>> {
-    own_session(&actor)?;
-    if !actor.user.totp_enabled {
-        return Err(AppError::Conflict { code: "not_enrolled", field: None, detail: "2FA is not on.".into() });
-    }
-    let txn = crate::store::begin(&state.db).await?;
-    if let Err(e) = check_code(&txn, &actor.user, &body.code, false).await? {
-        txn.commit().await?;
-        return Err(e);
-    }
-    let codes = new_recovery_codes(&txn, &actor.user).await?;
-    audit::append(
-        &txn,
-        &meta,
-        Event::new("user.2fa.recovery_codes", "success").by(&actor).target("user", actor.user.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Json(RecoveryCodes { codes }))
+    crate::identity::two_factor::regenerate_recovery_codes(&state, &actor, &meta, body).await.map(Json)
 }
 
 /// The instance's 2FA policy.
@@ -212,7 +107,7 @@ async fn regenerate_recovery_codes(
     responses((status = 200, description = "The policy", body = TwoFactorPolicy)),
 )]
 async fn get_two_factor_policy(State(state): State<AppState>) -> AppResult<Json<TwoFactorPolicy>> {
-    policy(&state.db).await.map(Json)
+    crate::identity::two_factor::get_two_factor_policy(&state).await.map(Json)
 }
 
 /// Set the 2FA policy. Admins without 2FA are then held to enrolment on their next request.
@@ -228,22 +123,5 @@ async fn set_two_factor_policy(
     meta: RequestMeta,
     ApiJson(body): ApiJson<TwoFactorPolicy>,
 ) -> AppResult<Json<TwoFactorPolicy>> {
-    let before = policy(&state.db).await?;
-    let txn = crate::store::begin(&state.db).await?;
-    let value = serde_json::to_value(&body).map_err(AppError::internal)?;
-    let row = settings::ActiveModel { key: Set(POLICY_KEY.into()), value: Set(value), updated_at: Set(Utc::now()) };
-    settings::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(settings::Column::Key)
-                .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec(&txn)
-        .await?;
-    let event =
-        Event::new("settings.two_factor", "success").by(&actor).summary(json!({ "before": before, "after": body }));
-    audit::append(&txn, &meta, event).await?;
-    txn.commit().await?;
-    state.two_factor_policy.invalidate(&()).await;
-    Ok(Json(body))
+    crate::identity::two_factor::set_two_factor_policy(&state, &actor, &meta, body).await.map(Json)
 }

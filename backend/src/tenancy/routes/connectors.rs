@@ -1,29 +1,20 @@
-//! Routes: connectors.
+//! The tenants' connectors and records: lists, create, rotate a key.
 
 use axum::extract::State;
-
-#[allow(unused_imports)]
-use crate::tenancy::connectors::*;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-
-use crate::access::scope::{Scope, ScopeHeader};
-use crate::access::Actor;
-use crate::audit::{self, Event};
-use crate::http::error::{AppError, AppResult, Validator};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::http::pagination::{self, Cursor};
-use crate::http::request_meta::RequestMeta;
-use crate::secrets::sha256_hex;
-use crate::state::AppState;
-use crate::store::entities::{connectors, records};
-use serde_json::json;
 use steward_shared::api::{ConnectorRow, Page, RecordRow, RotatedKey};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+use crate::access::scope::{Scope, ScopeHeader};
+use crate::access::Actor;
+use crate::http::error::AppResult;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::tenancy::connectors::*;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,23 +36,7 @@ async fn list_connectors(
     scope: Scope,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<ConnectorRow>>> {
-    if q.health.as_deref().is_some_and(|h| !["healthy", "degraded", "down"].contains(&h)) {
-        return Err(AppError::field("health", "must be one of: healthy, degraded, down"));
-    }
-    let limit = pagination::limit(q.limit)?;
-    let mut query = connectors::Entity::find().filter(scope.condition(connectors::Column::CustomerId));
-    if let Some(ws) = actor.workspaces_with("steward.connectors.view") {
-        query = query.filter(connectors::Column::WorkspaceId.is_in(ws));
-    }
-    if let Some(h) = &q.health {
-        query = query.filter(connectors::Column::Health.eq(h.clone()));
-    }
-    if let Some(raw) = &q.cursor {
-        query = query.filter(connectors::Column::Id.lt(Cursor::decode(raw)?.id));
-    }
-    let rows = query.order_by_desc(connectors::Column::Id).limit(limit + 1).all(&state.db).await?;
-    let (rows, next_cursor) = pagination::finish(rows, limit, |c| Cursor { key: None, id: c.id });
-    Ok(Json(Page { items: rows.into_iter().map(row).collect(), next_cursor }))
+    crate::tenancy::connectors::list_connectors(&state, &actor, &scope, q).await.map(Json)
 }
 
 /// Create a connector; its first API key is returned this once.
@@ -77,42 +52,9 @@ async fn create_connector(
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateConnector>,
 ) -> AppResult<(StatusCode, Json<RotatedKey>)> {
-    let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
-    let kind = v.text("kind", &body.kind, 1, 50);
-    v.finish()?;
-    let ws = crate::access::workspaces::visible(&state.db, &actor, body.workspace_id)
+    crate::tenancy::connectors::create_connector(&state, &actor, &meta, body)
         .await
-        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
-    actor.require_in(ws.id)?;
-    let (key, prefix) = new_key();
-    let now = Utc::now();
-    let txn = crate::store::begin(&state.db).await?;
-    let c = connectors::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(ws.customer_id),
-        workspace_id: Set(ws.id),
-        name: Set(name),
-        kind: Set(kind),
-        health: Set("healthy".into()),
-        api_key_prefix: Set(prefix.clone()),
-        api_key_hash: Set(sha256_hex(&key)),
-        key_rotated_at: Set(Some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    let event = Event::new("connector.create", "success")
-        .by(&actor)
-        .target("connector", c.id)
-        .summary(json!({ "after": { "name": c.name, "kind": c.kind, "key_prefix": prefix } }));
-    audit::append(&txn, &meta, Event { customer_id: Some(c.customer_id), ..event }).await?;
-    txn.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RotatedKey { connector_id: c.id, api_key: key, api_key_prefix: prefix, rotated_at: now }),
-    ))
+        .map(|v| (StatusCode::CREATED, Json(v)))
 }
 
 /// Rotate a connector's API key: the old key stops working; the new one is shown this once.
@@ -132,30 +74,7 @@ async fn rotate_connector_key(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<RotatedKey>> {
-    let c = connectors::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|c| c.customer_id == actor.customer_id() || actor.cross_tenant())
-        .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
-        .ok_or_else(|| AppError::NotFound("No such connector.".into()))?;
-    actor.require_in(c.workspace_id)?;
-    let (key, prefix) = new_key();
-    let now = Utc::now();
-    let txn = crate::store::begin(&state.db).await?;
-    let old_prefix = c.api_key_prefix.clone();
-    let mut active: connectors::ActiveModel = c.clone().into();
-    active.api_key_hash = Set(sha256_hex(&key));
-    active.api_key_prefix = Set(prefix.clone());
-    active.key_rotated_at = Set(Some(now));
-    active.updated_at = Set(now);
-    active.update(&txn).await?;
-    let event = Event::new("connector.rotate_key", "success")
-        .by(&actor)
-        .target("connector", c.id)
-        .summary(json!({ "before": { "key_prefix": old_prefix }, "after": { "key_prefix": prefix } }));
-    audit::append(&txn, &meta, Event { customer_id: Some(c.customer_id), ..event }).await?;
-    txn.commit().await?;
-    Ok(Json(RotatedKey { connector_id: c.id, api_key: key, api_key_prefix: prefix, rotated_at: now }))
+    crate::tenancy::connectors::rotate_connector_key(&state, &actor, &meta, id).await.map(Json)
 }
 
 /// Canonical data records in scope, newest first.
@@ -170,33 +89,5 @@ async fn list_records(
     scope: Scope,
     ApiQuery(q): ApiQuery<RecordQuery>,
 ) -> AppResult<Json<Page<RecordRow>>> {
-    let limit = pagination::limit(q.limit)?;
-    let mut query = records::Entity::find().filter(scope.condition(records::Column::CustomerId));
-    if let Some(t) = &q.entity_type {
-        query = query.filter(records::Column::EntityType.eq(t.clone()));
-    }
-    if let Some(s) = &q.source {
-        query = query.filter(records::Column::Source.eq(s.clone()));
-    }
-    if let Some(raw) = &q.cursor {
-        query = query.filter(records::Column::Id.lt(Cursor::decode(raw)?.id));
-    }
-    let rows = query.order_by_desc(records::Column::Id).limit(limit + 1).all(&state.db).await?;
-    let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
-    Ok(Json(Page {
-        items: rows
-            .into_iter()
-            .map(|r| RecordRow {
-                id: r.id,
-                customer_id: r.customer_id.into(),
-                entity_type: r.entity_type,
-                external_id: r.external_id,
-                source: r.source,
-                payload: r.payload,
-                merged_into: r.merged_into,
-                updated_at: r.updated_at,
-            })
-            .collect(),
-        next_cursor,
-    }))
+    crate::tenancy::connectors::list_records(&state, &scope, q).await.map(Json)
 }

@@ -1,18 +1,17 @@
-//! Routes: dashboard.
+//! Dashboard KPIs for the scope, and Refresh.
 
-use crate::access::scope::{Scope, ScopeHeader};
-use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
-use crate::http::request_meta::RequestMeta;
-use crate::state::AppState;
-#[allow(unused_imports)]
-use crate::tenancy::dashboard::*;
 use axum::extract::State;
 use axum::Json;
 use steward_shared::api::Kpis;
 use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::access::scope::{Scope, ScopeHeader};
+use crate::access::Actor;
+use crate::http::error::AppResult;
+use crate::http::request_meta::RequestMeta;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_dashboard)).routes(routes!(refresh_cache))
@@ -26,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "KPIs of the scope", body = Kpis)),
 )]
 async fn get_dashboard(State(state): State<AppState>, scope: Scope) -> AppResult<Json<Kpis>> {
-    kpis(&state, &scope).await.map(Json)
+    crate::tenancy::dashboard::get_dashboard(&state, &scope).await.map(Json)
 }
 
 /// Rebuild the KPI cache of the customer in scope (refused under "all customers").
@@ -45,14 +44,5 @@ async fn refresh_cache(
     meta: RequestMeta,
     scope: Scope,
 ) -> AppResult<Json<Kpis>> {
-    let Some(customer) = scope.customer_id() else {
-        return Err(AppError::Conflict {
-            code: "customer_scope_required",
-            field: None,
-            detail: "Refresh rebuilds one customer's caches, and the scope is all customers: pick a customer first."
-                .into(),
-        });
-    };
-    bump(&state, customer, &actor, &meta).await?;
-    kpis(&state, &scope).await.map(Json)
+    crate::tenancy::dashboard::refresh_cache(&state, &actor, &meta, &scope).await.map(Json)
 }

@@ -5,8 +5,9 @@ pub mod customers;
 pub mod dashboard;
 pub mod flows;
 pub mod workspaces;
-use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
