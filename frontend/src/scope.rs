@@ -34,10 +34,25 @@ impl ScopeState {
         self.value.set(value.to_owned());
     }
 
-    /// Back to the signed-in user's own organization: on every sign-in and sign-out, so a
-    /// browser an admin used does not hand "All customers" to the next person.
+    /// Back to the signed-in user's own organization.
     pub fn reset(&self) {
         self.set("tenant", None);
+    }
+
+    /// The remembered scope belongs to whoever chose it: it survives that user's new sessions,
+    /// and a different user signing in on the same browser starts in their own organization.
+    /// Returns whether a remembered scope was dropped.
+    pub fn claim_for(&self, user_id: &str) -> bool {
+        let store = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+        let owner = store.as_ref().and_then(|s| s.get_item(OWNER).ok().flatten());
+        let dropped = owner.as_deref() != Some(user_id) && self.value.get_untracked() != "tenant";
+        if dropped {
+            self.reset();
+        }
+        if let Some(s) = store {
+            let _ = s.set_item(OWNER, user_id);
+        }
+        dropped
     }
 
     /// Viewing as someone scopes to them; the admin's own choice is kept for the Exit.
@@ -64,6 +79,7 @@ impl ScopeState {
 }
 
 const SAVED: &str = "steward_scope_before_view_as";
+const OWNER: &str = "steward_scope_owner";
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()

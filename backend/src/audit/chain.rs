@@ -89,15 +89,7 @@ pub async fn append<C: ConnectionTrait>(conn: &C, meta: &RequestMeta, event: Eve
         ))
         .await?;
     }
-    let last: Option<(i64, String)> = audit_events::Entity::find()
-        .select_only()
-        .column(audit_events::Column::Seq)
-        .column(audit_events::Column::Hash)
-        .order_by_desc(audit_events::Column::Seq)
-        .limit(1)
-        .into_tuple()
-        .one(conn)
-        .await?;
+    let last = head(conn).await?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
@@ -166,6 +158,19 @@ pub fn hash(e: &audit_events::Model, keys: &AuditKeys) -> Option<String> {
     }
 }
 
+/// The newest event's sequence and hash.
+async fn head<C: ConnectionTrait>(conn: &C) -> AppResult<Option<(i64, String)>> {
+    Ok(audit_events::Entity::find()
+        .select_only()
+        .column(audit_events::Column::Seq)
+        .column(audit_events::Column::Hash)
+        .order_by_desc(audit_events::Column::Seq)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
 /// What a checkpoint signs.
 fn checkpoint_text(seq: i64, head: &str) -> String {
     format!("steward-audit-checkpoint:{seq}:{head}")
@@ -179,15 +184,7 @@ pub async fn checkpoint(
     file: &std::path::Path,
 ) -> AppResult<Option<AuditCheckpoint>> {
     use sea_orm::{ActiveModelTrait, Set};
-    let head: Option<(i64, String)> = audit_events::Entity::find()
-        .select_only()
-        .column(audit_events::Column::Seq)
-        .column(audit_events::Column::Hash)
-        .order_by_desc(audit_events::Column::Seq)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await?;
+    let head = head(db).await?;
     let Some((seq, head)) = head else { return Ok(None) };
     if audit_checkpoints::Entity::find_by_id(seq).one(db).await?.is_some() {
         return Ok(None);

@@ -77,6 +77,11 @@ const NAV: &[NavItem] = &[
     },
 ];
 
+/// The sidebar label and address of a console page the SPA has.
+pub fn page_link(page: &str) -> Option<(&'static str, &'static str)> {
+    NAV.iter().find(|i| i.page == Some(page) && i.href != "/").map(|i| (i.label, i.href))
+}
+
 fn visible(item: &NavItem, me: &Me) -> bool {
     match item.page {
         Some(page) => me.console_pages.iter().any(|p| p.id == page),
@@ -160,12 +165,16 @@ fn Frame() -> impl IntoView {
             .unwrap_or("Steward")
     };
     let scope = crate::scope::use_scope();
-    // A scope remembered in this browser that this user may not use (another user's admin
-    // mode) drops back to their own organization, and says so.
+    // The scope remembered in this browser is the signed-in user's own, or dropped (another
+    // user chose it); one this user may not use drops back to their organization, with a notice.
     Effect::new(move |_| {
         let Some(me) = auth.me.get() else { return };
+        if me.impersonation.is_some() {
+            return;
+        }
         let cross_tenant = me.super_admin || me.permissions.iter().any(|p| p == "steward.admin.cross_tenant");
-        if me.impersonation.is_none() && !cross_tenant && scope.value.get_untracked() != "tenant" {
+        let dropped = scope.claim_for(&me.user_id.to_string());
+        if !cross_tenant && (dropped || scope.value.get_untracked() != "tenant") {
             scope.reset();
             toast.0.set(Some(Ok(
                 "The customer scope remembered in this browser is not available to you: showing your own organization."
@@ -176,7 +185,6 @@ fn Frame() -> impl IntoView {
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            scope.reset();
             api::logout().await;
             auth.me.set(None);
             navigate("/login", Default::default());

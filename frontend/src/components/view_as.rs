@@ -4,7 +4,6 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
 use crate::app::use_auth;
@@ -17,9 +16,7 @@ pub fn ViewAsDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
     let dialog = NodeRef::<html::Dialog>::new();
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
-    let auth = use_auth();
     let scope = use_scope();
-    let navigate = use_navigate();
     Effect::new(move |_| {
         let Some(el) = dialog.get() else { return };
         if target.get().is_some() {
@@ -36,14 +33,13 @@ pub fn ViewAsDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
         ev.prevent_default();
         let Some((id, _)) = target.get_untracked() else { return };
         let why = reason.get_untracked();
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::start_impersonation(&id, &why).await {
-                Ok(me) => {
-                    target.set(None);
+                Ok(_) => {
+                    // The app reloads scoped to the target (seed 000): no page of the admin's
+                    // stays mounted to refetch as them.
                     scope.enter_view_as();
-                    auth.me.set(Some(me));
-                    navigate("/", Default::default());
+                    reload_home();
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -75,16 +71,13 @@ pub fn ViewAsDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
 pub fn ImpersonationBanner() -> impl IntoView {
     let auth = use_auth();
     let scope = use_scope();
-    let navigate = use_navigate();
     let error = RwSignal::new(None::<ApiError>);
     let exit = move |_| {
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::exit_impersonation().await {
-                Ok(me) => {
+                Ok(_) => {
                     scope.exit_view_as();
-                    auth.me.set(Some(me));
-                    navigate("/", Default::default());
+                    reload_home();
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -92,7 +85,6 @@ pub fn ImpersonationBanner() -> impl IntoView {
     };
     move || {
         auth.me.get().and_then(|me| me.impersonation).map(|imp| {
-            let exit = exit.clone();
             view! {
                 <div class="impersonation" role="status" data-testid="impersonation-banner">
                     <span class="impersonation-text">
@@ -107,5 +99,12 @@ pub fn ImpersonationBanner() -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// Reloads the console at its home page.
+fn reload_home() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign("/");
     }
 }

@@ -6,8 +6,54 @@ use crate::api;
 use crate::components::form::{ErrorBanner, Loading};
 use crate::scope::use_scope;
 
+/// The home page: the KPIs for those who may read them; for everyone else, the pages they
+/// can open (a delegated admin of one page lands here too, and is never shown a refusal).
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let auth = crate::app::use_auth();
+    let may_read =
+        move || auth.me.with(|m| m.as_ref().is_some_and(|m| m.console_pages.iter().any(|p| p.id == "dashboard")));
+    move || if may_read() { view! { <Kpis/> }.into_any() } else { view! { <Welcome/> }.into_any() }
+}
+
+/// Where a principal without the dashboard starts: links to what they may open.
+#[component]
+fn Welcome() -> impl IntoView {
+    let auth = crate::app::use_auth();
+    let pages = move || {
+        auth.me.with(|m| {
+            m.as_ref()
+                .map(|m| {
+                    m.console_pages
+                        .iter()
+                        .filter_map(|p| crate::components::shell::page_link(&p.id))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <div class="section-head"><h2>"Welcome"</h2></div>
+        <section class="card welcome" data-testid="welcome">
+            {move || {
+                let links = pages();
+                if links.is_empty() {
+                    view! { <p class="muted">"Nothing here is open to your account yet. Ask an administrator for access."</p> }.into_any()
+                } else {
+                    view! {
+                        <p>"Start with one of the pages open to you:"</p>
+                        <ul class="welcome-links">
+                            {links.into_iter().map(|(label, href)| view! { <li><a href=href>{label}</a></li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Kpis() -> impl IntoView {
     let scope = use_scope();
     let kpis = LocalResource::new(move || {
         scope.value.track();

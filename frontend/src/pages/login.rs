@@ -36,7 +36,6 @@ fn LoginForm() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
-    let scope = crate::scope::use_scope();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get() {
@@ -49,10 +48,7 @@ fn LoginForm() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             match api::login(&request).await {
-                Ok(()) => {
-                    scope.reset();
-                    navigate("/", Default::default())
-                }
+                Ok(()) => navigate("/", Default::default()),
                 Err(e) if e.code() == "totp_required" => {
                     needs_code.set(true);
                     error.set(None);

@@ -36,7 +36,6 @@ fn SetupForm() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
-    let scope = crate::scope::use_scope();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get() {
@@ -53,10 +52,7 @@ fn SetupForm() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             match api::complete_setup(&request).await {
-                Ok(()) => {
-                    scope.reset();
-                    navigate("/", Default::default())
-                }
+                Ok(()) => navigate("/", Default::default()),
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);

@@ -59,17 +59,13 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let navigate = use_navigate();
-    let scope = crate::scope::use_scope();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (t, n, p) = (token.get_untracked(), name.get_untracked(), password.get_untracked());
         let navigate = navigate.clone();
         spawn_local(async move {
             match api::accept_invitation(&t, &n, &p).await {
-                Ok(()) => {
-                    scope.reset();
-                    navigate("/account", Default::default())
-                }
+                Ok(()) => navigate("/account", Default::default()),
                 Err(e) => error.set(Some(e)),
             }
         });
