@@ -6,6 +6,17 @@ import { api, PASSWORD, shot, signIn, useStack } from './harness.js';
 
 const stack = useStack();
 
+/** Waits until the audit table has loaded the filter's answer: not busy, and every row's
+ *  action starts with `prefix` (the table shows the previous answer while the next loads). */
+async function filtered(page, prefix) {
+  await page.waitForFunction((p) => {
+    const table = document.querySelector('[data-testid="audit-table"]');
+    if (!table || table.getAttribute('aria-busy') !== 'false') return false;
+    const actions = [...table.querySelectorAll('tbody tr td.action')].map((td) => td.textContent.trim());
+    return actions.length > 0 && actions.every((a) => a.startsWith(p));
+  }, prefix);
+}
+
 test('impersonation journey and its audit trail', async () => {
   const { server, chrome } = stack;
   const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
@@ -62,6 +73,7 @@ test('impersonation journey and its audit trail', async () => {
   await page.getByLabel('Action').fill('impersonation.');
   await page.getByLabel('Action').press('Enter');
   const table = page.getByTestId('audit-table');
+  await filtered(page, 'impersonation.');
   await table.getByText('impersonation.stop').waitFor();
   await table.getByText('impersonation.start').waitFor();
   assert.equal(await table.locator('tr', { hasText: 'as mia@example.com' }).count(), 2);
@@ -70,7 +82,7 @@ test('impersonation journey and its audit trail', async () => {
 
   await page.getByLabel('Action').fill('connector.rotate_key');
   await page.getByLabel('Action').press('Enter');
-  await table.getByText('impersonation.start').waitFor({ state: 'detached' });
+  await filtered(page, 'connector.rotate_key');
   await table.locator('tr', { hasText: 'connector.rotate_key' }).filter({ hasText: 'as mia@example.com' }).waitFor();
   await page.getByRole('button', { name: 'Verify chain' }).click();
   await page.getByText(/Chain verified: \d+ events/).waitFor();

@@ -21,6 +21,9 @@ pub struct Paged<T: Send + Sync + 'static> {
     pub error: RwSignal<Option<ApiError>>,
     /// (scope, query string): a change of either loads the first page again.
     base: Memo<(String, String)>,
+    /// Counts requests: only the newest one's answer is applied. Answers can arrive out of
+    /// order, and an older one (the unfiltered first load, say) must not overwrite a newer one.
+    generation: StoredValue<u64>,
     fetch: StoredValue<Fetch<T>, LocalStorage>,
 }
 
@@ -48,6 +51,7 @@ impl<T: Clone + Send + Sync + 'static> Paged<T> {
                 Memo::new(move |_| (scope.value.get(), query()))
             },
             fetch: StoredValue::new_local(Box::new(move |q| Box::pin(fetch(q)))),
+            generation: StoredValue::new(0),
         };
         Effect::new(move |_| {
             paged.base.track();
@@ -75,9 +79,15 @@ impl<T: Clone + Send + Sync + 'static> Paged<T> {
             q.push_str(&format!("cursor={cursor}"));
         }
         this.loading.set(true);
+        this.generation.update_value(|g| *g += 1);
+        let generation = this.generation.get_value();
         let fut = this.fetch.with_value(|f| f(q));
         spawn_local(async move {
-            match fut.await {
+            let answer = fut.await;
+            if this.generation.get_value() != generation {
+                return; // a newer request owns the list now
+            }
+            match answer {
                 Ok(page) => {
                     this.error.set(None);
                     this.next.set(page.next_cursor);

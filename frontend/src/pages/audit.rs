@@ -59,7 +59,7 @@ pub fn AuditPage() -> impl IntoView {
                     <div>{who}</div>
                     {e.impersonated_email.clone().map(|t| view! { <div class="badge badge-warn">{format!("as {t}")}</div> })}
                 </td>
-                <td class="mono">{e.action.clone()}</td>
+                <td class="mono action">{e.action.clone()}</td>
                 <td>{pill(e.outcome.clone())}</td>
                 <td class="mono small">{target}</td>
                 <td>{e.customer_id.map(|c| short_id(c.to_string()).into_any()).unwrap_or_else(|| "—".into_any())}</td>
@@ -92,7 +92,7 @@ pub fn AuditPage() -> impl IntoView {
                     {holds("steward.audit.verify").then(|| view! { <button class="btn btn-small" on:click=verify>"Verify chain"</button> })}
                 </div>
             </div>
-            <table class="table" data-testid="audit-table">
+            <table class="table" data-testid="audit-table" aria-busy=move || paged.loading.get().to_string()>
                 <thead><tr>
                     <th class="num">"#"</th><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Outcome"</th>
                     <th>"Target"</th><th>"Customer"</th><th>"Request"</th>
