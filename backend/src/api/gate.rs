@@ -15,7 +15,7 @@ use crate::access::confirm::{expected as expected_confirmation, path_params, Con
 use crate::audit::Event;
 use crate::http::error::{AppError, Refused};
 use crate::http::request_id::refusal_audited;
-use crate::http::request_meta::RequestMeta;
+use crate::http::request_meta::{RequestMeta, RequestOrigin};
 use crate::identity::principal::authenticate;
 use crate::state::AppState;
 use crate::store::logs::LogLine;
@@ -141,17 +141,19 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
         req = Request::from_parts(parts, axum::body::Body::from(bytes));
     }
     // Who to name if the handler refuses: a refusal becomes an audit event here, once for every
-    // handler, unless the handler recorded its own.
-    let refused_event = Event::new("access.refused", "refused").by(&actor).target("operation", &rule.operation_id);
-    let meta = RequestMeta::of(req.extensions(), req.headers());
+    // handler, unless the handler recorded its own. Kept unformatted until a refusal needs it.
+    let refused_by = Event::new("access.refused", "refused").by(&actor);
+    let origin = RequestOrigin::capture(req.extensions(), req.headers());
     let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
     req.extensions_mut().insert(actor);
     let response = next.run(req).await;
     match response.extensions().get::<Refused>().copied() {
         // A miss on a read is an ordinary answer; on a write it names a foreign or unknown id.
         Some(Refused(code)) if !ordinary_miss(is_read, code) && !refusal_audited() => {
-            let event = refused_event.summary(json!({ "code": code, "status": response.status().as_u16() }));
-            answered_and_recorded(&state, &meta, event, response).await
+            let event = refused_by
+                .target("operation", &rule.operation_id)
+                .summary(json!({ "code": code, "status": response.status().as_u16() }));
+            answered_and_recorded(&state, &origin.meta(), event, response).await
         }
         _ => response,
     }

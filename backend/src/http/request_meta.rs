@@ -1,8 +1,8 @@
 //! Where a request came from, for sessions and audit events.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -30,10 +30,36 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 impl RequestMeta {
     /// The peer address, user agent (at most 512 characters) and request id of a request.
     pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
-        let ip = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        let user_agent =
-            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
-        let audit_keys = extensions.get::<Arc<AuditKeys>>().cloned();
-        Self { ip, user_agent, request_id: crate::http::request_id::current(), audit_keys }
+        RequestOrigin::capture(extensions, headers).meta()
+    }
+}
+
+/// What [`RequestMeta`] is made from, kept without formatting anything (a copy and two
+/// reference counts): for code that needs the metadata only on some outcomes, such as the gate
+/// recording a refusal after the handler ran.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOrigin {
+    peer: Option<SocketAddr>,
+    user_agent: Option<HeaderValue>,
+    audit_keys: Option<Arc<AuditKeys>>,
+}
+
+impl RequestOrigin {
+    pub fn capture(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
+        Self {
+            peer: extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+            user_agent: headers.get(header::USER_AGENT).cloned(),
+            audit_keys: extensions.get::<Arc<AuditKeys>>().cloned(),
+        }
+    }
+
+    /// The metadata, with the request id of the request being served.
+    pub fn meta(&self) -> RequestMeta {
+        RequestMeta {
+            ip: self.peer.map(|p| p.ip().to_string()),
+            user_agent: self.user_agent.as_ref().and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect()),
+            request_id: crate::http::request_id::current(),
+            audit_keys: self.audit_keys.clone(),
+        }
     }
 }
