@@ -122,6 +122,35 @@ pub struct Config {
     #[arg(long, env = "STEWARD_LOG_MAX_ROWS", default_value_t = 1_000_000)]
     pub log_max_rows: u64,
 
+    /// Keep days of log lines; older ones are pruned by the periodic task (0: keep by row cap only).
+    #[arg(long, env = "STEWARD_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub log_retention_days: u64,
+
+    /// Measure every request (per-operation counts, errors, latency) and hand notable tracing
+    /// events to the logs. `false` switches both layers off (for measuring what they cost).
+    #[arg(long, env = "STEWARD_TELEMETRY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub telemetry: bool,
+
+    /// Statements slower than this are recorded for the System status page, in milliseconds.
+    #[arg(long, env = "STEWARD_SLOW_STATEMENT_MS", default_value_t = 100)]
+    pub slow_statement_ms: u64,
+
+    /// How often this replica writes its heartbeat row, in seconds.
+    #[arg(long, env = "STEWARD_HEARTBEAT_SECS", default_value_t = 10)]
+    pub heartbeat_secs: u64,
+
+    /// A replica not heard from for this long is marked silent, in seconds.
+    #[arg(long, env = "STEWARD_REPLICA_SILENT_SECS", default_value_t = 60)]
+    pub replica_silent_secs: u64,
+
+    /// How often the periodic task stores stats snapshots and prunes the logs, in seconds.
+    #[arg(long, env = "STEWARD_STATS_INTERVAL_SECS", default_value_t = 300)]
+    pub stats_interval_secs: u64,
+
+    /// Where each value in effect came from, by argument id (filled by [`Config::load`]).
+    #[arg(skip)]
+    pub provenance: Vec<Provenance>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -137,7 +166,40 @@ pub enum Command {
     RotateAuditKey,
 }
 
+/// One argument's value in effect and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provenance {
+    pub id: String,
+    pub value: Option<String>,
+    /// `default`, `flag` or `environment`.
+    pub source: &'static str,
+}
+
 impl Config {
+    /// Parses the process's flags and environment, remembering where each value came from.
+    pub fn load() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().get_matches();
+        let mut config = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        config.provenance = Self::command()
+            .get_arguments()
+            .map(|arg| {
+                let id = arg.get_id().as_str().to_owned();
+                let value = matches
+                    .get_raw(&id)
+                    .map(|vals| vals.map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(","));
+                let source = match matches.value_source(&id) {
+                    Some(clap::parser::ValueSource::CommandLine) => "flag",
+                    Some(clap::parser::ValueSource::EnvVariable) => "environment",
+                    Some(_) => "default",
+                    None => "unset",
+                };
+                Provenance { id, value, source }
+            })
+            .collect();
+        config
+    }
+
     /// The database URL in effect: the explicit one, else SQLite in the data dir.
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {

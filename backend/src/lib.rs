@@ -4,7 +4,8 @@
 //! `tests/it/layout.rs`, fails on an import that points up the list):
 //!
 //! 1. `config`: the one clap struct.
-//! 2. `secrets`, `store`: keys kept outside the database; entities and the connection.
+//! 2. `secrets`, `store`, `telemetry`: keys kept outside the database; entities and the
+//!    connection; what the replica measures of itself (requests, statements, workers).
 //! 3. `http`: problems, extractors, request id and metadata, keyset pagination, SPA files.
 //! 4. `state`: the one `AppState`.
 //! 5. `access`: the `Actor` and its checks, the scope, the tenant rule for workspaces.
@@ -35,6 +36,7 @@ pub mod roles;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod tenancy;
 pub use api::app;
 pub use config::Config;
@@ -42,10 +44,13 @@ pub use state::AppState;
 
 /// Connects, migrates and builds the state for this configuration.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
-    let db = store::connect(&config).await?;
+    let mut db = store::connect(&config).await?;
+    let telemetry = telemetry::Telemetry::new(config.telemetry, config.slow_statement_ms);
+    let statements = telemetry.statements.clone();
+    db.set_metric_callback(move |info| statements.observe(&info.statement.sql, info.elapsed));
     store::migrate(&db).await?;
     let secret = secrets::load_secret(&config)?;
     let jwt = secrets::JwtKeys::from_secret(&secret)?;
     let audit_keys = secrets::load_audit_keys(&config)?;
-    Ok(AppState::new(db, config, jwt, audit_keys))
+    Ok(AppState::new(db, config, jwt, audit_keys, telemetry))
 }

@@ -1,24 +1,34 @@
 //! `steward-server`: reads the configuration, migrates the database and serves.
 
-use clap::Parser;
 use std::net::SocketAddr;
 use std::time::Duration;
 use steward_backend::config::Command;
 use steward_backend::{app, prepare, Config};
-use tracing_subscriber::EnvFilter;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+    let config = Config::load();
+    let capture = steward_backend::telemetry::capture::LogCapture::default();
+    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // The logs' capture sees Steward's own log targets and every error, whatever the filter.
+    let captured = Targets::new().with_default(Level::ERROR).with_target("steward", Level::INFO);
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(filter))
+        .with(config.telemetry.then(|| capture.clone().with_filter(captured)))
         .init();
     let bind = config.bind;
     let url = steward_backend::store::redact(&config.effective_database_url());
     let command = config.command.clone();
     let (workers, poll) = (config.workers, Duration::from_millis(config.worker_poll_ms.max(10)));
     let state = prepare(config).await?;
-    tracing::info!(database = %url, kind = steward_backend::store::kind(&state.db), "database ready");
+    capture.attach(state.logs.clone());
+    let kind = steward_backend::store::kind(&state.db);
+    tracing::info!(target: "steward::system", kind = "startup", database = %url, "database ready ({kind}), migrations applied");
     if let Some(Command::RotateAuditKey) = command {
         let id = steward_backend::secrets::rotate_audit_key(&state.config)?;
         println!("the audit keyring's current key is now `{id}`; older keys stay to verify older events");
@@ -37,10 +47,28 @@ async fn main() -> anyhow::Result<()> {
         steward_backend::audit::chain::checkpoints_file(&state.config),
         Duration::from_secs(state.config.audit_checkpoint_secs.max(1)),
     );
-    let _workers = steward_backend::ops::worker::spawn(state, workers, poll);
+    let _periodic = steward_backend::ops::periodic::spawn(state.clone());
+    if !state.config.assets_dir.join("index.html").exists() {
+        tracing::warn!(
+            target: "steward::system",
+            kind = "startup_error",
+            assets = %state.config.assets_dir.display(),
+            "the console's files are missing: only the API is served"
+        );
+    }
+    let _workers = steward_backend::ops::worker::spawn(state.clone(), workers, poll);
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-    tracing::info!("Steward listening on http://{}", listener.local_addr()?);
+    tracing::info!(
+        target: "steward::system",
+        kind = "startup",
+        version = env!("CARGO_PKG_VERSION"),
+        build = steward_backend::telemetry::BUILD,
+        replica = %state.telemetry.replica_id,
+        "Steward {} listening on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?
+    );
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())
         .await?;

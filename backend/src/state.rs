@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use crate::config::Config;
 use crate::secrets::{AuditKeys, JwtKeys};
 use crate::store::logs::LogSink;
+use crate::telemetry::Telemetry;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,10 +31,18 @@ pub struct AppState {
     /// The route table by operation, set once when the router is built (the gate enforces it;
     /// `/api/me` reports the console pages by it).
     pub operations: Arc<std::sync::OnceLock<Operations>>,
+    /// What this replica measures of itself.
+    pub telemetry: Telemetry,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, jwt: JwtKeys, audit_keys: AuditKeys) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        jwt: JwtKeys,
+        audit_keys: AuditKeys,
+        telemetry: Telemetry,
+    ) -> Self {
         let permits = config.password_hash_concurrency.max(1);
         let (logs, lines) = LogSink::new(config.log_channel_capacity);
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -52,6 +61,7 @@ impl AppState {
                 .build(),
             logs,
             operations: Arc::default(),
+            telemetry,
         }
     }
 }

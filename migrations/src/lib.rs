@@ -10,6 +10,7 @@ mod m20261122_000005_user_admin;
 mod m20261123_000006_refresh_reuse;
 mod m20261123_000007_log_entries;
 mod m20261123_000008_audit_keyed;
+mod m20261203_000009_observability;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_refresh_reuse::Migration),
             Box::new(m20261123_000007_log_entries::Migration),
             Box::new(m20261123_000008_audit_keyed::Migration),
+            Box::new(m20261203_000009_observability::Migration),
         ]
     }
 }

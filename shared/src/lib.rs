@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod ids;
+pub mod ops;
 pub mod permissions;
 pub mod problem;
 

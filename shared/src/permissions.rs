@@ -122,13 +122,14 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
         &["list_customers", "get_customer", "list_workspaces"],
         &["create_customer", "rename_customer"],
     ),
-    page("system", "System status", &[], &[]),
-    page("logs", "Logs", &["list_outbox"], &[]),
+    page("system", "System status", &["get_system_status"], &[]),
+    page("stats", "Stats", &["get_stats"], &[]),
+    page("logs", "Logs", &["list_logs", "follow_logs", "list_outbox"], &[]),
     page("data_ops", "Data ops", &[], &[]),
     root_page("workspaces", "Workspaces roots", &[], &["create_workspace", "rename_workspace"]),
     root_page("data_explorer", "Data explorer", &[], &[]),
     root_page("platform_actions", "Platform actions", &[], &[]),
-    root_page("settings", "Settings", &["get_two_factor_policy"], &["set_two_factor_policy"]),
+    root_page("settings", "Settings", &["get_two_factor_policy", "get_config"], &["set_two_factor_policy"]),
 ];
 
 /// Whether the operation belongs to a console page that is never delegable: its route must be
@@ -234,9 +235,9 @@ pub const CATALOG: &[Module] = &[
         id: "steward.system",
         label: "System",
         leaves: &[
-            leaf(SYSTEM_STATUS, "View system status"),
+            leaf(SYSTEM_STATUS, "View system status, metrics and stats over time"),
             leaf("steward.system.logs", "View platform and system logs and the mail outbox"),
-            leaf("steward.system.settings", "Change instance settings (the 2FA policy)"),
+            leaf("steward.system.settings", "See the configuration and change instance settings (the 2FA policy)"),
         ],
     },
     Module {
@@ -259,6 +260,8 @@ pub const CATALOG: &[Module] = &[
             leaf("steward.console.customers.write", "Customers page: write"),
             leaf("steward.console.system.read", "System status page: read"),
             leaf("steward.console.system.write", "System status page: write"),
+            leaf("steward.console.stats.read", "Stats page: read"),
+            leaf("steward.console.stats.write", "Stats page: write"),
             leaf("steward.console.logs.read", "Logs page: read"),
             leaf("steward.console.logs.write", "Logs page: write"),
             leaf("steward.console.data_ops.read", "Data ops page: read"),

@@ -3,6 +3,7 @@
 
 pub mod contract;
 pub mod gate;
+pub mod measure;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
@@ -25,6 +26,8 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         contract.table.values().map(|r| (r.operation_id.clone(), (r.requirement, r.leaves.clone()))).collect();
     // The same state may serve several routers (tests); the table is the same for all.
     let _ = state.operations.set(operations);
+    let names: measure::OperationNames =
+        Arc::new(contract.table.iter().map(|(key, rule)| (key.clone(), rule.operation_id.clone())).collect());
     let table = Arc::new(contract.table);
     let assets = state.config.assets_dir.clone();
     let router = api
@@ -35,8 +38,12 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
             AppError::MethodNotAllowed("This endpoint does not accept that method.".into()).into_response()
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::Extension(state.audit_keys.clone()))
-        .layer(from_fn(crate::http::request_id::middleware))
-        .with_state(state);
-    Ok(router)
+        .layer(axum::Extension(state.audit_keys.clone()));
+    // Inside the request id (so an API error's log line carries it), around everything else.
+    let router = if state.telemetry.enabled {
+        router.layer(from_fn_with_state((state.clone(), names), measure::measure))
+    } else {
+        router
+    };
+    Ok(router.layer(from_fn(crate::http::request_id::middleware)).with_state(state))
 }

@@ -12,6 +12,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password, sessions, throttle};
 use crate::state::AppState;
 use crate::store::entities::users;
+use crate::store::logs::LogLine;
 
 /// Sign in with email and password.
 ///
@@ -35,6 +36,7 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
         let event = Event::new("auth.login", "throttled").summary(json!({ "email": email }));
         audit::append(&txn, meta, event).await?;
         txn.commit().await?;
+        auth_line(state, meta, "lockout", "warn", format!("sign-in of {email} throttled"), None);
         return Err(refusal);
     }
 
@@ -49,9 +51,11 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
         }
         let mut event =
             Event::new("auth.login", "failure").summary(json!({ "email": email, "reason": "invalid_credentials" }));
+        let mut failed_user = None;
         if let Some(u) = users::Entity::find().filter(users::Column::Email.eq(email.clone())).one(&txn).await? {
             event = event.target("user", u.id);
             event.customer_id = Some(u.customer_id);
+            failed_user = Some((u.id, u.customer_id));
         }
         audit::append(&txn, meta, event).await?;
         if let Some(until) = locked {
@@ -59,6 +63,10 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
             audit::append(&txn, meta, event).await?;
         }
         txn.commit().await?;
+        auth_line(state, meta, "sign_in_failed", "warn", format!("failed sign-in as {email}"), failed_user);
+        if locked.is_some() {
+            auth_line(state, meta, "lockout", "warn", format!("{email} locked out after failed sign-ins"), failed_user);
+        }
         return Err(match locked {
             Some(until) => throttle::locked(until),
             None => AppError::unauthenticated("invalid_credentials", "The email or password is incorrect."),
@@ -70,6 +78,15 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
             .summary(json!({ "email": user.email, "reason": "account_inactive" }));
         audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
         txn.commit().await?;
+        let who = Some((user.id, user.customer_id));
+        auth_line(
+            state,
+            meta,
+            "sign_in_failed",
+            "warn",
+            format!("{} is deactivated: sign-in refused", user.email),
+            who,
+        );
         return Err(AppError::Forbidden { code: "account_inactive", detail: "This account is deactivated.".into() });
     }
     if user.totp_enabled {
@@ -86,6 +103,8 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
                 .summary(json!({ "email": user.email, "reason": "invalid_totp" }));
             audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
             txn.commit().await?;
+            let who = Some((user.id, user.customer_id));
+            auth_line(state, meta, "sign_in_failed", "warn", format!("{} gave a wrong 2FA code", user.email), who);
             return Err(e);
         }
     }
@@ -100,7 +119,26 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
         .summary(json!({ "email": user.email }));
     audit::append(&txn, meta, event).await?;
     txn.commit().await?;
+    auth_line(state, meta, "sign_in", "info", format!("{} signed in", user.email), Some((user.id, user.customer_id)));
     Ok(pair)
+}
+
+/// A line for the authentication log: who, from where, with which request.
+fn auth_line(
+    state: &AppState,
+    meta: &RequestMeta,
+    kind: &'static str,
+    level: &'static str,
+    message: String,
+    user: Option<(uuid::Uuid, uuid::Uuid)>,
+) {
+    let mut line = LogLine::new("auth", kind, level, message);
+    line.user_id = user.map(|u| u.0);
+    line.customer_id = user.map(|u| u.1);
+    line.request_id = meta.request_id.clone();
+    line.ip = meta.ip.clone();
+    line.user_agent = meta.user_agent.clone();
+    state.logs.emit(line);
 }
 
 /// Exchange a refresh credential for a new token pair.
@@ -122,5 +160,7 @@ pub async fn logout(state: &AppState, meta: &RequestMeta, actor: &Actor) -> AppR
         audit::append(&txn, meta, event).await?;
     }
     txn.commit().await?;
+    let who = Some((actor.user_id(), actor.customer_id()));
+    auth_line(state, meta, "sign_out", "info", format!("{} signed out", actor.user.email), who);
     Ok(())
 }

@@ -132,5 +132,16 @@ pub async fn complete_password_reset(
     audit::append(&txn, meta, event).await?;
     crate::identity::throttle::clear(&txn, &crate::identity::throttle::Key::account(&user.email)).await?;
     txn.commit().await?;
+    let mut line = crate::store::logs::LogLine::new(
+        "platform",
+        "password_reset",
+        "info",
+        format!("{} set a new password with a reset link ({ended} sessions ended)", user.email),
+    );
+    line.user_id = Some(user.id);
+    line.customer_id = Some(user.customer_id);
+    line.request_id = meta.request_id.clone();
+    line.ip = meta.ip.clone();
+    state.logs.emit(line);
     Ok(())
 }

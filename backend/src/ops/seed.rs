@@ -329,6 +329,9 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
     bar.set_message("records");
     insert(&txn, record_rows, &bar).await?;
     txn.commit().await?;
+    bar.set_message("stats");
+    // History for the Stats page, growing towards the figures just seeded.
+    crate::ops::stats::seed_history(&state.db, &mut rng, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_with_message("done");
     Ok(Seeded {
         customers: customers_n,

@@ -6,6 +6,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -13,6 +14,7 @@ use uuid::Uuid;
 use crate::http::error::AppResult;
 use crate::state::AppState;
 use crate::store::entities::{flows, runs};
+use crate::store::logs::LogLine;
 use crate::tenancy::flows::{enqueue, parse_schedule};
 
 /// Claims the oldest queued run for `worker`, marking it running.
@@ -53,6 +55,21 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
         Ok(()) => ("succeeded", None),
         Err(e) => ("failed", Some(e)),
     };
+    let mut line = LogLine::new(
+        "system",
+        "user_task",
+        if error.is_some() { "warn" } else { "info" },
+        match &error {
+            Some(e) => format!("run {} failed: {e}", run.id),
+            None => format!("run {} succeeded", run.id),
+        },
+    );
+    line.customer_id = Some(run.customer_id);
+    line.fields = json!({
+        "run_id": run.id, "flow_id": run.flow_id, "status": status, "attempt": run.attempt,
+        "duration_ms": started.elapsed().as_millis() as u64, "worker": run.worker_id,
+    });
+    state.logs.emit(line);
     runs::Entity::update_many()
         .col_expr(runs::Column::Status, Expr::value(status))
         .col_expr(runs::Column::FinishedAt, Expr::value(Utc::now()))
@@ -112,14 +129,22 @@ pub fn spawn(state: AppState, workers: usize, poll: Duration) -> Vec<JoinHandle<
             let state = state.clone();
             let name = format!("{}-{i}", node.get(..8).unwrap_or("worker"));
             tokio::spawn(async move {
+                let board = state.telemetry.workers.clone();
+                let slot = board.register(&name);
+                tracing::info!(target: "steward::platform", kind = "worker", worker = %name, "worker {name} started");
                 loop {
                     match claim(&state, &name).await {
                         Ok(Some(run)) => {
+                            board.beat(slot, true, false);
                             if let Err(e) = execute(&state, run).await {
                                 tracing::error!(worker = %name, error = %e, "run failed to record");
                             }
+                            board.beat(slot, false, true);
                         }
-                        Ok(None) => tokio::time::sleep(poll).await,
+                        Ok(None) => {
+                            board.beat(slot, false, false);
+                            tokio::time::sleep(poll).await
+                        }
                         Err(e) => {
                             tracing::warn!(worker = %name, error = %e, "claiming a run failed");
                             tokio::time::sleep(poll * 4).await;
@@ -131,6 +156,7 @@ pub fn spawn(state: AppState, workers: usize, poll: Duration) -> Vec<JoinHandle<
         .collect();
     handles.push(tokio::spawn(async move {
         loop {
+            state.telemetry.workers.scheduler_ticked();
             if let Err(e) = schedule_due(&state).await {
                 tracing::warn!(error = %e, "scheduling due flows failed");
             }

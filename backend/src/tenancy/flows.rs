@@ -177,6 +177,8 @@ pub struct RunQuery {
     /// `queued`, `running`, `succeeded` or `failed`.
     pub status: Option<String>,
     pub flow_id: Option<Uuid>,
+    /// One run (the log's links name runs by id).
+    pub run_id: Option<Uuid>,
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
@@ -322,6 +324,9 @@ pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQue
     }
     if let Some(f) = q.flow_id {
         query = query.filter(runs::Column::FlowId.eq(f));
+    }
+    if let Some(r) = q.run_id {
+        query = query.filter(runs::Column::Id.eq(r));
     }
     if let Some(raw) = &q.cursor {
         query = query.filter(runs::Column::Id.lt(Cursor::decode(raw)?.id));

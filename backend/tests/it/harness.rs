@@ -57,6 +57,9 @@ impl Response {
     }
 }
 
+/// Operations that answer an endless event stream: a test reads their status, never the body.
+pub const STREAMS: &[&str] = &["follow_logs"];
+
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
@@ -197,6 +200,17 @@ impl TestApp {
             None => req.body(Body::empty()),
         };
         self.send(req.expect("request")).await
+    }
+
+    /// The status of a request whose body is never read (an endless event stream).
+    pub async fn status_of(&self, method: Method, path: &str, token: &str) -> StatusCode {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        self.router.clone().oneshot(req).await.expect("infallible").status()
     }
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Response {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Low to high. A module may use its own layer and the layers before it.
 const LAYERS: &[&[&str]] = &[
     &["config"],
-    &["secrets", "store"],
+    &["secrets", "store", "telemetry"],
     &["http"],
     &["state"],
     &["access"],

@@ -8,6 +8,7 @@ mod credentials;
 mod hardening;
 mod harness;
 mod layout;
+mod observability;
 mod roles;
 mod setup;
 mod tenancy;

@@ -171,6 +171,10 @@ async fn no_list_leaks_another_tenant(app: TestApp) {
         if *method != Method::GET || path.contains('{') || rule.requirement == Requirement::Public {
             continue;
         }
+        // An endless event stream; its lines pass the same condition as `list_logs`, read here.
+        if crate::harness::STREAMS.contains(&rule.operation_id.as_str()) {
+            continue;
+        }
         for (h, c) in [(None, None), (Some("tenant"), None), (None, Some("all")), (Some("all"), None)] {
             let res = scoped(&app, path, &w.acme.token, h, c).await;
             let text = res.body.to_string();

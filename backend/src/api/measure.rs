@@ -1,0 +1,44 @@
+//! The request-metrics layer: names each request by its operation (from the same route table
+//! the gate enforces), measures it, and hands a 5xx answer to the system log's API errors.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::http::request_meta::RequestOrigin;
+use crate::state::AppState;
+use crate::store::logs::LogLine;
+
+/// (method, path template) → operationId.
+pub type OperationNames = Arc<HashMap<(Method, String), String>>;
+
+pub async fn measure(State((state, names)): State<(AppState, OperationNames)>, req: Request, next: Next) -> Response {
+    let operation = match req.extensions().get::<MatchedPath>() {
+        Some(path) => {
+            let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
+            names.get(&(method, path.as_str().to_owned())).map_or("unmatched", String::as_str)
+        }
+        None if req.uri().path().starts_with("/api/") => "unmatched",
+        None => "spa",
+    };
+    let operation = operation.to_owned();
+    let in_flight = state.telemetry.requests.start(&operation);
+    let origin = RequestOrigin::capture(req.extensions(), req.headers());
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    in_flight.finish(status);
+    if status >= 500 {
+        let meta = origin.meta();
+        let mut line = LogLine::new("system", "api_error", "error", format!("{operation} answered {status}"));
+        line.request_id = meta.request_id;
+        line.ip = meta.ip;
+        line.user_agent = meta.user_agent;
+        line.fields = json!({ "operation": operation, "status": status });
+        state.logs.emit(line);
+    }
+    response
+}

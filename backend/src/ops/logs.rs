@@ -1,0 +1,275 @@
+//! The Logs pages' queries: the platform, authentication and system logs with filters, keyset
+//! pages on `seq`, a live tail (server-sent events fed by polling the table, so lines written
+//! by any replica arrive), and retention by age and row cap.
+//!
+//! Who sees what: with `all` every line; one customer's scope shows that customer's lines; a
+//! platform principal in their own scope sees the platform's lines too (those that name no
+//! customer: anonymous sign-in failures, startup, periodic tasks), which no tenant ever sees.
+
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use std::time::Duration;
+use steward_shared::api::Page;
+use steward_shared::ops::LogEntry;
+use uuid::Uuid;
+
+use crate::access::scope::Scope;
+use crate::access::Actor;
+use crate::http::error::{AppError, AppResult};
+use crate::http::pagination::{self, contains_pattern, one_of};
+use crate::state::AppState;
+use crate::store::entities::log_entries;
+
+pub const STREAMS: &[&str] = &["platform", "auth", "system"];
+pub const LEVELS: &[&str] = &["error", "warn", "info", "debug"];
+/// The system log's tabs.
+pub const SYSTEM_KINDS: &[&str] =
+    &["startup", "periodic", "startup_error", "package_install", "user_task", "api_error"];
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogFilter {
+    /// `platform`, `auth` or `system`; absent: every log.
+    pub stream: Option<String>,
+    /// The tab within the log (for `system`: `startup`, `periodic`, `startup_error`,
+    /// `package_install`, `user_task`, `api_error`).
+    pub kind: Option<String>,
+    /// `error`, `warn`, `info` or `debug`: lines of exactly that level.
+    pub level: Option<String>,
+    /// From this time (inclusive), RFC 3339.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this time (exclusive), RFC 3339.
+    pub to: Option<DateTime<Utc>>,
+    /// Text the message contains (case as written).
+    pub q: Option<String>,
+    /// One customer's lines (beyond your own customer needs `steward.admin.cross_tenant`).
+    pub customer_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub limit: Option<u64>,
+    /// The `seq` to continue below (newest first).
+    pub cursor: Option<String>,
+    /// Follow only: send the lines after this `seq` first (default: only new lines).
+    pub after: Option<i64>,
+}
+
+impl LogFilter {
+    /// The filter as a condition, with the scope's rule applied.
+    pub fn condition(&self, scope: &Scope, actor: &Actor) -> AppResult<Condition> {
+        use log_entries::Column as L;
+        one_of("stream", &self.stream, STREAMS)?;
+        one_of("level", &self.level, LEVELS)?;
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if to <= from {
+                return Err(AppError::field("to", "must be after `from`"));
+            }
+        }
+        for (field, value, max) in [("kind", &self.kind, 40), ("q", &self.q, 200), ("request_id", &self.request_id, 64)]
+        {
+            if value.as_ref().is_some_and(|v| v.is_empty() || v.chars().count() > max) {
+                return Err(AppError::field(field, format!("must be 1 to {max} characters")));
+            }
+        }
+        let mut c = Condition::all();
+        if let Some(id) = self.customer_id {
+            if !actor.cross_tenant() && id != actor.customer_id() {
+                return Err(AppError::Forbidden {
+                    code: "cross_tenant_denied",
+                    detail: "Another customer's log lines need `steward.admin.cross_tenant`.".into(),
+                });
+            }
+            c = c.add(L::CustomerId.eq(id));
+        }
+        c = match scope {
+            Scope::All => c,
+            Scope::Customer(customer) => c.add(L::CustomerId.eq(customer.id)),
+            Scope::Tenant(customer) if customer.kind == "platform" => {
+                c.add(Condition::any().add(L::CustomerId.eq(customer.id)).add(L::CustomerId.is_null()))
+            }
+            Scope::Tenant(customer) => c.add(L::CustomerId.eq(customer.id)),
+        };
+        if let Some(s) = &self.stream {
+            c = c.add(L::Stream.eq(s.clone()));
+        }
+        if let Some(k) = &self.kind {
+            c = c.add(L::Kind.eq(k.clone()));
+        }
+        if let Some(l) = &self.level {
+            c = c.add(L::Level.eq(l.clone()));
+        }
+        if let Some(t) = self.from {
+            c = c.add(L::At.gte(t));
+        }
+        if let Some(t) = self.to {
+            c = c.add(L::At.lt(t));
+        }
+        if let Some(q) = &self.q {
+            c = c.add(Expr::col(L::Message).like(LikeExpr::new(contains_pattern(q)).escape('\\')));
+        }
+        if let Some(r) = &self.request_id {
+            c = c.add(L::RequestId.eq(r.clone()));
+        }
+        Ok(c)
+    }
+}
+
+pub fn entry(m: log_entries::Model) -> LogEntry {
+    let run_id = m.fields.get("run_id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok());
+    LogEntry {
+        seq: m.seq,
+        at: m.at,
+        stream: m.stream,
+        kind: m.kind,
+        level: m.level,
+        message: m.message,
+        customer_id: m.customer_id,
+        user_id: m.user_id,
+        request_id: m.request_id,
+        ip: m.ip,
+        user_agent: m.user_agent,
+        run_id,
+        fields: m.fields,
+    }
+}
+
+/// A page of log lines, newest first.
+pub async fn list(state: &AppState, actor: &Actor, scope: &Scope, f: LogFilter) -> AppResult<Page<LogEntry>> {
+    let limit = pagination::limit(f.limit)?;
+    let mut c = f.condition(scope, actor)?;
+    if let Some(raw) = &f.cursor {
+        let seq: i64 = raw.parse().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        c = c.add(log_entries::Column::Seq.lt(seq));
+    }
+    let rows = log_entries::Entity::find()
+        .filter(c)
+        .order_by_desc(log_entries::Column::Seq)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let items: Vec<LogEntry> = rows.into_iter().take(limit as usize).map(entry).collect();
+    let next_cursor = if more { items.last().map(|e| e.seq.to_string()) } else { None };
+    Ok(Page { items, next_cursor })
+}
+
+/// How often the tail looks for new lines.
+const FOLLOW_POLL: Duration = Duration::from_millis(500);
+/// How often the tail checks that its principal may still read (a revoked session ends it).
+const FOLLOW_RECHECK: Duration = Duration::from_secs(5);
+
+/// The newest `seq` now, for a tail that starts with new lines only.
+async fn newest_seq(state: &AppState) -> AppResult<i64> {
+    let seq: Option<i64> = log_entries::Entity::find()
+        .select_only()
+        .column(log_entries::Column::Seq)
+        .order_by_desc(log_entries::Column::Seq)
+        .into_tuple()
+        .one(&state.db)
+        .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// What a tail yields: lines in order, or the end of the tail with the reason.
+pub enum Followed {
+    Line(Box<LogEntry>),
+    Ended(String),
+}
+
+/// Lines matching the filter as they are written, oldest first. Every few seconds the tail
+/// asks again whether the credential in `headers` may still call `operation` (a revoked
+/// session, a deactivated user, an expired token or a lost leaf ends it).
+pub async fn follow(
+    state: AppState,
+    actor: &Actor,
+    scope: &Scope,
+    f: LogFilter,
+    headers: axum::http::HeaderMap,
+    operation: &'static str,
+) -> AppResult<impl Stream<Item = Followed>> {
+    let recheck_state = state.clone();
+    let still_allowed = move || {
+        let (state, headers) = (recheck_state.clone(), headers.clone());
+        async move {
+            let actor = crate::identity::principal::authenticate(&state, &headers).await.map_err(|e| e.to_string())?;
+            let rule = state.operations.get().and_then(|ops| ops.get(operation)).cloned();
+            match rule {
+                Some((requirement, leaves)) if actor.passes(&requirement, &leaves) => Ok(()),
+                _ => Err("you may no longer read this log".to_owned()),
+            }
+        }
+    };
+    let condition = f.condition(scope, actor)?;
+    let start = match f.after {
+        Some(after) => after,
+        None => newest_seq(&state).await?,
+    };
+    struct Tail<F> {
+        state: AppState,
+        condition: Condition,
+        last: i64,
+        buffered: std::collections::VecDeque<LogEntry>,
+        checked: std::time::Instant,
+        still_allowed: F,
+        ended: bool,
+    }
+    let tail = Tail {
+        state,
+        condition,
+        last: start,
+        buffered: Default::default(),
+        checked: std::time::Instant::now(),
+        still_allowed,
+        ended: false,
+    };
+    Ok(futures::stream::unfold(tail, |mut t| async move {
+        if t.ended {
+            return None;
+        }
+        loop {
+            if let Some(line) = t.buffered.pop_front() {
+                return Some((Followed::Line(Box::new(line)), t));
+            }
+            if t.checked.elapsed() >= FOLLOW_RECHECK {
+                t.checked = std::time::Instant::now();
+                if let Err(why) = (t.still_allowed)().await {
+                    t.ended = true;
+                    return Some((Followed::Ended(why), t));
+                }
+            }
+            let rows = log_entries::Entity::find()
+                .filter(t.condition.clone())
+                .filter(log_entries::Column::Seq.gt(t.last))
+                .order_by_asc(log_entries::Column::Seq)
+                .limit(200)
+                .all(&t.state.db)
+                .await;
+            match rows {
+                Ok(rows) if !rows.is_empty() => {
+                    t.last = rows.last().map_or(t.last, |r| r.seq);
+                    t.buffered.extend(rows.into_iter().map(entry));
+                }
+                Ok(_) => tokio::time::sleep(FOLLOW_POLL).await,
+                Err(e) => {
+                    t.ended = true;
+                    return Some((Followed::Ended(format!("reading the log failed: {e}")), t));
+                }
+            }
+        }
+    }))
+}
+
+/// Deletes lines older than the retention and beyond the row cap; returns how many.
+pub async fn prune(state: &AppState) -> AppResult<u64> {
+    let mut removed = crate::store::logs::prune(&state.db, state.config.log_max_rows).await?;
+    if state.config.log_retention_days > 0 {
+        let cutoff = Utc::now() - chrono::Duration::days(state.config.log_retention_days as i64);
+        removed += log_entries::Entity::delete_many()
+            .filter(log_entries::Column::At.lt(cutoff))
+            .exec(&state.db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
+}
