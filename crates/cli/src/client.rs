@@ -196,6 +196,11 @@ impl Client {
         decode(self.send(self.request(reqwest::Method::GET, path))?)
     }
 
+    /// A response that may stream for as long as it likes (a live tail).
+    pub fn get_stream(&self, path: &str) -> CliResult<Response> {
+        self.send(self.request(reqwest::Method::GET, path).timeout(std::time::Duration::from_secs(365 * 24 * 3600)))
+    }
+
     pub fn get_raw(&self, path: &str) -> CliResult<Response> {
         self.send(self.request(reqwest::Method::GET, path))
     }

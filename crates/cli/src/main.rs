@@ -19,6 +19,7 @@ use steward_shared::api::{
 
 use client::{query, CliError, CliResult, Client, Stored};
 use output::{cut, facts, table, when};
+use steward_shared::ops::{LogEntry, SystemStatus};
 
 /// The system admin role (ships with Steward; its id never changes).
 const ADMIN_ROLE: &str = "00000000-0000-7000-8000-000000000001";
@@ -77,6 +78,32 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// System status: requests, database, run queue, workers, replicas.
+    Status,
+    /// The platform, authentication and system logs; `--follow` tails them live.
+    Logs(LogsArgs),
+}
+
+#[derive(Args)]
+struct LogsArgs {
+    /// `platform`, `auth`, `system`, or a system tab: `startup`, `periodic`, `startup_error`,
+    /// `package_install`, `user_task`, `api_error`. Default: every log.
+    #[arg(long)]
+    tab: Option<String>,
+    /// `error`, `warn`, `info` or `debug`.
+    #[arg(long)]
+    level: Option<String>,
+    /// Text the message contains.
+    #[arg(long)]
+    search: Option<String>,
+    #[arg(long)]
+    request_id: Option<String>,
+    /// Lines to show (newest first), before following.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Keep printing new lines as they are written, until interrupted.
+    #[arg(long, short = 'f')]
+    follow: bool,
 }
 
 #[derive(Args)]
@@ -393,6 +420,8 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             Ok(())
         }
+        Command::Status => status(&client(&cli, &stored)?, &ctx),
+        Command::Logs(args) => logs(&client(&cli, &stored)?, &ctx, args),
         Command::Audit(cmd) => {
             let c = client(&cli, &stored)?;
             match cmd {
@@ -1007,6 +1036,156 @@ fn audit_export(c: &Client, filter: &AuditFilter, out: Option<&std::path::Path>)
     }
     if let Some(path) = out {
         eprintln!("Exported {} events to {}.", rows.saturating_sub(1), path.display());
+    }
+    Ok(())
+}
+
+fn status(c: &Client, ctx: &Ctx) -> CliResult<()> {
+    let s: SystemStatus = c.get("/api/system/status")?;
+    if ctx.json {
+        output::json(&s);
+        return Ok(());
+    }
+    let db = &s.database;
+    let q = &s.queue;
+    facts(&[
+        (
+            "replica",
+            format!(
+                "{} on {} (Steward {}, build {})",
+                s.replica.id, s.replica.host, s.replica.version, s.replica.build
+            ),
+        ),
+        ("uptime", format!("{} s", s.replica.uptime_secs)),
+        ("requests in flight", s.requests.in_flight.to_string()),
+        ("database", format!("{} {}: round trip {:.1} ms", db.backend, db.version, db.round_trip_ms)),
+        ("pool", format!("{} in use, {} idle of {} max", db.pool.in_use, db.pool.idle, db.pool.max)),
+        ("migrations", format!("{} applied, {} pending", db.migrations_applied, db.migrations_pending)),
+        (
+            "run queue",
+            format!(
+                "{} queued ({} running), oldest {}, scheduler lag {:.1} s",
+                q.depth,
+                q.running,
+                q.oldest_queued_secs.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "—".into()),
+                q.scheduler_lag_secs
+            ),
+        ),
+        ("workers", format!("{} busy of {}", q.workers.iter().filter(|w| w.state == "busy").count(), q.workers.len())),
+        ("sessions", format!("{} active", s.sessions_active)),
+        ("outbox", format!("{} pending", s.outbox_pending)),
+        ("logs", format!("{} written, {} dropped", s.logs.written, s.logs.dropped)),
+    ]);
+    println!();
+    table(
+        &["OPERATION", "REQUESTS", "4XX", "5XX", "P50 5M", "P99 5M"],
+        s.requests
+            .operations
+            .iter()
+            .take(15)
+            .map(|o| {
+                let w = o.windows.get(1);
+                vec![
+                    o.operation.clone(),
+                    o.count.to_string(),
+                    o.errors_4xx.to_string(),
+                    o.errors_5xx.to_string(),
+                    w.map(|w| format!("{:.1} ms", w.p50_ms)).unwrap_or_default(),
+                    w.map(|w| format!("{:.1} ms", w.p99_ms)).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
+    println!();
+    table(
+        &["REPLICA", "HOST", "VERSION", "STATE", "LAST HEARD"],
+        s.replicas
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.clone(),
+                    r.host.clone(),
+                    r.version.clone(),
+                    if r.silent { "silent".into() } else { "live".into() },
+                    when(Some(r.last_seen_at)),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+const LOG_STREAMS: &[&str] = &["platform", "auth", "system"];
+const SYSTEM_TABS: &[&str] = &["startup", "periodic", "startup_error", "package_install", "user_task", "api_error"];
+
+fn log_line(ctx: &Ctx, l: &LogEntry) {
+    if ctx.json {
+        println!("{}", serde_json::to_string(l).unwrap_or_default());
+    } else {
+        let time = l.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S%.3f %:z");
+        let from = l.ip.as_deref().map(|ip| format!(" [{ip}]")).unwrap_or_default();
+        println!("{time} {:5} {:8} {:15} {}{from}", l.level.to_uppercase(), l.stream, l.kind, l.message);
+    }
+}
+
+fn logs(c: &Client, ctx: &Ctx, args: &LogsArgs) -> CliResult<()> {
+    let (stream, kind) = match args.tab.as_deref() {
+        None => (None, None),
+        Some(t) if LOG_STREAMS.contains(&t) => (Some(t.to_owned()), None),
+        Some(t) if SYSTEM_TABS.contains(&t) => (Some("system".to_owned()), Some(t.to_owned())),
+        Some(t) => {
+            return Err(CliError::Usage(format!(
+                "--tab must be one of: {}, {} (not `{t}`)",
+                LOG_STREAMS.join(", "),
+                SYSTEM_TABS.join(", ")
+            )))
+        }
+    };
+    let pairs = [
+        ("stream", stream),
+        ("kind", kind),
+        ("level", args.level.clone()),
+        ("q", args.search.clone()),
+        ("request_id", args.request_id.clone()),
+    ];
+    let filter = query(&pairs);
+    let lines: Vec<LogEntry> = collect(c, &format!("/api/logs{filter}"), args.limit.max(1))?;
+    // Oldest first on the terminal, as a log reads; the tail continues after the newest.
+    for l in lines.iter().rev() {
+        log_line(ctx, l);
+    }
+    if !args.follow {
+        return Ok(());
+    }
+    let after = lines.first().map(|l| l.seq);
+    let mut follow = format!("/api/logs/follow{filter}");
+    if let Some(seq) = after {
+        follow.push_str(&format!("{}after={seq}", if filter.is_empty() { '?' } else { '&' }));
+    }
+    let response = c.get_stream(&follow)?;
+    let mut data = String::new();
+    let mut event = String::new();
+    for line in std::io::BufReader::new(response).lines() {
+        let line = line.map_err(|e| CliError::Unreachable(format!("the tail was cut off: {e}")))?;
+        if let Some(e) = line.strip_prefix("event:") {
+            event = e.trim().to_owned();
+        } else if let Some(d) = line.strip_prefix("data:") {
+            data.push_str(d.trim_start());
+        } else if line.is_empty() {
+            match event.as_str() {
+                "log" => match serde_json::from_str::<LogEntry>(&data) {
+                    Ok(l) => {
+                        log_line(ctx, &l);
+                        let _ = std::io::stdout().flush();
+                    }
+                    Err(e) => eprintln!("steward: a line could not be read: {e}"),
+                },
+                "end" => return Err(CliError::Other(format!("the server ended the tail: {data}"))),
+                _ => {}
+            }
+            data.clear();
+            event.clear();
+        }
     }
     Ok(())
 }

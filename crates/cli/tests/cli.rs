@@ -276,3 +276,96 @@ fn bad_input_gets_one_clear_line_and_a_meaningful_exit_code() {
     let usage = steward(&config, &["--url", &server.url, "--token", vic, "scope", "sideways"], "");
     assert_eq!(usage.code, 2);
 }
+
+#[test]
+fn status_and_logs_with_a_live_tail() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("steward").join("config.json");
+    let setup = api(
+        &server,
+        "POST",
+        "/api/setup",
+        None,
+        json!({ "email": "ada@example.com", "password": PASSWORD, "name": "Ada Admin" }),
+    );
+    let admin = setup["access_token"].as_str().unwrap().to_owned();
+    ok(steward(
+        &config,
+        &["login", "--server", &server.url, "--email", "ada@example.com", "--password-stdin"],
+        PASSWORD,
+    ));
+    let run = |args: &[&str]| steward(&config, args, "");
+
+    let status = ok(run(&["status", "--json"])).json();
+    assert!(status["replica"]["id"].is_string(), "{status}");
+    assert!(status["requests"]["operations"].as_array().unwrap().iter().any(|o| o["operation"] == "create_token"));
+    let table = ok(run(&["status"]));
+    assert!(table.stdout.contains("OPERATION") && table.stdout.contains("run queue"), "{}", table.stdout);
+
+    // The sign-in of `login` is in the authentication log.
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = ok(run(&["logs", "--tab", "auth"])).stdout;
+        if seen.contains("ada@example.com signed in") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen.contains("ada@example.com signed in"), "{seen}");
+    let bad = run(&["logs", "--tab", "kernel"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--tab must be one of"), "{}", bad.stderr);
+
+    // --follow prints a line written after it started.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["logs", "--tab", "platform", "--follow", "--limit", "1"])
+        .env("STEWARD_CONFIG", &config)
+        .env_remove("STEWARD_URL")
+        .env_remove("STEWARD_TOKEN")
+        .env_remove("STEWARD_SCOPE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let me = api(&server, "GET", "/api/me", Some(&admin), Value::Null);
+    let ws = me["home_workspace"]["id"].as_str().unwrap().to_owned();
+    let bob = api(
+        &server,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        json!({ "email": "bob@example.com", "name": "Bob Builder", "password": PASSWORD, "home_workspace_id": ws, "role_id": "00000000-0000-7000-8000-000000000003" }),
+    );
+    api(
+        &server,
+        "POST",
+        &format!("/api/users/{}/password-reset", bob["id"].as_str().unwrap()),
+        Some(&admin),
+        json!({}),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut got = Vec::new();
+    while std::time::Instant::now() < deadline {
+        match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok(line) if line.contains("sent a password reset link to bob@example.com") => {
+                got.push(line);
+                break;
+            }
+            Ok(line) => got.push(line),
+            Err(_) => {}
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(got.iter().any(|l| l.contains("password_reset")), "{got:?}");
+}
