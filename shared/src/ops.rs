@@ -270,6 +270,8 @@ pub struct LogEntry {
     pub level: String,
     pub message: String,
     pub customer_id: Option<Uuid>,
+    /// The customer's name, read with the page.
+    pub customer_name: Option<String>,
     pub user_id: Option<Uuid>,
     /// The request it concerns: the audit events of that request share it.
     pub request_id: Option<String>,

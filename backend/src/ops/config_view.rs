@@ -30,9 +30,22 @@ pub async fn config_view(state: &AppState) -> AppResult<ConfigView> {
                 // Built without `Config::load` (tests, tools): the defaults are what is known.
                 None => (default.clone(), if default.is_some() { "default" } else { "unset" }),
             };
-            let (value, source) = match (id, value) {
-                ("database_url", None) => (Some(config.effective_database_url()), "default"),
-                (_, value) => (value, source),
+            // Settings whose default is derived from another: show what is in effect.
+            let derived = match id {
+                "database_url" => Some(config.effective_database_url()),
+                "jwt_secret_file" if config.jwt_secret.is_none() => {
+                    Some(config.data_dir.join("jwt-secret").display().to_string())
+                }
+                "audit_keys_file" if config.audit_keys.is_none() => {
+                    Some(config.data_dir.join("audit-keys").display().to_string())
+                }
+                "audit_checkpoints_file" => Some(crate::audit::chain::checkpoints_file(config).display().to_string()),
+                "public_url" => Some(config.link_base()),
+                _ => None,
+            };
+            let (value, source) = match (value, derived) {
+                (None, Some(d)) => (Some(d), "default"),
+                (value, _) => (value, source),
             };
             let set = value.is_some();
             ConfigSetting {

@@ -21,7 +21,7 @@ use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::http::pagination::{self, contains_pattern, one_of};
 use crate::state::AppState;
-use crate::store::entities::log_entries;
+use crate::store::entities::{customers, log_entries};
 
 pub const STREAMS: &[&str] = &["platform", "auth", "system"];
 pub const LEVELS: &[&str] = &["error", "warn", "info", "debug"];
@@ -125,6 +125,7 @@ pub fn entry(m: log_entries::Model) -> LogEntry {
         level: m.level,
         message: m.message,
         customer_id: m.customer_id,
+        customer_name: None,
         user_id: m.user_id,
         request_id: m.request_id,
         ip: m.ip,
@@ -132,6 +133,33 @@ pub fn entry(m: log_entries::Model) -> LogEntry {
         run_id,
         fields: m.fields,
     }
+}
+
+/// Lines with their customers' names, read in one query for the whole batch.
+async fn named(state: &AppState, rows: Vec<log_entries::Model>) -> AppResult<Vec<LogEntry>> {
+    let ids: std::collections::BTreeSet<Uuid> = rows.iter().filter_map(|r| r.customer_id).collect();
+    let names: std::collections::HashMap<Uuid, String> = if ids.is_empty() {
+        Default::default()
+    } else {
+        customers::Entity::find()
+            .select_only()
+            .column(customers::Column::Id)
+            .column(customers::Column::Name)
+            .filter(customers::Column::Id.is_in(ids))
+            .into_tuple::<(Uuid, String)>()
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut e = entry(r);
+            e.customer_name = e.customer_id.and_then(|c| names.get(&c).cloned());
+            e
+        })
+        .collect())
 }
 
 /// A page of log lines, newest first.
@@ -149,7 +177,7 @@ pub async fn list(state: &AppState, actor: &Actor, scope: &Scope, f: LogFilter) 
         .all(&state.db)
         .await?;
     let more = rows.len() as u64 > limit;
-    let items: Vec<LogEntry> = rows.into_iter().take(limit as usize).map(entry).collect();
+    let items = named(state, rows.into_iter().take(limit as usize).collect()).await?;
     let next_cursor = if more { items.last().map(|e| e.seq.to_string()) } else { None };
     Ok(Page { items, next_cursor })
 }
@@ -248,7 +276,13 @@ pub async fn follow(
             match rows {
                 Ok(rows) if !rows.is_empty() => {
                     t.last = rows.last().map_or(t.last, |r| r.seq);
-                    t.buffered.extend(rows.into_iter().map(entry));
+                    match named(&t.state, rows).await {
+                        Ok(lines) => t.buffered.extend(lines),
+                        Err(e) => {
+                            t.ended = true;
+                            return Some((Followed::Ended(format!("reading the log failed: {e}")), t));
+                        }
+                    }
                 }
                 Ok(_) => tokio::time::sleep(FOLLOW_POLL).await,
                 Err(e) => {

@@ -9,7 +9,6 @@ use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Sta
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
 use crate::http::error::AppResult;
 use crate::state::AppState;
@@ -123,7 +122,7 @@ pub async fn schedule_due(state: &AppState) -> AppResult<usize> {
 
 /// Starts `workers` queue consumers and the scheduler; they run until the process ends.
 pub fn spawn(state: AppState, workers: usize, poll: Duration) -> Vec<JoinHandle<()>> {
-    let node = Uuid::now_v7().simple().to_string();
+    let node = state.telemetry.replica_id.clone();
     let mut handles: Vec<JoinHandle<()>> = (0..workers)
         .map(|i| {
             let state = state.clone();

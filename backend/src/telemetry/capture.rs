@@ -141,3 +141,48 @@ impl Visit for Fields {
         self.put(field.name(), Value::String(value.to_string()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn steward_targets_and_errors_are_captured_the_rest_is_not() {
+        let (sink, mut rx) = LogSink::new(16);
+        let capture = LogCapture::default();
+        capture.attach(sink.clone());
+        let subscriber = tracing_subscriber::registry().with(capture);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "steward::system", kind = "startup", port = 8080u64, "listening on {}", 8080);
+            tracing::info!(target: "hyper", "an ordinary event");
+            tracing::error!(target: "sqlx::pool", "a connection failed");
+            tracing::warn!(target: "steward::auth", kind = "not-a-kind", request_id = "r-1", "odd");
+            tracing::error!(target: "steward_backend::store::logs", "the writer itself failed");
+        });
+        let lines: Vec<LogLine> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        let seen: Vec<(&str, &str, &str, &str)> =
+            lines.iter().map(|l| (l.stream, l.kind, l.level, l.message.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("system", "startup", "info", "listening on 8080"),
+                ("platform", "error", "error", "a connection failed"),
+                ("auth", "event", "warn", "odd"),
+            ]
+        );
+        assert_eq!(lines[0].fields["port"], 8080);
+        assert_eq!(lines[1].fields["target"], "sqlx::pool");
+        assert_eq!(lines[2].request_id.as_deref(), Some("r-1"));
+        // A full channel drops and counts, and never blocks the caller.
+        let (small, _rx) = LogSink::new(1);
+        let capture = LogCapture::default();
+        capture.attach(small.clone());
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(capture), || {
+            for _ in 0..5 {
+                tracing::error!("flood");
+            }
+        });
+        assert_eq!(small.dropped.load(std::sync::atomic::Ordering::Relaxed), 4);
+    }
+}

@@ -35,7 +35,8 @@ impl Telemetry {
             .or_else(|| std::env::var("HOSTNAME").ok())
             .unwrap_or_else(|| "localhost".into());
         Self {
-            replica_id: uuid::Uuid::now_v7().simple().to_string(),
+            // Random, not time-ordered: replicas started together must not share a prefix.
+            replica_id: uuid::Uuid::new_v4().simple().to_string(),
             host,
             started_at: Utc::now(),
             started: Instant::now(),

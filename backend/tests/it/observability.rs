@@ -309,6 +309,7 @@ async fn logs_filter_page_and_keep_to_scope(app: TestApp) {
     assert_eq!(all.body["items"].as_array().unwrap().len(), 2, "{:?}", all.body);
     let errors = get("stream=platform&level=error&q=acme", &admin, "all").await;
     assert_eq!(errors.body["items"][0]["message"], "acme connector broke");
+    assert_eq!(errors.body["items"][0]["customer_name"], "Acme", "names come with the page");
     // The platform's own scope: its lines and those naming no customer, not the tenants'.
     let own = get("stream=system&kind=periodic", &admin, "tenant").await;
     assert_eq!(own.body["items"].as_array().unwrap().len(), 1);
