@@ -114,10 +114,10 @@ export async function signIn(page, server, email, password = PASSWORD) {
  * Registers before/after hooks that start a fresh server (own data dir, SQLite) and a browser
  * for the tests of one file; the returned object is filled in once `before` has run.
  */
-export function useStack() {
+export function useStack(env = {}) {
   const stack = {};
   before(async () => {
-    stack.server = await startServer();
+    stack.server = await startServer(env);
     stack.chrome = await startBrowser();
   });
   after(async () => {

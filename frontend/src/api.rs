@@ -6,10 +6,11 @@ use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use steward_shared::api::{
-    AddMember, Health, LoginRequest, Me, Membership, RefreshRequest, RoleList, RoleMember, RoleSummary, RoleWrite,
+    AddMember, LoginRequest, Me, Membership, RefreshRequest, RoleList, RoleMember, RoleSummary, RoleWrite,
     SetMemberRole, SetupRequest, SetupStatus, TokenPair, WorkspaceSummary,
 };
 use steward_shared::api::{ConnectorRow, CustomerList, FlowRow, Kpis, Page, RecordRow, RotatedKey, RunRow};
+use steward_shared::ops::{ConfigView, LogEntry, StatsSeries, SystemStatus};
 use steward_shared::problem::{Problem, PROBLEM_TYPE_PREFIX};
 
 const TOKENS_KEY: &str = "steward.tokens";
@@ -253,10 +254,6 @@ pub async fn logout() {
 
 pub async fn me() -> ApiResult<Me> {
     get("/api/me").await
-}
-
-pub async fn health() -> ApiResult<Health> {
-    json(send(Method::Get, "/api/health", None, false).await?).await
 }
 
 pub async fn roles() -> ApiResult<RoleList> {
@@ -520,4 +517,90 @@ pub async fn accept_invitation(token: &str, name: &str, password: &str) -> ApiRe
     let pair: TokenPair = json(send(Method::Post, "/api/auth/accept-invitation", Some(&body), false).await?).await?;
     store(&pair);
     Ok(())
+}
+
+pub async fn system_status() -> ApiResult<SystemStatus> {
+    get("/api/system/status").await
+}
+
+pub async fn stats(range: &str) -> ApiResult<StatsSeries> {
+    get(&format!("/api/stats?range={range}")).await
+}
+
+pub async fn logs(q: &str) -> ApiResult<Page<LogEntry>> {
+    get(&format!("/api/logs{q}")).await
+}
+
+pub async fn config_view() -> ApiResult<ConfigView> {
+    get("/api/system/config").await
+}
+
+/// Follows `/api/logs/follow{q}` (server-sent events over a streamed fetch, so the bearer goes
+/// in a header as everywhere else) and hands every line to `on_line`, until `signal` aborts it
+/// or the server ends the stream. An expired token is refreshed once before connecting.
+pub async fn follow_logs(q: &str, signal: &web_sys::AbortSignal, mut on_line: impl FnMut(LogEntry)) -> ApiResult<()> {
+    use wasm_bindgen::JsCast;
+    let path = format!("/api/logs/follow{q}");
+    let connect = || async {
+        let mut builder = Request::get(&path).abort_signal(Some(signal));
+        if let Some(t) = stored() {
+            builder = builder.header("Authorization", &format!("Bearer {}", t.access_token));
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| ApiError::local("Server unreachable", format!("Steward did not answer: {e}")))?;
+        if response.ok() {
+            Ok(response)
+        } else {
+            Err(problem_of(response).await)
+        }
+    };
+    let response = match connect().await {
+        Err(e) if e.code() == "token_expired" && refresh().await.is_ok() => connect().await?,
+        other => other?,
+    };
+    let Some(body) = response.body() else { return Ok(()) };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut pending = String::new();
+    loop {
+        let chunk = wasm_bindgen_futures::JsFuture::from(reader.read())
+            .await
+            .map_err(|_| ApiError::local("Follow ended", "The live tail was interrupted.".into()))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
+        if done {
+            return Ok(());
+        }
+        if let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) {
+            let bytes = js_sys::Uint8Array::new(&value).to_vec();
+            pending.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        while let Some(end) = pending.find("\n\n") {
+            let event: String = pending.drain(..end + 2).collect();
+            let mut kind = "message";
+            let mut data = String::new();
+            for line in event.lines() {
+                if let Some(k) = line.strip_prefix("event:") {
+                    kind = if k.trim() == "log" {
+                        "log"
+                    } else if k.trim() == "end" {
+                        "end"
+                    } else {
+                        "other"
+                    };
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    data.push_str(d.trim_start());
+                }
+            }
+            match kind {
+                "log" => {
+                    if let Ok(entry) = serde_json::from_str::<LogEntry>(&data) {
+                        on_line(entry);
+                    }
+                }
+                "end" => return Err(ApiError::local("Follow ended", data)),
+                _ => {}
+            }
+        }
+    }
 }

@@ -7,9 +7,10 @@ use steward_shared::api::Me;
 
 use crate::components::shell::Shell;
 use crate::pages::{
-    account::AccountPage, audit::AuditPage, connectors::ConnectorsPage, dashboard::DashboardPage, data::DataPage,
-    flows::FlowsPage, login::LoginPage, not_found::NotFound, role_editor::RoleEditorPage, roles::RolesPage,
-    runs::RunsPage, setup::SetupPage, system::SystemPage,
+    account::AccountPage, audit::AuditPage, config::ConfigPage, connectors::ConnectorsPage, dashboard::DashboardPage,
+    data::DataPage, flows::FlowsPage, login::LoginPage, logs::LogsPage, not_found::NotFound,
+    role_editor::RoleEditorPage, roles::RolesPage, runs::RunsPage, setup::SetupPage, stats::StatsPage,
+    system::SystemPage,
 };
 use crate::pages::{
     invitations::InvitationsPage, sessions::SessionsPage, token_pages::AcceptInvitationPage,
@@ -46,6 +47,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("data") view=DataPage/>
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("admin/system") view=SystemPage/>
+                    <Route path=path!("admin/stats") view=StatsPage/>
+                    <Route path=path!("admin/logs") view=LogsPage/>
+                    <Route path=path!("admin/config") view=ConfigPage/>
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>

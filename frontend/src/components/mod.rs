@@ -1,5 +1,6 @@
 //! Widgets shared by the pages.
 
+pub mod chart;
 pub mod dialog;
 pub mod form;
 pub mod icon;

@@ -75,6 +75,16 @@ const NAV: &[NavItem] = &[
         leaves: &[],
         page: Some("system"),
     },
+    NavItem { label: "Stats", href: "/admin/stats", icon: "chart", admin: true, leaves: &[], page: Some("stats") },
+    NavItem { label: "Logs", href: "/admin/logs", icon: "list", admin: true, leaves: &[], page: Some("logs") },
+    NavItem {
+        label: "Configuration",
+        href: "/admin/config",
+        icon: "sliders",
+        admin: true,
+        leaves: &[],
+        page: Some("settings"),
+    },
 ];
 
 /// The sidebar label and address of a console page the SPA has.

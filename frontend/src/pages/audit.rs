@@ -15,6 +15,8 @@ pub fn AuditPage() -> impl IntoView {
     let outcome = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    // The logs link here with the request a line concerns.
+    let url = leptos_router::hooks::use_query_map();
     let filter = move || {
         let day = |d: String, end: bool| {
             (!d.is_empty()).then(|| format!("{d}T{}Z", if end { "23:59:59" } else { "00:00:00" }))
@@ -24,6 +26,7 @@ pub fn AuditPage() -> impl IntoView {
             ("outcome", Some(outcome.get())),
             ("from", day(from.get(), false)),
             ("to", day(to.get(), true)),
+            ("request_id", url.with(|q| q.get("request_id"))),
         ])
     };
     let paged = Paged::new(filter, |q| async move { api::audit(&q).await });

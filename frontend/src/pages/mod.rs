@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod config;
 pub mod connectors;
 pub mod dashboard;
 pub mod data;
@@ -9,6 +10,7 @@ pub mod flows;
 pub mod fmt;
 pub mod invitations;
 pub mod login;
+pub mod logs;
 pub mod not_found;
 pub mod role_editor;
 pub mod roles;
@@ -16,6 +18,7 @@ pub mod runs;
 pub mod security;
 pub mod sessions;
 pub mod setup;
+pub mod stats;
 pub mod system;
 pub mod token_pages;
 pub mod users;

@@ -12,10 +12,13 @@ use crate::scope::use_scope;
 pub fn RunsPage() -> impl IntoView {
     let scope = use_scope();
     let status = RwSignal::new(String::new());
+    // A link (from the logs) may name one run or one flow's runs.
+    let url = leptos_router::hooks::use_query_map();
     let paged = Paged::new(
         move || {
             scope.value.track();
-            api::query(&[("status", Some(status.get()))])
+            let (run, flow) = url.with(|q| (q.get("run_id"), q.get("flow_id")));
+            api::query(&[("status", Some(status.get())), ("run_id", run), ("flow_id", flow)])
         },
         |q| async move { api::runs(&q).await },
     );
