@@ -9,6 +9,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use std::collections::HashMap;
 use steward_shared::ops::{StatPoint, StatsSeries};
+
+/// One scope's figures for one bucket: the wire type's own fields.
+type Figures = StatPoint;
 use uuid::Uuid;
 
 use crate::access::scope::Scope;
@@ -19,20 +22,6 @@ use crate::store::entities::{audit_events, customers, flows, records, runs, stat
 /// The ranges the page offers: (name, bucket, span).
 pub const RANGES: &[(&str, &str, i64)] =
     &[("24h", "hour", 24), ("7d", "hour", 24 * 7), ("30d", "day", 30), ("1y", "day", 365)];
-
-/// One scope's figures for one bucket.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct Figures {
-    pub users: i64,
-    pub active_users: i64,
-    pub customers: i64,
-    pub flows: i64,
-    pub records: i64,
-    pub runs_succeeded: i64,
-    pub runs_failed: i64,
-    pub audit_events: i64,
-    pub sign_ins: i64,
-}
 
 fn bucket_start(bucket: &str, t: DateTime<Utc>) -> DateTime<Utc> {
     let step = if bucket == "day" { Duration::days(1) } else { Duration::hours(1) };
@@ -62,6 +51,7 @@ pub async fn compute<C: ConnectionTrait>(
     bucket: &str,
     start: DateTime<Utc>,
 ) -> AppResult<HashMap<Option<Uuid>, Figures>> {
+    let at = start;
     let end = start + bucket_len(bucket);
     let ids: Vec<Uuid> =
         customers::Entity::find().select_only().column(customers::Column::Id).into_tuple().all(conn).await?;
@@ -126,6 +116,7 @@ pub async fn compute<C: ConnectionTrait>(
         .map(|&id| {
             let k = Some(id);
             let f = Figures {
+                at,
                 users: of(&all_users, k),
                 active_users: of(&active, k),
                 customers: 1,
@@ -142,6 +133,7 @@ pub async fn compute<C: ConnectionTrait>(
     out.insert(
         None,
         Figures {
+            at,
             users: sum(&all_users),
             active_users: sum(&active),
             customers: ids.len() as i64,
@@ -156,12 +148,12 @@ pub async fn compute<C: ConnectionTrait>(
     Ok(out)
 }
 
-fn row(bucket: &str, at: DateTime<Utc>, customer: Option<Uuid>, f: Figures) -> stat_snapshots::ActiveModel {
+fn row(bucket: &str, customer: Option<Uuid>, f: Figures) -> stat_snapshots::ActiveModel {
     stat_snapshots::ActiveModel {
         scope_key: Set(customer.map_or_else(|| "all".to_owned(), |c| c.to_string())),
         customer_id: Set(customer),
         bucket: Set(bucket.into()),
-        at: Set(at),
+        at: Set(f.at),
         computed_at: Set(Utc::now()),
         users: Set(f.users),
         active_users: Set(f.active_users),
@@ -212,7 +204,7 @@ pub async fn snapshot(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> 
     for bucket in ["hour", "day"] {
         let at = bucket_start(bucket, now);
         let figures = compute(&state.db, bucket, at).await?;
-        let rows = figures.into_iter().map(|(c, f)| row(bucket, at, c, f)).collect();
+        let rows = figures.into_iter().map(|(c, f)| row(bucket, c, f)).collect();
         written += store(&state.db, rows).await?;
     }
     Ok(written)
@@ -282,9 +274,9 @@ pub async fn seed_history<C: ConnectionTrait>(conn: &C, rng: &mut impl Rng, now:
                 let runs = busy((today.flows as f64 * 24.0).max(1.0), rng);
                 rows.push(row(
                     bucket,
-                    at,
                     customer,
                     Figures {
+                        at,
                         users,
                         active_users: grown(today.active_users),
                         customers: grown(today.customers).max(i64::from(today.customers > 0)),
