@@ -16,7 +16,13 @@ async fn main() -> anyhow::Result<()> {
     let capture = steward_backend::telemetry::capture::LogCapture::default();
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     // The logs' capture sees Steward's own log targets and every error, whatever the filter.
-    let captured = Targets::new().with_default(Level::ERROR).with_target("steward", Level::INFO);
+    // Exactly the three log targets (a prefix such as `steward` would also enable every
+    // `steward_backend` span and event, and their cost on each request).
+    let captured = Targets::new()
+        .with_default(Level::ERROR)
+        .with_target("steward::platform", Level::INFO)
+        .with_target("steward::auth", Level::INFO)
+        .with_target("steward::system", Level::INFO);
     tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer().with_filter(filter))
         .with(config.telemetry.then(|| capture.clone().with_filter(captured)))

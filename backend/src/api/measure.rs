@@ -13,15 +13,16 @@ use crate::http::request_meta::RequestOrigin;
 use crate::state::AppState;
 use crate::store::logs::LogLine;
 
-/// (method, path template) → operationId.
-pub type OperationNames = Arc<HashMap<(Method, String), String>>;
+/// path template → (method, operationId): looked up by the matched path's `&str`, no key built.
+pub type OperationNames = Arc<HashMap<String, Vec<(Method, String)>>>;
 
 pub async fn measure(State((state, names)): State<(AppState, OperationNames)>, req: Request, next: Next) -> Response {
     let operation = match req.extensions().get::<MatchedPath>() {
         Some(path) => {
             let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
-            match names.get(&(method, path.as_str().to_owned())) {
-                Some(name) => name.as_str(),
+            let named = names.get(path.as_str()).and_then(|ops| ops.iter().find(|(m, _)| *m == method));
+            match named {
+                Some((_, name)) => name.as_str(),
                 // The contract's own pages (Swagger UI, the spec) are routes outside the table.
                 None if path.as_str().starts_with("/api/docs") || path.as_str() == "/api/openapi.json" => "docs",
                 None => "unmatched",
@@ -30,8 +31,7 @@ pub async fn measure(State((state, names)): State<(AppState, OperationNames)>, r
         None if req.uri().path().starts_with("/api/") => "unmatched",
         None => "spa",
     };
-    let operation = operation.to_owned();
-    let in_flight = state.telemetry.requests.start(&operation);
+    let in_flight = state.telemetry.requests.start(operation);
     let origin = RequestOrigin::capture(req.extensions(), req.headers());
     let response = next.run(req).await;
     let status = response.status().as_u16();

@@ -26,8 +26,11 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
         contract.table.values().map(|r| (r.operation_id.clone(), (r.requirement, r.leaves.clone()))).collect();
     // The same state may serve several routers (tests); the table is the same for all.
     let _ = state.operations.set(operations);
-    let names: measure::OperationNames =
-        Arc::new(contract.table.iter().map(|(key, rule)| (key.clone(), rule.operation_id.clone())).collect());
+    let mut names = std::collections::HashMap::<String, Vec<_>>::new();
+    for ((method, path), rule) in &contract.table {
+        names.entry(path.clone()).or_default().push((method.clone(), rule.operation_id.clone()));
+    }
+    let names: measure::OperationNames = Arc::new(names);
     let table = Arc::new(contract.table);
     let assets = state.config.assets_dir.clone();
     let router = api

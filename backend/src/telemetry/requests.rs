@@ -30,6 +30,9 @@ pub struct RequestMetrics {
 }
 
 struct OperationMetrics {
+    /// The Prometheus children of this operation, resolved once (no label lookup per request).
+    prom_by_class: [prometheus::IntCounter; 4],
+    prom_latency: prometheus::Histogram,
     count: AtomicU64,
     errors_4xx: AtomicU64,
     errors_5xx: AtomicU64,
@@ -48,10 +51,11 @@ struct Minute {
 pub struct InFlight {
     metrics: Arc<RequestMetrics>,
     op: Arc<OperationMetrics>,
-    operation: String,
     started: Instant,
     finished: bool,
 }
+
+const CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 
 impl RequestMetrics {
     pub fn new() -> Self {
@@ -87,25 +91,23 @@ impl RequestMetrics {
         }
     }
 
-    fn operation(&self, name: &str) -> (String, Arc<OperationMetrics>) {
+    fn operation(&self, name: &str) -> Arc<OperationMetrics> {
         if let Some(op) = self.ops.read().ok().and_then(|ops| ops.get(name).cloned()) {
-            return (name.to_owned(), op);
+            return op;
         }
-        let Ok(mut ops) = self.ops.write() else {
-            return (name.to_owned(), Arc::new(OperationMetrics::new()));
-        };
+        let new = |name: &str| Arc::new(OperationMetrics::new(&self.prom_requests, &self.prom_latency, name));
+        let Ok(mut ops) = self.ops.write() else { return new(name) };
         let name = if ops.len() >= MAX_OPERATIONS && !ops.contains_key(name) { "other" } else { name };
-        let op = ops.entry(name.to_owned()).or_insert_with(|| Arc::new(OperationMetrics::new())).clone();
-        (name.to_owned(), op)
+        ops.entry(name.to_owned()).or_insert_with(|| new(name)).clone()
     }
 
     /// Starts measuring one request of `operation`.
     pub fn start(self: &Arc<Self>, operation: &str) -> InFlight {
-        let (operation, op) = self.operation(operation);
+        let op = self.operation(operation);
         op.in_flight.fetch_add(1, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.prom_in_flight.inc();
-        InFlight { metrics: self.clone(), op, operation, started: Instant::now(), finished: false }
+        InFlight { metrics: self.clone(), op, started: Instant::now(), finished: false }
     }
 
     pub fn in_flight(&self) -> i64 {
@@ -160,8 +162,10 @@ fn unreachable_metric<T>() -> T {
 }
 
 impl OperationMetrics {
-    fn new() -> Self {
+    fn new(requests: &IntCounterVec, latency: &HistogramVec, name: &str) -> Self {
         Self {
+            prom_by_class: CLASSES.map(|class| requests.with_label_values(&[name, class])),
+            prom_latency: latency.with_label_values(&[name]),
             count: AtomicU64::new(0),
             errors_4xx: AtomicU64::new(0),
             errors_5xx: AtomicU64::new(0),
@@ -237,18 +241,20 @@ impl InFlight {
         let class = match status {
             500.. => {
                 self.op.errors_5xx.fetch_add(1, Ordering::Relaxed);
-                "5xx"
+                3
             }
             400..=499 => {
                 self.op.errors_4xx.fetch_add(1, Ordering::Relaxed);
-                "4xx"
+                2
             }
-            300..=399 => "3xx",
-            _ => "2xx",
+            300..=399 => 1,
+            _ => 0,
         };
         self.op.record(m.minute_now(), elapsed.as_micros() as u64, status >= 400);
-        m.prom_requests.with_label_values(&[self.operation.as_str(), class]).inc();
-        m.prom_latency.with_label_values(&[self.operation.as_str()]).observe(elapsed.as_secs_f64());
+        if let Some(counter) = self.op.prom_by_class.get(class) {
+            counter.inc();
+        }
+        self.op.prom_latency.observe(elapsed.as_secs_f64());
     }
 }
 

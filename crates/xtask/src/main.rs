@@ -2,9 +2,11 @@
 //! `cargo run -p xtask -- openapi --check` fails when the committed file differs;
 //! `cargo run --release -p xtask -- bench-audit [--events N] [--database-url URL]` benchmarks the
 //! audit export and verify; `bench-users [--users N] [--customers N] [--database-url URL]` the
-//! users directory at a million users.
+//! users directory at a million users; `bench-telemetry [--rounds N] [--seconds S]` what the
+//! request-metrics and log layers cost, measured with `wrk` against two release servers.
 
 mod bench;
+mod bench_telemetry;
 
 use std::path::PathBuf;
 
@@ -23,6 +25,12 @@ fn main() -> anyhow::Result<()> {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         return runtime.block_on(bench::users(customers, users, flag("--database-url")));
     }
+    if args.first().map(String::as_str) == Some("bench-telemetry") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let rounds = flag("--rounds").map(|n| n.parse()).transpose()?.unwrap_or(3);
+        let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(10);
+        return bench_telemetry::run(rounds, secs);
+    }
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["openapi"] => {
             let path = spec_path();
@@ -39,7 +47,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL]"
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S]"
         ),
     }
 }
