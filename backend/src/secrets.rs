@@ -69,7 +69,7 @@ pub fn load_secret(config: &crate::config::Config) -> anyhow::Result<Vec<u8>> {
     if let Some(file) = &config.jwt_secret_file {
         return read_secret(file);
     }
-    let path = config.data_dir.join("jwt-secret");
+    let path = default_jwt_secret_file(config);
     if path.exists() {
         return read_secret(&path);
     }
@@ -177,13 +177,23 @@ impl AuditKeys {
     }
 }
 
+/// Where the JWT secret is generated when neither `--jwt-secret` nor its file is given.
+pub fn default_jwt_secret_file(config: &crate::config::Config) -> std::path::PathBuf {
+    config.data_dir.join("jwt-secret")
+}
+
+/// The audit keyring's file: the configured one, or `<data-dir>/audit-keys`.
+pub fn audit_keys_file(config: &crate::config::Config) -> std::path::PathBuf {
+    config.audit_keys_file.clone().unwrap_or_else(|| config.data_dir.join("audit-keys"))
+}
+
 /// The audit keyring in effect: `STEWARD_AUDIT_KEYS` (for replicas without a shared disk), the
 /// configured file, or `<data-dir>/audit-keys`, generated (0600) on first start. Never logged.
 pub fn load_audit_keys(config: &crate::config::Config) -> anyhow::Result<AuditKeys> {
     if let Some(text) = &config.audit_keys {
         return AuditKeys::parse(text);
     }
-    let path = config.audit_keys_file.clone().unwrap_or_else(|| config.data_dir.join("audit-keys"));
+    let path = audit_keys_file(config);
     if !path.exists() {
         std::fs::create_dir_all(path.parent().unwrap_or(&config.data_dir))?;
         write_private(&path, format!("{}\n", AuditKeys::new_line()).as_bytes())?;
@@ -198,7 +208,7 @@ pub fn load_audit_keys(config: &crate::config::Config) -> anyhow::Result<AuditKe
 pub fn rotate_audit_key(config: &crate::config::Config) -> anyhow::Result<String> {
     use std::io::Write;
     anyhow::ensure!(config.audit_keys.is_none(), "the keyring comes from STEWARD_AUDIT_KEYS: add a line there");
-    let path = config.audit_keys_file.clone().unwrap_or_else(|| config.data_dir.join("audit-keys"));
+    let path = audit_keys_file(config);
     load_audit_keys(config)?;
     let line = AuditKeys::new_line();
     let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;

@@ -18,7 +18,6 @@ use crate::http::request_id::refusal_audited;
 use crate::http::request_meta::{RequestMeta, RequestOrigin};
 use crate::identity::principal::authenticate;
 use crate::state::AppState;
-use crate::store::logs::LogLine;
 
 /// What one route needs, from its declaration in the spec.
 #[derive(Debug, Clone)]
@@ -54,10 +53,7 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
             // tokens costs a bounded channel, and a dropped-line counter once it is full).
             if req.headers().contains_key(axum::http::header::AUTHORIZATION) {
                 let meta = RequestMeta::of(req.extensions(), req.headers());
-                let mut line = LogLine::new("auth", "credential_refused", "warn", err.to_string());
-                line.request_id = meta.request_id;
-                line.ip = meta.ip;
-                line.user_agent = meta.user_agent;
+                let mut line = meta.log_line("auth", "credential_refused", "warn", err.to_string());
                 line.fields = json!({ "code": err.to_problem().type_, "operation": rule.operation_id });
                 state.logs.emit(line);
             }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use crate::http::request_meta::RequestOrigin;
 use crate::state::AppState;
-use crate::store::logs::LogLine;
 
 /// path template → (method, operationId): looked up by the matched path's `&str`, no key built.
 pub type OperationNames = Arc<HashMap<String, Vec<(Method, String)>>>;
@@ -38,10 +37,7 @@ pub async fn measure(State((state, names)): State<(AppState, OperationNames)>, r
     in_flight.finish(status);
     if status >= 500 {
         let meta = origin.meta();
-        let mut line = LogLine::new("system", "api_error", "error", format!("{operation} answered {status}"));
-        line.request_id = meta.request_id;
-        line.ip = meta.ip;
-        line.user_agent = meta.user_agent;
+        let mut line = meta.log_line("system", "api_error", "error", format!("{operation} answered {status}"));
         line.fields = json!({ "operation": operation, "status": status });
         state.logs.emit(line);
     }

@@ -33,7 +33,7 @@ pub async fn send_reset_link(
     let event = Event::new("user.password_reset.send", "success").by(actor).target("user", user.id);
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
     txn.commit().await?;
-    let mut line = crate::store::logs::LogLine::new(
+    let mut line = meta.log_line(
         "platform",
         "password_reset",
         "info",
@@ -41,7 +41,6 @@ pub async fn send_reset_link(
     );
     line.user_id = Some(actor.author_id());
     line.customer_id = Some(user.customer_id);
-    line.request_id = meta.request_id.clone();
     line.fields = serde_json::json!({ "target_user_id": user.id });
     state.logs.emit(line);
     Ok(())

@@ -28,6 +28,21 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 }
 
 impl RequestMeta {
+    /// A line for the logs that carries this request's id, peer address and user agent.
+    pub fn log_line(
+        &self,
+        stream: &'static str,
+        kind: &'static str,
+        level: &'static str,
+        message: impl Into<String>,
+    ) -> crate::store::logs::LogLine {
+        let mut line = crate::store::logs::LogLine::new(stream, kind, level, message);
+        line.request_id = self.request_id.clone();
+        line.ip = self.ip.clone();
+        line.user_agent = self.user_agent.clone();
+        line
+    }
+
     /// The peer address, user agent (at most 512 characters) and request id of a request.
     pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
         RequestOrigin::capture(extensions, headers).meta()

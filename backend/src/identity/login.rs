@@ -12,7 +12,6 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password, sessions, throttle};
 use crate::state::AppState;
 use crate::store::entities::users;
-use crate::store::logs::LogLine;
 
 /// Sign in with email and password.
 ///
@@ -132,12 +131,9 @@ fn auth_line(
     message: String,
     user: Option<(uuid::Uuid, uuid::Uuid)>,
 ) {
-    let mut line = LogLine::new("auth", kind, level, message);
+    let mut line = meta.log_line("auth", kind, level, message);
     line.user_id = user.map(|u| u.0);
     line.customer_id = user.map(|u| u.1);
-    line.request_id = meta.request_id.clone();
-    line.ip = meta.ip.clone();
-    line.user_agent = meta.user_agent.clone();
     state.logs.emit(line);
 }
 

@@ -132,7 +132,7 @@ pub async fn complete_password_reset(
     audit::append(&txn, meta, event).await?;
     crate::identity::throttle::clear(&txn, &crate::identity::throttle::Key::account(&user.email)).await?;
     txn.commit().await?;
-    let mut line = crate::store::logs::LogLine::new(
+    let mut line = meta.log_line(
         "platform",
         "password_reset",
         "info",
@@ -140,8 +140,6 @@ pub async fn complete_password_reset(
     );
     line.user_id = Some(user.id);
     line.customer_id = Some(user.customer_id);
-    line.request_id = meta.request_id.clone();
-    line.ip = meta.ip.clone();
     state.logs.emit(line);
     Ok(())
 }

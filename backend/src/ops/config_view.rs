@@ -34,10 +34,10 @@ pub async fn config_view(state: &AppState) -> AppResult<ConfigView> {
             let derived = match id {
                 "database_url" => Some(config.effective_database_url()),
                 "jwt_secret_file" if config.jwt_secret.is_none() => {
-                    Some(config.data_dir.join("jwt-secret").display().to_string())
+                    Some(crate::secrets::default_jwt_secret_file(config).display().to_string())
                 }
                 "audit_keys_file" if config.audit_keys.is_none() => {
-                    Some(config.data_dir.join("audit-keys").display().to_string())
+                    Some(crate::secrets::audit_keys_file(config).display().to_string())
                 }
                 "audit_checkpoints_file" => Some(crate::audit::chain::checkpoints_file(config).display().to_string()),
                 "public_url" => Some(config.link_base()),
