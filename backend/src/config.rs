@@ -147,6 +147,10 @@ pub struct Config {
     #[arg(long, env = "STEWARD_STATS_INTERVAL_SECS", default_value_t = 300)]
     pub stats_interval_secs: u64,
 
+    /// How long a dedup merge can be undone, in hours.
+    #[arg(long, env = "STEWARD_UNMERGE_WINDOW_HOURS", default_value_t = 168)]
+    pub unmerge_window_hours: u64,
+
     /// Where each value in effect came from, by argument id (filled by [`Config::load`]).
     #[arg(skip)]
     pub provenance: Vec<Provenance>,

@@ -33,6 +33,28 @@ pub struct AppState {
     pub operations: Arc<std::sync::OnceLock<Operations>>,
     /// What this replica measures of itself.
     pub telemetry: Telemetry,
+    /// The compiled JSON Schemas of the entity types (checked by `data::records`).
+    pub models: ModelCache,
+    /// Rows written to the explorer's tables, from the database's change feed (started by
+    /// `data::feed` when a first stream opens).
+    pub changes: ChangeFeed,
+}
+
+/// Entity type → its compiled schema (`None`: no such type).
+pub type ModelCache = moka::future::Cache<String, Arc<Option<jsonschema::Validator>>>;
+
+/// This replica's fan-out of the database's change feed.
+#[derive(Clone)]
+pub struct ChangeFeed {
+    pub tx: tokio::sync::broadcast::Sender<steward_shared::data::DataChange>,
+    /// Set once the replica's reader listens (or polls from a known position).
+    pub started: Arc<tokio::sync::OnceCell<()>>,
+}
+
+impl Default for ChangeFeed {
+    fn default() -> Self {
+        Self { tx: tokio::sync::broadcast::channel(4096).0, started: Arc::default() }
+    }
 }
 
 impl AppState {
@@ -62,6 +84,11 @@ impl AppState {
             logs,
             operations: Arc::default(),
             telemetry,
+            models: moka::future::Cache::builder()
+                .max_capacity(1000)
+                .time_to_live(std::time::Duration::from_secs(30))
+                .build(),
+            changes: ChangeFeed::default(),
         }
     }
 }

@@ -11,6 +11,9 @@ mod m20261123_000006_refresh_reuse;
 mod m20261123_000007_log_entries;
 mod m20261123_000008_audit_keyed;
 mod m20261203_000009_observability;
+mod m20261203_000010_data;
+
+pub use m20261203_000010_data::FEED_TABLES;
 
 /// The migration chain, in order.
 pub struct Migrator;
@@ -28,6 +31,22 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_log_entries::Migration),
             Box::new(m20261123_000008_audit_keyed::Migration),
             Box::new(m20261203_000009_observability::Migration),
+            Box::new(m20261203_000010_data::Migration),
         ]
     }
 }
+
+/// Each migration's name and source text, in order: the server records the checksum of what
+/// ran, and warns when a migration's source changed after it was applied.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("m20261122_000001_domain", include_str!("m20261122_000001_domain.rs")),
+    ("m20261122_000002_system_roles", include_str!("m20261122_000002_system_roles.rs")),
+    ("m20261122_000003_tenancy", include_str!("m20261122_000003_tenancy.rs")),
+    ("m20261122_000004_audit_append_only", include_str!("m20261122_000004_audit_append_only.rs")),
+    ("m20261122_000005_user_admin", include_str!("m20261122_000005_user_admin.rs")),
+    ("m20261123_000006_refresh_reuse", include_str!("m20261123_000006_refresh_reuse.rs")),
+    ("m20261123_000007_log_entries", include_str!("m20261123_000007_log_entries.rs")),
+    ("m20261123_000008_audit_keyed", include_str!("m20261123_000008_audit_keyed.rs")),
+    ("m20261203_000009_observability", include_str!("m20261203_000009_observability.rs")),
+    ("m20261203_000010_data", include_str!("m20261203_000010_data.rs")),
+];

@@ -125,9 +125,20 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     page("system", "System status", &["get_system_status"], &[]),
     page("stats", "Stats", &["get_stats"], &[]),
     page("logs", "Logs", &["list_logs", "follow_logs", "list_outbox"], &[]),
-    page("data_ops", "Data ops", &[], &[]),
+    page(
+        "data_ops",
+        "Data ops",
+        &["list_duplicate_groups", "list_merges", "get_migration_status", "list_records"],
+        &["merge_records", "unmerge_records", "refresh_record"],
+    ),
+    page("hash_warnings", "Hash warnings", &["get_hash_warnings", "list_duplicate_groups"], &[]),
     root_page("workspaces", "Workspaces roots", &[], &["create_workspace", "rename_workspace"]),
-    root_page("data_explorer", "Data explorer", &[], &[]),
+    root_page(
+        "data_explorer",
+        "Data explorer",
+        &["list_explorer_tables", "query_explorer_rows", "follow_explorer_changes"],
+        &["update_explorer_row", "batch_explorer_rows"],
+    ),
     root_page("platform_actions", "Platform actions", &[], &[]),
     root_page("settings", "Settings", &["get_two_factor_policy", "get_config"], &["set_two_factor_policy"]),
 ];
@@ -266,6 +277,8 @@ pub const CATALOG: &[Module] = &[
             leaf("steward.console.logs.write", "Logs page: write"),
             leaf("steward.console.data_ops.read", "Data ops page: read"),
             leaf("steward.console.data_ops.write", "Data ops page: write"),
+            leaf("steward.console.hash_warnings.read", "Hash warnings page: read"),
+            leaf("steward.console.hash_warnings.write", "Hash warnings page: write"),
             leaf("steward.console.workspaces.read", "Workspaces roots: read (super admin only)"),
             leaf("steward.console.workspaces.write", "Workspaces roots: write (super admin only)"),
             leaf("steward.console.data_explorer.read", "Data explorer: read (super admin only)"),
@@ -358,6 +371,9 @@ pub enum Requirement {
     /// This catalog leaf, held by a super admin: the operations of never-delegable console
     /// pages (Settings, Workspaces roots, Data explorer, Platform actions).
     SuperAdmin(&'static str),
+    /// As `SuperAdmin`, and also a super admin viewing as someone: the handler then answers
+    /// with exactly what the target may see (the Data explorer's reads).
+    SuperAdminView(&'static str),
 }
 
 impl Requirement {
@@ -368,14 +384,19 @@ impl Requirement {
             Self::Public => "public".into(),
             Self::Authenticated => "authenticated".into(),
             Self::Leaf(l) => (*l).into(),
-            Self::SuperAdmin(l) => format!("super_admin:{l}"),
+            Self::SuperAdmin(l) | Self::SuperAdminView(l) => format!("super_admin:{l}"),
         }
     }
 
     /// The leaf this requirement names, if any.
+    /// Whether only super admins pass (the operations of never-delegable pages).
+    pub fn super_admin_only(&self) -> bool {
+        matches!(self, Self::SuperAdmin(_) | Self::SuperAdminView(_))
+    }
+
     pub fn leaf(&self) -> Option<&'static str> {
         match self {
-            Self::Leaf(l) | Self::SuperAdmin(l) => Some(l),
+            Self::Leaf(l) | Self::SuperAdmin(l) | Self::SuperAdminView(l) => Some(l),
             Self::Public | Self::Authenticated => None,
         }
     }

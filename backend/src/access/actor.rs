@@ -70,6 +70,11 @@ impl Actor {
             Requirement::Public | Requirement::Authenticated => true,
             Requirement::Leaf(_) => leaves.iter().any(|l| self.holds(l)),
             Requirement::SuperAdmin(_) => self.super_admin_throughout() && leaves.iter().any(|l| self.holds(l)),
+            // The real admin decides; the handler narrows what it shows to the target's view.
+            Requirement::SuperAdminView(_) => {
+                let real = self.impersonator.as_deref().unwrap_or(self);
+                real.super_admin_throughout() && leaves.iter().any(|l| real.holds(l))
+            }
         }
     }
 

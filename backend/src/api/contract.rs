@@ -42,7 +42,8 @@ names the permission leaf it needs in `x-permission` (or `public` / `authenticat
         (name = "dashboard", description = "KPIs for the current scope, and Refresh"),
         (name = "flows", description = "The tenants' flows and runs"),
         (name = "connectors", description = "The tenants' connectors"),
-        (name = "data", description = "Canonical data records"),
+        (name = "data", description = "Canonical data records, data ops (dedup merge, force refresh, migrations) and hash warnings"),
+        (name = "explorer", description = "The Data explorer over the tenants' tables (super admins)"),
         (name = "impersonation", description = "View as another user"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "invitations", description = "Invitations to join a workspace"),
@@ -64,6 +65,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::identity::routes::router())
         .merge(crate::roles::routes::router())
         .merge(crate::tenancy::routes::router())
+        .merge(crate::data::routes::router())
         .merge(crate::directory::routes::router())
 }
 
@@ -114,7 +116,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                     }
                 }
                 // Never-delegable: no console page leaf opens it.
-                Requirement::SuperAdmin(leaf) => leaves.push(leaf),
+                Requirement::SuperAdmin(leaf) | Requirement::SuperAdminView(leaf) => leaves.push(leaf),
                 Requirement::Public | Requirement::Authenticated => {}
             }
             table.insert(
@@ -175,6 +177,10 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
     match (scheme, leaf) {
         ("bearer", None) => Ok(Requirement::Authenticated),
         ("bearer", Some(leaf)) => Ok(Requirement::Leaf(leaf)),
+        ("super_admin", Some(leaf)) if op.get("x-view-as").is_some() => match op.get("x-view-as") {
+            Some(Value::String(v)) if v == "target_rows" => Ok(Requirement::SuperAdminView(leaf)),
+            _ => Err("x-view-as takes the one value `target_rows`".into()),
+        },
         ("super_admin", Some(leaf)) => Ok(Requirement::SuperAdmin(leaf)),
         ("super_admin", None) => Err("a super-admin route names its leaf too".into()),
         (other, _) => Err(format!("unknown scheme `{other}`: use `bearer` or `super_admin`")),

@@ -76,10 +76,17 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
         }
     }
     if let Some(leaf) = rule.requirement.leaf() {
-        let super_admin_only = matches!(rule.requirement, Requirement::SuperAdmin(_));
+        let super_admin_only = rule.requirement.super_admin_only();
         let refusal = if actor.passes(&rule.requirement, &rule.leaves) {
             None
-        } else if super_admin_only && !actor.super_admin_throughout() {
+        } else if super_admin_only
+            && !match rule.requirement {
+                Requirement::SuperAdminView(_) => {
+                    actor.impersonator.as_deref().unwrap_or(&actor).super_admin_throughout()
+                }
+                _ => actor.super_admin_throughout(),
+            }
+        {
             Some(AppError::Forbidden {
                 code: "super_admin_required",
                 detail: format!(

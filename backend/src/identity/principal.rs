@@ -96,3 +96,14 @@ pub async fn reload(state: &AppState, session: &sessions::Model) -> AppResult<Ac
         .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
     actor_of(state, session, user, Utc::now()).await
 }
+
+/// Whether the credential in `headers` may still call `operation` (a long-lived stream asks
+/// every few seconds, so a revoked session, a deactivated user or a lost grant ends it).
+pub async fn still_allowed(state: &AppState, headers: &HeaderMap, operation: &str) -> Result<(), String> {
+    let actor = authenticate(state, headers).await.map_err(|e| e.to_string())?;
+    let rule = state.operations.get().and_then(|ops| ops.get(operation)).cloned();
+    match rule {
+        Some((requirement, leaves)) if actor.passes(&requirement, &leaves) => Ok(()),
+        _ => Err("you may no longer read this".to_owned()),
+    }
+}

@@ -219,14 +219,7 @@ pub async fn follow(
     let recheck_state = state.clone();
     let still_allowed = move || {
         let (state, headers) = (recheck_state.clone(), headers.clone());
-        async move {
-            let actor = crate::identity::principal::authenticate(&state, &headers).await.map_err(|e| e.to_string())?;
-            let rule = state.operations.get().and_then(|ops| ops.get(operation)).cloned();
-            match rule {
-                Some((requirement, leaves)) if actor.passes(&requirement, &leaves) => Ok(()),
-                _ => Err("you may no longer read this log".to_owned()),
-            }
-        }
+        async move { crate::identity::principal::still_allowed(&state, &headers, operation).await }
     };
     let condition = f.condition(scope, actor)?;
     let start = match f.after {

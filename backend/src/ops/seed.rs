@@ -15,7 +15,9 @@ use crate::config::SeedArgs;
 use crate::roles::{SYSTEM_OPERATOR_ROLE, SYSTEM_VIEWER_ROLE};
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
-use crate::store::entities::{connectors, customers, flows, records, runs, user_roles, users, workspaces};
+use crate::store::entities::{
+    connectors, customers, flows, record_links, records, runs, user_roles, users, workspaces,
+};
 
 /// What was created.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -289,6 +291,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
     bar.set_message("connectors");
     let mut connector_rows = Vec::new();
     let mut record_rows = Vec::new();
+    let mut link_rows = Vec::new();
     for (cid, wid, name) in &tenants {
         for c in 0..args.connectors_per_customer {
             let kind = pick(&mut rng, KINDS);
@@ -307,19 +310,55 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 updated_at: Set(now),
             });
         }
+        // Of the records, about one in twenty repeats an earlier one's payload exactly (what
+        // Hash warnings and the dedup merge are for); contacts and invoices link to an account
+        // and an order of the same customer.
+        let mut mine: Vec<(Uuid, &str, serde_json::Value)> = Vec::new();
         for r in 0..args.records_per_customer {
             let entity = pick(&mut rng, ENTITIES);
-            record_rows.push(records::ActiveModel {
-                id: Set(Uuid::now_v7()),
+            let earlier: Vec<&(Uuid, &str, serde_json::Value)> = mine.iter().filter(|(_, e, _)| *e == entity).collect();
+            let repeat = match earlier.is_empty() || rng.random_range(0..20) != 0 {
+                true => None,
+                false => earlier.get(rng.random_range(0..earlier.len())).map(|e| e.2.clone()),
+            };
+            let payload = repeat.unwrap_or_else(|| {
+                json!({ "name": format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST)), "score": rng.random_range(0..100) })
+            });
+            let id = Uuid::now_v7();
+            let external_id = format!("{entity}-{r:06}");
+            let mut row = records::ActiveModel {
+                id: Set(id),
                 customer_id: Set(*cid),
                 entity_type: Set(entity.into()),
-                external_id: Set(format!("{entity}-{r:06}")),
+                external_id: Set(external_id.clone()),
                 source: Set(pick(&mut rng, KINDS).into()),
-                payload: Set(json!({ "name": format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST)), "score": rng.random_range(0..100) })),
+                payload: Set(payload.clone()),
                 merged_into: Set(None),
                 refreshed_at: Set(None),
+                content_hash: Set(None),
+                external_key: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+            };
+            crate::data::records::derive(&mut row, &payload, &external_id);
+            record_rows.push(row);
+            mine.push((id, entity, payload));
+        }
+        for (id, entity, _) in &mine {
+            let target = match *entity {
+                "contact" | "ticket" => "account",
+                "invoice" => "order",
+                _ => continue,
+            };
+            let targets: Vec<&Uuid> = mine.iter().filter(|(_, e, _)| *e == target).map(|(i, _, _)| i).collect();
+            let Some(to) = targets.get(rng.random_range(0..targets.len().max(1))) else { continue };
+            link_rows.push(record_links::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                customer_id: Set(*cid),
+                from_id: Set(*id),
+                to_id: Set(**to),
+                relation: Set(target.into()),
+                created_at: Set(now),
             });
         }
     }
@@ -328,6 +367,8 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
     insert(&txn, connector_rows, &bar).await?;
     bar.set_message("records");
     insert(&txn, record_rows, &bar).await?;
+    bar.set_message("record links");
+    insert(&txn, link_rows, &bar).await?;
     txn.commit().await?;
     bar.set_message("stats");
     // History for the Stats page, growing towards the figures just seeded.

@@ -129,15 +129,7 @@ pub async fn database_version(state: &AppState) -> AppResult<String> {
 
 /// Every migration of the chain, with when it ran.
 pub async fn migrations(state: &AppState) -> AppResult<Vec<MigrationInfo>> {
-    let backend = state.db.get_database_backend();
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_string(backend, "SELECT version, applied_at FROM seaql_migrations"))
-        .await?;
-    let applied: std::collections::HashMap<String, i64> = rows
-        .iter()
-        .filter_map(|r| Some((r.try_get::<String>("", "version").ok()?, r.try_get::<i64>("", "applied_at").ok()?)))
-        .collect();
+    let applied = crate::store::applied_migrations(&state.db).await?;
     Ok(Migrator::migrations()
         .iter()
         .map(|m| {

@@ -66,6 +66,20 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))
 }
 
+/// The applied migrations: version → when it ran (Unix seconds).
+pub async fn applied_migrations<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+    let backend = conn.get_database_backend();
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(backend, "SELECT version, applied_at FROM seaql_migrations"))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.try_get::<String>("", "version").ok()?, r.try_get::<i64>("", "applied_at").ok()?)))
+        .collect())
+}
+
 /// `sqlite` or `postgres`.
 pub fn kind(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {

@@ -104,6 +104,19 @@ pub async fn kpis(state: &AppState, scope: &Scope) -> AppResult<Kpis> {
 /// Moves a customer's epoch on, so every replica's cached entries for it (and for `all`) miss.
 pub async fn bump(state: &AppState, customer: Uuid, actor: &Actor, meta: &RequestMeta) -> AppResult<()> {
     let txn = crate::store::begin(&state.db).await?;
+    bump_epoch(&txn, customer).await?;
+    let event = Event::new("cache.refresh", "success")
+        .by(actor)
+        .target("customer", customer)
+        .summary(json!({ "caches": ["kpis"] }));
+    audit::append(&txn, meta, Event { customer_id: Some(customer), ..event }).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The epoch move alone, inside the caller's transaction (a data op that changes what the
+/// caches hold invalidates them with its own write).
+pub async fn bump_epoch<C: ConnectionTrait>(conn: &C, customer: Uuid) -> AppResult<()> {
     cache_epochs::Entity::insert(cache_epochs::ActiveModel {
         customer_id: Set(customer),
         epoch: Set(1),
@@ -115,14 +128,8 @@ pub async fn bump(state: &AppState, customer: Uuid, actor: &Actor, meta: &Reques
             .update_column(cache_epochs::Column::UpdatedAt)
             .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(conn)
     .await?;
-    let event = Event::new("cache.refresh", "success")
-        .by(actor)
-        .target("customer", customer)
-        .summary(json!({ "caches": ["kpis"] }));
-    audit::append(&txn, meta, Event { customer_id: Some(customer), ..event }).await?;
-    txn.commit().await?;
     Ok(())
 }
 

@@ -58,7 +58,7 @@ impl Response {
 }
 
 /// Operations that answer an endless event stream: a test reads their status, never the body.
-pub const STREAMS: &[&str] = &["follow_logs"];
+pub const STREAMS: &[&str] = &["follow_logs", "follow_explorer_changes"];
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";

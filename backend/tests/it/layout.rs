@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["identity"],
     &["roles"],
     &["tenancy"],
+    &["data"],
     &["directory"],
     &["ops"],
     &["api"],

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod contract;
 mod credentials;
+mod data;
 mod hardening;
 mod harness;
 mod layout;

@@ -82,6 +82,36 @@ enum Command {
     Status,
     /// The platform, authentication and system logs; `--follow` tails them live.
     Logs(LogsArgs),
+    /// Data ops on canonical records: dedup merge, force refresh, hash warnings.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Merge duplicate records into a survivor: the others are kept as merged into it and every
+    /// link moves to it. Shows what moves and asks first (a dry run with --dry-run).
+    Merge {
+        /// The record that stays.
+        #[arg(long)]
+        survivor: uuid::Uuid,
+        /// The duplicates to merge into it (repeat, or comma-separated).
+        #[arg(long = "merge", value_delimiter = ',', required = true)]
+        merged: Vec<uuid::Uuid>,
+        /// Only show what would move.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Undo a merge (within the server's undo window).
+    Unmerge { merge_id: uuid::Uuid },
+    /// Recompute a record's content hash and normalized fields, invalidating its caches.
+    Refresh { record_id: uuid::Uuid },
+    /// Per entity type: records, distinct hashes and the share that differ, worst first.
+    Hashes {
+        /// Also list the largest duplicate groups of this entity type.
+        #[arg(long)]
+        groups: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -422,6 +452,7 @@ fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Status => status(&client(&cli, &stored)?, &ctx),
         Command::Logs(args) => logs(&client(&cli, &stored)?, &ctx, args),
+        Command::Data(cmd) => data(&client(&cli, &stored)?, &ctx, cmd),
         Command::Audit(cmd) => {
             let c = client(&cli, &stored)?;
             match cmd {
@@ -1188,4 +1219,143 @@ fn logs(c: &Client, ctx: &Ctx, args: &LogsArgs) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+/// Runs a data op the server's way: a dry run first, shown; then, confirmed, the real run
+/// with the phrase the dry run gave.
+fn data(c: &Client, ctx: &Ctx, cmd: &DataCommand) -> CliResult<()> {
+    use steward_shared::data::{Confirmed, DuplicateGroup, HashWarning, MergeReport, MergeRequest, RefreshReport};
+    match cmd {
+        DataCommand::Merge { survivor, merged, dry_run } => {
+            let mut req =
+                MergeRequest { survivor_id: *survivor, merged_ids: merged.clone(), dry_run: true, confirm: None };
+            let plan: MergeReport = c.post("/api/data/merge", &req)?;
+            let show = |r: &MergeReport| {
+                if ctx.json {
+                    output::json(r);
+                    return;
+                }
+                table(
+                    &["LINK", "END", "FROM", "TO", "RELATION"],
+                    r.moved
+                        .iter()
+                        .map(|m| {
+                            vec![
+                                m.link_id.to_string(),
+                                m.end.clone(),
+                                m.was.to_string(),
+                                m.now.to_string(),
+                                m.relation.clone(),
+                            ]
+                        })
+                        .collect(),
+                );
+            };
+            if *dry_run {
+                show(&plan);
+                return Ok(());
+            }
+            if !ctx.json {
+                show(&plan);
+            }
+            confirm(ctx, &format!("{} ({} links move)?", plan.confirm_phrase, plan.moved.len()))?;
+            req.dry_run = false;
+            req.confirm = Some(plan.confirm_phrase);
+            let done: MergeReport = c.post("/api/data/merge", &req)?;
+            if ctx.json {
+                output::json(&done);
+            } else {
+                println!(
+                    "Merged {} into {} (merge {}); undo until {}.",
+                    done.merged_ids.len(),
+                    done.survivor_id,
+                    done.merge_id.map(|m| m.to_string()).unwrap_or_default(),
+                    when(done.undo_until)
+                );
+            }
+            Ok(())
+        }
+        DataCommand::Unmerge { merge_id } => {
+            let path = format!("/api/data/merges/{merge_id}/undo");
+            let plan: MergeReport = c.post(&path, &Confirmed { dry_run: true, confirm: None })?;
+            confirm(ctx, &format!("{} ({} links move back)?", plan.confirm_phrase, plan.moved.len()))?;
+            let done: MergeReport = c.post(&path, &Confirmed { dry_run: false, confirm: Some(plan.confirm_phrase) })?;
+            if ctx.json {
+                output::json(&done);
+            } else {
+                println!(
+                    "Undone: {} records are live again, {} links moved back.",
+                    done.merged_ids.len(),
+                    done.moved.len()
+                );
+            }
+            Ok(())
+        }
+        DataCommand::Refresh { record_id } => {
+            let path = format!("/api/records/{record_id}/refresh");
+            let plan: RefreshReport = c.post(&path, &Confirmed { dry_run: true, confirm: None })?;
+            confirm(ctx, &format!("{}?", plan.confirm_phrase))?;
+            let done: RefreshReport =
+                c.post(&path, &Confirmed { dry_run: false, confirm: Some(plan.confirm_phrase) })?;
+            if ctx.json {
+                output::json(&done);
+            } else {
+                let changed =
+                    if done.changed.is_empty() { "nothing changed".to_owned() } else { done.changed.join(", ") };
+                println!(
+                    "Refreshed {} ({changed}); hash {}.",
+                    done.record.external_id,
+                    done.record.content_hash.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        DataCommand::Hashes { groups } => {
+            let warnings: Vec<HashWarning> = c.get("/api/data/hash-warnings")?;
+            let groups: Option<steward_shared::api::Page<DuplicateGroup>> = match groups {
+                Some(entity) => {
+                    Some(c.get(&format!("/api/data/duplicates{}", query(&[("entity_type", Some(entity.clone()))])))?)
+                }
+                None => None,
+            };
+            if ctx.json {
+                output::json(&json!({ "warnings": warnings, "groups": groups.map(|g| g.items) }));
+                return Ok(());
+            }
+            table(
+                &["ENTITY TYPE", "RECORDS", "DISTINCT", "DIFFER", "DUPLICATES"],
+                warnings
+                    .iter()
+                    .map(|w| {
+                        vec![
+                            w.entity_type.clone(),
+                            w.records.to_string(),
+                            w.distinct_hashes.to_string(),
+                            format!("{:.1} %", w.distinct_share * 100.0),
+                            w.duplicates.to_string(),
+                        ]
+                    })
+                    .collect(),
+            );
+            if let Some(groups) = groups {
+                println!();
+                table(
+                    &["CUSTOMER", "HASH", "RECORDS", "OLDEST (SURVIVOR)"],
+                    groups
+                        .items
+                        .iter()
+                        .map(|g| {
+                            vec![
+                                g.customer_name.clone(),
+                                cut(&g.content_hash, 12),
+                                g.count.to_string(),
+                                g.records.first().map(|r| format!("{} {}", r.id, r.external_id)).unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+            Ok(())
+        }
+    }
 }

@@ -12,7 +12,8 @@ const PASSWORD: &str = "correct horse battery staple";
 struct Server {
     url: String,
     _dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
+    db: sea_orm::DatabaseConnection,
 }
 
 fn server() -> Server {
@@ -21,17 +22,18 @@ fn server() -> Server {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
     let mut config = steward_backend::Config::for_tests(url, dir.path().to_path_buf());
     config.assets_dir = dir.path().join("dist");
-    let addr = runtime.block_on(async move {
+    let (addr, db) = runtime.block_on(async move {
         let state = steward_backend::prepare(config).await.unwrap();
+        let db = state.db.clone();
         let router = steward_backend::app(state).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
         });
-        addr
+        (addr, db)
     });
-    Server { url: format!("http://{addr}"), _dir: dir, _runtime: runtime }
+    Server { url: format!("http://{addr}"), _dir: dir, runtime, db }
 }
 
 /// Arranges through the API directly.
@@ -368,4 +370,76 @@ fn status_and_logs_with_a_live_tail() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(got.iter().any(|l| l.contains("password_reset")), "{got:?}");
+}
+
+#[test]
+fn data_merge_refresh_and_hashes() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use steward_backend::store::entities::records;
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("steward").join("config.json");
+    let setup = api(
+        &server,
+        "POST",
+        "/api/setup",
+        None,
+        json!({ "email": "ada@example.com", "password": PASSWORD, "name": "Ada Admin" }),
+    );
+    let me = api(&server, "GET", "/api/me", setup["access_token"].as_str(), Value::Null);
+    let customer = uuid::Uuid::parse_str(me["customer"]["id"].as_str().unwrap()).unwrap();
+    let mut ids = Vec::new();
+    for ext in ["ACC-1", "ACC-2", "ACC-3"] {
+        let id = uuid::Uuid::now_v7();
+        let payload = json!({ "name": "Acme" });
+        let now = chrono::Utc::now();
+        let mut row = records::ActiveModel {
+            id: Set(id),
+            customer_id: Set(customer),
+            entity_type: Set("account".into()),
+            external_id: Set(ext.into()),
+            source: Set("crm".into()),
+            payload: Set(payload.clone()),
+            merged_into: Set(None),
+            refreshed_at: Set(None),
+            content_hash: Set(None),
+            external_key: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        steward_backend::data::records::derive(&mut row, &payload, ext);
+        server.runtime.block_on(row.insert(&server.db)).unwrap();
+        ids.push(id.to_string());
+    }
+    ok(steward(
+        &config,
+        &["login", "--server", &server.url, "--email", "ada@example.com", "--password-stdin"],
+        PASSWORD,
+    ));
+    let run = |args: &[&str]| steward(&config, args, "");
+    let hashes = ok(run(&["data", "hashes", "--groups", "account"]));
+    assert!(hashes.stdout.contains("account") && hashes.stdout.contains("33.3 %"), "{}", hashes.stdout);
+    let json = ok(run(&["--json", "data", "hashes"])).json();
+    assert_eq!(json["warnings"][0]["duplicates"], 2);
+    let dry = ok(run(&[
+        "--json",
+        "data",
+        "merge",
+        "--survivor",
+        &ids[0],
+        "--merge",
+        &format!("{},{}", ids[1], ids[2]),
+        "--dry-run",
+    ]))
+    .json();
+    assert_eq!(dry["confirm_phrase"], "merge 2 into ACC-1");
+    // No terminal and no --yes: refused, nothing merged.
+    let refused = run(&["data", "merge", "--survivor", &ids[0], "--merge", &ids[1]]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let done = ok(run(&["--yes", "data", "merge", "--survivor", &ids[0], "--merge", &ids[1], "--merge", &ids[2]]));
+    assert!(done.stdout.contains("Merged 2 into"), "{}", done.stdout);
+    let json = ok(run(&["--json", "data", "hashes"])).json();
+    assert_eq!(json["warnings"][0]["duplicates"], 0);
+    let refreshed = ok(run(&["--yes", "data", "refresh", &ids[0]]));
+    assert!(refreshed.stdout.contains("Refreshed ACC-1 (nothing changed)"), "{}", refreshed.stdout);
 }

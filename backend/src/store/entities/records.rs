@@ -14,6 +14,10 @@ pub struct Model {
     pub payload: Json,
     pub merged_into: Option<Uuid>,
     pub refreshed_at: Option<DateTimeUtc>,
+    /// SHA-256 of the canonical payload (keys sorted), hex.
+    pub content_hash: Option<String>,
+    /// The external id trimmed and lower-cased.
+    pub external_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
