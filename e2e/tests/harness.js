@@ -51,6 +51,8 @@ export async function startServer(env = {}) {
   }
   return {
     url,
+    dataDir,
+    bin,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

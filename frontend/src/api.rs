@@ -27,7 +27,7 @@ struct Tokens {
 pub struct ApiError(pub Box<Problem>);
 
 impl ApiError {
-    fn local(title: &str, detail: String) -> Self {
+    pub fn local(title: &str, detail: String) -> Self {
         Self(Box::new(Problem {
             type_: format!("{PROBLEM_TYPE_PREFIX}network"),
             title: title.into(),
@@ -539,10 +539,27 @@ pub async fn config_view() -> ApiResult<ConfigView> {
 /// in a header as everywhere else) and hands every line to `on_line`, until `signal` aborts it
 /// or the server ends the stream. An expired token is refreshed once before connecting.
 pub async fn follow_logs(q: &str, signal: &web_sys::AbortSignal, mut on_line: impl FnMut(LogEntry)) -> ApiResult<()> {
+    follow_events(&format!("/api/logs/follow{q}"), signal, |kind, data| {
+        if kind == "log" {
+            if let Ok(entry) = serde_json::from_str::<LogEntry>(data) {
+                on_line(entry);
+            }
+        }
+    })
+    .await
+}
+
+/// Reads a server-sent event stream over a streamed fetch (so it carries the bearer token),
+/// handing each event's name and data to `on_event`, until the server ends it (`end`), the
+/// signal aborts it, or the connection drops.
+pub async fn follow_events(
+    path: &str,
+    signal: &web_sys::AbortSignal,
+    mut on_event: impl FnMut(&str, &str),
+) -> ApiResult<()> {
     use wasm_bindgen::JsCast;
-    let path = format!("/api/logs/follow{q}");
     let connect = || async {
-        let mut builder = Request::get(&path).abort_signal(Some(signal));
+        let mut builder = Request::get(path).abort_signal(Some(signal));
         if let Some(t) = stored() {
             builder = builder.header("Authorization", &format!("Bearer {}", t.access_token));
         }
@@ -566,7 +583,7 @@ pub async fn follow_logs(q: &str, signal: &web_sys::AbortSignal, mut on_line: im
     loop {
         let chunk = wasm_bindgen_futures::JsFuture::from(reader.read())
             .await
-            .map_err(|_| ApiError::local("Follow ended", "The live tail was interrupted.".into()))?;
+            .map_err(|_| ApiError::local("Follow ended", "The live stream was interrupted.".into()))?;
         let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true);
         if done {
             return Ok(());
@@ -577,30 +594,23 @@ pub async fn follow_logs(q: &str, signal: &web_sys::AbortSignal, mut on_line: im
         }
         while let Some(end) = pending.find("\n\n") {
             let event: String = pending.drain(..end + 2).collect();
-            let mut kind = "message";
+            let mut kind = String::from("message");
             let mut data = String::new();
             for line in event.lines() {
                 if let Some(k) = line.strip_prefix("event:") {
-                    kind = if k.trim() == "log" {
-                        "log"
-                    } else if k.trim() == "end" {
-                        "end"
-                    } else {
-                        "other"
-                    };
+                    kind = k.trim().to_owned();
                 } else if let Some(d) = line.strip_prefix("data:") {
                     data.push_str(d.trim_start());
                 }
             }
-            match kind {
-                "log" => {
-                    if let Ok(entry) = serde_json::from_str::<LogEntry>(&data) {
-                        on_line(entry);
-                    }
-                }
-                "end" => return Err(ApiError::local("Follow ended", data)),
-                _ => {}
+            if kind == "end" {
+                return Err(ApiError::local("Follow ended", data));
             }
+            on_event(&kind, &data);
         }
     }
+}
+
+pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> ApiResult<T> {
+    json(send(Method::Patch, path, Some(&to_value(body)?), true).await?).await
 }

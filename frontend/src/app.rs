@@ -7,9 +7,23 @@ use steward_shared::api::Me;
 
 use crate::components::shell::Shell;
 use crate::pages::{
-    account::AccountPage, audit::AuditPage, config::ConfigPage, connectors::ConnectorsPage, dashboard::DashboardPage,
-    data::DataPage, flows::FlowsPage, login::LoginPage, logs::LogsPage, not_found::NotFound,
-    role_editor::RoleEditorPage, roles::RolesPage, runs::RunsPage, setup::SetupPage, stats::StatsPage,
+    account::AccountPage,
+    audit::AuditPage,
+    config::ConfigPage,
+    connectors::ConnectorsPage,
+    dashboard::DashboardPage,
+    data::DataPage,
+    data_ops::{DataOpsPage, HashWarningsPage},
+    explorer::ExplorerPage,
+    flows::FlowsPage,
+    login::LoginPage,
+    logs::LogsPage,
+    not_found::NotFound,
+    role_editor::RoleEditorPage,
+    roles::RolesPage,
+    runs::RunsPage,
+    setup::SetupPage,
+    stats::StatsPage,
     system::SystemPage,
 };
 use crate::pages::{
@@ -50,6 +64,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/stats") view=StatsPage/>
                     <Route path=path!("admin/logs") view=LogsPage/>
                     <Route path=path!("admin/config") view=ConfigPage/>
+                    <Route path=path!("admin/explorer") view=ExplorerPage/>
+                    <Route path=path!("admin/data-ops") view=DataOpsPage/>
+                    <Route path=path!("admin/hash-warnings") view=HashWarningsPage/>
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>

@@ -24,7 +24,7 @@ fn rss_kib() -> u64 {
 
 /// A minimal HTTP/1.1 exchange; the body is consumed chunk by chunk and only its newlines
 /// counted, so the client holds no more than one chunk.
-async fn request(
+pub(crate) async fn request(
     addr: &str,
     method: &str,
     path: &str,

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -26,7 +26,7 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn start(bin: &Path, telemetry: bool) -> anyhow::Result<Server> {
+pub(crate) fn start(bin: &Path, telemetry: bool) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
     let child = Command::new(bin)
@@ -46,13 +46,20 @@ fn start(bin: &Path, telemetry: bool) -> anyhow::Result<Server> {
         anyhow::ensure!(Instant::now() < deadline, "the server did not start in 30 s");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Ok(Server { child, url, _dir: dir })
+    Ok(Server { child, url, dir })
 }
 
 /// (req/s, p50 ms, p99 ms) from wrk's `--latency` report.
-fn wrk(url: &str, secs: u32) -> anyhow::Result<(f64, f64, f64)> {
+pub(crate) fn wrk(url: &str, secs: u32) -> anyhow::Result<(f64, f64, f64)> {
+    wrk_with(url, secs, &[])
+}
+
+/// As [`wrk`], with extra arguments (headers, a Lua script).
+pub(crate) fn wrk_with(url: &str, secs: u32, extra: &[String]) -> anyhow::Result<(f64, f64, f64)> {
     let out = Command::new("wrk")
-        .args(["-t2", "-c16", &format!("-d{secs}s"), "--latency", url])
+        .args(["-t2", "-c16", &format!("-d{secs}s"), "--latency"])
+        .args(extra)
+        .arg(url)
         .output()
         .context("wrk is needed (apt-get install wrk)")?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -74,7 +81,7 @@ fn wrk(url: &str, secs: u32) -> anyhow::Result<(f64, f64, f64)> {
     Ok((rps, p50, p99))
 }
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -82,7 +89,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }

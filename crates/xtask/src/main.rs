@@ -3,9 +3,12 @@
 //! `cargo run --release -p xtask -- bench-audit [--events N] [--database-url URL]` benchmarks the
 //! audit export and verify; `bench-users [--users N] [--customers N] [--database-url URL]` the
 //! users directory at a million users; `bench-telemetry [--rounds N] [--seconds S]` what the
-//! request-metrics and log layers cost, measured with `wrk` against two release servers.
+//! request-metrics and log layers cost, measured with `wrk` against two release servers;
+//! `bench-data [--records N] [--seconds S]` the Data explorer and hash warnings over a million
+//! records, with `wrk` beside `/api/health`.
 
 mod bench;
+mod bench_data;
 mod bench_telemetry;
 
 use std::path::PathBuf;
@@ -24,6 +27,12 @@ fn main() -> anyhow::Result<()> {
         let customers = flag("--customers").map(|n| n.parse()).transpose()?.unwrap_or(1_000);
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         return runtime.block_on(bench::users(customers, users, flag("--database-url")));
+    }
+    if args.first().map(String::as_str) == Some("bench-data") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let records = flag("--records").map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
+        let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(10);
+        return bench_data::run(records, secs);
     }
     if args.first().map(String::as_str) == Some("bench-telemetry") {
         let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -47,7 +56,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S]"
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S]"
         ),
     }
 }

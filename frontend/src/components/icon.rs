@@ -26,6 +26,9 @@ pub fn Icon(name: &'static str) -> impl IntoView {
         "list" => "M5.5 4h8M5.5 8h8M5.5 12h8M2.5 4h.01M2.5 8h.01M2.5 12h.01",
         "sliders" => "M3 4h6M11 4h2M3 8h2M7 8h6M3 12h7M12 12h1M9 2.5v3M5 6.5v3M10 10.5v3",
         "book" => "M3 2.5h7.5a2 2 0 0 1 2 2v9H5a2 2 0 0 1-2-2zm0 9a2 2 0 0 1 2-2h7.5",
+        "layers" => "M8 2l6 3-6 3-6-3zM2 8l6 3 6-3M2 11l6 3 6-3",
+        "alert" => "M8 2.5l6 11H2zM8 6.5v3M8 11.5h.01",
+        "grid" => "M2.5 2.5h11v11h-11zM2.5 6.5h11M2.5 10h11M6.5 2.5v11",
         _ => "M8 8h.01",
     };
     view! {

@@ -6,6 +6,8 @@ pub mod config;
 pub mod connectors;
 pub mod dashboard;
 pub mod data;
+pub mod data_ops;
+pub mod explorer;
 pub mod flows;
 pub mod fmt;
 pub mod invitations;

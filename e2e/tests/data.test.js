@@ -1,0 +1,108 @@
+// Data: the explorer (browse, filter, inline edit, batch delete with a dry run), the dedup
+// merge from Data ops, and Hash warnings, over demo data seeded into the server's database.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { PASSWORD, api, shot, signIn, useStack } from './harness.js';
+
+const stack = useStack();
+
+test('explorer, batch with dry run, dedup merge and hash warnings', async () => {
+  const { server, chrome } = stack;
+  await api(server, 'POST', '/api/setup', null, { email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin' });
+  const seeded = spawnSync(server.bin, ['seed', '--customers', '2', '--users', '4', '--flows-per-customer', '3', '--runs-per-flow', '2', '--records-per-customer', '120'], {
+    env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' },
+    encoding: 'utf8',
+  });
+  assert.equal(seeded.status, 0, seeded.stderr);
+  const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signIn(page, server, 'ada@example.com');
+  // Admin mode, one customer: the seeded tenants' data.
+  const login = await api(server, 'POST', '/api/auth/login', null, { email: 'ada@example.com', password: PASSWORD });
+  const customers = await api(server, 'GET', '/api/customers?search=', login.access_token);
+  const tenant = customers.items.find((c) => c.kind === 'tenant');
+  await page.getByRole('button', { name: 'My organization' }).click();
+  await page.getByRole('button', { name: 'Admin mode' }).waitFor();
+  await page.getByTestId('customer-picker').click();
+  await page.getByLabel('Search customers').fill(tenant.name.slice(0, 5));
+  await page.getByRole('button', { name: new RegExp('^' + tenant.name) }).first().click();
+  await page.getByTestId('customer-picker').getByText(tenant.name).waitFor();
+
+  // Browse and filter.
+  await page.getByRole('link', { name: 'Data explorer' }).click();
+  const rows = page.getByTestId('explorer-rows');
+  await rows.locator('tbody tr').first().waitFor();
+  await page.getByTestId('live-badge').getByText('Live').waitFor();
+  await page.getByLabel('Filter column').selectOption('entity_type');
+  await page.getByLabel('Operator').selectOption('eq');
+  await page.getByLabel('Filter value').fill('invoice');
+  await page.getByRole('button', { name: 'Add filter' }).click();
+  await page.locator('.chip', { hasText: 'entity_type = invoice' }).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=explorer-rows] tbody tr')].every((tr) => tr.textContent.includes('invoice')));
+  await shot(page, '50-explorer');
+
+  // Inline edit: double-click the source cell, type, Enter.
+  const sourceCell = rows.locator('tbody tr').first().locator('td.editable').nth(1);
+  await sourceCell.dblclick();
+  const input = page.getByLabel('Edit source');
+  await input.fill('erp-import');
+  await input.press('Enter');
+  await rows.locator('tbody tr').first().getByText('erp-import').waitFor();
+  // A payload the model refuses: the error names the place.
+  const payloadCell = rows.locator('tbody tr').first().locator('td.editable').nth(2);
+  await payloadCell.dblclick();
+  const payload = page.getByLabel('Edit payload');
+  await payload.fill('{"name": "", "score": 500}');
+  await payload.press('Enter');
+  await page.getByTestId('cell-error').waitFor();
+  await payload.press('Escape');
+  await shot(page, '51-explorer-edit');
+
+  // Batch delete of two selected rows: dry run, the phrase, then the run.
+  const before = await rows.locator('tbody tr').count();
+  await rows.locator('tbody tr').nth(0).getByLabel('Select row').check();
+  await rows.locator('tbody tr').nth(1).getByLabel('Select row').check();
+  await page.getByTestId('batch-delete').click();
+  await page.getByTestId('dry-run-button').click();
+  const dry = page.getByTestId('dry-run');
+  await dry.waitFor();
+  const phrase = (await dry.locator('strong').nth(1).textContent()).trim();
+  assert.match(phrase, /^delete \d records$/);
+  await shot(page, '52-explorer-batch-dry-run');
+  assert.equal(await page.getByTestId('run-batch').isDisabled(), true);
+  await page.locator('#batch-typed').fill(phrase);
+  await page.getByTestId('run-batch').click();
+  await page.getByTestId('batch-done').waitFor();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=explorer-rows] tbody tr').length <= n, before);
+
+  // Hash warnings: the seeded repeats show; follow the link to the duplicate groups.
+  await page.getByRole('link', { name: 'Hash warnings' }).click();
+  const warnings = page.getByTestId('hash-warnings');
+  await warnings.waitFor();
+  await shot(page, '53-hash-warnings');
+  await warnings.getByRole('link', { name: /Duplicate groups/ }).first().click();
+  const groups = page.getByTestId('duplicate-groups');
+  await groups.waitFor();
+  const first = await groups.locator('tbody tr').count();
+  assert.ok(first >= 1);
+  // Merge the first group into its oldest record.
+  await groups.getByRole('button', { name: 'Merge…' }).first().click();
+  await page.getByTestId('merge-panel').waitFor();
+  await page.getByTestId('merge-dry-run-button').click();
+  const mergeDry = page.getByTestId('merge-dry-run');
+  await mergeDry.waitFor();
+  const mergePhrase = (await mergeDry.locator('strong').nth(1).textContent()).trim();
+  assert.match(mergePhrase, /^merge \d+ into /);
+  await page.locator('#merge-typed').fill(mergePhrase);
+  await shot(page, '54-data-ops-merge');
+  await page.getByTestId('merge-run').click();
+  await page.getByTestId('data-ops-notice').getByText(/Merged \d+ records/).waitFor();
+  await page.getByRole('tab', { name: 'Merges' }).click();
+  await page.getByTestId('merges').getByRole('button', { name: 'Undo' }).waitFor();
+  await page.getByRole('tab', { name: 'Migrations' }).click();
+  await page.getByTestId('migrations').getByText('m20261203_000010_data').waitFor();
+  await shot(page, '55-data-ops-migrations');
+  assert.deepEqual(errors, []);
+});
