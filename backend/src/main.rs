@@ -54,6 +54,19 @@ async fn main() -> anyhow::Result<()> {
         Duration::from_secs(state.config.audit_checkpoint_secs.max(1)),
     );
     let _periodic = steward_backend::ops::periodic::spawn(state.clone());
+    // Records written before content hashes existed get theirs, in batches, while serving.
+    let backfill = state.clone();
+    tokio::spawn(async move {
+        match steward_backend::data::records::backfill(&backfill).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(target: "steward::system", kind = "startup", records = n, "filled in the derived fields of older records")
+            }
+            Err(e) => {
+                tracing::warn!(target: "steward::system", kind = "startup_error", error = %e, "filling in older records' derived fields failed")
+            }
+        }
+    });
     if !state.config.assets_dir.join("index.html").exists() {
         tracing::warn!(
             target: "steward::system",
