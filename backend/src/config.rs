@@ -151,6 +151,11 @@ pub struct Config {
     #[arg(long, env = "STEWARD_UNMERGE_WINDOW_HOURS", default_value_t = 168)]
     pub unmerge_window_hours: u64,
 
+    /// Let applications be installed from `file://` Git URLs (tests, air-gapped installs with a
+    /// mirror on disk). Off: only `https://` (and `http://`) repositories are fetched.
+    #[arg(long, env = "STEWARD_ALLOW_FILE_GIT", default_value_t = false)]
+    pub allow_file_git: bool,
+
     /// Where each value in effect came from, by argument id (filled by [`Config::load`]).
     #[arg(skip)]
     pub provenance: Vec<Provenance>,

@@ -17,9 +17,10 @@
 //! 10. `tenancy`: customers, workspaces, KPIs, flows, runs, connectors, records.
 //! 11. `data`: the tables explorer and its registry, data ops on canonical records, hash
 //!     warnings, the change feed.
-//! 12. `directory`: the users directory and lifecycle, invitations, sessions, first setup.
-//! 13. `ops`: background work (worker pool, scheduler), demo data, health.
-//! 14. `api`: the router, the contract post-processor, and the one authorization gate.
+//! 12. `apps`: applications from archives and Git, their versions, import errors, packages.
+//! 13. `directory`: the users directory and lifecycle, invitations, sessions, first setup.
+//! 14. `ops`: background work (worker pool, scheduler), demo data, health.
+//! 15. `api`: the router, the contract post-processor, and the one authorization gate.
 //!
 //! Inside an area, services (rules and queries: an `Actor` or plain ids and a connection, no
 //! HTTP) live apart from `routes` (the `#[utoipa::path]` handlers: extract, call, map), and
@@ -27,6 +28,7 @@
 
 pub mod access;
 pub mod api;
+pub mod apps;
 pub mod audit;
 pub mod config;
 pub mod data;

@@ -67,6 +67,20 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
+    // Packages installed by another replica (or before this data directory existed) are
+    // unpacked here from the bundles in the database.
+    let packages = state.clone();
+    tokio::spawn(async move {
+        match steward_backend::apps::install::ensure_packages(&packages).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(target: "steward::system", kind = "package_install", packages = n, "unpacked {n} packages")
+            }
+            Err(e) => {
+                tracing::warn!(target: "steward::system", kind = "startup_error", error = %e, "unpacking the installed packages failed")
+            }
+        }
+    });
     if !state.config.assets_dir.join("index.html").exists() {
         tracing::warn!(
             target: "steward::system",

@@ -12,6 +12,7 @@ mod m20261123_000007_log_entries;
 mod m20261123_000008_audit_keyed;
 mod m20261203_000009_observability;
 mod m20261203_000010_data;
+mod m20261203_000011_applications;
 
 pub use m20261203_000010_data::FEED_TABLES;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_audit_keyed::Migration),
             Box::new(m20261203_000009_observability::Migration),
             Box::new(m20261203_000010_data::Migration),
+            Box::new(m20261203_000011_applications::Migration),
         ]
     }
 }
@@ -49,4 +51,5 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("m20261123_000008_audit_keyed", include_str!("m20261123_000008_audit_keyed.rs")),
     ("m20261203_000009_observability", include_str!("m20261203_000009_observability.rs")),
     ("m20261203_000010_data", include_str!("m20261203_000010_data.rs")),
+    ("m20261203_000011_applications", include_str!("m20261203_000011_applications.rs")),
 ];

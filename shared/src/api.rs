@@ -497,6 +497,10 @@ pub struct CreateFlow {
     /// Publish at once (needs `steward.flows.publish`).
     #[serde(default)]
     pub publish: bool,
+    /// Make it from an active application's flow template (`list_flow_templates`): its runs
+    /// execute the template's steps.
+    #[serde(default)]
+    pub template_id: Option<uuid::Uuid>,
 }
 
 /// A run of a flow.

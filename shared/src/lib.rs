@@ -3,6 +3,7 @@
 //! Everything here compiles for wasm32; server-only derives sit behind the `server` feature.
 
 pub mod api;
+pub mod apps;
 pub mod data;
 pub mod ids;
 pub mod ops;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::http::error::AppResult;
-use crate::store::entities::{api_tokens, connectors, invitations, roles, sessions, users};
+use crate::store::entities::{api_tokens, applications, connectors, invitations, roles, sessions, users};
 
 /// The header carrying a typed confirmation.
 pub const HEADER: &str = "x-steward-confirm";
@@ -33,11 +33,21 @@ pub enum ConfirmTarget {
     Connector,
     /// `<n> users`, for the destructive bulk actions (`deactivate`, `delete`).
     BulkUsers,
+    /// The application's name (`application_id`).
+    Application,
 }
 
 impl ConfirmTarget {
-    pub const ALL: &'static [ConfirmTarget] =
-        &[Self::Role, Self::User, Self::Session, Self::Invitation, Self::Token, Self::Connector, Self::BulkUsers];
+    pub const ALL: &'static [ConfirmTarget] = &[
+        Self::Role,
+        Self::User,
+        Self::Session,
+        Self::Invitation,
+        Self::Token,
+        Self::Connector,
+        Self::BulkUsers,
+        Self::Application,
+    ];
 
     /// The declaration's name for it.
     pub fn id(self) -> &'static str {
@@ -49,6 +59,7 @@ impl ConfirmTarget {
             Self::Token => "token",
             Self::Connector => "connector",
             Self::BulkUsers => "bulk_users",
+            Self::Application => "application",
         }
     }
 
@@ -66,6 +77,7 @@ impl ConfirmTarget {
             Self::Token => "the token's name",
             Self::Connector => "the connector's name",
             Self::BulkUsers => "the number of selected users, as `<n> users` (deactivate and delete only)",
+            Self::Application => "the application's name",
         }
     }
 
@@ -79,6 +91,7 @@ impl ConfirmTarget {
             Self::Token => Some("token_id"),
             Self::Connector => Some("connector_id"),
             Self::BulkUsers => None,
+            Self::Application => Some("application_id"),
         }
     }
 
@@ -140,7 +153,11 @@ pub async fn expected<C: ConnectionTrait>(
         ConfirmTarget::Connector => {
             connectors::Entity::find_by_id(id).one(conn).await?.filter(|c| mine(c.customer_id)).map(|c| c.name)
         }
-        ConfirmTarget::BulkUsers => None,
+        // Applications are the platform's: only a principal crossing tenants has one to name.
+        ConfirmTarget::Application if actor.cross_tenant() => {
+            applications::Entity::find_by_id(id).one(conn).await?.map(|a| a.name)
+        }
+        ConfirmTarget::Application | ConfirmTarget::BulkUsers => None,
     })
 }
 

@@ -43,6 +43,7 @@ names the permission leaf it needs in `x-permission` (or `public` / `authenticat
         (name = "flows", description = "The tenants' flows and runs"),
         (name = "connectors", description = "The tenants' connectors"),
         (name = "data", description = "Canonical data records, data ops (dedup merge, force refresh, migrations) and hash warnings"),
+        (name = "applications", description = "Applications from archives and Git, their versions, import errors and packages (super admins)"),
         (name = "explorer", description = "The Data explorer over the tenants' tables (super admins)"),
         (name = "impersonation", description = "View as another user"),
         (name = "audit", description = "The tamper-evident audit log"),
@@ -66,6 +67,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::roles::routes::router())
         .merge(crate::tenancy::routes::router())
         .merge(crate::data::routes::router())
+        .merge(crate::apps::routes::router())
         .merge(crate::directory::routes::router())
 }
 

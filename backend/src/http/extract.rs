@@ -47,6 +47,40 @@ where
     }
 }
 
+/// A `.tar.gz` body (`Content-Type: application/gzip`, `application/x-gzip` or
+/// `application/octet-stream`). Wrong content type → 415, past the route's limit → 413.
+pub struct ApiArchive(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiArchive {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                ["application/gzip", "application/x-gzip", "application/octet-stream"]
+                    .contains(&m.trim().to_ascii_lowercase().as_str())
+            })
+            .unwrap_or(false);
+        if !ok {
+            return Err(AppError::UnsupportedMediaType(
+                "Send the archive as the body with `Content-Type: application/gzip`.".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge("The archive is larger than the server accepts.".into())
+            } else {
+                AppError::BadRequest { code: "unreadable_body", detail: rejection.body_text() }
+            }
+        })?;
+        Ok(Self(bytes))
+    }
+}
+
 /// Fields whose text may span lines: tab, newline and carriage return are allowed in them (and
 /// in anything nested under them); every other string refuses all control characters.
 pub const MULTILINE_FIELDS: &[&str] = &["description", "reason", "payload", "summary", "body", "note"];

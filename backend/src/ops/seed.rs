@@ -258,6 +258,9 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 next_run_at: Set(scheduled.then(|| now + Duration::minutes(rng.random_range(1..60 * 24)))),
                 created_at: Set(now),
                 updated_at: Set(now),
+                application_id: Set(None),
+                template_id: Set(None),
+                definition: Set(None),
             });
             for _ in 0..args.runs_per_flow {
                 let queued = now - Duration::minutes(rng.random_range(1..60 * 48));
@@ -313,13 +316,14 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
         // Of the records, about one in twenty repeats an earlier one's payload exactly (what
         // Hash warnings and the dedup merge are for); contacts and invoices link to an account
         // and an order of the same customer.
-        let mut mine: Vec<(Uuid, &str, serde_json::Value)> = Vec::new();
+        // Per entity type: the ids and payloads written so far (picking from them stays O(1)).
+        let mut mine: std::collections::HashMap<&str, Vec<(Uuid, serde_json::Value)>> = Default::default();
         for r in 0..args.records_per_customer {
             let entity = pick(&mut rng, ENTITIES);
-            let earlier: Vec<&(Uuid, &str, serde_json::Value)> = mine.iter().filter(|(_, e, _)| *e == entity).collect();
+            let earlier = mine.get(entity).map(Vec::as_slice).unwrap_or_default();
             let repeat = match earlier.is_empty() || rng.random_range(0..20) != 0 {
                 true => None,
-                false => earlier.get(rng.random_range(0..earlier.len())).map(|e| e.2.clone()),
+                false => earlier.get(rng.random_range(0..earlier.len())).map(|e| e.1.clone()),
             };
             let payload = repeat.unwrap_or_else(|| {
                 json!({ "name": format!("{} {}", pick(&mut rng, FIRST), pick(&mut rng, LAST)), "score": rng.random_range(0..100) })
@@ -342,24 +346,21 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
             };
             crate::data::records::derive(&mut row, &payload, &external_id);
             record_rows.push(row);
-            mine.push((id, entity, payload));
+            mine.entry(entity).or_default().push((id, payload));
         }
-        for (id, entity, _) in &mine {
-            let target = match *entity {
-                "contact" | "ticket" => "account",
-                "invoice" => "order",
-                _ => continue,
-            };
-            let targets: Vec<&Uuid> = mine.iter().filter(|(_, e, _)| *e == target).map(|(i, _, _)| i).collect();
-            let Some(to) = targets.get(rng.random_range(0..targets.len().max(1))) else { continue };
-            link_rows.push(record_links::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                customer_id: Set(*cid),
-                from_id: Set(*id),
-                to_id: Set(**to),
-                relation: Set(target.into()),
-                created_at: Set(now),
-            });
+        for (from, target) in [("contact", "account"), ("ticket", "account"), ("invoice", "order")] {
+            let targets = mine.get(target).map(Vec::as_slice).unwrap_or_default();
+            for (id, _) in mine.get(from).map(Vec::as_slice).unwrap_or_default() {
+                let Some((to, _)) = targets.get(rng.random_range(0..targets.len().max(1))) else { continue };
+                link_rows.push(record_links::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    customer_id: Set(*cid),
+                    from_id: Set(*id),
+                    to_id: Set(*to),
+                    relation: Set(target.into()),
+                    created_at: Set(now),
+                });
+            }
         }
     }
     let (n_conn, n_rec) = (connector_rows.len() as u64, record_rows.len() as u64);

@@ -17,7 +17,7 @@ use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::pagination::{self, Cursor};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
-use crate::store::entities::{flows, runs};
+use crate::store::entities::{applications, flow_templates, flows, runs};
 
 pub fn flow_row(f: flows::Model) -> FlowRow {
     FlowRow {
@@ -247,6 +247,10 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
     if body.publish && !actor.holds_in("steward.flows.publish", ws.id) {
         return Err(AppError::missing_leaf("steward.flows.publish"));
     }
+    let template = match body.template_id {
+        Some(id) => Some(usable_template(state, id).await?),
+        None => None,
+    };
     let now = Utc::now();
     let next = schedule.as_deref().and_then(parse_schedule).map(|d| now + d);
     let txn = crate::store::begin(&state.db).await?;
@@ -261,16 +265,31 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
         next_run_at: Set(next),
         created_at: Set(now),
         updated_at: Set(now),
+        application_id: Set(template.as_ref().map(|t| t.application_id)),
+        template_id: Set(template.as_ref().map(|t| t.id)),
+        definition: Set(template.as_ref().map(|t| t.definition.clone())),
     }
     .insert(&txn)
     .await?;
-    let event = Event::new("flow.create", "success")
-        .by(actor)
-        .target("flow", flow.id)
-        .summary(json!({ "after": { "name": flow.name, "schedule": flow.schedule, "status": flow.status } }));
+    let event = Event::new("flow.create", "success").by(actor).target("flow", flow.id).summary(json!({ "after": {
+            "name": flow.name, "schedule": flow.schedule, "status": flow.status,
+            "template": template.as_ref().map(|t| t.name.clone()),
+        } }));
     audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
     txn.commit().await?;
     Ok(flow_row(flow))
+}
+
+/// A template of an active application's version in use.
+async fn usable_template(state: &AppState, id: Uuid) -> AppResult<flow_templates::Model> {
+    let unusable = || AppError::field("template_id", "is not a template of an active application");
+    let t = flow_templates::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(unusable)?;
+    let app = applications::Entity::find_by_id(t.application_id).one(&state.db).await?.ok_or_else(unusable)?;
+    if app.active && app.current_version_id == Some(t.version_id) {
+        Ok(t)
+    } else {
+        Err(unusable())
+    }
 }
 
 /// Pause an active flow: the scheduler skips it and queued runs fail.

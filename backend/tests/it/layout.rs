@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["roles"],
     &["tenancy"],
     &["data"],
+    &["apps"],
     &["directory"],
     &["ops"],
     &["api"],

@@ -1,6 +1,7 @@
 //! Steward's backend integration tests: one binary, every test on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod apps;
 mod audit;
 mod auth;
 mod contract;

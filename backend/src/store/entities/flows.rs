@@ -16,6 +16,9 @@ pub struct Model {
     pub next_run_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub application_id: Option<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub definition: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

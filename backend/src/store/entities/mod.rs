@@ -2,20 +2,29 @@
 //! Behaviour lives in the service modules, not here.
 
 pub mod api_tokens;
+pub mod application_bundles;
+pub mod application_models;
+pub mod application_requirements;
+pub mod application_versions;
+pub mod applications;
 pub mod audit_checkpoints;
 pub mod audit_events;
 pub mod auth_throttle;
 pub mod cache_epochs;
+pub mod connector_kinds;
 pub mod connectors;
 pub mod customer_views;
 pub mod customers;
 pub mod data_changes;
 pub mod entity_types;
+pub mod flow_templates;
 pub mod flows;
+pub mod import_errors;
 pub mod invitations;
 pub mod log_entries;
 pub mod migration_checksums;
 pub mod outbox_mail;
+pub mod packages;
 pub mod password_resets;
 pub mod record_hash_counts;
 pub mod record_hash_stats;
