@@ -196,6 +196,36 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Api
     json(send(Method::Put, path, Some(&to_value(body)?), true).await?).await
 }
 
+/// A POST answered 204.
+pub async fn post_no_content<B: Serialize>(path: &str, body: &B) -> ApiResult<()> {
+    send(Method::Post, path, Some(&to_value(body)?), true).await.map(|_| ())
+}
+
+/// Sends a file as the body (`Content-Type: application/gzip`): an application bundle.
+pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::Blob) -> ApiResult<T> {
+    let attempt = || async {
+        let mut builder = Request::post(path).header("Content-Type", "application/gzip");
+        if let Some(t) = stored() {
+            builder = builder.header("Authorization", &format!("Bearer {}", t.access_token));
+        }
+        let request = builder.body(file.clone()).map_err(|e| ApiError::local("Request failed", e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::local("Server unreachable", format!("Steward did not answer: {e}")))?;
+        if response.ok() {
+            Ok(response)
+        } else {
+            Err(problem_of(response).await)
+        }
+    };
+    let response = match attempt().await {
+        Err(e) if e.code() == "token_expired" && refresh().await.is_ok() => attempt().await,
+        other => other,
+    }?;
+    json(response).await
+}
+
 type Refreshing = futures::future::Shared<futures::future::LocalBoxFuture<'static, ApiResult<()>>>;
 
 thread_local! {

@@ -8,6 +8,7 @@ use steward_shared::api::Me;
 use crate::components::shell::Shell;
 use crate::pages::{
     account::AccountPage,
+    apps::{ApplicationDetailPage, ApplicationsPage, ImportErrorsPage, PackagesPage},
     audit::AuditPage,
     config::ConfigPage,
     connectors::ConnectorsPage,
@@ -67,6 +68,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/explorer") view=ExplorerPage/>
                     <Route path=path!("admin/data-ops") view=DataOpsPage/>
                     <Route path=path!("admin/hash-warnings") view=HashWarningsPage/>
+                    <Route path=path!("admin/applications") view=ApplicationsPage/>
+                    <Route path=path!("admin/applications/:id") view=ApplicationDetailPage/>
+                    <Route path=path!("admin/import-errors") view=ImportErrorsPage/>
+                    <Route path=path!("admin/packages") view=PackagesPage/>
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>

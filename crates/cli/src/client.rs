@@ -209,6 +209,15 @@ impl Client {
         decode(self.send(self.request(reqwest::Method::POST, path).json(body))?)
     }
 
+    /// A POST of a file's bytes (`application/gzip`): an application bundle.
+    pub fn post_archive<T: DeserializeOwned>(&self, path: &str, bytes: Vec<u8>) -> CliResult<T> {
+        decode(
+            self.send(
+                self.request(reqwest::Method::POST, path).header("Content-Type", "application/gzip").body(bytes),
+            )?,
+        )
+    }
+
     /// A POST whose answer has no body worth reading (202/204).
     pub fn post_empty<B: Serialize>(&self, path: &str, body: &B) -> CliResult<()> {
         self.send(self.request(reqwest::Method::POST, path).json(body)).map(|_| ())

@@ -85,6 +85,57 @@ enum Command {
     /// Data ops on canonical records: dedup merge, force refresh, hash warnings.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Applications: install from an archive or a Git branch, update, (de)activate, delete.
+    #[command(subcommand)]
+    Apps(AppsCommand),
+    /// The packages the installed applications carry and use.
+    Packages {
+        /// Part of a package's name.
+        #[arg(long)]
+        search: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppsCommand {
+    /// Installed applications, with the version in use and their import errors.
+    List,
+    /// Install from a `.tar.gz` bundle, or from a Git repository with `--git URL`.
+    Install {
+        /// The bundle file (`.tar.gz`).
+        #[arg(required_unless_present = "git", conflicts_with = "git")]
+        archive: Option<std::path::PathBuf>,
+        /// A Git repository URL.
+        #[arg(long)]
+        git: Option<String>,
+        #[arg(long, default_value = "main", requires = "git")]
+        branch: String,
+        /// A commit of the branch (default: its head).
+        #[arg(long, requires = "git")]
+        commit: Option<String>,
+    },
+    /// A Git application: install its branch head. An archive application: upload the bundle
+    /// given as a new version. With `--commit`: pin that commit of the branch.
+    Update {
+        /// The application's name or id.
+        app: String,
+        archive: Option<std::path::PathBuf>,
+        #[arg(long, conflicts_with = "archive")]
+        commit: Option<String>,
+    },
+    /// Make an application's models, templates and connector kinds available again.
+    Activate { app: String },
+    /// Withdraw them until activated again.
+    Deactivate { app: String },
+    /// Delete an application and all its versions (asks you to type its name).
+    Delete {
+        app: String,
+        /// Delete even while flows use it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Import errors, worst first (of one application when given).
+    Errors { app: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -453,6 +504,8 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Status => status(&client(&cli, &stored)?, &ctx),
         Command::Logs(args) => logs(&client(&cli, &stored)?, &ctx, args),
         Command::Data(cmd) => data(&client(&cli, &stored)?, &ctx, cmd),
+        Command::Apps(cmd) => apps(&client(&cli, &stored)?, &ctx, cmd),
+        Command::Packages { search } => packages(&client(&cli, &stored)?, &ctx, search.clone()),
         Command::Audit(cmd) => {
             let c = client(&cli, &stored)?;
             match cmd {
@@ -1358,4 +1411,185 @@ fn data(c: &Client, ctx: &Ctx, cmd: &DataCommand) -> CliResult<()> {
             Ok(())
         }
     }
+}
+
+/// The application named (or with this id).
+fn find_app(c: &Client, app: &str) -> CliResult<steward_shared::apps::ApplicationRow> {
+    use steward_shared::apps::ApplicationRow;
+    let page: Page<ApplicationRow> =
+        c.get(&format!("/api/applications{}", query(&[("q", Some(app.to_owned())), ("limit", Some("200".into()))])))?;
+    page.items
+        .into_iter()
+        .find(|a| a.name == app || a.id.to_string() == app)
+        .ok_or_else(|| CliError::Usage(format!("no application named `{app}` is installed")))
+}
+
+fn report(ctx: &Ctx, r: &steward_shared::apps::InstallReport) {
+    if ctx.json {
+        output::json(r);
+        return;
+    }
+    let a = &r.application;
+    println!(
+        "{} {} {}: {} models, {} flow templates, {} connector kinds, {} packages{}",
+        a.name,
+        a.version.clone().unwrap_or_default(),
+        if r.created { "installed" } else { "was installed already; in use again" },
+        r.models,
+        r.templates,
+        r.connector_kinds,
+        r.packages,
+        a.git_commit.as_deref().map(|c| format!(" (commit {})", c.get(..10).unwrap_or(c))).unwrap_or_default(),
+    );
+    if !r.errors.is_empty() {
+        println!("{} import errors:", r.errors.len());
+        import_errors(&r.errors);
+    }
+}
+
+fn import_errors(errors: &[steward_shared::apps::ImportErrorRow]) {
+    table(
+        &["SEVERITY", "APPLICATION", "FILE", "CODE", "MESSAGE"],
+        errors
+            .iter()
+            .map(|e| {
+                vec![
+                    e.severity.as_str().into(),
+                    format!("{} {}", e.application, e.version),
+                    e.file.clone(),
+                    e.code.clone(),
+                    output::cut(&e.message, 70),
+                ]
+            })
+            .collect(),
+    );
+}
+
+fn read_bundle(path: &std::path::Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn apps(c: &Client, ctx: &Ctx, cmd: &AppsCommand) -> CliResult<()> {
+    use steward_shared::apps::{
+        ApplicationRow, DeleteApplication, ImportErrorRow, InstallFromGit, InstallReport, PinCommit,
+    };
+    match cmd {
+        AppsCommand::List => {
+            let page: Page<ApplicationRow> = c.get("/api/applications?limit=200")?;
+            if ctx.json {
+                output::json(&page.items);
+                return Ok(());
+            }
+            table(
+                &["NAME", "VERSION", "SOURCE", "STATUS", "ERRORS", "FLOWS", "UPDATED"],
+                page.items
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.name.clone(),
+                            a.version.clone().unwrap_or_default(),
+                            match &a.git_url {
+                                Some(url) => format!("git {url} ({})", a.git_branch.clone().unwrap_or_default()),
+                                None => "archive".into(),
+                            },
+                            if a.active { "active" } else { "inactive" }.into(),
+                            a.errors.to_string(),
+                            a.flows.to_string(),
+                            when(Some(a.updated_at)),
+                        ]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        AppsCommand::Install { archive, git, branch, commit } => {
+            let r: InstallReport = match (archive, git) {
+                (Some(path), _) => c.post_archive("/api/applications/archive", read_bundle(path)?)?,
+                (None, Some(url)) => c.post(
+                    "/api/applications/git",
+                    &InstallFromGit { url: url.clone(), branch: branch.clone(), commit: commit.clone() },
+                )?,
+                (None, None) => return Err(CliError::Usage("give a bundle file or --git URL".into())),
+            };
+            report(ctx, &r);
+            Ok(())
+        }
+        AppsCommand::Update { app, archive, commit } => {
+            let a = find_app(c, app)?;
+            let base = format!("/api/applications/{}", a.id);
+            let r: InstallReport = match (archive, commit) {
+                (Some(path), _) => c.post_archive(&format!("{base}/archive"), read_bundle(path)?)?,
+                (None, Some(sha)) => c.post(&format!("{base}/pin"), &PinCommit { commit: sha.clone() })?,
+                (None, None) => c.post(&format!("{base}/update"), &serde_json::json!({}))?,
+            };
+            report(ctx, &r);
+            Ok(())
+        }
+        AppsCommand::Activate { app } | AppsCommand::Deactivate { app } => {
+            let a = find_app(c, app)?;
+            let action = if matches!(cmd, AppsCommand::Activate { .. }) { "activate" } else { "deactivate" };
+            let row: ApplicationRow = c.post_confirmed(&format!("/api/applications/{}/{action}", a.id), &a.name)?;
+            if ctx.json {
+                output::json(&row);
+            } else {
+                println!("{} is {}.", row.name, if row.active { "active" } else { "inactive" });
+            }
+            Ok(())
+        }
+        AppsCommand::Delete { app, force } => {
+            let a = find_app(c, app)?;
+            if !ctx.yes {
+                eprint!("Type the application's name ({}) to delete it and every version: ", a.name);
+                let mut typed = String::new();
+                std::io::stdin().read_line(&mut typed).map_err(|e| CliError::Other(e.to_string()))?;
+                if typed.trim() != a.name {
+                    return Err(CliError::Usage("the name typed does not match; nothing deleted".into()));
+                }
+            }
+            c.post_empty(
+                &format!("/api/applications/{}/delete", a.id),
+                &DeleteApplication { confirm: a.name.clone(), force: *force },
+            )?;
+            if !ctx.json {
+                println!("Deleted {}.", a.name);
+            }
+            Ok(())
+        }
+        AppsCommand::Errors { app } => {
+            let filter = match app {
+                Some(app) => Some(find_app(c, app)?.id.to_string()),
+                None => None,
+            };
+            let page: Page<ImportErrorRow> = c.get(&format!(
+                "/api/import-errors{}",
+                query(&[("application_id", filter), ("limit", Some("200".into()))])
+            ))?;
+            if ctx.json {
+                output::json(&page.items);
+            } else if page.items.is_empty() {
+                println!("No import errors.");
+            } else {
+                import_errors(&page.items);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn packages(c: &Client, ctx: &Ctx, search: Option<String>) -> CliResult<()> {
+    use steward_shared::apps::PackageRow;
+    let page: Page<PackageRow> =
+        c.get(&format!("/api/packages{}", query(&[("q", search), ("limit", Some("200".into()))])))?;
+    if ctx.json {
+        output::json(&page.items);
+        return Ok(());
+    }
+    table(
+        &["NAME", "VERSION", "USED BY", "PATH"],
+        page.items
+            .iter()
+            .map(|p| vec![p.name.clone(), p.version.clone(), p.applications.join(", "), p.install_path.clone()])
+            .collect(),
+    );
+    Ok(())
 }

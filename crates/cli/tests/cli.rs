@@ -443,3 +443,65 @@ fn data_merge_refresh_and_hashes() {
     let refreshed = ok(run(&["--yes", "data", "refresh", &ids[0]]));
     assert!(refreshed.stdout.contains("Refreshed ACC-1 (nothing changed)"), "{}", refreshed.stdout);
 }
+
+#[test]
+fn apps_install_update_errors_packages_and_delete() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("steward").join("config.json");
+    api(
+        &server,
+        "POST",
+        "/api/setup",
+        None,
+        json!({ "email": "ada@example.com", "password": PASSWORD, "name": "Ada Admin" }),
+    );
+    ok(steward(
+        &config,
+        &["login", "--server", &server.url, "--email", "ada@example.com", "--password-stdin"],
+        PASSWORD,
+    ));
+    let bundle = |version: &str, extra: &[(&str, &str)]| {
+        let mut b = steward_backend::apps::bundle::Bundle::default();
+        let manifest = json!({ "name": "crm-sync", "version": version, "requires": { "leadlib": "^1" } }).to_string();
+        b.files.insert("steward.json".into(), manifest.into_bytes());
+        b.files.insert("packages/leadlib/1.0.0/lib.py".into(), b"x = 1\n".to_vec());
+        for (path, body) in extra {
+            b.files.insert((*path).into(), body.as_bytes().to_vec());
+        }
+        let path = dir.path().join(format!("crm-{version}.tar.gz"));
+        std::fs::write(&path, b.to_archive().unwrap()).unwrap();
+        path.display().to_string()
+    };
+    let run = |args: &[&str]| steward(&config, args, "");
+    let v1 = bundle("1.0.0", &[("models/lead.json", r#"{"type":"object"}"#), ("models/bad.json", "{")]);
+    let out = ok(run(&["apps", "install", &v1]));
+    assert!(out.stdout.contains("crm-sync 1.0.0 installed: 1 models"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 import errors") && out.stdout.contains("models/bad.json"), "{}", out.stdout);
+    let list = ok(run(&["--json", "apps", "list"])).json();
+    assert_eq!(list[0]["version"], "1.0.0");
+    assert_eq!(list[0]["errors"], 1);
+    let errors = ok(run(&["apps", "errors", "crm-sync"]));
+    assert!(errors.stdout.contains("invalid_json"), "{}", errors.stdout);
+    let pkgs = ok(run(&["packages", "--search", "lead"]));
+    assert!(pkgs.stdout.contains("leadlib") && pkgs.stdout.contains("crm-sync"), "{}", pkgs.stdout);
+
+    let v2 = bundle("1.1.0", &[]);
+    let out = ok(run(&["apps", "update", "crm-sync", &v2]));
+    assert!(out.stdout.contains("crm-sync 1.1.0 installed"), "{}", out.stdout);
+    let out = ok(run(&["apps", "deactivate", "crm-sync"]));
+    assert!(out.stdout.contains("inactive"), "{}", out.stdout);
+    ok(run(&["apps", "activate", "crm-sync"]));
+
+    // Errors are one clear line with a meaningful exit code.
+    let missing = run(&["apps", "install", "/nonexistent.tar.gz"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    let unknown = run(&["apps", "delete", "nope"]);
+    assert_ne!(unknown.code, 0);
+    let wrong = steward(&config, &["apps", "delete", "crm-sync"], "crm\n");
+    assert_ne!(wrong.code, 0);
+    assert!(wrong.stderr.contains("does not match"), "{}", wrong.stderr);
+    let deleted = ok(steward(&config, &["apps", "delete", "crm-sync"], "crm-sync\n"));
+    assert!(deleted.stdout.contains("Deleted crm-sync"), "{}", deleted.stdout);
+    assert_eq!(ok(run(&["--json", "apps", "list"])).json(), json!([]));
+}
