@@ -89,7 +89,9 @@ async fn main() -> anyhow::Result<()> {
             "the console's files are missing: only the API is served"
         );
     }
-    let _workers = steward_backend::ops::worker::spawn(state.clone(), workers, poll);
+    let pool = steward_backend::ops::worker::Pool::start(state.clone(), workers, poll);
+    let _scheduler = steward_backend::ops::worker::spawn_scheduler(state.clone(), poll);
+    let _actions = steward_backend::ops::actions::spawn(state.clone(), pool.clone());
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(
@@ -105,6 +107,10 @@ async fn main() -> anyhow::Result<()> {
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())
         .await?;
+    // Runs in flight finish (bounded by their own timeouts); the rest stay queued.
+    if tokio::time::timeout(Duration::from_secs(30), pool.stop()).await.is_err() {
+        tracing::warn!("runs were still executing at shutdown; the reaper will queue them again");
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod m20261123_000008_audit_keyed;
 mod m20261203_000009_observability;
 mod m20261203_000010_data;
 mod m20261203_000011_applications;
+mod m20261203_000012_runs_and_actions;
 
 pub use m20261203_000010_data::FEED_TABLES;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_observability::Migration),
             Box::new(m20261203_000010_data::Migration),
             Box::new(m20261203_000011_applications::Migration),
+            Box::new(m20261203_000012_runs_and_actions::Migration),
         ]
     }
 }

@@ -510,7 +510,7 @@ pub struct RunRow {
     pub id: uuid::Uuid,
     pub customer_id: CustomerId,
     pub flow_id: uuid::Uuid,
-    /// `queued`, `running`, `succeeded` or `failed`.
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: String,
     /// `schedule` or `manual`.
     pub trigger: String,
@@ -518,7 +518,45 @@ pub struct RunRow {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
+    /// How many times a worker has taken it (retries count).
     pub attempt: i32,
+    /// Why it failed (or, while queued for a retry, why the last attempt failed).
+    pub error: Option<String>,
+    /// What each step of the last attempt did, in order.
+    #[serde(default)]
+    pub steps: Vec<StepReport>,
+    /// The index in `steps` of the step it failed on.
+    #[serde(default)]
+    pub failed_step: Option<u32>,
+    /// The record it failed on.
+    #[serde(default)]
+    pub failed_record: Option<uuid::Uuid>,
+    /// A retry does not start before this (its backoff).
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
+    /// An operator asked to cancel it; the worker stops at the next batch.
+    #[serde(default)]
+    pub cancel_requested: bool,
+}
+
+/// What one step of a run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct StepReport {
+    /// `validate`, `hash`, `dedupe` or `map`.
+    pub kind: String,
+    /// `succeeded`, `failed`, `cancelled` or `skipped` (after an earlier step failed).
+    pub status: String,
+    /// Records the step read.
+    pub records: u64,
+    /// Records it changed (hash, map) or flagged (validate: invalid; dedupe: in a group).
+    pub changed: u64,
+    /// Duplicate groups found (dedupe).
+    #[serde(default)]
+    pub groups: u64,
+    pub duration_ms: u64,
+    /// Why it failed, naming the record.
+    #[serde(default)]
     pub error: Option<String>,
 }
 

@@ -314,3 +314,51 @@ pub struct ConfigSetting {
     pub source: String,
     pub description: String,
 }
+
+/// A platform action to carry out (super admin, typed confirmation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RequestAction {
+    /// `restart_workers`, `reload_applications`, `purge_demo_data` or `delete_public_objects`.
+    pub action: String,
+    /// The tenant whose demo data to purge (`purge_demo_data` only).
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
+    /// What must be typed: `restart workers`, `reload applications`, the customer's name, or
+    /// `delete all public objects`.
+    pub confirm: String,
+}
+
+/// A platform action and each replica's acknowledgement of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CommandRow {
+    pub id: Uuid,
+    pub action: String,
+    /// `customer_id` and `customer_name` for a purge.
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    pub params: serde_json::Value,
+    pub requested_by: Uuid,
+    pub requested_by_email: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    /// What the database work did (purges): `status` (`running`, `done`, `failed`) and rows
+    /// deleted per table.
+    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
+    pub outcome: Option<serde_json::Value>,
+    pub acks: Vec<CommandAck>,
+    /// Replicas heard from since the action was requested that have not acknowledged it yet.
+    pub waiting_for: Vec<String>,
+}
+
+/// One replica's acknowledgement of a platform action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CommandAck {
+    pub replica_id: String,
+    pub host: Option<String>,
+    pub acked_at: DateTime<Utc>,
+    /// `done` or `failed`.
+    pub status: String,
+    /// What the replica did (`restarted 4 workers; 1 run in flight finished first`).
+    pub detail: String,
+}

@@ -139,7 +139,12 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
         &["list_explorer_tables", "query_explorer_rows", "follow_explorer_changes"],
         &["update_explorer_row", "batch_explorer_rows"],
     ),
-    root_page("platform_actions", "Platform actions", &[], &[]),
+    root_page(
+        "platform_actions",
+        "Platform actions",
+        &["list_platform_actions", "get_platform_action"],
+        &["request_platform_action"],
+    ),
     root_page(
         "applications",
         "Applications",
@@ -225,7 +230,7 @@ pub const CATALOG: &[Module] = &[
             leaf("steward.flows.edit", "Create and edit flows"),
             leaf("steward.flows.publish", "Publish flows"),
             leaf("steward.flows.pause", "Pause and resume flows"),
-            leaf("steward.flows.trigger", "Trigger runs"),
+            leaf("steward.flows.trigger", "Trigger and cancel runs"),
         ],
     },
     Module { id: "steward.runs", label: "Runs", leaves: &[leaf("steward.runs.view", "View runs")] },

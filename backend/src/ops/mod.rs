@@ -2,6 +2,7 @@
 //! periodic task, the heartbeat), demo data, health, and the observability pages' services:
 //! system status and `/metrics`, stats over time, the logs, the effective configuration.
 
+pub mod actions;
 pub mod config_view;
 pub mod health;
 pub mod logs;
@@ -12,4 +13,5 @@ pub mod routes;
 pub mod seed;
 pub mod stats;
 pub mod status;
+pub mod steps;
 pub mod worker;

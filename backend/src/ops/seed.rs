@@ -280,6 +280,11 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                     worker_id: Set(Some("seed".into())),
                     attempt: Set(1),
                     error: Set(failed.then(|| "upstream answered 503".to_string())),
+                    steps: Set(None),
+                    failed_step: Set(None),
+                    failed_record: Set(None),
+                    not_before: Set(None),
+                    cancel_requested: Set(false),
                 });
             }
         }

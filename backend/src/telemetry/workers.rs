@@ -30,6 +30,13 @@ impl WorkerBoard {
         }
     }
 
+    /// Forgets every worker (the pool restarted; the new ones register again).
+    pub fn clear(&self) {
+        if let Ok(mut workers) = self.workers.lock() {
+            workers.clear();
+        }
+    }
+
     pub fn scheduler_ticked(&self) {
         if let Ok(mut t) = self.scheduler_tick.lock() {
             *t = Some(Utc::now());

@@ -46,6 +46,11 @@ pub fn run_row(r: runs::Model) -> RunRow {
         duration_ms: r.duration_ms,
         attempt: r.attempt,
         error: r.error,
+        steps: r.steps.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default(),
+        failed_step: r.failed_step.map(|i| i as u32),
+        failed_record: r.failed_record,
+        not_before: r.not_before,
+        cancel_requested: r.cancel_requested,
     }
 }
 
@@ -166,6 +171,11 @@ pub async fn enqueue<C: sea_orm::ConnectionTrait>(
         worker_id: Set(None),
         attempt: Set(0),
         error: Set(None),
+        steps: Set(None),
+        failed_step: Set(None),
+        failed_record: Set(None),
+        not_before: Set(None),
+        cancel_requested: Set(false),
     }
     .insert(conn)
     .await?)
@@ -329,7 +339,7 @@ pub async fn trigger_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id
 
 /// Runs in scope, newest first.
 pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQuery) -> AppResult<Page<RunRow>> {
-    pagination::one_of("status", &q.status, &["queued", "running", "succeeded", "failed"])?;
+    pagination::one_of("status", &q.status, &["queued", "running", "succeeded", "failed", "cancelled"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = runs::Entity::find().filter(scope.condition(runs::Column::CustomerId));
     if let Some(ws) = actor.workspaces_with("steward.runs.view") {
@@ -353,4 +363,53 @@ pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQue
     let rows = query.order_by_desc(runs::Column::Id).limit(limit + 1).all(&state.db).await?;
     let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
     Ok(Page { items: rows.into_iter().map(run_row).collect(), next_cursor })
+}
+
+/// Cancel a run: a queued one (or one waiting for a retry) at once; a running one stops at its
+/// next batch of records, keeping what its finished batches wrote.
+pub async fn cancel_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<RunRow> {
+    let not_found = || AppError::NotFound("No such run.".into());
+    let run = runs::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| r.customer_id == actor.customer_id() || actor.cross_tenant())
+        .ok_or_else(not_found)?;
+    let flow = visible_flow(state, actor, run.flow_id).await.map_err(|_| not_found())?;
+    actor.require_in(flow.workspace_id)?;
+    let txn = crate::store::begin(&state.db).await?;
+    let now = Utc::now();
+    let queued = runs::Entity::update_many()
+        .col_expr(runs::Column::Status, Expr::value("cancelled"))
+        .col_expr(runs::Column::FinishedAt, Expr::value(now))
+        .col_expr(runs::Column::CancelRequested, Expr::value(true))
+        .col_expr(runs::Column::Error, Expr::value("cancelled by an operator"))
+        .filter(runs::Column::Id.eq(run.id))
+        .filter(runs::Column::Status.eq("queued"))
+        .exec(&txn)
+        .await?;
+    let running = if queued.rows_affected == 0 {
+        runs::Entity::update_many()
+            .col_expr(runs::Column::CancelRequested, Expr::value(true))
+            .filter(runs::Column::Id.eq(run.id))
+            .filter(runs::Column::Status.eq("running"))
+            .exec(&txn)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    if queued.rows_affected == 0 && running == 0 {
+        return Err(AppError::Conflict {
+            code: "run_finished",
+            field: None,
+            detail: format!("The run has already {}.", run.status),
+        });
+    }
+    let event = Event::new("run.cancel", "success").by(actor).target("run", run.id).summary(json!({
+        "flow_id": flow.id, "before": if running == 1 { "running" } else { "queued" },
+    }));
+    audit::append(&txn, meta, Event { customer_id: Some(run.customer_id), ..event }).await?;
+    let updated = runs::Entity::find_by_id(run.id).one(&txn).await?.ok_or_else(|| AppError::internal("run vanished"))?;
+    txn.commit().await?;
+    Ok(run_row(updated))
 }

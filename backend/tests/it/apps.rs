@@ -33,12 +33,12 @@ mod git_install_pin_and_update {
     }
 }
 
-fn manifest(name: &str, version: &str, requires: Value) -> String {
+pub(crate) fn manifest(name: &str, version: &str, requires: Value) -> String {
     json!({ "name": name, "version": version, "description": format!("{name} for tests"), "requires": requires })
         .to_string()
 }
 
-const LEAD: &str = r#"{ "title": "Lead", "type": "object", "required": ["name"],
+pub(crate) const LEAD: &str = r#"{ "title": "Lead", "type": "object", "required": ["name"],
   "properties": { "name": { "type": "string" }, "stage": { "enum": ["new", "won", "lost"] } } }"#;
 
 const TEMPLATE: &str = r#"{ "label": "Clean leads", "entity_type": "lead", "retries": 2,
@@ -49,7 +49,7 @@ const KIND: &str =
     r#"{ "label": "CRM API", "health": { "path": "/health", "timeout_ms": 1500, "healthy_status": [200, 204] } }"#;
 
 /// A `.tar.gz` of these files.
-fn archive(files: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn archive(files: &[(&str, &str)]) -> Vec<u8> {
     let mut b = Bundle::default();
     for (path, body) in files {
         b.files.insert((*path).into(), body.as_bytes().to_vec());
@@ -80,7 +80,7 @@ async fn upload(app: &TestApp, token: &str, path: &str, body: Vec<u8>) -> Respon
     app.send(req).await
 }
 
-async fn install(app: &TestApp, token: &str, body: Vec<u8>) -> Response {
+pub(crate) async fn install(app: &TestApp, token: &str, body: Vec<u8>) -> Response {
     upload(app, token, "/api/applications/archive", body).await
 }
 

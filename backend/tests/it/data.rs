@@ -26,7 +26,7 @@ on_both!(
     migrations_report_their_checksums,
 );
 
-async fn record(app: &TestApp, customer: Uuid, entity: &str, external: &str, payload: Value) -> Uuid {
+pub(crate) async fn record(app: &TestApp, customer: Uuid, entity: &str, external: &str, payload: Value) -> Uuid {
     let id = Uuid::now_v7();
     let now = chrono::Utc::now();
     let mut row = records::ActiveModel {

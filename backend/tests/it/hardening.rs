@@ -94,7 +94,7 @@ async fn every_refusal_is_one_audit_event_under_concurrent_writers(app: TestApp)
         let res = app.call(Method::POST, &format!("/api/flows/{flow_id}/runs"), Some(&root), None).await;
         assert!(res.status.is_success(), "{:?}", res.body);
     }
-    let workers = steward_backend::ops::worker::spawn(app.state.clone(), 2, std::time::Duration::from_millis(5));
+    let workers = steward_backend::ops::worker::Pool::start(app.state.clone(), 2, std::time::Duration::from_millis(5));
     let foreign = uuid::Uuid::now_v7();
     let self_id = lead.user_id;
     let app = &app;
@@ -126,9 +126,7 @@ async fn every_refusal_is_one_audit_event_under_concurrent_writers(app: TestApp)
     for res in &created {
         assert_eq!(res.status, axum::http::StatusCode::CREATED, "{:?}", res.body);
     }
-    for w in workers {
-        w.abort();
-    }
+    workers.stop().await;
     let mut codes = std::collections::BTreeMap::new();
     for (id, res) in &refusals {
         assert!(

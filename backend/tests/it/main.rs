@@ -12,6 +12,7 @@ mod harness;
 mod layout;
 mod observability;
 mod roles;
+mod runs;
 mod setup;
 mod tenancy;
 mod user_admin;

@@ -272,7 +272,7 @@ async fn written(app: &TestApp, target: u64) {
 }
 
 /// Lines matching `query` as the admin sees them, waiting until at least `n` are there.
-async fn wait_for_lines(app: &TestApp, token: &str, query: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn wait_for_lines(app: &TestApp, token: &str, query: &str, n: usize) -> Vec<Value> {
     for _ in 0..200 {
         let res =
             app.call_with(Method::GET, &format!("/api/logs?{query}"), token, None, &[("x-steward-scope", "all")]).await;

@@ -254,7 +254,9 @@ async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
     steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();
     let runs = app.get(&format!("/api/runs?flow_id={id}"), t).await;
     assert_eq!(runs.body["items"][0]["status"], "succeeded");
-    assert!(runs.body["items"][0]["duration_ms"].as_i64().unwrap() >= 5);
+    // A flow made by hand has no steps: its run has nothing to do, and says so.
+    assert!(runs.body["items"][0]["duration_ms"].as_i64().is_some());
+    assert_eq!(runs.body["items"][0]["steps"], serde_json::json!([]));
 
     // A viewer reads but cannot act.
     let viewer_role =

@@ -26,6 +26,8 @@ pub mod migration_checksums;
 pub mod outbox_mail;
 pub mod packages;
 pub mod password_resets;
+pub mod platform_command_acks;
+pub mod platform_commands;
 pub mod record_hash_counts;
 pub mod record_hash_stats;
 pub mod record_links;

@@ -19,6 +19,15 @@ pub struct Model {
     pub worker_id: Option<String>,
     pub attempt: i32,
     pub error: Option<String>,
+    /// The step reports (`steward_shared::api::StepReport`), in order.
+    pub steps: Option<Json>,
+    /// The index of the step the run failed on.
+    pub failed_step: Option<i32>,
+    /// The record it failed on.
+    pub failed_record: Option<Uuid>,
+    /// A retry waits for its backoff: no worker claims the run before this.
+    pub not_before: Option<DateTimeUtc>,
+    pub cancel_requested: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

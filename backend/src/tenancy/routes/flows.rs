@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resume_flow))
         .routes(routes!(publish_flow))
         .routes(routes!(trigger_run))
+        .routes(routes!(cancel_run))
         .routes(routes!(list_runs))
 }
 
@@ -149,4 +150,24 @@ async fn list_runs(
     ApiQuery(q): ApiQuery<RunQuery>,
 ) -> AppResult<Json<Page<RunRow>>> {
     crate::tenancy::flows::list_runs(&state, &actor, &scope, q).await.map(Json)
+}
+
+/// Cancel a run: a queued run (or one waiting for a retry) is cancelled at once; a running one
+/// stops before its next batch of records.
+#[utoipa::path(
+    post, path = "/api/runs/{run_id}/cancel", tag = "flows", operation_id = "cancel_run",
+    security(("bearer" = ["steward.flows.trigger"])),
+    params(("run_id" = Uuid, Path, description = "The run")),
+    responses(
+        (status = 200, description = "Cancelled, or asked to stop (`cancel_requested`)", body = RunRow),
+        (status = 409, description = "The run has finished (`run_finished`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn cancel_run(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<RunRow>> {
+    crate::tenancy::flows::cancel_run(&state, &actor, &meta, id).await.map(Json)
 }
