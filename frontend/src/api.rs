@@ -393,6 +393,10 @@ pub async fn trigger_run(id: &str) -> ApiResult<RunRow> {
     json(send(Method::Post, &format!("/api/flows/{id}/runs"), None, true).await?).await
 }
 
+pub async fn cancel_run(id: &str) -> ApiResult<RunRow> {
+    json(send(Method::Post, &format!("/api/runs/{id}/cancel"), None, true).await?).await
+}
+
 pub async fn rotate_key(id: &str, confirm: Option<&str>) -> ApiResult<RotatedKey> {
     json(send_confirmed(Method::Post, &format!("/api/connectors/{id}/rotate-key"), None, true, confirm).await?).await
 }

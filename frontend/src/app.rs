@@ -8,6 +8,7 @@ use steward_shared::api::Me;
 use crate::components::shell::Shell;
 use crate::pages::{
     account::AccountPage,
+    actions::PlatformActionsPage,
     apps::{ApplicationDetailPage, ApplicationsPage, ImportErrorsPage, PackagesPage},
     audit::AuditPage,
     config::ConfigPage,
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/applications/:id") view=ApplicationDetailPage/>
                     <Route path=path!("admin/import-errors") view=ImportErrorsPage/>
                     <Route path=path!("admin/packages") view=PackagesPage/>
+                    <Route path=path!("admin/actions") view=PlatformActionsPage/>
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>

@@ -39,7 +39,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_platform_commands_requested").table("platform_commands").col("requested_at").to_owned(),
+            Index::create()
+                .name("ix_platform_commands_requested")
+                .table("platform_commands")
+                .col("requested_at")
+                .to_owned(),
         )
         .await?;
         m.create_table(
@@ -57,7 +61,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name("ix_platform_commands_requested").table("platform_commands").to_owned()).await?;
+        m.drop_index(Index::drop().name("ix_platform_commands_requested").table("platform_commands").to_owned())
+            .await?;
         for t in ["platform_command_acks", "platform_commands"] {
             m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
         }

@@ -9,8 +9,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -47,7 +47,12 @@ const PURGE_BATCH: u64 = 2_000;
 
 /// Records the action (with its audit event) and, for a purge, starts the database work on
 /// this replica. Every replica then carries out its part within its poll interval.
-pub async fn request(state: &AppState, actor: &Actor, meta: &RequestMeta, body: RequestAction) -> AppResult<CommandRow> {
+pub async fn request(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: RequestAction,
+) -> AppResult<CommandRow> {
     let Some((action, phrase, audit_action)) = ACTIONS.iter().find(|(a, _, _)| *a == body.action) else {
         return Err(AppError::field(
             "action",
@@ -101,7 +106,10 @@ pub async fn request(state: &AppState, actor: &Actor, meta: &RequestMeta, body: 
         "platform",
         "action",
         "warn",
-        format!("platform action {action} requested{}", customer.as_ref().map(|c| format!(" for {}", c.name)).unwrap_or_default()),
+        format!(
+            "platform action {action} requested{}",
+            customer.as_ref().map(|c| format!(" for {}", c.name)).unwrap_or_default()
+        ),
     );
     line.user_id = Some(actor.user_id());
     line.customer_id = customer.as_ref().map(|c| c.id);
@@ -200,9 +208,12 @@ pub async fn carry_out(state: &AppState, pool: Option<&Pool>) -> AppResult<usize
         };
         platform_command_acks::Entity::insert(ack)
             .on_conflict(
-                OnConflict::columns([platform_command_acks::Column::CommandId, platform_command_acks::Column::ReplicaId])
-                    .do_nothing()
-                    .to_owned(),
+                OnConflict::columns([
+                    platform_command_acks::Column::CommandId,
+                    platform_command_acks::Column::ReplicaId,
+                ])
+                .do_nothing()
+                .to_owned(),
             )
             .exec_without_returning(&state.db)
             .await?;

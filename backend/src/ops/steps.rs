@@ -11,8 +11,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -68,15 +68,15 @@ impl Execution<'_> {
             reports.push(report(step.kind(), "skipped"));
         }
         for (i, step) in self.definition.steps.iter().enumerate() {
+            let Some(r) = reports.get_mut(i) else { break };
             let started = Instant::now();
-            reports[i].status = "running".into();
+            r.status = "running".into();
             let outcome = match step {
-                Step::Validate {} => self.validate(i, &mut reports[i]).await,
-                Step::Hash {} => self.hash(&mut reports[i]).await,
-                Step::Dedupe {} => self.dedupe(&mut reports[i]).await,
-                Step::Map { ops } => self.map(i, ops, &mut reports[i]).await,
+                Step::Validate {} => self.validate(i, r).await,
+                Step::Hash {} => self.hash(r).await,
+                Step::Dedupe {} => self.dedupe(r).await,
+                Step::Map { ops } => self.map(i, ops, r).await,
             };
-            let r = &mut reports[i];
             r.duration_ms = started.elapsed().as_millis() as u64;
             r.status = match &outcome {
                 Ok(()) => "succeeded",
@@ -137,8 +137,7 @@ impl Execution<'_> {
             .column(runs::Column::CancelRequested)
             .into_tuple::<bool>()
             .one(&self.state.db)
-            .await
-            ?;
+            .await?;
         if asked.unwrap_or(false) {
             Err(Stop::Cancelled)
         } else {
@@ -199,7 +198,8 @@ impl Execution<'_> {
                 r.records += 1;
                 let hash = crate::data::records::content_hash(&rec.payload);
                 let key = crate::data::records::external_key(&rec.external_id);
-                if rec.content_hash.as_deref() == Some(hash.as_str()) && rec.external_key.as_deref() == Some(key.as_str())
+                if rec.content_hash.as_deref() == Some(hash.as_str())
+                    && rec.external_key.as_deref() == Some(key.as_str())
                 {
                     continue;
                 }
@@ -235,8 +235,7 @@ impl Execution<'_> {
             .having(records::Column::Id.count().gt(1))
             .into_model::<Group>()
             .all(&self.state.db)
-            .await
-            ?;
+            .await?;
         r.groups = groups.len() as u64;
         r.changed = groups.iter().map(|g| g.n as u64).sum();
         Ok(())

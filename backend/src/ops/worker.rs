@@ -58,7 +58,12 @@ enum Outcome {
     Succeeded,
     Cancelled,
     /// Failed; `retry` when the flow's definition allows another attempt.
-    Failed { error: String, step: Option<usize>, record: Option<uuid::Uuid>, retry: bool },
+    Failed {
+        error: String,
+        step: Option<usize>,
+        record: Option<uuid::Uuid>,
+        retry: bool,
+    },
 }
 
 /// Executes a claimed run and records its outcome: its flow's steps under the definition's
@@ -70,9 +75,12 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
     let mut definition: Option<FlowDefinition> = None;
     let outcome = match flow {
         None => Outcome::Failed { error: "the flow no longer exists".into(), step: None, record: None, retry: false },
-        Some(f) if f.state == "paused" => {
-            Outcome::Failed { error: format!("the flow `{}` is paused", f.name), step: None, record: None, retry: false }
-        }
+        Some(f) if f.state == "paused" => Outcome::Failed {
+            error: format!("the flow `{}` is paused", f.name),
+            step: None,
+            record: None,
+            retry: false,
+        },
         Some(f) => match f.definition.map(serde_json::from_value::<FlowDefinition>) {
             // A flow made by hand has no steps: its run has nothing to do.
             None => Outcome::Succeeded,
@@ -91,14 +99,19 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
                     Ok(Ok(())) => Outcome::Succeeded,
                     Ok(Err(Stop::Cancelled)) => Outcome::Cancelled,
                     Ok(Err(Stop::Failed { step, record, message })) => Outcome::Failed {
-                        error: format!("step {} ({}) failed: {message}", step + 1, def.steps[step].kind()),
+                        error: format!("step {} ({}) failed: {message}", step + 1, kind_of(&def, step)),
                         step: Some(step),
                         record,
                         retry: retries_left,
                     },
                     Ok(Err(Stop::Store(e))) => {
                         let step = reports.iter().position(|r| r.status == "failed");
-                        Outcome::Failed { error: format!("storage failed: {e}"), step, record: None, retry: retries_left }
+                        Outcome::Failed {
+                            error: format!("storage failed: {e}"),
+                            step,
+                            record: None,
+                            retry: retries_left,
+                        }
                     }
                     Err(_) => {
                         let step = reports.iter().position(|r| r.status == "running");
@@ -106,9 +119,8 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
                             r.status = "failed".into();
                             r.error = Some("timed out".into());
                         }
-                        let place = step
-                            .map(|i| format!(" in step {} ({})", i + 1, def.steps[i].kind()))
-                            .unwrap_or_default();
+                        let place =
+                            step.map(|i| format!(" in step {} ({})", i + 1, kind_of(&def, i))).unwrap_or_default();
                         Outcome::Failed {
                             error: format!("timed out after {} s{place}", timeout.as_secs()),
                             step,
@@ -123,6 +135,10 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
         },
     };
     record(state, &run, outcome, reports, definition.as_ref(), started).await
+}
+
+fn kind_of(def: &FlowDefinition, step: usize) -> &'static str {
+    def.steps.get(step).map(|s| s.kind()).unwrap_or("?")
 }
 
 /// Writes the attempt's outcome, when this worker still holds it.
@@ -165,7 +181,9 @@ async fn record(
         .exec(&state.db)
         .await?;
     let message = match (&outcome, written.rows_affected) {
-        (_, 0) => format!("run {} attempt {} ended but was no longer this worker's; nothing recorded", run.id, run.attempt),
+        (_, 0) => {
+            format!("run {} attempt {} ended but was no longer this worker's; nothing recorded", run.id, run.attempt)
+        }
         (Outcome::Succeeded, _) => format!("run {} succeeded", run.id),
         (Outcome::Cancelled, _) => format!("run {} cancelled", run.id),
         (Outcome::Failed { error, retry: true, .. }, _) => format!(
@@ -211,7 +229,11 @@ pub async fn reap_orphans(state: &AppState) -> AppResult<u64> {
             continue;
         }
         let retry = def.as_ref().is_some_and(|d| run.attempt <= d.retries as i32);
-        let error = format!("worker {} stopped answering during attempt {}", run.worker_id.as_deref().unwrap_or("?"), run.attempt);
+        let error = format!(
+            "worker {} stopped answering during attempt {}",
+            run.worker_id.as_deref().unwrap_or("?"),
+            run.attempt
+        );
         let written = runs::Entity::update_many()
             .col_expr(runs::Column::Status, Expr::value(if retry { "queued" } else { "failed" }))
             .col_expr(runs::Column::FinishedAt, Expr::value((!retry).then_some(now)))
@@ -224,7 +246,12 @@ pub async fn reap_orphans(state: &AppState) -> AppResult<u64> {
             .await?;
         if written.rows_affected == 1 {
             moved += 1;
-            let mut line = LogLine::new("system", "user_task", "warn", format!("run {}: {error}; {}", run.id, if retry { "queued again" } else { "failed" }));
+            let mut line = LogLine::new(
+                "system",
+                "user_task",
+                "warn",
+                format!("run {}: {error}; {}", run.id, if retry { "queued again" } else { "failed" }),
+            );
             line.customer_id = Some(run.customer_id);
             line.fields = json!({ "run_id": run.id, "flow_id": run.flow_id, "attempt": run.attempt });
             state.logs.emit(line);
@@ -326,7 +353,12 @@ impl Pool {
             "worker pool restarted: {} workers, {busy} runs finished first",
             self.size
         );
-        Restarted { generation: number, workers: self.size, finished_in_flight: busy, waited_ms: started.elapsed().as_millis() as u64 }
+        Restarted {
+            generation: number,
+            workers: self.size,
+            finished_in_flight: busy,
+            waited_ms: started.elapsed().as_millis() as u64,
+        }
     }
 
     /// Stops the workers after their current run (at shutdown).

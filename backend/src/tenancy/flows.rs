@@ -409,7 +409,8 @@ pub async fn cancel_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id:
         "flow_id": flow.id, "before": if running == 1 { "running" } else { "queued" },
     }));
     audit::append(&txn, meta, Event { customer_id: Some(run.customer_id), ..event }).await?;
-    let updated = runs::Entity::find_by_id(run.id).one(&txn).await?.ok_or_else(|| AppError::internal("run vanished"))?;
+    let updated =
+        runs::Entity::find_by_id(run.id).one(&txn).await?.ok_or_else(|| AppError::internal("run vanished"))?;
     txn.commit().await?;
     Ok(run_row(updated))
 }

@@ -4,7 +4,7 @@
 //! nothing, acknowledgements from every replica), on both databases.
 
 use axum::http::{Method, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, ActiveModelTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use std::time::Duration;
 use steward_backend::ops::worker;
@@ -49,14 +49,16 @@ async fn flow(app: &TestApp, token: &str, ws: Uuid, template: &Value) -> String 
 }
 
 async fn trigger(app: &TestApp, token: &str, flow: &str) -> String {
-    let res =
-        app.call_with(Method::POST, &format!("/api/flows/{flow}/runs"), token, None, &[("x-steward-scope", "all")]).await;
+    let res = app
+        .call_with(Method::POST, &format!("/api/flows/{flow}/runs"), token, None, &[("x-steward-scope", "all")])
+        .await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{:?}", res.body);
     res.body["id"].as_str().unwrap().to_owned()
 }
 
 async fn run(app: &TestApp, token: &str, id: &str) -> Value {
-    let res = app.call_with(Method::GET, &format!("/api/runs?run_id={id}"), token, None, &[("x-steward-scope", "all")]).await;
+    let res =
+        app.call_with(Method::GET, &format!("/api/runs?run_id={id}"), token, None, &[("x-steward-scope", "all")]).await;
     res.body["items"][0].clone()
 }
 
@@ -66,12 +68,18 @@ async fn payload(app: &TestApp, id: Uuid) -> records::Model {
 
 async fn runs_execute_every_step_kind(app: TestApp) {
     let token = app.setup_admin().await;
-    let t = template(&app, &token, "crm", json!({ "entity_type": "lead", "steps": [
+    let t = template(
+        &app,
+        &token,
+        "crm",
+        json!({ "entity_type": "lead", "steps": [
         { "kind": "validate" }, { "kind": "hash" }, { "kind": "dedupe" },
         { "kind": "map", "ops": [
             { "op": "rename", "from": "/stage", "to": "/phase" },
             { "op": "set", "path": "/source/system", "value": "crm" },
-            { "op": "drop", "path": "/tmp" } ] } ] })).await;
+            { "op": "drop", "path": "/tmp" } ] } ] }),
+    )
+    .await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
     let (globex, _) = app.customer("Globex", "tenant").await;
     let a = record(&app, acme, "lead", "L-1", json!({ "name": "Ada", "stage": "new", "tmp": 1 })).await;
@@ -100,7 +108,10 @@ async fn runs_execute_every_step_kind(app: TestApp) {
 
     let mapped = payload(&app, a).await;
     assert_eq!(mapped.payload, json!({ "name": "Ada", "phase": "new", "source": { "system": "crm" } }));
-    assert_eq!(mapped.content_hash.as_deref(), Some(steward_backend::data::records::content_hash(&mapped.payload).as_str()));
+    assert_eq!(
+        mapped.content_hash.as_deref(),
+        Some(steward_backend::data::records::content_hash(&mapped.payload).as_str())
+    );
     assert_eq!(payload(&app, b).await.payload, mapped.payload);
     assert_eq!(payload(&app, c).await.payload, json!({ "name": "Grace", "source": { "system": "crm" } }));
     // Another type and another tenant are not touched.
@@ -108,7 +119,9 @@ async fn runs_execute_every_step_kind(app: TestApp) {
     assert_eq!(payload(&app, other_tenant).await.payload, json!({ "name": "Linus", "stage": "new" }));
 
     // The step log is in the system log's user tasks.
-    let lines = crate::observability::wait_for_lines(&app, &token, &format!("stream=system&kind=user_task&q={run_id}"), 5).await;
+    let lines =
+        crate::observability::wait_for_lines(&app, &token, &format!("stream=system&kind=user_task&q={run_id}"), 5)
+            .await;
     let messages: Vec<&str> = lines.iter().map(|l| l["message"].as_str().unwrap()).collect();
     assert!(messages.iter().any(|m| m.contains("step 4 (map) succeeded: 3 read, 3 changed")), "{messages:?}");
     assert!(messages.contains(&format!("run {run_id} succeeded").as_str()), "{messages:?}");
@@ -158,8 +171,14 @@ async fn a_failed_step_names_the_record_and_is_retried_after_its_backoff(app: Te
 
 async fn a_mapping_that_breaks_a_record_changes_none(app: TestApp) {
     let token = app.setup_admin().await;
-    let t = template(&app, &token, "breaker", json!({ "entity_type": "lead",
-        "steps": [ { "kind": "map", "ops": [ { "op": "set", "path": "/stage", "value": "maybe" } ] } ] })).await;
+    let t = template(
+        &app,
+        &token,
+        "breaker",
+        json!({ "entity_type": "lead",
+        "steps": [ { "kind": "map", "ops": [ { "op": "set", "path": "/stage", "value": "maybe" } ] } ] }),
+    )
+    .await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
     let mut ids = Vec::new();
     for i in 0..(steward_backend::ops::steps::BATCH + 20) {
@@ -179,8 +198,14 @@ async fn a_mapping_that_breaks_a_record_changes_none(app: TestApp) {
 
 async fn runs_are_cancelled_queued_or_running(app: TestApp) {
     let token = app.setup_admin().await;
-    let t = template(&app, &token, "slowish", json!({ "entity_type": "lead",
-        "steps": [ { "kind": "hash" }, { "kind": "validate" } ] })).await;
+    let t = template(
+        &app,
+        &token,
+        "slowish",
+        json!({ "entity_type": "lead",
+        "steps": [ { "kind": "hash" }, { "kind": "validate" } ] }),
+    )
+    .await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
     record(&app, acme, "lead", "L-1", json!({ "name": "Ada" })).await;
     let flow_id = flow(&app, &token, ws, &t).await;
@@ -225,8 +250,14 @@ async fn runs_are_cancelled_queued_or_running(app: TestApp) {
 
 async fn orphaned_runs_are_queued_again(app: TestApp) {
     let token = app.setup_admin().await;
-    let t = template(&app, &token, "orphans", json!({ "entity_type": "lead", "timeout_seconds": 5, "retries": 1,
-        "steps": [ { "kind": "hash" } ] })).await;
+    let t = template(
+        &app,
+        &token,
+        "orphans",
+        json!({ "entity_type": "lead", "timeout_seconds": 5, "retries": 1,
+        "steps": [ { "kind": "hash" } ] }),
+    )
+    .await;
     let (_, ws) = app.customer("Acme", "tenant").await;
     let flow_id = flow(&app, &token, ws, &t).await;
     let run_id = trigger(&app, &token, &flow_id).await;
@@ -264,7 +295,15 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
             record(&app, c, "lead", &format!("L-{i}"), json!({ "name": "x" })).await;
         }
     }
-    let f = app.call_with(Method::POST, "/api/flows", &token, Some(json!({ "workspace_id": aws, "name": "Acme flow" })), &[("x-steward-scope", "all")]).await;
+    let f = app
+        .call_with(
+            Method::POST,
+            "/api/flows",
+            &token,
+            Some(json!({ "workspace_id": aws, "name": "Acme flow" })),
+            &[("x-steward-scope", "all")],
+        )
+        .await;
     assert_eq!(f.status, StatusCode::CREATED, "{:?}", f.body);
 
     for (body, field) in [
@@ -272,7 +311,10 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
         (json!({ "action": "restart_workers", "confirm": "restart" }), "confirm"),
         (json!({ "action": "purge_demo_data", "confirm": "Acme" }), "customer_id"),
         (json!({ "action": "purge_demo_data", "customer_id": acme, "confirm": "Globex" }), "confirm"),
-        (json!({ "action": "reload_applications", "customer_id": acme, "confirm": "reload applications" }), "customer_id"),
+        (
+            json!({ "action": "reload_applications", "customer_id": acme, "confirm": "reload applications" }),
+            "customer_id",
+        ),
         (json!({ "action": "purge_demo_data", "customer_id": Uuid::now_v7(), "confirm": "x" }), "customer_id"),
     ] {
         let res = action(&app, &token, body.clone()).await;
@@ -286,7 +328,8 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
     // Only super admins: a tenant admin holding every leaf of its own customer is refused.
     let role = app.role(acme, aws, &["steward.*"]).await;
     let tenant_admin = app.user_with_role(acme, aws, role).await;
-    let res = action(&app, &tenant_admin.token, json!({ "action": "restart_workers", "confirm": "restart workers" })).await;
+    let res =
+        action(&app, &tenant_admin.token, json!({ "action": "restart_workers", "confirm": "restart workers" })).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/api/platform/actions", Some(&tenant_admin.token)).await.status, StatusCode::FORBIDDEN);
 
@@ -294,7 +337,8 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
     let replica = steward_backend::prepare((*app.state.config).clone()).await.unwrap();
     steward_backend::ops::replicas::beat(&app.state).await.unwrap();
     steward_backend::ops::replicas::beat(&replica).await.unwrap();
-    let res = action(&app, &token, json!({ "action": "purge_demo_data", "customer_id": acme, "confirm": "Acme" })).await;
+    let res =
+        action(&app, &token, json!({ "action": "purge_demo_data", "customer_id": acme, "confirm": "Acme" })).await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{:?}", res.body);
     let id = res.body["id"].as_str().unwrap().to_owned();
     assert_eq!(res.body["params"]["customer_name"], "Acme");
@@ -322,12 +366,20 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
     // The users and the customer stay; the audit log has it.
     assert!(app.get("/api/users?limit=1", Some(&tenant_admin.token)).await.status.is_success());
     let audit = app
-        .call_with(Method::GET, "/api/audit?action=platform.purge_demo_data", &token, None, &[("x-steward-scope", "all")])
+        .call_with(
+            Method::GET,
+            "/api/audit?action=platform.purge_demo_data",
+            &token,
+            None,
+            &[("x-steward-scope", "all")],
+        )
         .await;
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
 
     // Delete all public objects: every tenant's.
-    let res = action(&app, &token, json!({ "action": "delete_public_objects", "confirm": "delete all public objects" })).await;
+    let res =
+        action(&app, &token, json!({ "action": "delete_public_objects", "confirm": "delete all public objects" }))
+            .await;
     let id = res.body["id"].as_str().unwrap().to_owned();
     for _ in 0..200 {
         if app.get(&format!("/api/platform/actions/{id}"), Some(&token)).await.body["outcome"]["status"] == "done" {
@@ -343,7 +395,13 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
 
 async fn restarting_the_pool_under_load_loses_and_repeats_nothing(app: TestApp) {
     let token = app.setup_admin().await;
-    let t = template(&app, &token, "load", json!({ "entity_type": "lead", "steps": [ { "kind": "hash" }, { "kind": "validate" } ] })).await;
+    let t = template(
+        &app,
+        &token,
+        "load",
+        json!({ "entity_type": "lead", "steps": [ { "kind": "hash" }, { "kind": "validate" } ] }),
+    )
+    .await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
     for i in 0..20 {
         record(&app, acme, "lead", &format!("L-{i}"), json!({ "name": format!("Lead {i}") })).await;

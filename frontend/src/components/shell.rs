@@ -126,6 +126,14 @@ const NAV: &[NavItem] = &[
         page: Some("packages"),
     },
     NavItem {
+        label: "Platform actions",
+        href: "/admin/actions",
+        icon: "power",
+        admin: true,
+        leaves: &[],
+        page: Some("platform_actions"),
+    },
+    NavItem {
         label: "Configuration",
         href: "/admin/config",
         icon: "sliders",

@@ -33,7 +33,7 @@ pub fn pill(value: String) -> impl IntoView {
         "succeeded" | "healthy" | "active" | "published" => "badge badge-ok",
         "failed" | "down" => "badge badge-bad",
         "degraded" | "paused" | "queued" => "badge badge-warn",
-        "running" => "badge badge-info",
+        "running" | "cancelling" => "badge badge-info",
         _ => "badge",
     };
     view! { <span class=class>{value}</span> }

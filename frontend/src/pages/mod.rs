@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod account;
+pub mod actions;
 pub mod apps;
 pub mod audit;
 pub mod config;
