@@ -4,8 +4,12 @@
 //!
 //! Access tokens are short-lived HS256 JWTs bound to a session row. The algorithm is pinned and
 //! `exp`, `iat`, `iss` and `aud` are required, so `alg: none` and foreign tokens are refused.
+//! Transfer tokens are HS256 JWTs of their own audience. Connector keys are kept sealed under
+//! a key derived from the same secret.
 
 use base64::Engine;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng as AeadOsRng};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -32,6 +36,25 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    transfer: Validation,
+    /// Seals what the instance must keep and send on (connector keys), under a key derived
+    /// from the same secret.
+    sealer: XChaCha20Poly1305,
+}
+
+/// The audience of transfer tokens: never accepted as an access token, nor the reverse.
+pub const TRANSFER_AUDIENCE: &str = "steward-transfer";
+
+/// What a transfer token names: its id (good once) and what it may export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransferClaims {
+    pub jti: Uuid,
+    /// The application's name; `None`: every application.
+    pub app: Option<String>,
+    pub iat: u64,
+    pub exp: u64,
+    pub iss: String,
+    pub aud: String,
 }
 
 impl JwtKeys {
@@ -45,7 +68,46 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = 5;
-        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation })
+        let mut transfer = validation.clone();
+        transfer.set_audience(&[TRANSFER_AUDIENCE]);
+        transfer.leeway = 0;
+        let seal_key = Sha256::new().chain_update(b"steward connector keys\0").chain_update(secret).finalize();
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            transfer,
+            sealer: XChaCha20Poly1305::new(&seal_key),
+        })
+    }
+
+    pub fn issue_transfer(&self, jti: Uuid, app: Option<String>, now: u64, ttl: u64) -> anyhow::Result<String> {
+        let claims =
+            TransferClaims { jti, app, iat: now, exp: now + ttl, iss: ISSUER.into(), aud: TRANSFER_AUDIENCE.into() };
+        Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+    }
+
+    /// The claims of a transfer token signed here and not expired, or why not.
+    pub fn verify_transfer(&self, token: &str) -> Result<TransferClaims, jsonwebtoken::errors::Error> {
+        decode::<TransferClaims>(token, &self.decoding, &self.transfer).map(|d| d.claims)
+    }
+
+    /// `plain` sealed: base64 of a random nonce and the ciphertext.
+    pub fn seal(&self, plain: &str) -> String {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut AeadOsRng);
+        let mut out = nonce.to_vec();
+        // Encryption fails only past 256 GiB of input.
+        out.extend(self.sealer.encrypt(&nonce, plain.as_bytes()).unwrap_or_default());
+        base64::engine::general_purpose::STANDARD.encode(out)
+    }
+
+    /// What `seal` sealed, or `None` when it was sealed under another secret or altered.
+    pub fn unseal(&self, sealed: &str) -> Option<String> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(sealed).ok()?;
+        let (nonce, body) = bytes.split_at_checked(24)?;
+        let nonce: [u8; 24] = nonce.try_into().ok()?;
+        let plain = self.sealer.decrypt(&XNonce::from(nonce), body).ok()?;
+        String::from_utf8(plain).ok()
     }
 
     pub fn issue(&self, user: Uuid, session: Uuid, now: u64, ttl: u64) -> anyhow::Result<String> {
@@ -171,7 +233,7 @@ impl AuditKeys {
     pub fn sign(&self, id: &str, data: &[u8]) -> Option<String> {
         use hmac::{Mac, SimpleHmac};
         let key = self.keys.get(id)?;
-        let mut mac = SimpleHmac::<Sha256>::new_from_slice(key).ok()?;
+        let mut mac = <SimpleHmac<Sha256> as Mac>::new_from_slice(key).ok()?;
         mac.update(data);
         Some(hex::encode(mac.finalize().into_bytes()))
     }

@@ -14,6 +14,7 @@ mod m20261203_000009_observability;
 mod m20261203_000010_data;
 mod m20261203_000011_applications;
 mod m20261203_000012_runs_and_actions;
+mod m20261203_000013_transfer_and_health;
 
 pub use m20261203_000010_data::FEED_TABLES;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_data::Migration),
             Box::new(m20261203_000011_applications::Migration),
             Box::new(m20261203_000012_runs_and_actions::Migration),
+            Box::new(m20261203_000013_transfer_and_health::Migration),
         ]
     }
 }

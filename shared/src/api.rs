@@ -501,6 +501,9 @@ pub struct CreateFlow {
     /// execute the template's steps.
     #[serde(default)]
     pub template_id: Option<uuid::Uuid>,
+    /// The connector its runs use (of the same workspace): each run records its outcome on it.
+    #[serde(default)]
+    pub connector_id: Option<uuid::Uuid>,
 }
 
 /// A run of a flow.
@@ -569,11 +572,27 @@ pub struct ConnectorRow {
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub kind: String,
-    /// `healthy`, `degraded` or `down`.
+    /// `healthy`, `degraded`, `down`, or `unknown` (never probed: no endpoint, or its kind
+    /// declares no probe).
     pub health: String,
     pub api_key_prefix: String,
     pub key_rotated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Where its service answers; the kind's health probe is requested here.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The last probe: when, how long it took, and what went wrong.
+    #[serde(default)]
+    pub health_checked_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub health_latency_ms: Option<i32>,
+    #[serde(default)]
+    pub health_error: Option<String>,
+    /// The last run that used it, and how it ended.
+    #[serde(default)]
+    pub last_run_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_run_status: Option<String>,
 }
 
 /// A rotated connector key: shown this once, stored only hashed.

@@ -288,3 +288,65 @@ pub struct CommitRow {
     /// Whether the version in use came from it.
     pub current: bool,
 }
+
+/// Mint a transfer token: what it may export and for how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct MintTransferToken {
+    /// One application; absent: every installed application.
+    #[serde(default)]
+    pub application_id: Option<Uuid>,
+    /// 1 to 60; 15 when absent.
+    #[serde(default)]
+    pub ttl_minutes: Option<u32>,
+}
+
+/// A transfer token, shown this once: give it to the admin of the other platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct TransferToken {
+    pub id: Uuid,
+    pub token: String,
+    /// The application it exports; `None`: every one.
+    pub application: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a source platform's export endpoint answers: the bundles of the version in use of each
+/// application the token names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct TransferExport {
+    pub applications: Vec<ExportedApplication>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ExportedApplication {
+    pub name: String,
+    pub version: String,
+    /// SHA-256 over the bundle's paths and contents (the version's digest): the receiver
+    /// checks the unpacked bundle against it.
+    pub digest: String,
+    /// SHA-256 of the archive bytes.
+    pub archive_sha256: String,
+    /// The `.tar.gz`, base64.
+    pub archive_base64: String,
+}
+
+/// Fetch applications from another Steward with a transfer token minted there, and install them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct TransferFrom {
+    /// The source platform's address (`https://steward-a.example.com`).
+    pub source_url: String,
+    pub token: String,
+}
+
+/// What a transfer installed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct TransferReport {
+    pub source_url: String,
+    pub installed: Vec<InstallReport>,
+}

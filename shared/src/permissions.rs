@@ -143,7 +143,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
         "platform_actions",
         "Platform actions",
         &["list_platform_actions", "get_platform_action"],
-        &["request_platform_action"],
+        &["request_platform_action", "mint_transfer_token"],
     ),
     root_page(
         "applications",
@@ -159,6 +159,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
             "activate_application",
             "deactivate_application",
             "delete_application",
+            "install_application_transfer",
         ],
     ),
     root_page("import_errors", "Import errors", &["list_import_errors"], &[]),

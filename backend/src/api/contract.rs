@@ -105,7 +105,10 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             if !operation_ids.insert(id.to_owned()) {
                 return Err(format!("{where_}: operationId `{id}` is used twice"));
             }
-            op.insert("x-permission".into(), json!(requirement.x_permission()));
+            let by_transfer_token =
+                op.get("security").and_then(|s| s.get(0)).and_then(|s| s.get("transfer_token")).is_some();
+            let permission = if by_transfer_token { "transfer_token".into() } else { requirement.x_permission() };
+            op.insert("x-permission".into(), json!(permission));
             let confirm = confirmation(op, path).map_err(|e| format!("{where_}: {e}"))?;
             add_problem_responses(op, path, requirement, confirm.is_some());
             let mut leaves = Vec::new();
@@ -138,6 +141,12 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
                 "description": "An access token from `POST /api/auth/login`, or an API token. The scopes listed on an operation are the permission leaf it needs."
+            },
+            "transfer_token": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A transfer token minted on this platform (`mint_transfer_token`): short-lived, good once, naming what may be exported."
             },
             "super_admin": {
                 "type": "http",
@@ -177,6 +186,8 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
         _ => return Err("name one permission leaf".into()),
     };
     match (scheme, leaf) {
+        // The handler checks the token itself (`apps::transfer`); the gate lets it through.
+        ("transfer_token", None) => Ok(Requirement::Public),
         ("bearer", None) => Ok(Requirement::Authenticated),
         ("bearer", Some(leaf)) => Ok(Requirement::Leaf(leaf)),
         ("super_admin", Some(leaf)) if op.get("x-view-as").is_some() => match op.get("x-view-as") {
@@ -185,7 +196,7 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
         },
         ("super_admin", Some(leaf)) => Ok(Requirement::SuperAdmin(leaf)),
         ("super_admin", None) => Err("a super-admin route names its leaf too".into()),
-        (other, _) => Err(format!("unknown scheme `{other}`: use `bearer` or `super_admin`")),
+        (other, _) => Err(format!("unknown scheme `{other}`: use `bearer`, `super_admin` or `transfer_token`")),
     }
 }
 

@@ -7,8 +7,10 @@ use axum::Json;
 use steward_shared::api::Page;
 use steward_shared::apps::{
     ApplicationDetail, ApplicationRow, CommitRow, DeleteApplication, FlowTemplateRow, ImportErrorRow, InstallFromGit,
-    InstallReport, PackageRow, PinCommit, SwitchVersion,
+    InstallReport, MintTransferToken, PackageRow, PinCommit, SwitchVersion, TransferExport, TransferFrom,
+    TransferReport, TransferToken,
 };
+use steward_shared::problem::Problem;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,6 +45,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deactivate_application))
         .routes(routes!(delete_application))
         .routes(routes!(list_import_errors))
+        .routes(routes!(mint_transfer_token))
+        .routes(routes!(export_applications))
+        .routes(routes!(install_application_transfer))
         .routes(routes!(list_packages))
         .routes(routes!(list_flow_templates))
         .merge(uploads)
@@ -416,4 +421,68 @@ async fn list_packages(
 )]
 async fn list_flow_templates(State(state): State<AppState>) -> AppResult<Json<Vec<FlowTemplateRow>>> {
     catalog::templates(&state).await.map(Json)
+}
+
+/// Mint a transfer token (shown this once): a short-lived, single-use JWT signed by this
+/// platform naming what another platform may fetch from `export_applications`.
+#[utoipa::path(
+    post, path = "/api/transfer/tokens", tag = "applications", operation_id = "mint_transfer_token",
+    security(("super_admin" = ["steward.console.platform_actions.write"])),
+    request_body = MintTransferToken,
+    responses((status = 201, description = "The token, shown once", body = TransferToken)),
+)]
+async fn mint_transfer_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<MintTransferToken>,
+) -> AppResult<(StatusCode, Json<TransferToken>)> {
+    let token = crate::apps::transfer::mint(&state, &actor, &meta, body.application_id, body.ttl_minutes).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// The bundles a transfer token names (the version in use of each), for the platform the
+/// token was given to. Authenticate with the transfer token as the bearer credential; it
+/// works once.
+#[utoipa::path(
+    get, path = "/api/transfer/export", tag = "applications", operation_id = "export_applications",
+    security(("transfer_token" = [])),
+    responses(
+        (status = 200, description = "The bundles, with their digests", body = TransferExport),
+        (status = 401, description = "Not a transfer token of this platform (`transfer_token_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The application it names was deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired (`transfer_token_expired`) or used (`transfer_token_used`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn export_applications(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Json<TransferExport>> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    crate::apps::transfer::export(&state, &meta, bearer).await.map(Json)
+}
+
+/// Transfer applications from another Steward: fetch its export with a token minted there,
+/// verify each bundle against its digests, and install it like an upload.
+#[utoipa::path(
+    post, path = "/api/applications/transfer", tag = "applications", operation_id = "install_application_transfer",
+    security(("super_admin" = ["steward.console.applications.write"])),
+    request_body = TransferFrom,
+    responses(
+        (status = 200, description = "What was installed", body = TransferReport),
+        (status = 502, description = "The source refused the token (`transfer_refused`, with its reason), could not be reached (`transfer_source_unreachable`), or sent a bundle that does not match its digest (`transfer_unverified`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn install_application_transfer(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<TransferFrom>,
+) -> AppResult<Json<TransferReport>> {
+    crate::apps::transfer::import(&state, &actor, &meta, body).await.map(Json)
 }

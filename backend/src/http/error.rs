@@ -33,6 +33,9 @@ pub enum AppError {
     /// A single-use or expiring credential that no longer works (410).
     #[error("{detail}")]
     Gone { code: &'static str, detail: String },
+    /// Another server this one called refused or failed (502).
+    #[error("{detail}")]
+    Upstream { code: &'static str, detail: String },
     /// Too many failed attempts: answered 429 with `Retry-After`.
     #[error("{detail}")]
     TooManyAttempts { detail: String, retry_after_secs: u64 },
@@ -82,6 +85,7 @@ impl AppError {
                 (StatusCode::PRECONDITION_REQUIRED, "confirmation_required", "Confirmation required")
             }
             Self::Gone { code, .. } => (StatusCode::GONE, code, "Gone"),
+            Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, code, "Bad gateway"),
             Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
@@ -108,6 +112,7 @@ impl AppError {
             | Self::Forbidden { detail, .. }
             | Self::Unauthenticated { detail, .. }
             | Self::Gone { detail, .. }
+            | Self::Upstream { detail, .. }
             | Self::TooManyAttempts { detail, .. } => Some(detail.clone()),
             Self::NotFound(d)
             | Self::UnsupportedMediaType(d)

@@ -261,6 +261,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 application_id: Set(None),
                 template_id: Set(None),
                 definition: Set(None),
+                connector_id: Set(None),
             });
             for _ in 0..args.runs_per_flow {
                 let queued = now - Duration::minutes(rng.random_range(1..60 * 48));
@@ -310,12 +311,20 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 workspace_id: Set(*wid),
                 name: Set(format!("{name} {kind} {}", c + 1)),
                 kind: Set(kind.into()),
-                health: Set(pick(&mut rng, &["healthy", "healthy", "healthy", "degraded", "down"]).into()),
+                // Nothing has measured a demo connector: it has no endpoint to probe.
+                health: Set("unknown".into()),
                 api_key_prefix: Set(key.chars().take(12).collect()),
                 api_key_hash: Set(sha256_hex(&key)),
                 key_rotated_at: Set(Some(now)),
                 created_at: Set(now),
                 updated_at: Set(now),
+                endpoint: Set(None),
+                api_key_sealed: Set(None),
+                health_checked_at: Set(None),
+                health_latency_ms: Set(None),
+                health_error: Set(None),
+                last_run_at: Set(None),
+                last_run_status: Set(None),
             });
         }
         // Of the records, about one in twenty repeats an earlier one's payload exactly (what

@@ -29,6 +29,32 @@ pub(super) fn row(c: connectors::Model) -> ConnectorRow {
         api_key_prefix: c.api_key_prefix,
         key_rotated_at: c.key_rotated_at,
         created_at: c.created_at,
+        endpoint: c.endpoint,
+        health_checked_at: c.health_checked_at,
+        health_latency_ms: c.health_latency_ms,
+        health_error: c.health_error,
+        last_run_at: c.last_run_at,
+        last_run_status: c.last_run_status,
+    }
+}
+
+/// An endpoint: an absolute `http` or `https` URL with a host, no credentials in it.
+pub fn check_endpoint(v: &mut Validator, raw: Option<&str>) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    match reqwest::Url::parse(raw) {
+        Ok(u)
+            if ["http", "https"].contains(&u.scheme())
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && raw.len() <= 2048 =>
+        {
+            Some(raw.trim_end_matches('/').to_owned())
+        }
+        _ => {
+            v.error("endpoint", "must be an http(s) URL with a host and no credentials, at most 2048 characters");
+            None
+        }
     }
 }
 
@@ -42,7 +68,7 @@ pub(super) fn new_key() -> (String, String) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// `healthy`, `degraded` or `down`.
+    /// `healthy`, `degraded`, `down` or `unknown`.
     pub health: Option<String>,
     pub limit: Option<u64>,
     pub cursor: Option<String>,
@@ -54,8 +80,12 @@ pub struct ListQuery {
 pub struct CreateConnector {
     pub workspace_id: Uuid,
     pub name: String,
-    /// e.g. `salesforce`, `postgres`, `http`.
+    /// A connector kind of an active application (`crm-sync/crm_api`, probed by its health
+    /// check) or a free-form kind (`salesforce`, `http`: never probed).
     pub kind: String,
+    /// Where its service answers (`https://crm.example.com/api`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -74,9 +104,7 @@ pub async fn list_connectors(
     scope: &Scope,
     q: ListQuery,
 ) -> AppResult<Page<ConnectorRow>> {
-    if q.health.as_deref().is_some_and(|h| !["healthy", "degraded", "down"].contains(&h)) {
-        return Err(AppError::field("health", "must be one of: healthy, degraded, down"));
-    }
+    pagination::one_of("health", &q.health, &["healthy", "degraded", "down", "unknown"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = connectors::Entity::find().filter(scope.condition(connectors::Column::CustomerId));
     if let Some(ws) = actor.workspaces_with("steward.connectors.view") {
@@ -114,6 +142,7 @@ pub async fn rotate_connector_key(
     let mut active: connectors::ActiveModel = c.clone().into();
     active.api_key_hash = Set(sha256_hex(&key));
     active.api_key_prefix = Set(prefix.clone());
+    active.api_key_sealed = Set(Some(state.jwt.seal(&key)));
     active.key_rotated_at = Set(Some(now));
     active.updated_at = Set(now);
     active.update(&txn).await?;
@@ -168,7 +197,8 @@ pub async fn create_connector(
 ) -> AppResult<RotatedKey> {
     let mut v = Validator::new();
     let name = v.text("name", &body.name, 1, 200);
-    let kind = v.text("kind", &body.kind, 1, 50);
+    let kind = v.text("kind", &body.kind, 1, 120);
+    let endpoint = check_endpoint(&mut v, body.endpoint.as_deref());
     v.finish()?;
     let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id)
         .await
@@ -183,19 +213,27 @@ pub async fn create_connector(
         workspace_id: Set(ws.id),
         name: Set(name),
         kind: Set(kind),
-        health: Set("healthy".into()),
+        // Unknown until a probe has measured it.
+        health: Set("unknown".into()),
         api_key_prefix: Set(prefix.clone()),
         api_key_hash: Set(sha256_hex(&key)),
         key_rotated_at: Set(Some(now)),
         created_at: Set(now),
         updated_at: Set(now),
+        endpoint: Set(endpoint),
+        api_key_sealed: Set(Some(state.jwt.seal(&key))),
+        health_checked_at: Set(None),
+        health_latency_ms: Set(None),
+        health_error: Set(None),
+        last_run_at: Set(None),
+        last_run_status: Set(None),
     }
     .insert(&txn)
     .await?;
     let event = Event::new("connector.create", "success")
         .by(actor)
         .target("connector", c.id)
-        .summary(json!({ "after": { "name": c.name, "kind": c.kind, "key_prefix": prefix } }));
+        .summary(json!({ "after": { "name": c.name, "kind": c.kind, "endpoint": c.endpoint, "key_prefix": prefix } }));
     audit::append(&txn, meta, Event { customer_id: Some(c.customer_id), ..event }).await?;
     txn.commit().await?;
     Ok(RotatedKey { connector_id: c.id, api_key: key, api_key_prefix: prefix, rotated_at: now })

@@ -17,7 +17,7 @@ use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::pagination::{self, Cursor};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
-use crate::store::entities::{applications, flow_templates, flows, runs};
+use crate::store::entities::{applications, connectors, flow_templates, flows, runs};
 
 pub fn flow_row(f: flows::Model) -> FlowRow {
     FlowRow {
@@ -261,6 +261,16 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
         Some(id) => Some(usable_template(state, id).await?),
         None => None,
     };
+    let connector = match body.connector_id {
+        Some(id) => Some(
+            connectors::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .filter(|c| c.workspace_id == ws.id)
+                .ok_or_else(|| AppError::field("connector_id", "is not a connector of this workspace"))?,
+        ),
+        None => None,
+    };
     let now = Utc::now();
     let next = schedule.as_deref().and_then(parse_schedule).map(|d| now + d);
     let txn = crate::store::begin(&state.db).await?;
@@ -278,6 +288,7 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
         application_id: Set(template.as_ref().map(|t| t.application_id)),
         template_id: Set(template.as_ref().map(|t| t.id)),
         definition: Set(template.as_ref().map(|t| t.definition.clone())),
+        connector_id: Set(connector.as_ref().map(|c| c.id)),
     }
     .insert(&txn)
     .await?;

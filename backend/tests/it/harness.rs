@@ -116,6 +116,15 @@ impl TestApp {
         Self { router, state, kind, _dir: dir, pg_db }
     }
 
+    /// Serves this app's router on a local port, as a real server would; returns its address.
+    pub async fn listen(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let service = self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        format!("http://{addr}")
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         &self.state.db
     }

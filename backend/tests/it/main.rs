@@ -15,4 +15,5 @@ mod roles;
 mod runs;
 mod setup;
 mod tenancy;
+mod transfer;
 mod user_admin;

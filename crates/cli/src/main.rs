@@ -94,6 +94,25 @@ enum Command {
         #[arg(long)]
         search: Option<String>,
     },
+    /// Install applications from another Steward with a transfer token minted there.
+    Transfer {
+        /// The source platform's address.
+        #[arg(long = "from")]
+        from: String,
+        /// The transfer token (`steward transfer-token` on the source). Not `--token`: that
+        /// global flag is your API token for this platform.
+        #[arg(long = "transfer-token")]
+        transfer_token: String,
+    },
+    /// Mint a transfer token here, for another platform to fetch applications with (once).
+    TransferToken {
+        /// One application (name or id); every application when absent.
+        #[arg(long)]
+        app: Option<String>,
+        /// Minutes it stays good (1 to 60).
+        #[arg(long, default_value_t = 15)]
+        ttl: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -506,6 +525,42 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Data(cmd) => data(&client(&cli, &stored)?, &ctx, cmd),
         Command::Apps(cmd) => apps(&client(&cli, &stored)?, &ctx, cmd),
         Command::Packages { search } => packages(&client(&cli, &stored)?, &ctx, search.clone()),
+        Command::Transfer { from, transfer_token: token } => {
+            use steward_shared::apps::{TransferFrom, TransferReport};
+            let c = client(&cli, &stored)?;
+            let r: TransferReport =
+                c.post("/api/applications/transfer", &TransferFrom { source_url: from.clone(), token: token.clone() })?;
+            if ctx.json {
+                output::json(&r);
+            } else {
+                println!("Transferred from {}:", r.source_url);
+                for i in &r.installed {
+                    report(&ctx, i);
+                }
+            }
+            Ok(())
+        }
+        Command::TransferToken { app, ttl } => {
+            use steward_shared::apps::{MintTransferToken, TransferToken};
+            let c = client(&cli, &stored)?;
+            let application_id = match app {
+                Some(a) => Some(find_app(&c, a)?.id),
+                None => None,
+            };
+            let t: TransferToken =
+                c.post("/api/transfer/tokens", &MintTransferToken { application_id, ttl_minutes: Some(*ttl) })?;
+            if ctx.json {
+                output::json(&t);
+            } else {
+                println!("{}", t.token);
+                eprintln!(
+                    "Good once, for {}, until {}. On the other platform: steward transfer --from <this URL> --transfer-token <it>",
+                    t.application.as_deref().unwrap_or("every application"),
+                    when(Some(t.expires_at))
+                );
+            }
+            Ok(())
+        }
         Command::Audit(cmd) => {
             let c = client(&cli, &stored)?;
             match cmd {

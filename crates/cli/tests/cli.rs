@@ -493,6 +493,30 @@ fn apps_install_update_errors_packages_and_delete() {
     assert!(out.stdout.contains("inactive"), "{}", out.stdout);
     ok(run(&["apps", "activate", "crm-sync"]));
 
+    // Transfer to a second platform: mint here, fetch there.
+    let minted = ok(run(&["transfer-token", "--app", "crm-sync", "--ttl", "5"]));
+    let token = minted.stdout.trim().to_owned();
+    assert!(minted.stderr.contains("Good once, for crm-sync"), "{}", minted.stderr);
+    let other = self::server();
+    let other_config = dir.path().join("other").join("config.json");
+    api(
+        &other,
+        "POST",
+        "/api/setup",
+        None,
+        json!({ "email": "bea@example.com", "password": PASSWORD, "name": "Bea Admin" }),
+    );
+    ok(steward(
+        &other_config,
+        &["login", "--server", &other.url, "--email", "bea@example.com", "--password-stdin"],
+        PASSWORD,
+    ));
+    let moved = ok(steward(&other_config, &["transfer", "--from", &server.url, "--transfer-token", &token], ""));
+    assert!(moved.stdout.contains("crm-sync 1.1.0 installed"), "{}", moved.stdout);
+    let again = steward(&other_config, &["transfer", "--from", &server.url, "--transfer-token", &token], "");
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("transfer_token_used"), "{}", again.stderr);
+
     // Errors are one clear line with a meaningful exit code.
     let missing = run(&["apps", "install", "/nonexistent.tar.gz"]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);

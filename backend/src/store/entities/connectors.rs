@@ -17,6 +17,15 @@ pub struct Model {
     pub key_rotated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Where the connector's service answers (its kind's health probe is requested here).
+    pub endpoint: Option<String>,
+    /// The API key sealed with the instance's connector-key cipher (`secrets::seal`).
+    pub api_key_sealed: Option<String>,
+    pub health_checked_at: Option<DateTimeUtc>,
+    pub health_latency_ms: Option<i32>,
+    pub health_error: Option<String>,
+    pub last_run_at: Option<DateTimeUtc>,
+    pub last_run_status: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub application_id: Option<Uuid>,
     pub template_id: Option<Uuid>,
     pub definition: Option<Json>,
+    /// The connector its runs use (they record their outcome on it).
+    pub connector_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

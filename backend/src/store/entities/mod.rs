@@ -42,6 +42,7 @@ pub mod sessions;
 pub mod settings;
 pub mod spent_refresh_credentials;
 pub mod stat_snapshots;
+pub mod transfer_tokens;
 pub mod user_roles;
 pub mod users;
 pub mod workspaces;
