@@ -156,6 +156,15 @@ pub struct Config {
     #[arg(long, env = "STEWARD_ALLOW_FILE_GIT", default_value_t = false)]
     pub allow_file_git: bool,
 
+    /// Seconds between health probes of each connector (its kind's probe on its endpoint).
+    #[arg(long, env = "STEWARD_CONNECTOR_PROBE_SECS", default_value_t = 60)]
+    pub connector_probe_secs: u64,
+
+    /// Let connector probes reach loopback, private and link-local addresses. Off: a tenant's
+    /// connector cannot make the platform request its internal network.
+    #[arg(long, env = "STEWARD_ALLOW_PRIVATE_ENDPOINTS", default_value_t = false)]
+    pub allow_private_endpoints: bool,
+
     /// Where each value in effect came from, by argument id (filled by [`Config::load`]).
     #[arg(skip)]
     pub provenance: Vec<Provenance>,

@@ -92,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
     let pool = steward_backend::ops::worker::Pool::start(state.clone(), workers, poll);
     let _scheduler = steward_backend::ops::worker::spawn_scheduler(state.clone(), poll);
     let _actions = steward_backend::ops::actions::spawn(state.clone(), pool.clone());
+    let _probes = steward_backend::ops::probes::spawn(state.clone());
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(

@@ -8,6 +8,7 @@ pub mod health;
 pub mod logs;
 pub mod metrics;
 pub mod periodic;
+pub mod probes;
 pub mod replicas;
 pub mod routes;
 pub mod seed;

@@ -71,6 +71,7 @@ enum Outcome {
 pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
     let started = Instant::now();
     let flow = flows::Entity::find_by_id(run.flow_id).one(&state.db).await?;
+    let connector = flow.as_ref().and_then(|f| f.connector_id);
     let mut reports: Vec<StepReport> = Vec::new();
     let mut definition: Option<FlowDefinition> = None;
     let outcome = match flow {
@@ -134,14 +135,19 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
             }
         },
     };
-    record(state, &run, outcome, reports, definition.as_ref(), started).await
+    let status = record(state, &run, outcome, reports, definition.as_ref(), started).await?;
+    if let (Some(connector), Some(status)) = (connector, status) {
+        crate::ops::probes::record_run(state, connector, status, Utc::now()).await?;
+    }
+    Ok(())
 }
 
 fn kind_of(def: &FlowDefinition, step: usize) -> &'static str {
     def.steps.get(step).map(|s| s.kind()).unwrap_or("?")
 }
 
-/// Writes the attempt's outcome, when this worker still holds it.
+/// Writes the attempt's outcome, when this worker still holds it; returns the run's final
+/// status when it has one (not when it is queued for a retry, nor when it was not ours).
 async fn record(
     state: &AppState,
     run: &runs::Model,
@@ -149,7 +155,7 @@ async fn record(
     reports: Vec<StepReport>,
     definition: Option<&FlowDefinition>,
     started: Instant,
-) -> AppResult<()> {
+) -> AppResult<Option<&'static str>> {
     let now = Utc::now();
     let elapsed = started.elapsed().as_millis() as i64;
     let (status, error, step, record, not_before) = match &outcome {
@@ -203,7 +209,7 @@ async fn record(
         "failed_record": record,
     });
     state.logs.emit(line);
-    Ok(())
+    Ok((done && written.rows_affected == 1).then_some(status))
 }
 
 /// Puts back on the queue (or fails, when no retry is left) the runs whose worker went away:

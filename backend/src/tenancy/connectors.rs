@@ -18,7 +18,7 @@ use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::entities::{connectors, records};
 
-pub(super) fn row(c: connectors::Model) -> ConnectorRow {
+pub fn row(c: connectors::Model) -> ConnectorRow {
     ConnectorRow {
         id: c.id,
         customer_id: c.customer_id.into(),
@@ -121,6 +121,17 @@ pub async fn list_connectors(
     Ok(Page { items: rows.into_iter().map(row).collect(), next_cursor })
 }
 
+/// The connector, when this principal may see it (its customer, and a workspace where it holds
+/// `steward.connectors.view`); otherwise "not found".
+pub async fn visible_connector(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<connectors::Model> {
+    connectors::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|c| c.customer_id == actor.customer_id() || actor.cross_tenant())
+        .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
+        .ok_or_else(|| AppError::NotFound("No such connector.".into()))
+}
+
 /// Rotate a connector's API key: the old key stops working; the new one is shown this once.
 pub async fn rotate_connector_key(
     state: &AppState,
@@ -128,12 +139,7 @@ pub async fn rotate_connector_key(
     meta: &RequestMeta,
     id: Uuid,
 ) -> AppResult<RotatedKey> {
-    let c = connectors::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|c| c.customer_id == actor.customer_id() || actor.cross_tenant())
-        .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
-        .ok_or_else(|| AppError::NotFound("No such connector.".into()))?;
+    let c = visible_connector(state, actor, id).await?;
     actor.require_in(c.workspace_id)?;
     let (key, prefix) = new_key();
     let now = Utc::now();

@@ -11,6 +11,7 @@ mod hardening;
 mod harness;
 mod layout;
 mod observability;
+mod probes;
 mod roles;
 mod runs;
 mod setup;

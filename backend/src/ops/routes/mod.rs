@@ -4,11 +4,17 @@
 pub mod actions;
 pub mod health;
 pub mod logs;
+pub mod probes;
 pub mod system;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(health::router()).merge(system::router()).merge(logs::router()).merge(actions::router())
+    OpenApiRouter::new()
+        .merge(health::router())
+        .merge(system::router())
+        .merge(logs::router())
+        .merge(actions::router())
+        .merge(probes::router())
 }
