@@ -393,6 +393,10 @@ pub async fn trigger_run(id: &str) -> ApiResult<RunRow> {
     json(send(Method::Post, &format!("/api/flows/{id}/runs"), None, true).await?).await
 }
 
+pub async fn check_connector(id: &str) -> ApiResult<ConnectorRow> {
+    json(send(Method::Post, &format!("/api/connectors/{id}/check"), None, true).await?).await
+}
+
 pub async fn cancel_run(id: &str) -> ApiResult<RunRow> {
     json(send(Method::Post, &format!("/api/runs/{id}/cancel"), None, true).await?).await
 }

@@ -1,7 +1,8 @@
 //! Platform actions (seed 004 "Actions"): restart the worker pool, reload the applications,
 //! purge a tenant's demo data, delete all public objects. Each asks for its phrase to be
 //! typed; below, every action requested and what each replica did with it, refreshed while a
-//! replica has yet to acknowledge.
+//! replica has yet to acknowledge. And the transfer token another platform fetches
+//! applications with.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -100,6 +101,7 @@ pub fn PlatformActionsPage() -> impl IntoView {
         <ErrorBanner error=error.into()/>
         <section class="actions-grid">
             {ACTIONS.iter().map(|a| view! { <ActionCard action=a on_done=move || load()/> }).collect_view()}
+            <TransferCard/>
         </section>
         <section class="card">
             <div class="card-head"><h2>"Requested actions"</h2>
@@ -237,6 +239,60 @@ fn ActionCard(action: &'static Action, on_done: impl Fn() + Copy + Send + Sync +
             <button type="submit" class="btn" class:btn-danger=action.danger class:btn-primary=!action.danger disabled=move || !ready()>
                 {move || if busy.get() { "Requesting…" } else { action.title }}
             </button>
+        </form>
+    }
+}
+
+/// Mints a transfer token for one application or all, shown once.
+#[component]
+fn TransferCard() -> impl IntoView {
+    let apps = RwSignal::new(Vec::<steward_shared::apps::ApplicationRow>::new());
+    let app = RwSignal::new(String::new());
+    let ttl = RwSignal::new("15".to_string());
+    let minted = RwSignal::new(None::<steward_shared::apps::TransferToken>);
+    let error = RwSignal::new(None::<ApiError>);
+    spawn_local(async move {
+        if let Ok(p) = api::get::<Page<steward_shared::apps::ApplicationRow>>("/api/applications?limit=200").await {
+            apps.set(p.items);
+        }
+    });
+    let mint = move || {
+        let body = steward_shared::apps::MintTransferToken {
+            application_id: app.get_untracked().parse().ok(),
+            ttl_minutes: ttl.get_untracked().trim().parse().ok(),
+        };
+        spawn_local(async move {
+            match api::post::<_, steward_shared::apps::TransferToken>("/api/transfer/tokens", &body).await {
+                Ok(t) => {
+                    error.set(None);
+                    minted.set(Some(t));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card action-card" data-testid="action-transfer" on:submit=move |ev| { ev.prevent_default(); mint() }>
+            <h3>"Transfer token"</h3>
+            <p class="muted small">"Lets another Steward platform fetch applications from this one, once, within minutes. Give it to that platform's admin with this address."</p>
+            <ErrorBanner error=error.into()/>
+            <label class="field">"Application"
+                <select aria-label="Application to transfer" on:change=move |ev| app.set(event_target_value(&ev))>
+                    <option value="">"Every application"</option>
+                    {move || apps.get().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="field">"Good for (minutes, 1 to 60)"
+                <input type="number" min="1" max="60" prop:value=move || ttl.get() on:input=move |ev| ttl.set(event_target_value(&ev))/>
+            </label>
+            {move || minted.get().map(|t| view! {
+                <div class="minted" role="status">
+                    <p class="small"><strong>"Copy it now; it is not shown again."</strong>
+                        " For " {t.application.clone().unwrap_or_else(|| "every application".into())} ", until " {when(Some(t.expires_at))} "."</p>
+                    <textarea class="mono small" readonly rows="4" data-testid="transfer-token">{t.token.clone()}</textarea>
+                </div>
+            })}
+            <button type="submit" class="btn btn-primary">"Mint transfer token"</button>
         </form>
     }
 }

@@ -134,6 +134,8 @@ fn InstallDialog(open: RwSignal<bool>, on_done: Callback<InstallReport>, app: Op
     let url = RwSignal::new(String::new());
     let branch = RwSignal::new("main".to_string());
     let commit = RwSignal::new(String::new());
+    let source_url = RwSignal::new(String::new());
+    let transfer_token = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let target = app.as_ref().map(|a| format!("/api/applications/{}/archive", a.id));
@@ -157,6 +159,26 @@ fn InstallDialog(open: RwSignal<bool>, on_done: Callback<InstallReport>, app: Op
                     Ok(r) => {
                         open.set(false);
                         on_done.run(r);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        } else if tab.get_untracked() == "transfer" {
+            let body = steward_shared::apps::TransferFrom {
+                source_url: source_url.get_untracked().trim().into(),
+                token: transfer_token.get_untracked().trim().into(),
+            };
+            busy.set(true);
+            spawn_local(async move {
+                match api::post::<_, steward_shared::apps::TransferReport>("/api/applications/transfer", &body).await {
+                    Ok(r) => {
+                        open.set(false);
+                        transfer_token.set(String::new());
+                        // One report per application; the page shows each in turn, the last stays.
+                        for i in r.installed {
+                            on_done.run(i);
+                        }
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -195,6 +217,7 @@ fn InstallDialog(open: RwSignal<bool>, on_done: Callback<InstallReport>, app: Op
                 <div class="tabs" role="tablist">
                     <button role="tab" class=move || if tab.get() == "archive" { "tab active" } else { "tab" } on:click=move |_| tab.set("archive")>"Upload archive"</button>
                     <button role="tab" class=move || if tab.get() == "git" { "tab active" } else { "tab" } on:click=move |_| tab.set("git")>"From Git"</button>
+                    <button role="tab" class=move || if tab.get() == "transfer" { "tab active" } else { "tab" } on:click=move |_| tab.set("transfer")>"Transfer"</button>
                 </div>
             })}
             <ErrorBanner error=error.into()/>
@@ -226,6 +249,20 @@ fn InstallDialog(open: RwSignal<bool>, on_done: Callback<InstallReport>, app: Op
                         <input id="git-commit" class="mono" prop:value=move || commit.get() on:input=move |ev| commit.set(event_target_value(&ev))/>
                         {field_error("commit")}
                     </div>
+                </div>
+            </div>
+            <div class="dialog-body" class:hidden=move || tab.get() != "transfer">
+                <p>"Fetch applications from another Steward platform. On that platform, a super admin mints a transfer token in "
+                    <strong>"Platform actions"</strong>"; it is good once and for minutes."</p>
+                <div class="field">
+                    <label for="transfer-url">"Source platform"</label>
+                    <input id="transfer-url" placeholder="https://steward-a.example.com" prop:value=move || source_url.get() on:input=move |ev| source_url.set(event_target_value(&ev))/>
+                    {field_error("source_url")}
+                </div>
+                <div class="field">
+                    <label for="transfer-token">"Transfer token"</label>
+                    <textarea id="transfer-token" class="mono" rows="3" prop:value=move || transfer_token.get() on:input=move |ev| transfer_token.set(event_target_value(&ev))></textarea>
+                    {field_error("token")}
                 </div>
             </div>
             <div class="dialog-actions">

@@ -1,4 +1,6 @@
-//! Connectors: their health, and key rotation (the new key is shown once).
+//! Connectors: their measured health (the kind's probe: status, latency, last check and the
+//! last error), the last run that used each, Check now, and key rotation (the new key is shown
+//! once).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -23,6 +25,18 @@ pub fn ConnectorsPage() -> impl IntoView {
         |q| async move { api::connectors(&q).await },
     );
     let can_rotate = holds("steward.connectors.rotate_keys");
+    let can_check = holds("steward.connectors.manage");
+    let toast = crate::components::scope_bar::use_toast();
+    let check = move |id: String| {
+        spawn_local(async move {
+            let result = api::check_connector(&id).await.map(|c| match c.health_error {
+                Some(e) => format!("“{}” is {}: {e}", c.name, c.health),
+                None => format!("“{}” is {}.", c.name, c.health),
+            });
+            toast.0.set(Some(result));
+            paged.reload();
+        });
+    };
     let target = RwSignal::new(None::<(String, String)>);
     let confirm = RwSignal::new(false);
     let shown = RwSignal::new(None::<RotatedKey>);
@@ -42,17 +56,30 @@ pub fn ConnectorsPage() -> impl IntoView {
     });
     let row = move |c: ConnectorRow| {
         let pick = (c.id.to_string(), c.name.clone());
+        let id = c.id.to_string();
+        let probed = c.endpoint.is_some();
+        let latency = c.health_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
+        let error = c.health_error.clone().unwrap_or_default();
         view! {
             <tr>
-                <td class="row-title">{c.name.clone()}</td>
+                <td class="row-title">{c.name.clone()}
+                    <div class="mono muted small truncate" title=c.endpoint.clone().unwrap_or_default()>{c.endpoint.clone().unwrap_or_else(|| "no endpoint".into())}</div></td>
                 {move || scope.admin_mode().then(|| view! { <td>{short_id(c.customer_id.to_string())}</td> })}
-                <td>{c.kind.clone()}</td>
+                <td class="mono small">{c.kind.clone()}</td>
                 <td>{pill(c.health.clone())}</td>
+                <td class="num">{latency}</td>
+                <td class="nowrap">{when(c.health_checked_at)}</td>
+                <td class="truncate small muted" title=error.clone()>{error.clone()}</td>
+                <td class="nowrap">{c.last_run_status.clone().map(pill)}<div class="muted small">{c.last_run_at.map(|t| when(Some(t)))}</div></td>
                 <td class="mono">{format!("{}…", c.api_key_prefix)}</td>
-                <td>{when(c.key_rotated_at)}</td>
-                <td class="actions">{can_rotate.then(|| view! {
-                    <button class="btn btn-small" on:click=move |_| { target.set(Some(pick.clone())); confirm.set(true); }>"Rotate key"</button>
-                })}</td>
+                <td class="actions">
+                    {(can_check && probed).then(|| view! {
+                        <button class="btn btn-small" on:click=move |_| check(id.clone())>"Check now"</button>
+                    })}
+                    {can_rotate.then(|| view! {
+                        <button class="btn btn-small" on:click=move |_| { target.set(Some(pick.clone())); confirm.set(true); }>"Rotate key"</button>
+                    })}
+                </td>
             </tr>
         }
     };
@@ -72,17 +99,21 @@ pub fn ConnectorsPage() -> impl IntoView {
                     <select aria-label="Health" on:change=move |ev| health.set(event_target_value(&ev))>
                         <option value="">"Any health"</option><option value="healthy">"Healthy"</option>
                         <option value="degraded">"Degraded"</option><option value="down">"Down"</option>
+                        <option value="unknown">"Not measured"</option>
                     </select>
                 </div>
             </div>
-            <table class="table" data-testid="connectors-table">
-                <thead><tr>
-                    <th>"Name"</th>
-                    {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
-                    <th>"Kind"</th><th>"Health"</th><th>"Key"</th><th>"Rotated"</th><th></th>
-                </tr></thead>
-                <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-            </table>
+            <div class="table-wrap">
+                <table class="table" data-testid="connectors-table">
+                    <thead><tr>
+                        <th>"Name"</th>
+                        {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
+                        <th>"Kind"</th><th>"Health"</th><th class="num">"Latency"</th><th>"Checked"</th><th>"Last error"</th>
+                        <th>"Last run"</th><th>"Key"</th><th></th>
+                    </tr></thead>
+                    <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
+                </table>
+            </div>
             <ListFooter paged=paged empty="No connectors in this scope."/>
         </section>
         <ConfirmDialog
