@@ -31,17 +31,30 @@ pub(crate) async fn request(
     token: Option<&str>,
     body: Option<&str>,
 ) -> anyhow::Result<(u16, u64, String)> {
+    request_bytes(addr, method, path, token, body.map(|b| ("application/json", b.as_bytes()))).await
+}
+
+/// As [`request`], with a body of any content type.
+pub(crate) async fn request_bytes(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> anyhow::Result<(u16, u64, String)> {
     let mut stream = TcpStream::connect(addr).await?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\nX-Steward-Scope: all\r\n"));
     }
-    if let Some(b) = body {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    if let Some((kind, b)) = body {
+        head.push_str(&format!("Content-Type: {kind}\r\nContent-Length: {}\r\n", b.len()));
     }
     head.push_str("\r\n");
-    head.push_str(body.unwrap_or(""));
     stream.write_all(head.as_bytes()).await?;
+    if let Some((_, b)) = body {
+        stream.write_all(b).await?;
+    }
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = String::new();
     reader.read_line(&mut line).await?;

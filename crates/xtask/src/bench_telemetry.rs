@@ -27,6 +27,11 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 pub(crate) fn start(bin: &Path, telemetry: bool) -> anyhow::Result<Server> {
+    start_with(bin, telemetry, &[])
+}
+
+/// As [`start`], with more settings (later ones win).
+pub(crate) fn start_with(bin: &Path, telemetry: bool, env: &[(&str, &str)]) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
     let child = Command::new(bin)
@@ -36,6 +41,7 @@ pub(crate) fn start(bin: &Path, telemetry: bool) -> anyhow::Result<Server> {
         .env("STEWARD_LOG", "warn")
         .env("STEWARD_TELEMETRY", telemetry.to_string())
         .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

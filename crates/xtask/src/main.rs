@@ -5,10 +5,12 @@
 //! users directory at a million users; `bench-telemetry [--rounds N] [--seconds S]` what the
 //! request-metrics and log layers cost, measured with `wrk` against two release servers;
 //! `bench-data [--records N] [--seconds S]` the Data explorer and hash warnings over a million
-//! records, with `wrk` beside `/api/health`.
+//! records, with `wrk` beside `/api/health`; `bench-runs [--records N] [--runs N] [--seconds S]` runs
+//! per second through the worker pool over 10k records a run, and `/api/health` beside it.
 
 mod bench;
 mod bench_data;
+mod bench_runs;
 mod bench_telemetry;
 
 use std::path::PathBuf;
@@ -34,6 +36,13 @@ fn main() -> anyhow::Result<()> {
         let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(10);
         return bench_data::run(records, secs);
     }
+    if args.first().map(String::as_str) == Some("bench-runs") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let records = flag("--records").map(|n| n.parse()).transpose()?.unwrap_or(10_000);
+        let runs = flag("--runs").map(|n| n.parse()).transpose()?.unwrap_or(40);
+        let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(8);
+        return bench_runs::run(records, runs, secs);
+    }
     if args.first().map(String::as_str) == Some("bench-telemetry") {
         let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
         let rounds = flag("--rounds").map(|n| n.parse()).transpose()?.unwrap_or(3);
@@ -56,7 +65,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S]"
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S] | bench-runs [--records N] [--runs N] [--seconds S]"
         ),
     }
 }

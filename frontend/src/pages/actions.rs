@@ -229,10 +229,10 @@ fn ActionCard(action: &'static Action, on_done: impl Fn() + Copy + Send + Sync +
                 </label>
             })}
             <label class="field">
-                {move || match expected() {
+                <span>{move || match expected() {
                     Some(e) => view! { "Type " <code>{e}</code> " to confirm" }.into_any(),
                     None => view! { "Choose a customer first" }.into_any(),
-                }}
+                }}</span>
                 <input id=input_id autocomplete="off" prop:value=move || typed.get()
                     on:input=move |ev| typed.set(event_target_value(&ev))/>
             </label>

@@ -58,7 +58,11 @@ pub fn ConnectorsPage() -> impl IntoView {
         let pick = (c.id.to_string(), c.name.clone());
         let id = c.id.to_string();
         let probed = c.endpoint.is_some();
-        let latency = c.health_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
+        let measured = match (c.health_latency_ms, c.health_checked_at) {
+            (Some(ms), Some(at)) => format!("{ms} ms · {}", when(Some(at))),
+            (None, Some(at)) => format!("no answer · {}", when(Some(at))),
+            _ => "not measured".into(),
+        };
         let error = c.health_error.clone().unwrap_or_default();
         view! {
             <tr>
@@ -66,10 +70,9 @@ pub fn ConnectorsPage() -> impl IntoView {
                     <div class="mono muted small truncate" title=c.endpoint.clone().unwrap_or_default()>{c.endpoint.clone().unwrap_or_else(|| "no endpoint".into())}</div></td>
                 {move || scope.admin_mode().then(|| view! { <td>{short_id(c.customer_id.to_string())}</td> })}
                 <td class="mono small">{c.kind.clone()}</td>
-                <td>{pill(c.health.clone())}</td>
-                <td class="num">{latency}</td>
-                <td class="nowrap">{when(c.health_checked_at)}</td>
-                <td class="truncate small muted" title=error.clone()>{error.clone()}</td>
+                <td class="nowrap">{pill(c.health.clone())}
+                    <div class="muted small">{measured}</div></td>
+                <td class="truncate narrow small muted" title=error.clone()>{error.clone()}</td>
                 <td class="nowrap">{c.last_run_status.clone().map(pill)}<div class="muted small">{c.last_run_at.map(|t| when(Some(t)))}</div></td>
                 <td class="mono">{format!("{}…", c.api_key_prefix)}</td>
                 <td class="actions">
@@ -108,7 +111,7 @@ pub fn ConnectorsPage() -> impl IntoView {
                     <thead><tr>
                         <th>"Name"</th>
                         {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
-                        <th>"Kind"</th><th>"Health"</th><th class="num">"Latency"</th><th>"Checked"</th><th>"Last error"</th>
+                        <th>"Kind"</th><th>"Health · latency · checked"</th><th>"Last error"</th>
                         <th>"Last run"</th><th>"Key"</th><th></th>
                     </tr></thead>
                     <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
