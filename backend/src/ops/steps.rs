@@ -130,6 +130,17 @@ impl Execution<'_> {
         Ok(q.order_by_asc(records::Column::Id).limit(BATCH).all(&self.state.db).await?)
     }
 
+    /// The batch after the cursor, moving it on; stops first when an operator asked to cancel.
+    /// Empty at the end.
+    async fn next_batch(&self, after: &mut Option<Uuid>) -> Result<Vec<records::Model>, Stop> {
+        self.check_cancel().await?;
+        let batch = self.batch(*after).await?;
+        if let Some(last) = batch.last() {
+            *after = Some(last.id);
+        }
+        Ok(batch)
+    }
+
     /// Between batches: stops when an operator asked to cancel.
     async fn check_cancel(&self) -> Result<(), Stop> {
         let asked = runs::Entity::find_by_id(self.run.id)
@@ -150,10 +161,10 @@ impl Execution<'_> {
         let mut first: Option<(Uuid, String)> = None;
         let mut after = None;
         loop {
-            self.check_cancel().await?;
-            let batch = self.batch(after).await?;
-            let Some(last) = batch.last() else { break };
-            after = Some(last.id);
+            let batch = self.next_batch(&mut after).await?;
+            if batch.is_empty() {
+                break;
+            }
             for rec in &batch {
                 r.records += 1;
                 match models.validate(&self.state.db, &self.definition.entity_type, &rec.payload).await {
@@ -161,11 +172,7 @@ impl Execution<'_> {
                     Err(AppError::Validation(errors)) => {
                         r.changed += 1;
                         if first.is_none() {
-                            let why = errors
-                                .iter()
-                                .map(|e| format!("{}: {}", e.field, e.message))
-                                .collect::<Vec<_>>()
-                                .join("; ");
+                            let why = describe(&errors);
                             first = Some((rec.id, format!("record `{}` ({}): {why}", rec.external_id, rec.id)));
                         }
                     }
@@ -189,10 +196,10 @@ impl Execution<'_> {
     async fn hash(&self, r: &mut StepReport) -> Result<(), Stop> {
         let mut after = None;
         loop {
-            self.check_cancel().await?;
-            let batch = self.batch(after).await?;
-            let Some(last) = batch.last() else { break };
-            after = Some(last.id);
+            let batch = self.next_batch(&mut after).await?;
+            if batch.is_empty() {
+                break;
+            }
             let txn = crate::store::begin(&self.state.db).await?;
             for rec in batch {
                 r.records += 1;
@@ -246,10 +253,10 @@ impl Execution<'_> {
         // First pass: every mapped payload must still match the schema, or nothing is written.
         let mut after = None;
         loop {
-            self.check_cancel().await?;
-            let batch = self.batch(after).await?;
-            let Some(last) = batch.last() else { break };
-            after = Some(last.id);
+            let batch = self.next_batch(&mut after).await?;
+            if batch.is_empty() {
+                break;
+            }
             for rec in &batch {
                 let fail = |why: String| Stop::Failed {
                     step: i,
@@ -261,11 +268,7 @@ impl Execution<'_> {
                     match models.validate(&self.state.db, &self.definition.entity_type, &mapped).await {
                         Ok(()) => {}
                         Err(AppError::Validation(errors)) => {
-                            let why = errors
-                                .iter()
-                                .map(|e| format!("{}: {}", e.field, e.message))
-                                .collect::<Vec<_>>()
-                                .join("; ");
+                            let why = describe(&errors);
                             return Err(fail(format!("the mapped payload does not match the schema: {why}")));
                         }
                         Err(e) => return Err(Stop::Store(e)),
@@ -276,10 +279,10 @@ impl Execution<'_> {
         // Second pass: write, a batch per transaction.
         let mut after = None;
         loop {
-            self.check_cancel().await?;
-            let batch = self.batch(after).await?;
-            let Some(last) = batch.last() else { break };
-            after = Some(last.id);
+            let batch = self.next_batch(&mut after).await?;
+            if batch.is_empty() {
+                break;
+            }
             let txn = crate::store::begin(&self.state.db).await?;
             for rec in batch {
                 r.records += 1;
@@ -299,6 +302,11 @@ impl Execution<'_> {
         }
         Ok(())
     }
+}
+
+/// A validation failure in one line: `payload/name: is required; …`.
+fn describe(errors: &[steward_shared::problem::FieldError]) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 fn report(kind: &str, status: &str) -> StepReport {
