@@ -699,9 +699,9 @@ pub async fn delete(
     for table in
         ["import_errors", "application_requirements", "application_models", "flow_templates", "connector_kinds"]
     {
-        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        txn.execute_raw(crate::store::statement(
             txn.get_database_backend(),
-            format!("DELETE FROM {table} WHERE application_id = {}", placeholder(&txn)),
+            &format!("DELETE FROM {table} WHERE application_id = $1"),
             [app.id.into()],
         ))
         .await?;
@@ -738,13 +738,6 @@ pub async fn delete(
         json!({ "application": app.name, "forced": force }),
     );
     Ok(())
-}
-
-fn placeholder(txn: &DatabaseTransaction) -> &'static str {
-    match txn.get_database_backend() {
-        sea_orm::DbBackend::Postgres => "$1",
-        _ => "?",
-    }
 }
 
 /// Unpacks on this replica every package the database lists and the disk lacks (a replica

@@ -16,7 +16,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{sessions, users};
 
-pub(super) fn impersonable(u: &users::Model) -> bool {
+pub(crate) fn impersonable(u: &users::Model) -> bool {
     u.status == "active" && u.erased_at.is_none() && !u.super_admin
 }
 

@@ -3,15 +3,101 @@
 
 use axum::http::{header, HeaderMap};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use steward_shared::permissions;
+use uuid::Uuid;
 
-use crate::access::actor::grants_of;
+use crate::access::actor::{grants_of, Grants};
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::entities::{sessions, users};
+use crate::store::entities::{api_tokens, sessions, users};
 
-/// Resolves the bearer credential to a live session of an active user.
+/// One row of the principal's query: the credential (a session or an API token), the user it
+/// names (`who` 0) or the user the session views as (`who` 1), and one of that user's role
+/// patterns (none when the user holds no role, or the role grants nothing).
+struct PrincipalRow<C> {
+    who: i32,
+    credential: C,
+    user: users::Model,
+    workspace_id: Option<Uuid>,
+    role_id: Option<Uuid>,
+    pattern: Option<String>,
+}
+
+/// The grants of one user, from the rows of its memberships and their patterns.
+fn grants_from<'a, C: 'a>(rows: impl Iterator<Item = &'a PrincipalRow<C>>) -> Vec<Grants> {
+    let mut by_membership: BTreeMap<(Uuid, Uuid), Vec<&str>> = BTreeMap::new();
+    for row in rows {
+        if let (Some(workspace), Some(role)) = (row.workspace_id, row.role_id) {
+            let patterns = by_membership.entry((workspace, role)).or_default();
+            patterns.extend(row.pattern.as_deref());
+        }
+    }
+    by_membership
+        .into_iter()
+        .map(|((workspace_id, role_id), patterns)| Grants {
+            workspace_id,
+            role_id,
+            leaves: permissions::expand(patterns).into_iter().collect(),
+        })
+        .collect()
+}
+
+/// The SQL of the principal's query for a credential table: its row, its user's memberships
+/// and patterns, and (for sessions) the same of the user it views as, in one round trip.
+fn principal_sql(credential: &str, alias: &str, key: &str, viewed_as: Option<&str>) -> String {
+    let part = |who: u8, user_column: &str| {
+        format!(
+            "SELECT {who} AS who, {cred}, {user}, ur.workspace_id AS g_workspace, ur.role_id AS g_role, \
+             rp.pattern AS g_pattern FROM {credential} {alias} JOIN users u ON u.id = {alias}.{user_column} \
+             LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN role_permissions rp ON rp.role_id = ur.role_id \
+             WHERE {alias}.{key} = $1",
+            cred = if credential == "sessions" {
+                crate::store::columns_as::<sessions::Entity>(alias, "c_")
+            } else {
+                crate::store::columns_as::<api_tokens::Entity>(alias, "c_")
+            },
+            user = crate::store::columns_as::<users::Entity>("u", "u_"),
+        )
+    };
+    match viewed_as {
+        Some(column) => format!("{} UNION ALL {}", part(0, "user_id"), part(1, column)),
+        None => part(0, "user_id"),
+    }
+}
+
+static SESSION_SQL: LazyLock<String> =
+    LazyLock::new(|| principal_sql("sessions", "s", "id", Some("impersonated_user_id")));
+static TOKEN_SQL: LazyLock<String> = LazyLock::new(|| principal_sql("api_tokens", "t", "token_hash", None));
+
+/// Runs the principal's query for one credential key.
+async fn principal_rows<C: FromQueryResult>(
+    state: &AppState,
+    sql: &str,
+    key: sea_orm::Value,
+) -> AppResult<Vec<PrincipalRow<C>>> {
+    let stmt = crate::store::statement(state.db.get_database_backend(), sql, [key]);
+    let rows = state.db.query_all_raw(stmt).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PrincipalRow {
+                who: r.try_get("", "who")?,
+                credential: C::from_query_result(r, "c_")?,
+                user: users::Model::from_query_result(r, "u_")?,
+                workspace_id: r.try_get("", "g_workspace")?,
+                role_id: r.try_get("", "g_role")?,
+                pattern: r.try_get("", "g_pattern")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(AppError::from)
+}
+
+/// Resolves the bearer credential to a live session of an active user: the session, its user,
+/// the user it views as and both users' grants come back from one query.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Actor> {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -23,10 +109,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
             AppError::unauthenticated("unauthenticated", "Sign in: send `Authorization: Bearer <access token>`.")
         })?;
     if token.starts_with(crate::identity::tokens::PREFIX) {
-        let (api_token, user) = crate::identity::tokens::resolve(state, token).await?;
-        let grants = grants_of(&state.db, user.id).await?;
-        let token_leaves = Some(crate::identity::tokens::leaves_of(&api_token));
-        return Ok(Actor { user, session: None, grants, route_leaves: Vec::new(), impersonator: None, token_leaves });
+        return token_actor(state, token).await;
     }
     let claims = state.jwt.verify(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
@@ -35,20 +118,72 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         _ => AppError::unauthenticated("invalid_token", "The access token is not valid."),
     })?;
     let now = Utc::now();
-    let session = sessions::Entity::find_by_id(claims.sid)
-        .one(&state.db)
-        .await?
-        .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
-        .ok_or_else(|| AppError::unauthenticated("session_ended", "This session has ended; sign in again."))?;
-    let user = users::Entity::find_by_id(session.user_id)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.status == "active" && u.erased_at.is_none())
-        .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
+    let rows: Vec<PrincipalRow<sessions::Model>> = principal_rows(state, &SESSION_SQL, claims.sid.into()).await?;
+    let ended = || AppError::unauthenticated("session_ended", "This session has ended; sign in again.");
+    let first = rows.iter().find(|r| r.who == 0).ok_or_else(ended)?;
+    let session = first.credential.clone();
+    if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(ended());
+    }
+    let user = first.user.clone();
+    if user.status != "active" || user.erased_at.is_some() {
+        return Err(AppError::unauthenticated("account_inactive", "This account is deactivated."));
+    }
     if now - session.last_seen_at > chrono::Duration::seconds(60) {
         crate::identity::sessions::touch(&state.db, session.id, now).await?;
     }
-    actor_of(state, session, user, now).await
+    let admin = Actor {
+        user,
+        session: Some(session.clone()),
+        grants: grants_from(rows.iter().filter(|r| r.who == 0)),
+        route_leaves: Vec::new(),
+        impersonator: None,
+        token_leaves: None,
+    };
+    let Some(target_id) = session.impersonated_user_id else { return Ok(admin) };
+    let target = rows.iter().find(|r| r.who == 1).map(|r| &r.user);
+    let live = session.impersonation_expires_at.is_some_and(|t| t > now);
+    let target = match target {
+        Some(t) if live && t.id == target_id && crate::identity::impersonation::impersonable(t) => Some(t.clone()),
+        // Ended (expired, or the target can no longer be viewed as): recorded there.
+        _ => crate::identity::impersonation::target_of(state, &session, now).await?,
+    };
+    Ok(match target {
+        Some(target) => Actor {
+            grants: grants_from(rows.iter().filter(|r| r.who == 1)),
+            user: target,
+            session: Some(session),
+            route_leaves: Vec::new(),
+            impersonator: Some(Box::new(admin)),
+            token_leaves: None,
+        },
+        None => admin,
+    })
+}
+
+/// An API token's principal: the live token, its active owner and the owner's grants (one
+/// query), holding only what the token was created with.
+async fn token_actor(state: &AppState, credential: &str) -> AppResult<Actor> {
+    let now = Utc::now();
+    let hash = crate::secrets::sha256_hex(credential);
+    let rows: Vec<PrincipalRow<api_tokens::Model>> = principal_rows(state, &TOKEN_SQL, hash.into()).await?;
+    let first = rows
+        .first()
+        .filter(|r| r.credential.revoked_at.is_none() && r.credential.expires_at.is_none_or(|e| e > now))
+        .ok_or_else(|| AppError::unauthenticated("invalid_token", "This API token is not valid, revoked or expired."))?;
+    let (api_token, user) = (&first.credential, &first.user);
+    if user.status != "active" || user.erased_at.is_some() {
+        return Err(AppError::unauthenticated("account_inactive", "This account is deactivated."));
+    }
+    crate::identity::tokens::mark_used(state, api_token, now).await?;
+    Ok(Actor {
+        user: user.clone(),
+        session: None,
+        grants: grants_from(rows.iter()),
+        route_leaves: Vec::new(),
+        impersonator: None,
+        token_leaves: Some(crate::identity::tokens::leaves_of(api_token)),
+    })
 }
 
 /// The principal of a live session: its user, or the user it impersonates (with the real

@@ -3,7 +3,7 @@
 //! intersection of those and what the owner holds now. Stored as a SHA-256 hash, shown once,
 //! revocable; an inactive or erased owner's tokens stop working.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
@@ -18,7 +18,7 @@ use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::request_meta::RequestMeta;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
-use crate::store::entities::{api_tokens, users};
+use crate::store::entities::api_tokens;
 
 /// Every API token starts with this, so a bearer credential tells its kind at a glance
 /// (and secret scanners can find leaked ones).
@@ -38,21 +38,8 @@ pub(super) fn info(t: api_tokens::Model) -> ApiTokenInfo {
     }
 }
 
-/// The live token behind a bearer credential, and its owner (active, not erased).
-pub async fn resolve(state: &AppState, credential: &str) -> AppResult<(api_tokens::Model, users::Model)> {
-    let now = Utc::now();
-    let invalid = || AppError::unauthenticated("invalid_token", "This API token is not valid, revoked or expired.");
-    let token = api_tokens::Entity::find()
-        .filter(api_tokens::Column::TokenHash.eq(sha256_hex(credential)))
-        .one(&state.db)
-        .await?
-        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
-        .ok_or_else(invalid)?;
-    let user = users::Entity::find_by_id(token.user_id)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.status == "active" && u.erased_at.is_none())
-        .ok_or_else(|| AppError::unauthenticated("account_inactive", "This account is deactivated."))?;
+/// Records that a token was used (at most once a minute, so reads stay reads).
+pub(crate) async fn mark_used(state: &AppState, token: &api_tokens::Model, now: DateTime<Utc>) -> AppResult<()> {
     if token.last_used_at.is_none_or(|t| now - t > Duration::seconds(60)) {
         api_tokens::Entity::update_many()
             .col_expr(api_tokens::Column::LastUsedAt, Expr::value(Some(now)))
@@ -60,7 +47,7 @@ pub async fn resolve(state: &AppState, credential: &str) -> AppResult<(api_token
             .exec(&state.db)
             .await?;
     }
-    Ok((token, user))
+    Ok(())
 }
 
 /// The leaves a token was created with.

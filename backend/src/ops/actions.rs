@@ -9,8 +9,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -145,14 +145,13 @@ pub async fn purge(state: &AppState, customer: Option<Uuid>) -> AppResult<BTreeM
     for table in PUBLIC_TABLES {
         let mut n = 0;
         loop {
-            let (filter, values): (String, Vec<sea_orm::Value>) = match (customer, backend) {
-                (Some(c), DbBackend::Postgres) => ("WHERE customer_id = $1".into(), vec![c.into()]),
-                (Some(c), _) => ("WHERE customer_id = ?".into(), vec![c.into()]),
-                (None, _) => (String::new(), vec![]),
+            let (filter, values): (&str, Vec<sea_orm::Value>) = match customer {
+                Some(c) => ("WHERE customer_id = $1", vec![c.into()]),
+                None => ("", vec![]),
             };
             let sql = format!("DELETE FROM {table} WHERE id IN (SELECT id FROM {table} {filter} LIMIT {PURGE_BATCH})");
             let txn = crate::store::begin(&state.db).await?;
-            let res = txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+            let res = txn.execute_raw(crate::store::statement(backend, &sql, values)).await?;
             if let Some(c) = customer {
                 crate::tenancy::dashboard::bump_epoch(&txn, c).await?;
             }

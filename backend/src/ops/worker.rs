@@ -8,7 +8,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,21 +35,15 @@ const MAX_BACKOFF_SECS: u64 = 3_600;
 /// Claims the oldest queued run for `worker`, marking it running.
 pub async fn claim(state: &AppState, worker: &str) -> AppResult<Option<runs::Model>> {
     let backend = state.db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE runs SET status = 'running', started_at = $1, worker_id = $2, attempt = attempt + 1 \
-             WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= $1) \
-             ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-             RETURNING *"
-        }
-        _ => {
-            "UPDATE runs SET status = 'running', started_at = ?1, worker_id = ?2, attempt = attempt + 1 \
-             WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?1) \
-             ORDER BY queued_at, id LIMIT 1) AND status = 'queued' \
-             RETURNING *"
-        }
-    };
-    let stmt = Statement::from_sql_and_values(backend, sql, [Utc::now().into(), worker.into()]);
+    // SQLite has no row locks: the `status = 'queued'` re-check makes a lost race claim nothing.
+    let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE runs SET status = 'running', started_at = $1, worker_id = $2, attempt = attempt + 1 \
+         WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= $1) \
+         ORDER BY queued_at, id LIMIT 1 {lock}) AND status = 'queued' \
+         RETURNING *"
+    );
+    let stmt = crate::store::statement(backend, &sql, [Utc::now().into(), worker.into()]);
     Ok(runs::Entity::find().from_raw_sql(stmt).one(&state.db).await?)
 }
 

@@ -102,3 +102,35 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+/// A raw statement written with PostgreSQL's numbered placeholders (`$1`, `$2`, …), for the
+/// connection's backend: SQLite reads the same numbers as `?1`, `?2`.
+pub fn statement(
+    backend: DbBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                let numbered = c == '$' && chars.peek().is_some_and(char::is_ascii_digit);
+                out.push(if numbered { '?' } else { c });
+            }
+            out
+        }
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `alias."column" AS "prefixcolumn", …` for every column of an entity, so one row of a join
+/// reads back as that entity's model with `FromQueryResult::from_query_result(row, prefix)`.
+pub fn columns_as<E: sea_orm::EntityTrait>(alias: &str, prefix: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    E::Column::iter()
+        .map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
