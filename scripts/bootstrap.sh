@@ -63,6 +63,16 @@ if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && ! python3 -c 'import aiosmtpd' 2>/dev
 fi
 
 # PostgreSQL for the test suite: an explicit URL, else the local server, else install one.
+if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && ! command -v haproxy >/dev/null; then
+  say "installing HAProxy (the balancer in front of two replicas in the browser suite)"
+  apt_install haproxy
+fi
+
+if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && ! command -v psql >/dev/null; then
+  say "installing the PostgreSQL client (the replica suite makes its database with psql)"
+  apt_install postgresql-client
+fi
+
 if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && [ -z "${STEWARD_TEST_PG_URL:-}" ]; then
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1; then
     export STEWARD_TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres"

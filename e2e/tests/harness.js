@@ -1,7 +1,7 @@
 // Starts the real steward-server on a free port with a fresh data dir, and a headless
 // Debian chromium driven by playwright-core. Screenshots land in e2e/test-results/.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +53,7 @@ export async function startServer(env = {}) {
     url,
     dataDir,
     bin,
+    child,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
@@ -127,4 +128,77 @@ export function useStack(env = {}) {
     await stack.server?.stop();
   });
   return stack;
+}
+
+/** Runs SQL on the PostgreSQL server of STEWARD_TEST_PG_URL (psql), returning its rows as text. */
+export function psql(url, sql) {
+  const out = spawnSync('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`psql: ${out.stderr}`);
+  return out.stdout.trim();
+}
+
+/** The PostgreSQL server the cluster tests use, or null when none is configured. */
+export const PG_URL = process.env.STEWARD_TEST_PG_URL ?? null;
+
+/**
+ * Two (or `replicas`) steward-server processes on one fresh PostgreSQL database, each with its
+ * own data directory and the same secrets (as replicas that share no disk), behind HAProxy
+ * (round robin, health-checked, a refused connection retried on the other replica). `url` is
+ * the balancer's; `replicas[i].url` reaches one replica directly.
+ */
+export async function startCluster({ replicas = 2, env = {} } = {}) {
+  if (!PG_URL) throw new Error('the cluster needs PostgreSQL: set STEWARD_TEST_PG_URL');
+  const db = `steward_e2e_${process.pid}_${Date.now()}`;
+  psql(PG_URL, `CREATE DATABASE ${db}`);
+  const databaseUrl = PG_URL.replace(/\/[^/]*$/, `/${db}`);
+  const shared = {
+    DATABASE_URL: databaseUrl,
+    STEWARD_JWT_SECRET: 'cluster-secret-cluster-secret-0123456789',
+    STEWARD_AUDIT_KEYS: 'k1 ' + Buffer.alloc(32, 7).toString('base64url'),
+    STEWARD_HEARTBEAT_SECS: '1',
+    ...env,
+  };
+  // The first replica migrates; the others start on the migrated database.
+  const nodes = [await startServer(shared)];
+  for (let i = 1; i < replicas; i++) nodes.push(await startServer(shared));
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'steward-lb-'));
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(config, [
+    'global', '  maxconn 512',
+    'defaults', '  mode http', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s',
+    // A new connection per request, so a replica going away is a refused connection (safe to
+    // retry on the other one for any method), never a request lost on a reused connection.
+    '  option http-server-close', '  retries 3', '  option redispatch 1', '  retry-on conn-failure',
+    'frontend steward', `  bind 127.0.0.1:${port}`, '  default_backend replicas',
+    'backend replicas', '  balance roundrobin', '  option httpchk GET /api/health', '  http-check expect status 200',
+    ...nodes.map((n, i) => `  server r${i + 1} ${n.url.replace('http://', '')} check inter 300ms fall 1 rise 2`),
+    '',
+  ].join('\n'));
+  const haproxy = spawn(process.env.HAPROXY ?? 'haproxy', ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (haproxy.exitCode !== null) throw new Error(`haproxy exited with ${haproxy.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('haproxy did not answer in 15 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    databaseUrl,
+    dataDir: nodes[0].dataDir,
+    bin: nodes[0].bin,
+    replicas: nodes,
+    env: shared,
+    async stop() {
+      haproxy.kill('SIGTERM');
+      await new Promise((r) => (haproxy.exitCode !== null ? r() : haproxy.once('exit', r)));
+      for (const n of nodes) await n.stop();
+      rmSync(dir, { recursive: true, force: true });
+      psql(PG_URL, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    },
+  };
 }
