@@ -72,6 +72,11 @@ pub struct Config {
     #[arg(long, env = "STEWARD_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
     pub password_hash_concurrency: usize,
 
+    /// How many password checks may wait for a hashing slot; past that a request is answered
+    /// 503 `busy` with Retry-After at once (a login flood costs bounded memory and time).
+    #[arg(long, env = "STEWARD_PASSWORD_HASH_QUEUE", default_value_t = 32)]
+    pub password_hash_queue: usize,
+
     /// SMTP server for outgoing mail; without it mail stays in the outbox.
     #[arg(long, env = "STEWARD_SMTP_HOST")]
     pub smtp_host: Option<String>,

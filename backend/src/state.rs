@@ -21,6 +21,8 @@ pub struct AppState {
     pub audit_keys: Arc<AuditKeys>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and a core.
     pub hashing: Arc<Semaphore>,
+    /// Admission to `hashing`: its slots plus the queue's; a request that finds none is refused.
+    pub hashing_admission: Arc<Semaphore>,
     /// Dashboard KPIs, per scope and cache epoch.
     pub kpis: KpiCache,
     /// Whether the 2FA policy holds admins, read at most every 5 s per replica (it is checked
@@ -66,6 +68,7 @@ impl AppState {
         telemetry: Telemetry,
     ) -> Self {
         let permits = config.password_hash_concurrency.max(1);
+        let admission = permits + config.password_hash_queue;
         let (logs, lines) = LogSink::new(config.log_channel_capacity);
         if tokio::runtime::Handle::try_current().is_ok() {
             crate::store::logs::spawn_writer(db.clone(), logs.clone(), lines, config.log_max_rows);
@@ -76,6 +79,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             audit_keys: Arc::new(audit_keys),
             hashing: Arc::new(Semaphore::new(permits)),
+            hashing_admission: Arc::new(Semaphore::new(admission)),
             kpis: KpiCache::default(),
             two_factor_policy: moka::future::Cache::builder()
                 .max_capacity(1)

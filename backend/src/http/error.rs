@@ -39,6 +39,9 @@ pub enum AppError {
     /// Too many failed attempts: answered 429 with `Retry-After`.
     #[error("{detail}")]
     TooManyAttempts { detail: String, retry_after_secs: u64 },
+    /// The server is shedding this kind of work right now: answered 503 with `Retry-After`.
+    #[error("{detail}")]
+    Busy { detail: String, retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
     #[error("database unavailable: {0}")]
@@ -87,6 +90,7 @@ impl AppError {
             Self::Gone { code, .. } => (StatusCode::GONE, code, "Gone"),
             Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, code, "Bad gateway"),
             Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts"),
+            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
         }
@@ -113,7 +117,8 @@ impl AppError {
             | Self::Unauthenticated { detail, .. }
             | Self::Gone { detail, .. }
             | Self::Upstream { detail, .. }
-            | Self::TooManyAttempts { detail, .. } => Some(detail.clone()),
+            | Self::TooManyAttempts { detail, .. }
+            | Self::Busy { detail, .. } => Some(detail.clone()),
             Self::NotFound(d)
             | Self::UnsupportedMediaType(d)
             | Self::PayloadTooLarge(d)
@@ -176,7 +181,7 @@ impl IntoResponse for AppError {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Self::TooManyAttempts { retry_after_secs, .. } = &self {
+        if let Self::TooManyAttempts { retry_after_secs, .. } | Self::Busy { retry_after_secs, .. } = &self {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }

@@ -11,7 +11,13 @@ fn argon2() -> Result<Argon2<'static>, AppError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// Runs `f` on a hashing slot: at most `--password-hash-concurrency` at once, at most
+/// `--password-hash-queue` waiting; past that the request is refused at once (503 `busy`).
 async fn blocking<T: Send + 'static>(state: &AppState, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let _admitted = state.hashing_admission.try_acquire().map_err(|_| AppError::Busy {
+        detail: "Too many password checks are waiting; try again in a moment.".into(),
+        retry_after_secs: 1,
+    })?;
     let _permit = state.hashing.acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
 }

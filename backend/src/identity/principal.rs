@@ -170,7 +170,9 @@ async fn token_actor(state: &AppState, credential: &str) -> AppResult<Actor> {
     let first = rows
         .first()
         .filter(|r| r.credential.revoked_at.is_none() && r.credential.expires_at.is_none_or(|e| e > now))
-        .ok_or_else(|| AppError::unauthenticated("invalid_token", "This API token is not valid, revoked or expired."))?;
+        .ok_or_else(|| {
+            AppError::unauthenticated("invalid_token", "This API token is not valid, revoked or expired.")
+        })?;
     let (api_token, user) = (&first.credential, &first.user);
     if user.status != "active" || user.erased_at.is_some() {
         return Err(AppError::unauthenticated("account_inactive", "This account is deactivated."));

@@ -9,7 +9,8 @@ use crate::state::AppState;
 /// Is the server up and its database reachable?
 pub async fn health(state: &AppState) -> AppResult<Health> {
     // One query answers both: the database is reachable, and which migrations it has.
-    let applied = crate::store::applied_migrations(&state.db).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let applied =
+        crate::store::applied_migrations(&state.db).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
     let known = Migrator::migrations();
     let pending = known.iter().filter(|m| !applied.contains_key(m.name())).count();
     let applied = applied.len();

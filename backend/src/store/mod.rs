@@ -129,8 +129,5 @@ pub fn statement(
 /// reads back as that entity's model with `FromQueryResult::from_query_result(row, prefix)`.
 pub fn columns_as<E: sea_orm::EntityTrait>(alias: &str, prefix: &str) -> String {
     use sea_orm::{IdenStatic, Iterable};
-    E::Column::iter()
-        .map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    E::Column::iter().map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.as_str())).collect::<Vec<_>>().join(", ")
 }

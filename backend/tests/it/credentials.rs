@@ -15,6 +15,7 @@ on_both!(
     policy_holds_admins_to_enrolment,
     api_tokens_hold_a_subset_and_die_when_revoked,
     brute_force_is_throttled_per_account_and_per_ip,
+    a_login_flood_is_shed_past_the_hashing_queue,
 );
 
 fn code_at(secret: &str, offset_steps: i64) -> String {
@@ -287,4 +288,37 @@ async fn brute_force_is_throttled_per_account_and_per_ip(app: TestApp) {
         last = app.post("/api/me/2fa/verify", Some(&admin), json!({ "code": "999999x" })).await.status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn a_login_flood_is_shed_past_the_hashing_queue(app: TestApp) {
+    let kind = app.kind;
+    drop(app);
+    let app = TestApp::of_kind_with(kind, |c| {
+        c.password_hash_concurrency = 1;
+        c.password_hash_queue = 2;
+    })
+    .await;
+    app.setup_admin().await;
+    // Every hashing slot is taken: checks admitted now wait; past the queue they are refused.
+    let held = app.state.hashing.clone().acquire_owned().await.unwrap();
+    let wrong = json!({ "email": ADMIN_EMAIL, "password": "wrong password!!" });
+    let flood = futures::future::join_all((0..5).map(|_| app.post("/api/auth/login", None, wrong.clone())));
+    let release = async {
+        while app.state.hashing_admission.available_permits() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(held);
+    };
+    let (answers, ()) = tokio::join!(flood, release);
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [401, 401, 401, 503, 503], "one checking, two queued, the rest shed");
+    for shed in answers.iter().filter(|a| a.status == StatusCode::SERVICE_UNAVAILABLE) {
+        assert_eq!(shed.problem(), "busy");
+        assert_eq!(shed.headers[header::RETRY_AFTER], "1");
+    }
+    // Shed requests were not counted as failures, and the queue drains: the right password works.
+    assert_eq!(app.state.hashing_admission.available_permits(), 3);
+    assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
 }

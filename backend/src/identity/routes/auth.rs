@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 401, description = "Unknown email or wrong password (`invalid_credentials`); 2FA is on and `totp_code` is missing (`totp_required`), wrong or already used (`invalid_totp`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is deactivated (`account_inactive`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts for this account or address (`too_many_attempts`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many password checks are waiting (`busy`): the request was refused at once, without checking the password; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn login(
