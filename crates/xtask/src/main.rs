@@ -6,9 +6,14 @@
 //! request-metrics and log layers cost, measured with `wrk` against two release servers;
 //! `bench-data [--records N] [--seconds S]` the Data explorer and hash warnings over a million
 //! records, with `wrk` beside `/api/health`; `bench-runs [--records N] [--runs N] [--seconds S]` runs
-//! per second through the worker pool over 10k records a run, and `/api/health` beside it.
+//! per second through the worker pool over 10k records a run, and `/api/health` beside it;
+//! `bench [--users N] [--customers N] [--seconds S] [--databases sqlite,postgres] [--pg-url URL]`
+//! the request path (health, me, users pages, searches, audit) from outside the process with
+//! `wrk`, beside `/api/health` and a bare axum + sqlx baseline (`bench-baseline`) running the
+//! page's own query, cold start and RSS, on SQLite and PostgreSQL.
 
 mod bench;
+mod bench_api;
 mod bench_data;
 mod bench_runs;
 mod bench_telemetry;
@@ -43,6 +48,28 @@ fn main() -> anyhow::Result<()> {
         let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(8);
         return bench_runs::run(records, runs, secs);
     }
+    if args.first().map(String::as_str) == Some("bench") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        return bench_api::run(bench_api::Options {
+            users: flag("--users").map(|n| n.parse()).transpose()?.unwrap_or(1_000_000),
+            customers: flag("--customers").map(|n| n.parse()).transpose()?.unwrap_or(1_000),
+            secs: flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(8),
+            databases: flag("--databases")
+                .unwrap_or_else(|| "sqlite,postgres".into())
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
+            pg_url: flag("--pg-url")
+                .or_else(|| std::env::var("STEWARD_TEST_PG_URL").ok())
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        });
+    }
+    if args.first().map(String::as_str) == Some("bench-baseline") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let url = flag("--database-url").ok_or_else(|| anyhow::anyhow!("--database-url is needed"))?;
+        let bind = flag("--bind").unwrap_or_else(|| "127.0.0.1:8090".into());
+        return bench_api::baseline(&url, &bind);
+    }
     if args.first().map(String::as_str) == Some("bench-telemetry") {
         let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
         let rounds = flag("--rounds").map(|n| n.parse()).transpose()?.unwrap_or(3);
@@ -65,7 +92,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S] | bench-runs [--records N] [--runs N] [--seconds S]"
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S] | bench-runs [--records N] [--runs N] [--seconds S] | bench [--users N] [--customers N] [--seconds S] [--databases sqlite,postgres] [--pg-url URL] | bench-baseline --database-url URL [--bind ADDR]"
         ),
     }
 }
