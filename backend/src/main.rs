@@ -112,6 +112,11 @@ async fn main() -> anyhow::Result<()> {
     if tokio::time::timeout(Duration::from_secs(30), pool.stop()).await.is_err() {
         tracing::warn!("runs were still executing at shutdown; the reaper will queue them again");
     }
+    // The lines of what this replica did last (run outcomes, the shutdown itself) reach the
+    // table before the process ends.
+    if !state.logs.flush(Duration::from_secs(5)).await {
+        tracing::warn!("some log lines were not written before shutdown");
+    }
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
 
 use crate::store::entities::log_entries;
@@ -55,20 +56,61 @@ pub struct LogSink {
     pub dropped: Arc<AtomicU64>,
     /// Lines written to the table.
     pub written: Arc<AtomicU64>,
+    /// Lines taken into the channel, and lines the writer is done with (written or failed):
+    /// what `flush` waits on.
+    accepted: Arc<AtomicU64>,
+    handled: Arc<AtomicU64>,
+    progress: Arc<Notify>,
 }
 
 impl LogSink {
     /// A sink holding at most `capacity` lines in flight, and the receiving end for its writer.
     pub fn new(capacity: usize) -> (Self, mpsc::Receiver<LogLine>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        (Self { tx, dropped: Arc::default(), written: Arc::default() }, rx)
+        let sink = Self {
+            tx,
+            dropped: Arc::default(),
+            written: Arc::default(),
+            accepted: Arc::default(),
+            handled: Arc::default(),
+            progress: Arc::default(),
+        };
+        (sink, rx)
     }
 
     /// Hands a line over without waiting; when the channel is full it is dropped and counted.
     pub fn emit(&self, line: LogLine) {
-        if self.tx.try_send(line).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(line) {
+            Ok(()) => {
+                self.accepted.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(_) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
+    }
+
+    /// Waits until every line emitted before the call has been written (or has failed to be),
+    /// for at most `limit`; false when the writer did not catch up. A stopping replica calls
+    /// it last, so the outcome lines of the runs it finished are not lost with the process.
+    pub async fn flush(&self, limit: Duration) -> bool {
+        let target = self.accepted.load(Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            // Created before the check, so a batch finished in between still wakes it.
+            let progressed = self.progress.notified();
+            if self.handled.load(Ordering::SeqCst) >= target {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, progressed).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    fn handled(&self, n: usize) {
+        self.handled.fetch_add(n as u64, Ordering::SeqCst);
+        self.progress.notify_waiters();
     }
 }
 
@@ -113,6 +155,7 @@ pub fn spawn_writer(
                 }
                 Err(e) => tracing::error!(error = %e, lines = n, "could not write log lines"),
             }
+            sink.handled(n);
             since_prune += n;
             if since_prune >= BATCH {
                 since_prune = 0;

@@ -21,6 +21,7 @@ on_both!(
     a_stopped_replica_is_marked_silent,
     stats_snapshots_follow_the_scope,
     logs_filter_page_and_keep_to_scope,
+    flush_returns_once_every_emitted_line_is_in_the_table,
     the_tail_receives_lines_written_after_it_connected,
     retention_prunes_by_age_and_row_cap,
     sign_ins_reach_the_authentication_log,
@@ -284,6 +285,23 @@ pub(crate) async fn wait_for_lines(app: &TestApp, token: &str, query: &str, n: u
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("fewer than {n} log lines for {query}");
+}
+
+async fn flush_returns_once_every_emitted_line_is_in_the_table(app: TestApp) {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    // More than one batch, so the flush has to wait past the first insert.
+    for i in 0..1200 {
+        app.state.logs.emit(line("system", "user_task", "info", &format!("flushed {i}"), None));
+    }
+    assert!(app.state.logs.flush(Duration::from_secs(30)).await);
+    let n = log_entries::Entity::find()
+        .filter(log_entries::Column::Message.starts_with("flushed "))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!(n, 1200, "every line emitted before the flush is written when it returns");
+    // Nothing pending: it returns at once.
+    assert!(app.state.logs.flush(Duration::from_millis(1)).await);
 }
 
 async fn logs_filter_page_and_keep_to_scope(app: TestApp) {
