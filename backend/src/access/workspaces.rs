@@ -16,3 +16,21 @@ pub async fn visible<C: ConnectionTrait>(conn: &C, actor: &Actor, id: Uuid) -> A
         .filter(|w| w.customer_id == actor.customer_id() || actor.cross_tenant())
         .ok_or_else(|| AppError::NotFound("No such workspace.".into()))
 }
+
+/// A `workspace_id` list filter: the workspace when this principal may see it and it lies in the
+/// scope being listed; otherwise 422 naming the field (every list answers an unknown workspace
+/// filter the same way, never with an empty page that looks like "no rows").
+pub async fn filter<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    scope: Option<&crate::access::scope::Scope>,
+    id: Uuid,
+) -> AppResult<workspaces::Model> {
+    let ws = visible(conn, actor, id)
+        .await
+        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+    if scope.and_then(|s| s.customer_id()).is_some_and(|c| c != ws.customer_id) {
+        return Err(AppError::field("workspace_id", "belongs to another customer than the current scope"));
+    }
+    Ok(ws)
+}

@@ -178,6 +178,7 @@ pub async fn list_invitations(
         query = query.filter(invitations::Column::WorkspaceId.is_in(ws));
     }
     if let Some(ws) = q.workspace_id {
+        crate::access::workspaces::filter(&state.db, actor, Some(scope), ws).await?;
         query = query.filter(invitations::Column::WorkspaceId.eq(ws));
     }
     let pending = Condition::all()

@@ -190,12 +190,7 @@ pub(super) async fn scoped(
         );
     }
     if let Some(id) = workspace {
-        let ws = crate::access::workspaces::visible(&state.db, actor, id)
-            .await
-            .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
-        if scope.customer_id().is_some_and(|c| c != ws.customer_id) {
-            return Err(AppError::field("workspace_id", "belongs to another customer than the current scope"));
-        }
+        let ws = crate::access::workspaces::filter(&state.db, actor, Some(scope), id).await?;
         query = query.filter(member_of(
             Condition::all()
                 .add(user_roles::Column::CustomerId.eq(ws.customer_id))

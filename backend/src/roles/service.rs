@@ -320,7 +320,7 @@ pub async fn list_roles(state: &AppState, actor: &Actor, q: ListQuery) -> AppRes
     let mut custom =
         Condition::all().add(roles::Column::IsSystem.eq(false)).add(roles::Column::CustomerId.eq(actor.customer_id()));
     if let Some(ws) = q.workspace_id {
-        crate::access::workspaces::visible(db, actor, ws).await?;
+        crate::access::workspaces::filter(db, actor, None, ws).await?;
         custom = Condition::all().add(roles::Column::IsSystem.eq(false)).add(roles::Column::WorkspaceId.eq(ws));
     }
     let rows = roles::Entity::find()
