@@ -134,12 +134,16 @@ pub async fn revoke_token(state: &AppState, actor: &Actor, meta: &RequestMeta, i
         .filter(|t| t.user_id == actor.user.id)
         .ok_or_else(|| AppError::NotFound("No such token.".into()))?;
     let txn = crate::store::begin(&state.db).await?;
-    api_tokens::Entity::update_many()
+    let revoked = api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(Utc::now())))
         .filter(api_tokens::Column::Id.eq(token.id))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    if revoked.rows_affected == 0 {
+        // Already revoked: the same answer, and no second event for a change that did not happen.
+        return Ok(());
+    }
     audit::append(&txn, meta, Event::new("api_token.revoke", "success").by(actor).target("api_token", token.id))
         .await?;
     txn.commit().await?;

@@ -198,6 +198,19 @@ async fn api_tokens_hold_a_subset_and_die_when_revoked(app: TestApp) {
     assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&admin)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&lead.token)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    // Revoking it again is the same answer and writes no second event.
+    assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&lead.token)).await.status, StatusCode::NO_CONTENT);
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        use steward_backend::store::entities::audit_events;
+        let events = audit_events::Entity::find()
+            .filter(audit_events::Column::Action.eq("api_token.revoke"))
+            .filter(audit_events::Column::TargetId.eq(id))
+            .count(app.db())
+            .await
+            .unwrap();
+        assert_eq!(events, 1, "one revocation, one event");
+    }
     // An expired token, and a deactivated owner's token, are refused.
     let second = app
         .post("/api/me/tokens", Some(&lead.token), json!({ "name": "two", "permissions": ["steward.flows.view"] }))
