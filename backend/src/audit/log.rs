@@ -32,9 +32,15 @@ pub struct AuditFilter {
     /// `success`, `failure` or `refused`.
     outcome: Option<String>,
     request_id: Option<String>,
+}
+
+/// The page of the browsing list (the export takes the whole filter, so it has none).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditPage {
     pub limit: Option<u64>,
-    /// The `seq` after which to continue (newest first: events older than it).
-    cursor: Option<String>,
+    /// The `next_cursor` of the previous page (the `seq` to continue before: newest first).
+    pub cursor: Option<String>,
 }
 
 impl AuditFilter {
@@ -89,7 +95,9 @@ impl AuditFilter {
         }
         Ok(c)
     }
+}
 
+impl AuditPage {
     pub(super) fn cursor(&self) -> AppResult<Option<i64>> {
         self.cursor
             .as_deref()
@@ -225,10 +233,16 @@ pub(super) fn push_row(out: &mut String, e: &CsvRow) {
 }
 
 /// Audit events in scope, newest first.
-pub async fn list_audit(state: &AppState, actor: &Actor, scope: &Scope, f: AuditFilter) -> AppResult<Page<AuditEvent>> {
-    let limit = pagination::limit(f.limit)?;
+pub async fn list_audit(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    f: AuditFilter,
+    page: AuditPage,
+) -> AppResult<Page<AuditEvent>> {
+    let limit = pagination::limit(page.limit)?;
     let mut q = audit_events::Entity::find().filter(f.condition(scope, actor)?);
-    if let Some(seq) = f.cursor()? {
+    if let Some(seq) = page.cursor()? {
         q = q.filter(audit_events::Column::Seq.lt(seq));
     }
     let rows = q.order_by_desc(audit_events::Column::Seq).limit(limit + 1).all(&state.db).await?;

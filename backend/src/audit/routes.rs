@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get, path = "/api/audit", tag = "audit", operation_id = "list_audit",
     security(("bearer" = ["steward.audit.view"])),
-    params(AuditFilter, ScopeHeader),
+    params(AuditFilter, AuditPage, ScopeHeader),
     responses((status = 200, description = "A page of events", body = Page<AuditEvent>)),
 )]
 async fn list_audit(
@@ -32,8 +32,9 @@ async fn list_audit(
     actor: Actor,
     scope: Scope,
     ApiQuery(f): ApiQuery<AuditFilter>,
+    ApiQuery(page): ApiQuery<AuditPage>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
-    crate::audit::log::list_audit(&state, &actor, &scope, f).await.map(Json)
+    crate::audit::log::list_audit(&state, &actor, &scope, f, page).await.map(Json)
 }
 
 /// Recompute the hash chain and report the first broken link.
@@ -51,7 +52,7 @@ async fn verify_audit(State(state): State<AppState>) -> AppResult<Json<AuditVeri
     get, path = "/api/audit/export", tag = "audit", operation_id = "export_audit",
     security(("bearer" = ["steward.audit.export"])),
     params(AuditFilter, ScopeHeader),
-    responses((status = 200, description = "CSV (RFC 4180), streamed. `X-Steward-Audit-Checkpoint` names the newest signed checkpoint of the chain when the export began (`seq=<n>; head=<hash>; at=<time>`), which `GET /api/audit/verify` holds the chain against.", content_type = "text/csv", body = String)),
+    responses((status = 200, description = "CSV (RFC 4180, UTF-8), streamed, oldest first; every event matching the filter (no paging). Header row and columns: `seq` (position in the chain), `occurred_at` (RFC 3339, UTC), `customer_id`, `actor_user_id` (who acted), `impersonated_user_id` (whom they were viewing as, or empty), `action` (`user.create`), `outcome` (`success`, `failure` or `refused`), `target_type`, `target_id`, `request_id`, `ip`, `user_agent`, `summary` (the event's JSON summary), `hash` (the chain hash of this event). `X-Steward-Audit-Checkpoint` names the newest signed checkpoint of the chain when the export began (`seq=<n>; head=<hash>; at=<time>`), which `GET /api/audit/verify` holds the chain against.", content_type = "text/csv", body = String)),
 )]
 async fn export_audit(
     State(state): State<AppState>,
