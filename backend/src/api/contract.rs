@@ -110,7 +110,13 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             let permission = if by_transfer_token { "transfer_token".into() } else { requirement.x_permission() };
             op.insert("x-permission".into(), json!(permission));
             let confirm = confirmation(op, path).map_err(|e| format!("{where_}: {e}"))?;
+            refine_parameters(op);
             add_problem_responses(op, path, requirement, confirm.is_some());
+            add_response_headers(op);
+            if requirement == Requirement::Public && !by_transfer_token {
+                // `[{}]` reads as "a credential of no scheme" to generators; `[]` is "none".
+                op.insert("security".into(), json!([]));
+            }
             let mut leaves = Vec::new();
             match requirement {
                 Requirement::Leaf(leaf) => {
@@ -157,6 +163,8 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
         }),
     );
     components.insert("responses".into(), problem_responses());
+    reference_page_items(components);
+    forbid_control_characters(&mut spec);
     Ok(Contract { spec, table })
 }
 
@@ -237,8 +245,67 @@ fn confirmation(op: &mut Map<String, Value>, path: &str) -> Result<Option<Confir
     Ok(Some(target))
 }
 
+/// What the one extractor and the scope resolver say about parameters, said in the schema:
+/// `limit` is 1–200, headers are strings (never `null`), the scope header has its grammar.
+fn refine_parameters(op: &mut Map<String, Value>) {
+    let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+    for p in parameters.iter_mut() {
+        let (Some(name), Some(place)) = (
+            p.get("name").and_then(Value::as_str).map(str::to_owned),
+            p.get("in").and_then(Value::as_str).map(str::to_owned),
+        ) else {
+            continue;
+        };
+        match (place.as_str(), name.as_str()) {
+            ("query", "limit") => {
+                p["schema"] = json!({
+                    "type": "integer", "format": "int64", "minimum": 1,
+                    "maximum": crate::http::pagination::MAX_LIMIT, "default": crate::http::pagination::DEFAULT_LIMIT,
+                });
+                p["description"] = json!(format!(
+                    "Rows per page, 1 to {}; default {}.",
+                    crate::http::pagination::MAX_LIMIT,
+                    crate::http::pagination::DEFAULT_LIMIT
+                ));
+            }
+            ("query", "cursor") => {
+                p["schema"] = json!({ "type": "string", "minLength": 1 });
+                p["description"] = json!(
+                    "The `next_cursor` of the previous page, passed back unchanged (opaque; keyset). A cursor this list did not give out is 422."
+                );
+            }
+            ("header", "X-Steward-Scope") => {
+                p["schema"] = json!({
+                    "type": "string",
+                    "pattern": "^(tenant|all|customer:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+                    "example": "all",
+                });
+            }
+            ("header", _) => {
+                if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
+                    if schema.get("type").is_some_and(Value::is_array) {
+                        schema.insert("type".into(), json!("string"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn has_parameter(op: &Map<String, Value>, place: &str, name: Option<&str>) -> bool {
+    op.get("parameters").and_then(Value::as_array).is_some_and(|ps| {
+        ps.iter().any(|p| {
+            p.get("in").and_then(Value::as_str) == Some(place)
+                && name.is_none_or(|n| p.get("name").and_then(Value::as_str) == Some(n))
+        })
+    })
+}
+
 fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: Requirement, confirm: bool) {
     let has_body = op.contains_key("requestBody");
+    let has_query = has_parameter(op, "query", None);
+    let scoped = has_parameter(op, "header", Some("X-Steward-Scope"));
     let Some(responses) = op.entry("responses").or_insert_with(|| json!({})).as_object_mut() else {
         return;
     };
@@ -250,38 +317,169 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
     if has_body {
         add("400", "BadRequest");
         add("415", "UnsupportedMediaType");
+    }
+    if path.contains('{') {
+        // A path id that is not one: `invalid_path_parameter`.
+        add("400", "BadRequest");
+        add("404", "NotFound");
+    }
+    if has_body || has_query || scoped || confirm {
         add("422", "ValidationFailed");
+    }
+    if scoped {
+        // `customer:<uuid>` naming no customer.
+        add("404", "NotFound");
     }
     if requirement != Requirement::Public {
         add("401", "Unauthenticated");
-    }
-    if requirement != Requirement::Public {
         add("403", "Forbidden");
     }
-    if path.contains('{') {
-        add("404", "NotFound");
-    }
     if confirm {
-        add("422", "ValidationFailed");
         add("428", "ConfirmationRequired");
     }
     add("500", "Internal");
+}
+
+/// A single-line string: no control character (what [`crate::http::extract::refused_character`]
+/// refuses in every body string and query value).
+const SINGLE_LINE: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+/// A multi-line string ([`crate::http::extract::MULTILINE_FIELDS`]): tab, line feed and carriage
+/// return are allowed too.
+const MULTI_LINE: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// The one body extractor and the query extractor refuse control characters in every string;
+/// the spec says so on every request string that has no pattern, format or enum of its own, so a
+/// client (or a fuzzer) knows the rule before it is refused.
+fn forbid_control_characters(spec: &mut Value) {
+    use crate::http::extract::MULTILINE_FIELDS;
+    // Components reached from request bodies, with whether they sit under a multi-line field.
+    let mut pending: Vec<(String, bool)> = Vec::new();
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            for (name, _) in METHODS {
+                let Some(op) = item.get_mut(*name) else { continue };
+                if let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                    for p in parameters.iter_mut().filter(|p| p.get("in").and_then(Value::as_str) == Some("query")) {
+                        if let Some(schema) = p.get_mut("schema") {
+                            constrain(schema, false, &mut pending);
+                        }
+                    }
+                }
+                if let Some(content) = op.pointer_mut("/requestBody/content/application~1json/schema") {
+                    constrain(content, false, &mut pending);
+                }
+            }
+        }
+    }
+    let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    let mut done: HashSet<(String, bool)> = HashSet::new();
+    while let Some((name, multiline)) = pending.pop() {
+        if !done.insert((name.clone(), multiline)) {
+            continue;
+        }
+        if let Some(schema) = schemas.get_mut(&name) {
+            constrain(schema, multiline, &mut pending);
+        }
+    }
+
+    fn constrain(schema: &mut Value, multiline: bool, pending: &mut Vec<(String, bool)>) {
+        let Some(obj) = schema.as_object_mut() else { return };
+        if let Some(target) = obj.get("$ref").and_then(Value::as_str) {
+            if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                pending.push((name.to_owned(), multiline));
+            }
+            return;
+        }
+        let is_string = match obj.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        if is_string && !["pattern", "format", "enum", "const"].iter().any(|k| obj.contains_key(*k)) {
+            obj.insert("pattern".into(), json!(if multiline { MULTI_LINE } else { SINGLE_LINE }));
+        }
+        if let Some(properties) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+            for (key, property) in properties.iter_mut() {
+                constrain(property, multiline || MULTILINE_FIELDS.contains(&key.as_str()), pending);
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(sub) = obj.get_mut(key) {
+                constrain(sub, multiline, pending);
+            }
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            if let Some(subs) = obj.get_mut(key).and_then(Value::as_array_mut) {
+                for sub in subs.iter_mut() {
+                    constrain(sub, multiline, pending);
+                }
+            }
+        }
+    }
+}
+
+/// Every answer carries `X-Request-Id`; 429 and 503 carry `Retry-After`.
+fn add_response_headers(op: &mut Map<String, Value>) {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
+    for (status, response) in responses.iter_mut() {
+        let Some(response) = response.as_object_mut() else { continue };
+        if response.contains_key("$ref") {
+            continue; // the shared problem responses declare their headers once
+        }
+        let headers = response.entry("headers").or_insert_with(|| json!({}));
+        if let Some(headers) = headers.as_object_mut() {
+            headers.insert("X-Request-Id".into(), json!({ "$ref": "#/components/headers/X-Request-Id" }));
+            if status == "429" || status == "503" {
+                headers.insert("Retry-After".into(), json!({ "$ref": "#/components/headers/Retry-After" }));
+            }
+        }
+    }
+}
+
+/// `Page_<Item>` schemas come out of utoipa with the item copied inline; where the item is a
+/// component of its own, the page points at it instead (one model per item in a generated client).
+fn reference_page_items(components: &mut Map<String, Value>) {
+    let Some(schemas) = components.get("schemas").and_then(Value::as_object).cloned() else { return };
+    let Some(target) = components.get_mut("schemas").and_then(Value::as_object_mut) else { return };
+    for (name, schema) in target.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_") else { continue };
+        let Some(component) = schemas.get(item) else { continue };
+        if let Some(items) = schema.pointer_mut("/properties/items/items") {
+            if items == component {
+                *items = json!({ "$ref": format!("#/components/schemas/{item}") });
+            }
+        }
+    }
+    components.insert(
+        "headers".into(),
+        json!({
+            "X-Request-Id": {
+                "description": "This request's id (yours, when you sent a well-formed `X-Request-Id`); problems repeat it as `request_id`, and the server log is searchable by it.",
+                "schema": { "type": "string" }
+            },
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": { "type": "integer", "minimum": 0 }
+            }
+        }),
+    );
 }
 
 fn problem_responses() -> Value {
     let problem = |description: &str| {
         json!({
             "description": description,
+            "headers": { "X-Request-Id": { "$ref": "#/components/headers/X-Request-Id" } },
             "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
         })
     };
     json!({
-        "BadRequest": problem("The body is not readable JSON (`malformed_json`)."),
+        "BadRequest": problem("The body is not readable JSON (`malformed_json`), or a path parameter is not of its type (`invalid_path_parameter`: an id that is not a UUID)."),
         "UnsupportedMediaType": problem("The body is not sent as `application/json`."),
-        "ValidationFailed": problem("A field is missing or invalid (`validation_failed`); `errors` names each field."),
+        "ValidationFailed": problem("A body field, query parameter or header is missing or invalid (`validation_failed`); `errors` names each one (`X-Steward-Scope` for a scope that is not `tenant`, `all` or `customer:<uuid>`)."),
         "Unauthenticated": problem("No valid credential, or the session has ended (`unauthenticated`, `invalid_token`, `token_expired`, `session_ended`, `account_inactive`)."),
-        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), the operation is for super admins only (`super_admin_required`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
-        "NotFound": problem("No such resource visible to this principal (`not_found`)."),
+        "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), the scope reaches beyond the principal's own customer without `steward.admin.cross_tenant` (`cross_tenant_denied`), the operation is for super admins only (`super_admin_required`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
+        "NotFound": problem("No such resource visible to this principal, or a `customer:<uuid>` scope naming no customer (`not_found`)."),
         "ConfirmationRequired": problem("While impersonating, this destructive operation needs the typed confirmation named in `x-confirm`, sent as `X-Steward-Confirm` (`confirmation_required`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
     })
