@@ -129,7 +129,8 @@ impl FromRequestParts<AppState> for Scope {
             Some(v) => (v.to_str().unwrap_or("\u{0}").to_owned(), true),
             None => (from_cookie(parts).unwrap_or_default(), false),
         };
-        let requested = match parse(&raw) {
+        // An empty header is not a scope (an empty cookie is: it was never chosen).
+        let requested = match parse(&raw).filter(|_| !(explicit && raw.trim().is_empty())) {
             Some(r) => r,
             // A stale or garbled cookie falls back to the tenant; a bad header is the caller's error.
             None if !explicit => Requested::Tenant,

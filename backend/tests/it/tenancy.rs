@@ -130,11 +130,15 @@ async fn scope_beyond_your_tenant_is_refused_not_narrowed(app: TestApp) {
         let scope = scoped(&app, "/api/scope", t, None, Some(&c)).await;
         assert_eq!(scope.body["mode"], "tenant", "{c}");
     }
-    let bad = scoped(&app, "/api/flows", t, Some("everything"), None).await;
-    assert_eq!(
-        (bad.status, bad.body["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Steward-Scope"))
-    );
+    // A header that is not a scope (an empty one included) is the caller's error, not "tenant".
+    for header in ["everything", "", "customer:", "all,tenant"] {
+        let bad = scoped(&app, "/api/flows", t, Some(header), None).await;
+        assert_eq!(
+            (bad.status, bad.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Steward-Scope")),
+            "{header:?}"
+        );
+    }
     // Explicit beats the cookie; your own customer is always fine.
     let own = scoped(&app, "/api/flows", t, Some("tenant"), Some("all")).await;
     assert_eq!(own.status, StatusCode::OK);
