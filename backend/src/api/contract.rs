@@ -236,10 +236,11 @@ fn confirmation(op: &mut Map<String, Value>, path: &str) -> Result<Option<Confir
             "required": false,
             "description": format!(
                 "While impersonating, {}: this operation is destructive, and without it the answer is 428 \
-                 (`confirmation_required`), with a different text 422. Not needed otherwise.",
+                 (`confirmation_required`), with a different text 422. Ignored when not impersonating.",
                 target.typed()
             ),
-            "schema": { "type": "string", "minLength": 1 },
+            // No minLength: outside View as any value (even empty) is accepted and ignored.
+            "schema": { "type": "string" },
         }));
     }
     Ok(Some(target))

@@ -49,6 +49,19 @@ pub async fn visible_user<C: ConnectionTrait>(
     Ok(user)
 }
 
+pagination::closed_set! {
+    /// `active` or `inactive`.
+    pub enum UserStatus { Active = "active", Inactive = "inactive" }
+}
+pagination::closed_set! {
+    /// The directory's tabs.
+    pub enum UserSegment { All = "all", Active = "active", SuperAdmins = "super_admins", Inactive = "inactive" }
+}
+pagination::closed_set! {
+    /// `created`: newest first; `name`, `email`: A–Z.
+    pub enum UserSort { Created = "created", Name = "name", Email = "email" }
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
@@ -57,13 +70,16 @@ pub struct DirectoryQuery {
     /// Name or email contains this (trigram index; 1–2 characters match an email prefix).
     pub search: Option<String>,
     /// `active` or `inactive`.
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<UserStatus>,
     /// Only holders of this role (in `workspace_id` when given).
     pub role_id: Option<Uuid>,
     /// `all` (default), `active`, `super_admins`, `inactive`.
-    pub segment: Option<String>,
+    #[param(inline)]
+    pub segment: Option<UserSegment>,
     /// `created` (newest first, default), `name` or `email` (A–Z).
-    pub sort: Option<String>,
+    #[param(inline)]
+    pub sort: Option<UserSort>,
     /// Include erased accounts (default: left out).
     #[serde(default)]
     pub include_erased: bool,
@@ -207,18 +223,15 @@ pub async fn directory_page(
     scope: &Scope,
     q: DirectoryQuery,
 ) -> AppResult<Page<DirectoryUser>> {
-    pagination::one_of("status", &q.status, &["active", "inactive"])?;
-    pagination::one_of("segment", &q.segment, &["all", "active", "super_admins", "inactive"])?;
-    pagination::one_of("sort", &q.sort, &["created", "name", "email"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = scoped(state, actor, scope, q.workspace_id).await?;
     if !q.include_erased {
         query = query.filter(users::Column::ErasedAt.is_null());
     }
-    if let Some(s) = &q.status {
-        query = query.filter(users::Column::Status.eq(s.clone()));
+    if let Some(s) = q.status {
+        query = query.filter(users::Column::Status.eq(s.as_str()));
     }
-    match q.segment.as_deref() {
+    match q.segment.map(UserSegment::as_str) {
         Some("active") => query = query.filter(users::Column::Status.eq("active")),
         Some("inactive") => query = query.filter(users::Column::Status.eq("inactive")),
         Some("super_admins") => query = query.filter(users::Column::SuperAdmin.eq(true)),
@@ -235,7 +248,7 @@ pub async fn directory_page(
     if search.is_some_and(|s| s.chars().count() > 200) {
         return Err(AppError::field("search", "must be at most 200 characters"));
     }
-    let sort = q.sort.as_deref().unwrap_or("created");
+    let sort = q.sort.map_or("created", UserSort::as_str);
     if let Some(raw) = &q.cursor {
         let c = Cursor::decode(raw)?;
         let key = c.key.clone().ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;

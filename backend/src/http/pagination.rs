@@ -12,6 +12,27 @@ use crate::http::error::AppError;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 
+/// A query parameter with a closed set of values: an `enum` in the spec (from this one list),
+/// a 422 naming the parameter for any other value (the query extractor's serde error), and its
+/// wire name back from `as_str`.
+macro_rules! closed_set {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+        $vis enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use closed_set;
+
 pub const MAX_LIMIT: u64 = 200;
 
 /// The position after the last row of a page.

@@ -54,7 +54,10 @@ async fn list_permissions() -> Json<PermissionCatalog> {
     get, path = "/api/access/explain", tag = "access", operation_id = "explain_access",
     security(("bearer" = ["steward.access.roles.view"])),
     params(ExplainQuery),
-    responses((status = 200, description = "The answer and its reasons", body = Explanation)),
+    responses(
+        (status = 200, description = "The answer and its reasons", body = Explanation),
+        (status = 404, description = "No such user visible to you (`not_found`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn explain_access(
     State(state): State<AppState>,

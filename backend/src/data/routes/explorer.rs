@@ -124,6 +124,22 @@ pub struct ChangesQuery {
     pub table: Option<String>,
 }
 
+crate::http::pagination::closed_set! {
+    /// What a change-feed event carries.
+    pub enum ChangeStreamEventName { Change = "change", Lagged = "lagged", End = "end" }
+}
+
+/// One event of `follow_explorer_changes`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // the shape of the stream, for the spec; the events are written by axum's Sse
+pub struct ChangeStreamEvent {
+    #[schema(inline)]
+    event: ChangeStreamEventName,
+    /// `change`: the change as JSON (`{table, id, customer_id, op}`); `lagged`: how many were
+    /// missed; `end`: why the feed stopped.
+    data: String,
+}
+
 /// Changes to the explorer's tables, live, from every replica: server-sent events, one
 /// `change` per row written ({table, id, customer_id, op}), `lagged` when changes came faster
 /// than read (reload), and `end` when the credential may no longer read.
@@ -132,7 +148,7 @@ pub struct ChangesQuery {
     security(("super_admin" = ["steward.console.data_explorer.read"])),
     extensions(("x-view-as" = json!("target_rows"))),
     params(ChangesQuery, ScopeHeader),
-    responses((status = 200, description = "An event stream of changes", content_type = "text/event-stream", body = String)),
+    responses((status = 200, description = "An event stream of changes (the schema is one event's)", content_type = "text/event-stream", body = ChangeStreamEvent)),
 )]
 async fn follow_explorer_changes(
     State(state): State<AppState>,

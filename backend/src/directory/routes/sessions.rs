@@ -46,7 +46,10 @@ async fn list_sessions(
     security(("bearer" = ["steward.access.sessions.manage"])),
     extensions(("x-confirm" = json!("session"))),
     params(("session_id" = Uuid, Path, description = "The session")),
-    responses((status = 200, description = "Revoked (0 if it had already ended)", body = Revoked)),
+    responses(
+        (status = 200, description = "Revoked (0 if it had already ended)", body = Revoked),
+        (status = 409, description = "The owner is yourself (`yourself`; sign out instead) or a super admin you are not (`super_admin`), or the account is erased (`erased`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn revoke_session(
     State(state): State<AppState>,
@@ -64,7 +67,10 @@ async fn revoke_session(
     security(("bearer" = ["steward.access.sessions.manage"])),
     extensions(("x-confirm" = json!("user"))),
     params(("user_id" = Uuid, Path, description = "The user")),
-    responses((status = 200, description = "How many sessions ended", body = Revoked)),
+    responses(
+        (status = 200, description = "How many sessions ended", body = Revoked),
+        (status = 409, description = "The user is yourself (`yourself`; sign out instead) or a super admin you are not (`super_admin`), or the account is erased (`erased`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn revoke_user_sessions(
     State(state): State<AppState>,

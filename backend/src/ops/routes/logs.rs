@@ -38,6 +38,24 @@ async fn list_logs(
     crate::ops::logs::list(&state, &actor, &scope, f).await.map(Json)
 }
 
+crate::http::pagination::closed_set! {
+    /// What a log-tail event carries.
+    pub enum LogStreamEventName { Log = "log", End = "end" }
+}
+
+/// One event of `follow_logs`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // the shape of the stream, for the spec; the events are written by axum's Sse
+pub struct LogStreamEvent {
+    #[schema(inline)]
+    event: LogStreamEventName,
+    /// `log`: the line's `seq` (resume with `after`).
+    id: Option<String>,
+    /// `log`: the line as a JSON `LogEntry`; `end`: why the tail stopped.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
 /// Follow the logs live: server-sent events, one `log` event per new line matching the
 /// filter (its `id` is the line's `seq`; reconnect with `after` to resume), oldest first.
 /// The stream ends with an `end` event when the credential may no longer read the logs.
@@ -45,7 +63,7 @@ async fn list_logs(
     get, path = "/api/logs/follow", tag = "system", operation_id = "follow_logs",
     security(("bearer" = ["steward.system.logs"])),
     params(LogFilter, ScopeHeader),
-    responses((status = 200, description = "An event stream of log lines", content_type = "text/event-stream", body = String)),
+    responses((status = 200, description = "An event stream of log lines (the schema is one event's)", content_type = "text/event-stream", body = LogStreamEvent)),
 )]
 async fn follow_logs(
     State(state): State<AppState>,
