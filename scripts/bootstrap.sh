@@ -92,3 +92,17 @@ if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && [ -z "${STEWARD_TEST_PG_URL:-}" ]; th
     export STEWARD_TEST_PG_URL="postgres://postgres:steward-test@127.0.0.1:5432/postgres"
   fi
 fi
+
+# The contract step (e2e/contract): schemathesis and openapi-python-client, pinned, in their own
+# virtualenv so they never touch the system Python.
+if [ "${STEWARD_NEED_CONTRACT:-}" = 1 ]; then
+  CONTRACT_VENV="${STEWARD_CONTRACT_VENV:-$HOME/.cache/steward-contract}"
+  CONTRACT_REQS="$ROOT/e2e/contract/requirements.txt"
+  if ! cmp -s "$CONTRACT_REQS" "$CONTRACT_VENV/requirements.txt" 2>/dev/null; then
+    say "installing the contract tools (schemathesis, openapi-python-client) in $CONTRACT_VENV"
+    python3 -m venv "$CONTRACT_VENV" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$CONTRACT_VENV"; }
+    "$CONTRACT_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$CONTRACT_REQS"
+    cp "$CONTRACT_REQS" "$CONTRACT_VENV/requirements.txt"
+  fi
+  export PATH="$CONTRACT_VENV/bin:$PATH"
+fi

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Command two: every test. Lints, the backend suite on SQLite and PostgreSQL (each test runs
-# on both, on a fresh database), the spec check, and the browser suite against the real binary.
+# on both, on a fresh database), the spec check, the contract checked from outside (fuzzer and
+# generated client), and the browser suite against the real binary.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export STEWARD_NEED_POSTGRES=1 STEWARD_NEED_BROWSER=1
+export STEWARD_NEED_POSTGRES=1 STEWARD_NEED_BROWSER=1 STEWARD_NEED_CONTRACT=1
 source scripts/bootstrap.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -23,6 +24,9 @@ cargo run -q -p xtask -- openapi --check
 say "building the console and the server for the browser suite"
 trunk build --release
 cargo build -p steward-backend
+
+say "the contract from outside: schemathesis over the live server, a generated Python client's journey"
+STEWARD_BIN="$ROOT/target/debug/steward-server" python3 e2e/contract/run.py
 
 say "browser suite (headless chromium)"
 cd e2e

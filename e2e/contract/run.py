@@ -150,7 +150,8 @@ def schemathesis(base: str, token: str, report: Path, selection: list[str]) -> i
         *selection,
     ]
     print("+", " ".join(c if "Bearer" not in c else "'Authorization: Bearer …'" for c in command), flush=True)
-    return subprocess.run(command).returncode
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="hooks", PYTHONPATH=str(HERE))
+    return subprocess.run(command, env=env).returncode
 
 
 def fuzz_main(out: Path) -> str | None:
