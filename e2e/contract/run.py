@@ -151,7 +151,7 @@ def schemathesis(base: str, token: str, report: Path, selection: list[str]) -> i
     ]
     print("+", " ".join(c if "Bearer" not in c else "'Authorization: Bearer …'" for c in command), flush=True)
     env = dict(os.environ, SCHEMATHESIS_HOOKS="hooks", PYTHONPATH=str(HERE))
-    return subprocess.run(command, env=env).returncode
+    return subprocess.run(command, env=env, cwd=report.parent).returncode
 
 
 def fuzz_main(out: Path) -> str | None:

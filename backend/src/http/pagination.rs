@@ -19,8 +19,12 @@ macro_rules! closed_set {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+        // utoipa does not read a `rename` whose value is a macro fragment, so the wire names
+        // are the variants in snake_case (`SuperAdmins` is `super_admins`); `$wire` must agree,
+        // which the fuzzer's negative phase would catch.
+        #[serde(rename_all = "snake_case")]
         $vis enum $name {
-            $(#[serde(rename = $wire)] $variant),+
+            $($variant),+
         }
         impl $name {
             pub fn as_str(self) -> &'static str {

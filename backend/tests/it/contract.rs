@@ -259,7 +259,8 @@ on_both!(
     every_route_refuses_a_principal_without_its_leaf,
     super_admin_routes_refuse_every_other_principal,
     unknown_api_paths_and_methods_are_problems,
-    spa_deep_links_fall_back_to_index
+    spa_deep_links_fall_back_to_index,
+    query_enums_in_the_spec_are_what_the_server_takes
 );
 
 /// Fills `{param}` segments of a path template with a random id.
@@ -388,5 +389,31 @@ fn console_pages_name_only_real_operations() {
         for op in page.reads.iter().chain(page.writes) {
             assert!(ids.contains(op), "page `{}` names `{op}`, which is no operation", page.id);
         }
+    }
+}
+
+/// A closed set in a query is an enum in the spec with the very values the server takes, and
+/// the server refuses any other with 422 naming the parameter.
+async fn query_enums_in_the_spec_are_what_the_server_takes(app: TestApp) {
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let params = spec["paths"]["/api/users"]["get"]["parameters"].as_array().unwrap().clone();
+    let values = |name: &str| -> Vec<String> {
+        let p = params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name}"));
+        p["schema"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(values("segment"), ["all", "active", "super_admins", "inactive"]);
+    assert_eq!(values("sort"), ["created", "name", "email"]);
+    let admin = app.setup_admin().await;
+    for name in ["status", "segment", "sort"] {
+        for v in values(name) {
+            let res = app.get(&format!("/api/users?{name}={v}"), Some(&admin)).await;
+            assert_eq!(res.status, StatusCode::OK, "{name}={v}: {:?}", res.body);
+        }
+        let res = app.get(&format!("/api/users?{name}=Bogus"), Some(&admin)).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(name)),
+            "{name}"
+        );
     }
 }
