@@ -315,12 +315,20 @@ async fn a_login_flood_is_shed_past_the_hashing_queue(app: TestApp) {
     // Every hashing slot is taken: checks admitted now wait; past the queue they are refused.
     let held = app.state.hashing.clone().acquire_owned().await.unwrap();
     let wrong = json!({ "email": ADMIN_EMAIL, "password": "wrong password!!" });
-    let flood = futures::future::join_all((0..5).map(|_| app.post("/api/auth/login", None, wrong.clone())));
+    // While the slot is held no admitted check can finish, so the first two answers are the
+    // shed ones; the slot is released only after them (a fixed sleep here let a slow request
+    // arrive after an admitted one had finished and be admitted too, on a loaded machine).
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    let flood = futures::future::join_all((0..5).map(|_| async {
+        let res = app.post("/api/auth/login", None, wrong.clone()).await;
+        answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        res
+    }));
     let release = async {
-        while app.state.hashing_admission.available_permits() > 0 {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < 2 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         drop(held);
     };
     let (answers, ()) = tokio::join!(flood, release);
