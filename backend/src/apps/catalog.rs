@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::apps::manifest::{ConnectorKind, FlowDefinition};
 use crate::http::error::{AppError, AppResult};
-use crate::http::pagination::{self, contains_pattern, one_of, Cursor};
+use crate::http::pagination::{self, contains_pattern, Cursor};
 use crate::state::AppState;
 use crate::store::entities::{
     application_models, application_requirements, application_versions, applications, connector_kinds, flow_templates,
@@ -285,7 +285,8 @@ pub struct ImportErrorQuery {
     /// One version's errors.
     pub version_id: Option<Uuid>,
     /// `error` or `warning`.
-    pub severity: Option<String>,
+    #[param(inline)]
+    pub severity: Option<Severity>,
     /// A fragment of the message, file or model.
     pub q: Option<String>,
     /// 1–200, default 50.
@@ -296,7 +297,6 @@ pub struct ImportErrorQuery {
 /// Import errors, worst first, then newest.
 pub async fn import_errors(state: &AppState, q: ImportErrorQuery) -> AppResult<Page<ImportErrorRow>> {
     let limit = pagination::limit(q.limit)?;
-    one_of("severity", &q.severity, &["error", "warning"])?;
     let mut query = import_errors::Entity::find();
     if let Some(a) = q.application_id {
         query = query.filter(import_errors::Column::ApplicationId.eq(a));
@@ -304,8 +304,8 @@ pub async fn import_errors(state: &AppState, q: ImportErrorQuery) -> AppResult<P
     if let Some(v) = q.version_id {
         query = query.filter(import_errors::Column::VersionId.eq(v));
     }
-    if let Some(s) = &q.severity {
-        query = query.filter(import_errors::Column::Severity.eq(s.clone()));
+    if let Some(s) = q.severity {
+        query = query.filter(import_errors::Column::Severity.eq(s.as_str()));
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let pattern = contains_pattern(&text.to_lowercase());

@@ -14,6 +14,11 @@ use crate::http::pagination;
 use crate::state::AppState;
 use crate::store::entities::{audit_events, users};
 
+crate::http::pagination::closed_set! {
+    /// How an audited action ended: done, failed, or refused by a rule.
+    pub enum Outcome { Success = "success", Failure = "failure", Refused = "refused" }
+}
+
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
@@ -30,7 +35,8 @@ pub struct AuditFilter {
     /// An action (`auth.login`) or a prefix ending in `.` (`role.`).
     action: Option<String>,
     /// `success`, `failure` or `refused`.
-    outcome: Option<String>,
+    #[param(inline)]
+    outcome: Option<Outcome>,
     request_id: Option<String>,
 }
 
@@ -49,9 +55,6 @@ impl AuditFilter {
             if to <= from {
                 return Err(AppError::field("to", "must be after `from`"));
             }
-        }
-        if self.outcome.as_deref().is_some_and(|o| !["success", "failure", "refused"].contains(&o)) {
-            return Err(AppError::field("outcome", "must be one of: success, failure, refused"));
         }
         let mut c = Condition::all();
         match (scope.customer_id(), self.customer_id) {
@@ -87,8 +90,8 @@ impl AuditFilter {
                 audit_events::Column::Action.eq(a.clone())
             });
         }
-        if let Some(o) = &self.outcome {
-            c = c.add(audit_events::Column::Outcome.eq(o.clone()));
+        if let Some(o) = self.outcome {
+            c = c.add(audit_events::Column::Outcome.eq(o.as_str()));
         }
         if let Some(r) = &self.request_id {
             c = c.add(audit_events::Column::RequestId.eq(r.clone()));

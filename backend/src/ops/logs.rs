@@ -19,26 +19,35 @@ use uuid::Uuid;
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
-use crate::http::pagination::{self, contains_pattern, one_of};
+use crate::http::pagination::{self, contains_pattern};
 use crate::state::AppState;
 use crate::store::entities::{customers, log_entries};
 
-pub const STREAMS: &[&str] = &["platform", "auth", "system"];
-pub const LEVELS: &[&str] = &["error", "warn", "info", "debug"];
 /// The system log's tabs.
 pub const SYSTEM_KINDS: &[&str] =
     &["startup", "periodic", "startup_error", "package_install", "user_task", "api_error"];
+
+pagination::closed_set! {
+    /// Which log: `platform`, `auth` or `system`.
+    pub enum LogStream { Platform = "platform", Auth = "auth", System = "system" }
+}
+pagination::closed_set! {
+    /// A line's level.
+    pub enum LogLevel { Error = "error", Warn = "warn", Info = "info", Debug = "debug" }
+}
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogFilter {
     /// `platform`, `auth` or `system`; absent: every log.
-    pub stream: Option<String>,
+    #[param(inline)]
+    pub stream: Option<LogStream>,
     /// The tab within the log (for `system`: `startup`, `periodic`, `startup_error`,
     /// `package_install`, `user_task`, `api_error`).
     pub kind: Option<String>,
     /// `error`, `warn`, `info` or `debug`: lines of exactly that level.
-    pub level: Option<String>,
+    #[param(inline)]
+    pub level: Option<LogLevel>,
     /// From this time (inclusive), RFC 3339.
     pub from: Option<DateTime<Utc>>,
     /// Until this time (exclusive), RFC 3339.
@@ -59,8 +68,6 @@ impl LogFilter {
     /// The filter as a condition, with the scope's rule applied.
     pub fn condition(&self, scope: &Scope, actor: &Actor) -> AppResult<Condition> {
         use log_entries::Column as L;
-        one_of("stream", &self.stream, STREAMS)?;
-        one_of("level", &self.level, LEVELS)?;
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if to <= from {
                 return Err(AppError::field("to", "must be after `from`"));
@@ -90,14 +97,14 @@ impl LogFilter {
             }
             Scope::Tenant(customer) => c.add(L::CustomerId.eq(customer.id)),
         };
-        if let Some(s) = &self.stream {
-            c = c.add(L::Stream.eq(s.clone()));
+        if let Some(s) = self.stream {
+            c = c.add(L::Stream.eq(s.as_str()));
         }
         if let Some(k) = &self.kind {
             c = c.add(L::Kind.eq(k.clone()));
         }
-        if let Some(l) = &self.level {
-            c = c.add(L::Level.eq(l.clone()));
+        if let Some(l) = self.level {
+            c = c.add(L::Level.eq(l.as_str()));
         }
         if let Some(t) = self.from {
             c = c.add(L::At.gte(t));

@@ -65,11 +65,17 @@ pub(super) fn new_key() -> (String, String) {
     (key, prefix)
 }
 
+pagination::closed_set! {
+    /// A connector's last known health.
+    pub enum ConnectorHealth { Healthy = "healthy", Degraded = "degraded", Down = "down", Unknown = "unknown" }
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `healthy`, `degraded`, `down` or `unknown`.
-    pub health: Option<String>,
+    #[param(inline)]
+    pub health: Option<ConnectorHealth>,
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
@@ -104,14 +110,13 @@ pub async fn list_connectors(
     scope: &Scope,
     q: ListQuery,
 ) -> AppResult<Page<ConnectorRow>> {
-    pagination::one_of("health", &q.health, &["healthy", "degraded", "down", "unknown"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = connectors::Entity::find().filter(scope.condition(connectors::Column::CustomerId));
     if let Some(ws) = actor.workspaces_with("steward.connectors.view") {
         query = query.filter(connectors::Column::WorkspaceId.is_in(ws));
     }
-    if let Some(h) = &q.health {
-        query = query.filter(connectors::Column::Health.eq(h.clone()));
+    if let Some(h) = q.health {
+        query = query.filter(connectors::Column::Health.eq(h.as_str()));
     }
     if let Some(raw) = &q.cursor {
         query = query.filter(connectors::Column::Id.lt(Cursor::decode(raw)?.id));

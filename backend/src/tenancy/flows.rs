@@ -83,17 +83,37 @@ pub(super) async fn visible_flow(state: &AppState, actor: &Actor, id: Uuid) -> A
     }
 }
 
+pagination::closed_set! {
+    /// A flow's lifecycle: `draft` or `published`.
+    pub enum FlowStatus { Draft = "draft", Published = "published" }
+}
+pagination::closed_set! {
+    /// Whether a published flow runs: `active` or `paused`.
+    pub enum FlowState { Active = "active", Paused = "paused" }
+}
+pagination::closed_set! {
+    /// `created`: newest first; `name`: A–Z.
+    pub enum FlowSort { Created = "created", Name = "name" }
+}
+pagination::closed_set! {
+    /// Where a run is.
+    pub enum RunStatus { Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed", Cancelled = "cancelled" }
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FlowQuery {
     /// `draft` or `published`.
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<FlowStatus>,
     /// `active` or `paused`.
-    pub state: Option<String>,
+    #[param(inline)]
+    pub state: Option<FlowState>,
     /// Case-insensitive match in the name.
     pub search: Option<String>,
     /// `created` (newest first, default) or `name`.
-    pub sort: Option<String>,
+    #[param(inline)]
+    pub sort: Option<FlowSort>,
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
@@ -184,8 +204,9 @@ pub async fn enqueue<C: sea_orm::ConnectionTrait>(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RunQuery {
-    /// `queued`, `running`, `succeeded` or `failed`.
-    pub status: Option<String>,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    #[param(inline)]
+    pub status: Option<RunStatus>,
     pub flow_id: Option<Uuid>,
     /// One run (the log's links name runs by id).
     pub run_id: Option<Uuid>,
@@ -195,20 +216,17 @@ pub struct RunQuery {
 
 /// Flows in scope, newest first or by name.
 pub async fn list_flows(state: &AppState, actor: &Actor, scope: &Scope, q: FlowQuery) -> AppResult<Page<FlowRow>> {
-    pagination::one_of("status", &q.status, &["draft", "published"])?;
-    pagination::one_of("state", &q.state, &["active", "paused"])?;
-    pagination::one_of("sort", &q.sort, &["created", "name"])?;
     let limit = pagination::limit(q.limit)?;
-    let by_name = q.sort.as_deref() == Some("name");
+    let by_name = q.sort == Some(FlowSort::Name);
     let mut query = flows::Entity::find().filter(scope.condition(flows::Column::CustomerId));
     if let Some(ws) = actor.workspaces_with("steward.flows.view") {
         query = query.filter(flows::Column::WorkspaceId.is_in(ws));
     }
-    if let Some(s) = &q.status {
-        query = query.filter(flows::Column::Status.eq(s.clone()));
+    if let Some(s) = q.status {
+        query = query.filter(flows::Column::Status.eq(s.as_str()));
     }
-    if let Some(s) = &q.state {
-        query = query.filter(flows::Column::State.eq(s.clone()));
+    if let Some(s) = q.state {
+        query = query.filter(flows::Column::State.eq(s.as_str()));
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let pattern = pagination::contains_pattern(&search.to_lowercase());
@@ -350,7 +368,6 @@ pub async fn trigger_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id
 
 /// Runs in scope, newest first.
 pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQuery) -> AppResult<Page<RunRow>> {
-    pagination::one_of("status", &q.status, &["queued", "running", "succeeded", "failed", "cancelled"])?;
     let limit = pagination::limit(q.limit)?;
     let mut query = runs::Entity::find().filter(scope.condition(runs::Column::CustomerId));
     if let Some(ws) = actor.workspaces_with("steward.runs.view") {
@@ -359,8 +376,8 @@ pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQue
         query = query
             .filter(Condition::all().add(runs::Column::FlowId.in_subquery(sea_orm::QueryTrait::into_query(visible))));
     }
-    if let Some(s) = &q.status {
-        query = query.filter(runs::Column::Status.eq(s.clone()));
+    if let Some(s) = q.status {
+        query = query.filter(runs::Column::Status.eq(s.as_str()));
     }
     if let Some(f) = q.flow_id {
         query = query.filter(runs::Column::FlowId.eq(f));

@@ -54,7 +54,32 @@ async fn get_metrics(State(state): State<AppState>) -> AppResult<Response> {
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// `24h` (hourly, the default), `7d` (hourly), `30d` (daily) or `1y` (daily).
-    range: Option<String>,
+    #[param(inline)]
+    range: Option<StatsRange>,
+}
+
+/// The span of a stats series (its bucket follows from it).
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+pub enum StatsRange {
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+    #[serde(rename = "30d")]
+    Month,
+    #[serde(rename = "1y")]
+    Year,
+}
+
+impl StatsRange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "24h",
+            Self::Week => "7d",
+            Self::Month => "30d",
+            Self::Year => "1y",
+        }
+    }
 }
 
 /// Snapshots of the platform's figures over time for the current scope: the platform's
@@ -70,7 +95,7 @@ async fn get_stats(
     scope: Scope,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> AppResult<Json<StatsSeries>> {
-    crate::ops::stats::series(&state, &scope, q.range.as_deref()).await.map(Json)
+    crate::ops::stats::series(&state, &scope, q.range.map(StatsRange::as_str)).await.map(Json)
 }
 
 /// The effective configuration of the replica that answers: every setting with the value in
