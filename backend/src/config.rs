@@ -68,8 +68,9 @@ pub struct Config {
     #[arg(long, env = "STEWARD_IMPERSONATION_MINUTES", default_value_t = 60)]
     pub impersonation_minutes: u64,
 
-    /// How many password hashes may be computed at once (each takes ~19 MiB and a core).
-    #[arg(long, env = "STEWARD_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    /// How many password hashes may be computed at once (each takes ~19 MiB and a core), on
+    /// threads of their own; 0: half the cores, at least one.
+    #[arg(long, env = "STEWARD_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
     pub password_hash_concurrency: usize,
 
     /// How many password checks may wait for a hashing slot; past that a request is answered

@@ -21,6 +21,8 @@ pub struct AppState {
     pub audit_keys: Arc<AuditKeys>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and a core.
     pub hashing: Arc<Semaphore>,
+    /// The threads that compute argon2 hashes (as many as `hashing` has permits).
+    pub hash_pool: Arc<crate::identity::password::HashPool>,
     /// Admission to `hashing`: its slots plus the queue's; a request that finds none is refused.
     pub hashing_admission: Arc<Semaphore>,
     /// Dashboard KPIs, per scope and cache epoch.
@@ -28,6 +30,10 @@ pub struct AppState {
     /// Whether the 2FA policy holds admins, read at most every 5 s per replica (it is checked
     /// on every admin request; a change reaches other replicas within that time).
     pub two_factor_policy: moka::future::Cache<(), bool>,
+    /// Sign-ins refused while locked, per account and address, already audited in the last
+    /// minute (see `identity::login`): a flood costs one chained audit write a minute per pair,
+    /// not one per request.
+    pub throttled_audited: moka::future::Cache<String, Arc<std::sync::atomic::AtomicU64>>,
     /// The platform, authentication and system logs' sink (written by a background task).
     pub logs: LogSink,
     /// The route table by operation, set once when the router is built (the gate enforces it;
@@ -67,7 +73,10 @@ impl AppState {
         audit_keys: AuditKeys,
         telemetry: Telemetry,
     ) -> Self {
-        let permits = config.password_hash_concurrency.max(1);
+        let permits = match config.password_hash_concurrency {
+            0 => crate::identity::password::default_concurrency(),
+            n => n,
+        };
         let admission = permits + config.password_hash_queue;
         let (logs, lines) = LogSink::new(config.log_channel_capacity);
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -79,8 +88,13 @@ impl AppState {
             jwt: Arc::new(jwt),
             audit_keys: Arc::new(audit_keys),
             hashing: Arc::new(Semaphore::new(permits)),
+            hash_pool: Arc::new(crate::identity::password::HashPool::new(permits)),
             hashing_admission: Arc::new(Semaphore::new(admission)),
             kpis: KpiCache::default(),
+            throttled_audited: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
             two_factor_policy: moka::future::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(std::time::Duration::from_secs(5))

@@ -81,16 +81,6 @@ pub fn after(key_col: SimpleExpr, id_col: SimpleExpr, key: impl Into<Value>, id:
     }
 }
 
-/// A list filter that takes one of a few values; anything else is a 422 naming the field.
-pub fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), AppError> {
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(AppError::field(field, format!("must be one of: {}", allowed.join(", "))))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// A `LIKE` pattern matching `text` anywhere, its `\`, `%` and `_` escaped with `\`.
 pub fn contains_pattern(text: &str) -> String {
     format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))

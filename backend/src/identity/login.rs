@@ -31,11 +31,32 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
     let mut keys = vec![account_key.clone()];
     keys.extend(meta.ip.as_deref().map(throttle::Key::ip));
     if let Err(refusal) = throttle::check(&state.db, &keys).await {
-        let txn = crate::store::begin(&state.db).await?;
-        let event = Event::new("auth.login", "throttled").summary(json!({ "email": email }));
-        audit::append(&txn, meta, event).await?;
-        txn.commit().await?;
-        auth_line(state, meta, "lockout", "warn", format!("sign-in of {email} throttled"), None);
+        // The first refusal of an account from an address in a minute is audited, saying how
+        // many went unaudited before it; the rest only count (a flood against a locked account
+        // would otherwise be one chained audit write per request).
+        let pair = format!("{}|{}", account_key.key, meta.ip.as_deref().unwrap_or(""));
+        let entry = state.throttled_audited.entry(pair).or_insert_with(async { std::sync::Arc::default() }).await;
+        if entry.is_fresh() {
+            let txn = crate::store::begin(&state.db).await?;
+            // `audited_once_per_seconds`: later refusals of the pair in that time are not events.
+            let event = Event::new("auth.login", "throttled")
+                .summary(json!({ "email": email, "audited_once_per_seconds": 60 }));
+            audit::append(&txn, meta, event).await?;
+            txn.commit().await?;
+            auth_line(state, meta, "lockout", "warn", format!("sign-in of {email} throttled"), None);
+        } else {
+            let n = entry.value().fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                auth_line(
+                    state,
+                    meta,
+                    "lockout",
+                    "warn",
+                    format!("sign-in of {email} throttled ({n} more this minute)"),
+                    None,
+                );
+            }
+        }
         return Err(refusal);
     }
 

@@ -15,6 +15,7 @@
 mod bench;
 mod bench_api;
 mod bench_data;
+mod bench_login;
 mod bench_runs;
 mod bench_telemetry;
 
@@ -47,6 +48,12 @@ fn main() -> anyhow::Result<()> {
         let runs = flag("--runs").map(|n| n.parse()).transpose()?.unwrap_or(40);
         let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(8);
         return bench_runs::run(records, runs, secs);
+    }
+    if args.first().map(String::as_str) == Some("bench-login-flood") {
+        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+        let connections = flag("--connections").map(|n| n.parse()).transpose()?.unwrap_or(200);
+        let secs = flag("--seconds").map(|n| n.parse()).transpose()?.unwrap_or(8);
+        return bench_login::run(connections, secs);
     }
     if args.first().map(String::as_str) == Some("bench") {
         let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -92,7 +99,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S] | bench-runs [--records N] [--runs N] [--seconds S] | bench [--users N] [--customers N] [--seconds S] [--databases sqlite,postgres] [--pg-url URL] | bench-baseline --database-url URL [--bind ADDR]"
+            "usage: cargo run -p xtask -- openapi [--check] | bench-audit [--events N] [--database-url URL] | bench-users [--users N] [--customers N] [--database-url URL] | bench-telemetry [--rounds N] [--seconds S] | bench-data [--records N] [--seconds S] | bench-runs [--records N] [--runs N] [--seconds S] | bench-login-flood [--connections N] [--seconds S] | bench [--users N] [--customers N] [--seconds S] [--databases sqlite,postgres] [--pg-url URL] | bench-baseline --database-url URL [--bind ADDR]"
         ),
     }
 }
