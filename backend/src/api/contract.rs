@@ -117,6 +117,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                 // `[{}]` reads as "a credential of no scheme" to generators; `[]` is "none".
                 op.insert("security".into(), json!([]));
             }
+            describe_caller(op, requirement, by_transfer_token, confirm.is_some());
             let mut leaves = Vec::new();
             match requirement {
                 Requirement::Leaf(leaf) => {
@@ -165,6 +166,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
     components.insert("responses".into(), problem_responses());
     reference_page_items(components);
     forbid_control_characters(&mut spec);
+    link_created_ids(&mut spec);
     Ok(Contract { spec, table })
 }
 
@@ -244,6 +246,107 @@ fn confirmation(op: &mut Map<String, Value>, path: &str) -> Result<Option<Confir
         }));
     }
     Ok(Some(target))
+}
+
+/// OpenAPI links from each create operation (a POST answering 201) to every read that takes the
+/// new id as its only path parameter: the id's name comes from the collection the POST creates
+/// in (`…/roles` → `role_id`), its value from the answer's `id` (or `role_id`), so
+/// `POST /api/workspaces/{workspace_id}/roles` links to `GET /api/roles/{role_id}/members`.
+/// Generated clients and fuzzers can then follow a new resource to where it is read.
+fn link_created_ids(spec: &mut Value) {
+    let Some(paths) = spec.get("paths").and_then(Value::as_object).cloned() else { return };
+    let schemas = spec.pointer("/components/schemas").cloned().unwrap_or_default();
+    let resolve = |schema: &Value| -> Value {
+        schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|n| schemas.get(n))
+            .cloned()
+            .unwrap_or_else(|| schema.clone())
+    };
+    // The top-level properties of a schema, through one level of `allOf`.
+    let properties = |schema: &Value| -> Vec<String> {
+        let schema = resolve(schema);
+        let mut names: Vec<String> = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(p) = resolve(part).get("properties").and_then(Value::as_object) {
+                names.extend(p.keys().cloned());
+            }
+        }
+        names
+    };
+    for (path, item) in &paths {
+        let Some(created) = item.pointer("/post/responses/201/content/application~1json/schema") else { continue };
+        let Some(collection) = path.rsplit('/').next().filter(|c| !c.starts_with('{')) else { continue };
+        let param = format!("{}_id", collection.strip_suffix('s').unwrap_or(collection).replace('-', "_"));
+        let fields = properties(created);
+        let Some(field) = [param.as_str(), "id"].into_iter().find(|f| fields.iter().any(|n| n == f)) else { continue };
+        let mut links = Map::new();
+        for (other, other_item) in &paths {
+            let params: Vec<&str> =
+                other.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(n, _)| n)).collect();
+            if params != [param.as_str()] {
+                continue;
+            }
+            let Some(target) = other_item.pointer("/get/operationId").and_then(Value::as_str) else { continue };
+            links.insert(
+                target.to_owned(),
+                json!({
+                    "operationId": target,
+                    "parameters": { param.as_str(): format!("$response.body#/{field}") },
+                    "description": format!("Read what was just created: its `{field}` is `{param}` here."),
+                }),
+            );
+        }
+        if links.is_empty() {
+            continue;
+        }
+        let pointer = format!("/paths/{}/post/responses/201", path.replace('~', "~0").replace('/', "~1"));
+        if let Some(response) = spec.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            response.insert("links".into(), Value::Object(links));
+        }
+    }
+}
+
+/// Ends every description with who may call the operation, from the same declaration the
+/// gate enforces (so the prose cannot drift from the rule).
+fn describe_caller(op: &mut Map<String, Value>, requirement: Requirement, by_transfer_token: bool, confirm: bool) {
+    let scoped = has_parameter(op, "header", Some("X-Steward-Scope"));
+    let mut who = if by_transfer_token {
+        "another Steward presenting a transfer token minted here (`mint_transfer_token`); each token is good once and only for what it names.".to_owned()
+    } else {
+        match requirement {
+            Requirement::Public => "anyone; no credential is needed.".to_owned(),
+            Requirement::Authenticated => "any signed-in session or API token, for itself.".to_owned(),
+            Requirement::Leaf(leaf) => format!(
+                "a principal holding `{leaf}` through a role (in the workspace concerned, where the operation concerns one), or an API token that holds it; super admins hold every leaf."
+            ),
+            Requirement::SuperAdmin(leaf) => {
+                format!("super admins only (never delegable through a role), holding `{leaf}`.")
+            }
+            Requirement::SuperAdminView(leaf) => format!(
+                "super admins only (never delegable through a role), holding `{leaf}`; while viewing as someone it answers with what that user may see."
+            ),
+        }
+    };
+    if scoped && !matches!(requirement, Requirement::Public) {
+        who.push_str(" Reaching past your own customer with `X-Steward-Scope` needs `steward.admin.cross_tenant`.");
+    }
+    if confirm {
+        who.push_str(" While viewing as someone, send the typed confirmation `x-confirm` names.");
+    }
+    let mut text = op.get("description").and_then(Value::as_str).unwrap_or_default().trim_end().to_owned();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str("**Who may call it:** ");
+    text.push_str(&who);
+    op.insert("description".into(), json!(text));
 }
 
 /// What the one extractor and the scope resolver say about parameters, said in the schema:
