@@ -154,22 +154,23 @@ def schemathesis(base: str, token: str, report: Path, selection: list[str]) -> i
     return subprocess.run(command, env=env, cwd=report.parent).returncode
 
 
-def fuzz_main(out: Path) -> str | None:
-    with server("fuzz") as (base, data):
-        token = super_admin_token(base, data, seed=True)
-        excluded = [arg for op in SELF_AFFECTING for arg in ("--exclude-operation-id", op)]
-        if schemathesis(base, token, out / "fuzz", excluded) != 0:
-            return "schemathesis (main)"
+def fuzz(out: Path, name: str, seed: bool, flag: str) -> str | None:
+    """schemathesis on a fresh server: `flag` is --exclude-operation-id or --include-operation-id
+    applied to SELF_AFFECTING."""
+    with server(name) as (base, data):
+        token = super_admin_token(base, data, seed=seed)
+        selection = [arg for op in SELF_AFFECTING for arg in (flag, op)]
+        if schemathesis(base, token, out / name, selection) != 0:
+            return f"schemathesis ({name})"
     return None
+
+
+def fuzz_main(out: Path) -> str | None:
+    return fuzz(out, "fuzz", True, "--exclude-operation-id")
 
 
 def fuzz_self(out: Path) -> str | None:
-    with server("self") as (base, data):
-        token = super_admin_token(base, data, seed=False)
-        included = [arg for op in SELF_AFFECTING for arg in ("--include-operation-id", op)]
-        if schemathesis(base, token, out / "self", included) != 0:
-            return "schemathesis (self-affecting)"
-    return None
+    return fuzz(out, "self", False, "--include-operation-id")
 
 
 def generated_client(out: Path) -> str | None:

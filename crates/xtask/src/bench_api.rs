@@ -238,12 +238,7 @@ fn print_report(title: &str, lines: &[Line]) {
 
 pub fn run(opts: Options) -> anyhow::Result<()> {
     ensure_wrk()?;
-    let status = Command::new("cargo")
-        .args(["build", "--release", "-q", "-p", "steward-backend"])
-        .current_dir(root())
-        .status()?;
-    anyhow::ensure!(status.success(), "building the release server failed");
-    let bin = root().join("target/release/steward-server");
+    let bin = crate::bench_telemetry::release_server()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let secs = opts.secs;
 

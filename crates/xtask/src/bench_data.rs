@@ -13,13 +13,7 @@ use crate::bench::request;
 use crate::bench_telemetry::{peak_rss_kib, start, wrk, wrk_with};
 
 pub fn run(records: u64, secs: u32) -> anyhow::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "-q", "-p", "steward-backend"])
-        .current_dir(&root)
-        .status()?;
-    anyhow::ensure!(status.success(), "building the release server failed");
-    let bin = root.join("target/release/steward-server");
+    let bin = crate::bench_telemetry::release_server()?;
     let server = start(&bin, true)?;
     let addr = server.url.trim_start_matches("http://").to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

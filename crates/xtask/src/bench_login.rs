@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bench::request;
+use crate::bench_runs::percentile;
 use crate::bench_telemetry::{peak_rss_kib, start_with, wrk, wrk_with};
 
 /// One login from `source`: the status, or 0 when the connection failed.
@@ -39,23 +40,9 @@ async fn login_from(source: std::net::Ipv4Addr, addr: std::net::SocketAddr, body
     attempt.await.unwrap_or(0)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or(f64::NAN)
-}
-
 pub fn run(connections: u32, secs: u32) -> anyhow::Result<()> {
     crate::bench_api::ensure_wrk()?;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "-q", "-p", "steward-backend"])
-        .current_dir(&root)
-        .status()?;
-    anyhow::ensure!(status.success(), "building the release server failed");
-    let bin = root.join("target/release/steward-server");
+    let bin = crate::bench_telemetry::release_server()?;
     let server = start_with(&bin, true, &[])?;
     let addr: std::net::SocketAddr = server.url.trim_start_matches("http://").parse()?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

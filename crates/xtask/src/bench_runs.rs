@@ -19,7 +19,7 @@ fn json(body: &str) -> anyhow::Result<Value> {
     Ok(serde_json::from_str(body)?)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -28,13 +28,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub fn run(records: u64, runs: u32, secs: u32) -> anyhow::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "-q", "-p", "steward-backend"])
-        .current_dir(&root)
-        .status()?;
-    anyhow::ensure!(status.success(), "building the release server failed");
-    let bin = root.join("target/release/steward-server");
+    let bin = crate::bench_telemetry::release_server()?;
     let server = start_with(&bin, true, &[("STEWARD_WORKERS", "2"), ("STEWARD_WORKER_POLL_MS", "50")])?;
     let addr = server.url.trim_start_matches("http://").to_owned();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -100,14 +100,23 @@ pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-pub fn run(rounds: u32, secs: u32) -> anyhow::Result<()> {
+/// Builds the release server the benchmarks drive and returns its path. It has a target
+/// directory of its own: built in `target/release` beside xtask (which links the backend
+/// library with other features), each benchmark run rebuilt the backend twice.
+pub(crate) fn release_server() -> anyhow::Result<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = root.join("target/bench-server");
     let status = Command::new("cargo")
-        .args(["build", "--release", "-q", "-p", "steward-backend"])
+        .args(["build", "--release", "-q", "-p", "steward-backend", "--target-dir"])
+        .arg(&target)
         .current_dir(&root)
         .status()?;
     anyhow::ensure!(status.success(), "building the release server failed");
-    let bin = root.join("target/release/steward-server");
+    Ok(target.join("release/steward-server"))
+}
+
+pub fn run(rounds: u32, secs: u32) -> anyhow::Result<()> {
+    let bin = release_server()?;
     let on = start(&bin, true)?;
     let off = start(&bin, false)?;
     let health = |s: &Server| format!("{}/api/health", s.url);
