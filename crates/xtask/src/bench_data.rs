@@ -6,7 +6,6 @@
 //! server's peak RSS.
 
 use anyhow::Context;
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::bench::request;

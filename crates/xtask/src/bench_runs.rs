@@ -8,7 +8,6 @@
 
 use anyhow::Context;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
