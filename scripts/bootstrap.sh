@@ -104,5 +104,6 @@ if [ "${STEWARD_NEED_CONTRACT:-}" = 1 ]; then
     "$CONTRACT_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$CONTRACT_REQS"
     cp "$CONTRACT_REQS" "$CONTRACT_VENV/requirements.txt"
   fi
-  export PATH="$CONTRACT_VENV/bin:$PATH"
+  # Not on PATH: the rest of the suite keeps the system python3 (with aiosmtpd).
+  export STEWARD_CONTRACT_PYTHON="$CONTRACT_VENV/bin/python3"
 fi

@@ -26,7 +26,7 @@ trunk build --release
 cargo build -p steward-backend
 
 say "the contract from outside: schemathesis over the live server, a generated Python client's journey"
-STEWARD_BIN="$ROOT/target/debug/steward-server" python3 e2e/contract/run.py
+STEWARD_BIN="$ROOT/target/debug/steward-server" "$STEWARD_CONTRACT_PYTHON" e2e/contract/run.py
 
 say "browser suite (headless chromium)"
 cd e2e

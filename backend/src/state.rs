@@ -22,7 +22,7 @@ pub struct AppState {
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and a core.
     pub hashing: Arc<Semaphore>,
     /// The threads that compute argon2 hashes (as many as `hashing` has permits).
-    pub hash_pool: Arc<crate::identity::password::HashPool>,
+    pub hash_pool: Arc<HashPool>,
     /// Admission to `hashing`: its slots plus the queue's; a request that finds none is refused.
     pub hashing_admission: Arc<Semaphore>,
     /// Dashboard KPIs, per scope and cache epoch.
@@ -74,7 +74,7 @@ impl AppState {
         telemetry: Telemetry,
     ) -> Self {
         let permits = match config.password_hash_concurrency {
-            0 => crate::identity::password::default_concurrency(),
+            0 => default_concurrency(),
             n => n,
         };
         let admission = permits + config.password_hash_queue;
@@ -88,7 +88,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             audit_keys: Arc::new(audit_keys),
             hashing: Arc::new(Semaphore::new(permits)),
-            hash_pool: Arc::new(crate::identity::password::HashPool::new(permits)),
+            hash_pool: Arc::new(HashPool::new(permits)),
             hashing_admission: Arc::new(Semaphore::new(admission)),
             kpis: KpiCache::default(),
             throttled_audited: moka::future::Cache::builder()
@@ -131,4 +131,60 @@ impl Default for KpiCache {
             misses: Arc::default(),
         }
     }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Threads of their own for argon2, as many as may hash at once. The same few threads do every
+/// hash, so the 19 MiB each one allocates is reused from the same malloc arena: on tokio's
+/// blocking pool every new thread kept an arena of its own, and a login flood grew the process
+/// past 500 MiB. The threads end when the pool is dropped.
+pub struct HashPool {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl HashPool {
+    pub fn new(threads: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return, // the pool is gone
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password-hashing thread");
+            }
+        }
+        Self { jobs: std::sync::Mutex::new(tx) }
+    }
+
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, crate::http::error::AppError> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| crate::http::error::AppError::internal("the hashing pool is poisoned"))?
+            .send(job)
+            .map_err(|_| crate::http::error::AppError::internal("the hashing threads are gone"))?;
+        result.await.map_err(|_| crate::http::error::AppError::internal("a hashing thread dropped its job"))
+    }
+}
+
+/// Hashing threads when `--password-hash-concurrency` is 0: half the cores, at least one, so a
+/// flood of password checks leaves the other half to everything else.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }

@@ -10,8 +10,9 @@ Steps (each on its own fresh server and data directory):
   3. openapi-python-client generates a package from /api/openapi.json; journey.py imports it
      and drives setup, login, a customer and a user, a cursor page, View as, the audit export.
 
-Needs STEWARD_BIN (the server) and the tools of e2e/contract/requirements.txt on PATH (the test
-command installs them in a virtualenv). Exits non-zero on any failure.
+Needs STEWARD_BIN (the server); run it with the Python of the virtualenv holding the tools of
+e2e/contract/requirements.txt (the test command installs it and passes it as
+STEWARD_CONTRACT_PYTHON). Exits non-zero on any failure.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BIN = os.environ.get("STEWARD_BIN", str(ROOT / "target" / "debug" / "steward-server"))
 PASSWORD = "correct-horse-battery-staple"
+# The tools live beside the interpreter that runs this (the test command's virtualenv).
+TOOLS = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    found = TOOLS / name
+    return str(found) if found.exists() else name
 
 # Operations that end or change the credentials of whoever calls them: fuzzed in a step of their
 # own, so they cannot spoil the rest of the run.
@@ -136,7 +144,7 @@ def super_admin_token(base: str, data: Path, seed: bool) -> str:
 def schemathesis(base: str, token: str, report: Path, selection: list[str]) -> int:
     report.mkdir(parents=True, exist_ok=True)
     command = [
-        "schemathesis",
+        tool("schemathesis"),
         "--config-file",
         str(HERE / "schemathesis.toml"),
         "run",
@@ -179,7 +187,7 @@ def generated_client(out: Path) -> str | None:
         spec.write_bytes(urllib.request.urlopen(f"{base}/api/openapi.json", timeout=30).read())
         generated = subprocess.run(
             [
-                "openapi-python-client",
+                tool("openapi-python-client"),
                 "generate",
                 "--path",
                 str(spec),
