@@ -41,6 +41,11 @@ PASSWORD = "correct-horse-battery-staple"
 TOOLS = Path(sys.executable).parent
 
 
+# The generator's post-hooks (ruff) are found on PATH: the virtualenv goes first, for this
+# process and the tools it starts only.
+os.environ["PATH"] = f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 def tool(name: str) -> str:
     found = TOOLS / name
     return str(found) if found.exists() else name

@@ -72,6 +72,9 @@ async fn follow_logs(
     headers: HeaderMap,
     ApiQuery(f): ApiQuery<LogFilter>,
 ) -> AppResult<Response> {
+    // The tail has no pages, but a `limit` it is sent is held to the same rule as the list's
+    // (the fuzzer found limit=0 accepted here).
+    crate::http::pagination::limit(f.limit)?;
     let lines = crate::ops::logs::follow(state, &actor, &scope, f, headers, "follow_logs").await?;
     let events = lines.map(|followed| {
         Ok::<_, std::convert::Infallible>(match followed {
