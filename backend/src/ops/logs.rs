@@ -169,12 +169,26 @@ async fn named(state: &AppState, rows: Vec<log_entries::Model>) -> AppResult<Vec
         .collect())
 }
 
+impl LogFilter {
+    /// `limit` (1–200) and the `seq` of `cursor`: refused the same way on the list and on the
+    /// tail (which has no pages, but must not accept and ignore a bad value).
+    pub fn paging(&self) -> AppResult<(u64, Option<i64>)> {
+        let limit = pagination::limit(self.limit)?;
+        let seq = match &self.cursor {
+            Some(raw) => {
+                Some(raw.parse().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?)
+            }
+            None => None,
+        };
+        Ok((limit, seq))
+    }
+}
+
 /// A page of log lines, newest first.
 pub async fn list(state: &AppState, actor: &Actor, scope: &Scope, f: LogFilter) -> AppResult<Page<LogEntry>> {
-    let limit = pagination::limit(f.limit)?;
+    let (limit, before) = f.paging()?;
     let mut c = f.condition(scope, actor)?;
-    if let Some(raw) = &f.cursor {
-        let seq: i64 = raw.parse().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?;
+    if let Some(seq) = before {
         c = c.add(log_entries::Column::Seq.lt(seq));
     }
     let rows = log_entries::Entity::find()

@@ -72,12 +72,8 @@ async fn follow_logs(
     headers: HeaderMap,
     ApiQuery(f): ApiQuery<LogFilter>,
 ) -> AppResult<Response> {
-    // The tail has no pages, but a `limit` or `cursor` it is sent is held to the same rule as
-    // the list's (the fuzzer found limit=0 and an empty cursor accepted here).
-    crate::http::pagination::limit(f.limit)?;
-    if f.cursor.as_deref().is_some_and(|c| c.parse::<i64>().is_err()) {
-        return Err(crate::http::error::AppError::field("cursor", "is not a cursor this list gave out"));
-    }
+    // The fuzzer found limit=0 and an empty cursor accepted and ignored here.
+    f.paging()?;
     let lines = crate::ops::logs::follow(state, &actor, &scope, f, headers, "follow_logs").await?;
     let events = lines.map(|followed| {
         Ok::<_, std::convert::Infallible>(match followed {
