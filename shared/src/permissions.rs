@@ -331,6 +331,36 @@ pub fn find_leaf(id: &str) -> Option<&'static Leaf> {
     all_leaves().find(|l| l.id == id)
 }
 
+/// Says in words which leaves these are, for a person reading a refusal: grouped by module in
+/// catalog order, a whole module named once ("all of Flows"), at most four modules spelled out.
+/// Ids outside the catalog are named as they are.
+pub fn describe_leaves(leaves: &[&str]) -> String {
+    const SHOWN: usize = 4;
+    let mut parts: Vec<String> = CATALOG
+        .iter()
+        .filter_map(|m| {
+            let held: Vec<&Leaf> = m.leaves.iter().filter(|l| leaves.contains(&l.id)).collect();
+            match held.len() {
+                0 => None,
+                n if n == m.leaves.len() && n > 1 => Some(format!("all of {}", m.label)),
+                _ => Some(format!(
+                    "{}: {}",
+                    m.label,
+                    held.iter().map(|l| l.label.to_lowercase()).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        })
+        .collect();
+    parts.extend(leaves.iter().filter(|l| find_leaf(l).is_none()).map(|l| format!("`{l}`")));
+    let hidden = parts.len().saturating_sub(SHOWN);
+    parts.truncate(SHOWN);
+    let mut out = parts.join("; ");
+    if hidden > 0 {
+        out.push_str(&format!("; and {hidden} more area{}", if hidden == 1 { "" } else { "s" }));
+    }
+    out
+}
+
 /// Whether `pattern` (a leaf, or a subtree ending in `.*`) covers `leaf`.
 pub fn pattern_covers(pattern: &str, leaf: &str) -> bool {
     match pattern.strip_suffix(".*") {
@@ -435,6 +465,23 @@ impl Requirement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaves_are_described_in_words_by_module() {
+        let flows: Vec<&str> =
+            CATALOG.iter().find(|m| m.id == "steward.flows").unwrap().leaves.iter().map(|l| l.id).collect();
+        assert_eq!(describe_leaves(&flows), "all of Flows");
+        assert_eq!(
+            describe_leaves(&["steward.flows.publish", USERS_IMPERSONATE, "steward.flows.pause"]),
+            "Access: view as another user; Flows: publish flows, pause and resume flows"
+        );
+        let everything: Vec<&str> = all_leaves().map(|l| l.id).collect();
+        let said = describe_leaves(&everything);
+        assert!(said.starts_with("Platform administration: "), "{said}");
+        assert!(said.contains("; all of Access; "), "{said}");
+        assert!(said.ends_with("more areas"), "{said}");
+        assert_eq!(describe_leaves(&["not.a.leaf"]), "`not.a.leaf`");
+    }
 
     #[test]
     fn leaf_ids_are_unique_and_inside_their_module() {

@@ -59,6 +59,22 @@ pub async fn target_of(
     }
 }
 
+fn already_impersonating() -> AppError {
+    AppError::Conflict {
+        code: "already_impersonating",
+        field: None,
+        detail: "You are already viewing as someone: exit that view first.".into(),
+    }
+}
+
+fn not_impersonating() -> AppError {
+    AppError::Conflict {
+        code: "not_impersonating",
+        field: None,
+        detail: "This session is not impersonating anyone.".into(),
+    }
+}
+
 /// Clears a session's impersonation (if it is still the one we saw); true when it did.
 pub(super) async fn clear<C: sea_orm::ConnectionTrait>(
     conn: &C,
@@ -88,11 +104,7 @@ pub async fn start_impersonation(
     let reason = v.text("reason", &body.reason, 3, 500);
     v.finish()?;
     if actor.impersonator.is_some() {
-        return Err(AppError::Conflict {
-            code: "already_impersonating",
-            field: None,
-            detail: "You are already viewing as someone: exit that view first.".into(),
-        });
+        return Err(already_impersonating());
     }
     let session = actor.session.clone().ok_or_else(|| AppError::Forbidden {
         code: "session_required",
@@ -133,14 +145,22 @@ pub async fn start_impersonation(
     }
     let now = Utc::now();
     let expires = now + chrono::Duration::minutes(state.config.impersonation_minutes as i64);
-    sessions::Entity::update_many()
+    let started = sessions::Entity::update_many()
         .col_expr(sessions::Column::ImpersonatedUserId, Expr::value(Some(target.id)))
         .col_expr(sessions::Column::ImpersonationReason, Expr::value(Some(reason.clone())))
         .col_expr(sessions::Column::ImpersonationStartedAt, Expr::value(Some(now)))
         .col_expr(sessions::Column::ImpersonationExpiresAt, Expr::value(Some(expires)))
         .filter(sessions::Column::Id.eq(session.id))
+        // Compare-and-set: two starts racing on one session (a double submit, two tabs) must
+        // not both win and write two events; the loser is told, and nothing of it is kept.
+        .filter(sessions::Column::ImpersonatedUserId.is_null())
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if started != 1 {
+        txn.rollback().await?;
+        return Err(already_impersonating());
+    }
     let mut event = Event::new("impersonation.start", "success").by(actor).target("user", target.id).summary(json!({
         "reason": reason, "target_email": target.email, "expires_at": expires,
     }));
@@ -154,14 +174,15 @@ pub async fn start_impersonation(
 /// Stop impersonating; the session is the admin's own again.
 pub async fn exit_impersonation(state: &AppState, actor: &Actor, meta: &RequestMeta) -> AppResult<Me> {
     let (Some(real), Some(session)) = (&actor.impersonator, &actor.session) else {
-        return Err(AppError::Conflict {
-            code: "not_impersonating",
-            field: None,
-            detail: "This session is not impersonating anyone.".into(),
-        });
+        return Err(not_impersonating());
     };
     let txn = crate::store::begin(&state.db).await?;
-    clear(&txn, session.id, None).await?;
+    // Only the exit that actually ends this view records it: a second one racing it (a double
+    // click, two tabs) finds the view already gone and is told so, with nothing written.
+    if !clear(&txn, session.id, Some(actor.user.id)).await? {
+        txn.rollback().await?;
+        return Err(not_impersonating());
+    }
     let event = Event::new("impersonation.stop", "success")
         .by(actor)
         .target("user", actor.user.id)

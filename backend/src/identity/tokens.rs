@@ -96,7 +96,10 @@ pub async fn create_token(
     if !missing.is_empty() {
         return Err(AppError::Forbidden {
             code: "escalation_refused",
-            detail: format!("A token cannot hold permissions you do not hold yourself: {}.", missing.join(", ")),
+            detail: format!(
+                "A token cannot hold permissions you do not hold yourself: {}.",
+                permissions::describe_leaves(&missing)
+            ),
         });
     }
     let secret = format!("{PREFIX}{}", random_token(32));

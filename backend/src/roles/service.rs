@@ -81,7 +81,10 @@ pub fn refuse_escalation(actor: &Actor, workspace: Uuid, leaves: &[&'static str]
     }
     Err(AppError::Forbidden {
         code: "escalation_refused",
-        detail: format!("You cannot {what} permissions you do not hold yourself: {}.", missing.join(", ")),
+        detail: format!(
+            "You cannot {what} permissions you do not hold yourself: {}.",
+            permissions::describe_leaves(&missing)
+        ),
     })
 }
 

@@ -15,6 +15,7 @@ on_both!(
     impersonation_rules_are_enforced,
     impersonation_never_widens_what_either_sees,
     impersonation_sees_as_the_target_and_records_both,
+    racing_starts_and_exits_record_one_event_each,
     destructive_actions_need_typed_confirmation,
     impersonation_ends_on_expiry_and_deactivation,
     the_database_refuses_edits_and_verify_finds_tampering,
@@ -199,6 +200,44 @@ async fn impersonation_sees_as_the_target_and_records_both(app: TestApp) {
     }
     assert_eq!(find("impersonation.start").summary["reason"], "ticket #42");
     let _ = globex;
+}
+
+/// A double submit or two tabs: starts racing on one session leave one view and one start
+/// event; exits racing leave one stop event; every loser is refused, none is a second success.
+async fn racing_starts_and_exits_record_one_event_each(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.flows.view"]).await;
+    let target = app.user_with_role(acme, ws, role).await;
+    let body = json!({ "user_id": target.user_id, "reason": "ticket #7" });
+    let starts =
+        futures::future::join_all((0..6).map(|_| app.post("/api/impersonation", Some(&admin), body.clone()))).await;
+    let won = starts.iter().filter(|r| r.status == StatusCode::OK).count();
+    assert_eq!(won, 1, "{:?}", starts.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    for lost in starts.iter().filter(|r| r.status != StatusCode::OK) {
+        // A request that resolved before the winner committed meets the compare-and-set (409);
+        // one that resolved after it acts as the target, who may not view as anyone (403).
+        assert!(
+            matches!(lost.problem(), "already_impersonating" | "permission_denied"),
+            "{:?} {:?}",
+            lost.status,
+            lost.body
+        );
+    }
+    let exits = futures::future::join_all(
+        (0..6).map(|_| app.call(Method::POST, "/api/impersonation/exit", Some(&admin), None)),
+    )
+    .await;
+    let won = exits.iter().filter(|r| r.status == StatusCode::OK).count();
+    assert_eq!(won, 1, "{:?}", exits.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    for lost in exits.iter().filter(|r| r.status != StatusCode::OK) {
+        assert_eq!(lost.problem(), "not_impersonating", "{:?}", lost.body);
+    }
+    let events = audit_events::Entity::find().all(app.db()).await.unwrap();
+    let count = |action: &str| events.iter().filter(|e| e.action == action && e.outcome == "success").count();
+    assert_eq!((count("impersonation.start"), count("impersonation.stop")), (1, 1));
+    let verified = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(verified.body["ok"], true, "{:?}", verified.body);
 }
 
 async fn destructive_actions_need_typed_confirmation(app: TestApp) {
