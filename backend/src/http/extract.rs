@@ -4,7 +4,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use serde::Deserialize;
 use steward_shared::problem::FieldError;
 
 use crate::http::error::AppError;
@@ -91,7 +90,12 @@ pub const MULTILINE_FIELDS: &[&str] = &["description", "reason", "payload", "sum
 /// [`MULTILINE_FIELDS`]).
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_json::Value::deserialize(&mut de).map_err(|e| malformed(&e))?;
+    let duplicate = std::cell::RefCell::new(None);
+    let read = serde::de::DeserializeSeed::deserialize(Unique { path: String::new(), duplicate: &duplicate }, &mut de);
+    if let Some(field) = duplicate.into_inner() {
+        return Err(AppError::field(field, "appears more than once in its object: send each key once"));
+    }
+    let value = read.map_err(|e| malformed(&e))?;
     de.end().map_err(|e| malformed(&e))?;
     if !value.is_object() {
         return Err(AppError::field(".", "the body must be a JSON object"));
@@ -105,6 +109,78 @@ pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError
         serde_json::error::Category::Data => field_error(&err.path().to_string(), &err.inner().to_string()),
         _ => malformed(err.inner()),
     })
+}
+
+/// Reads a JSON document into a `Value` as serde_json does, except that an object naming a key
+/// twice is refused instead of keeping the last one (two readers of one body must never
+/// disagree about what it says). The duplicate's path is left in `duplicate`.
+struct Unique<'a> {
+    path: String,
+    duplicate: &'a std::cell::RefCell<Option<String>>,
+}
+
+impl Unique<'_> {
+    fn child(&self, key: &str) -> Self {
+        let path = if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) };
+        Unique { path, duplicate: self.duplicate }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Unique<'_> {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Unique<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.child(&items.len().to_string()))? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child = self.child(&key);
+            if object.contains_key(&key) {
+                *self.duplicate.borrow_mut() = Some(child.path);
+                return Err(serde::de::Error::custom("duplicate key"));
+            }
+            let value = map.next_value_seed(child)?;
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
 }
 
 /// Collects a field error for every string under `value` holding a character it may not.
@@ -253,6 +329,23 @@ mod tests {
         assert_eq!(
             field_of(parse::<Note>(b"{\"description\": \"\", \"tags\": [\"a\", \"b\\n\"]}").unwrap_err()),
             "tags.1"
+        );
+    }
+
+    #[test]
+    fn a_key_sent_twice_is_refused_by_name() {
+        assert_eq!(field_of(parse::<Body>(br#"{"email": "a", "age": 1, "email": "b"}"#).unwrap_err()), "email");
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Nested {
+            items: Vec<serde_json::Value>,
+        }
+        let nested = br#"{"items": [{"a": 1}, {"b": {"c": 1, "c": 2}}]}"#;
+        assert_eq!(field_of(parse::<Nested>(nested).unwrap_err()), "items.1.b.c");
+        let fine = parse::<Nested>(br#"{"items": [{"a": 1.5, "b": null, "c": [true, -3, 18446744073709551615]}]}"#);
+        assert_eq!(
+            fine.unwrap().items,
+            vec![serde_json::json!({"a": 1.5, "b": null, "c": [true, -3, 18446744073709551615u64]})]
         );
     }
 

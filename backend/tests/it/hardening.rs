@@ -13,6 +13,7 @@ use steward_backend::store::entities::audit_events;
 on_both!(
     bodies_must_be_objects,
     control_characters_never_reach_the_database,
+    a_key_sent_twice_is_refused,
     every_refusal_is_one_audit_event_under_concurrent_writers,
     forged_tokens_go_to_the_bounded_authentication_log
 );
@@ -71,6 +72,41 @@ async fn control_characters_never_reach_the_database(app: TestApp) {
     let role = json!({ "name": "Ops2", "description": "nul\u{0}", "patterns": [] });
     let res = app.post(&roles, Some(&admin), role).await;
     assert_eq!((res.status, field(&res)), (StatusCode::UNPROCESSABLE_ENTITY, "description"));
+}
+
+/// Two readers of one body must never disagree about what it says: a key sent twice (where
+/// serde would keep the last, and a proxy or log reader the first) is refused by name.
+async fn a_key_sent_twice_is_refused(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.flows.view"]).await;
+    let bob = app.user_with_role(acme, ws, role).await;
+    let raw = |method: Method, path: String, body: &'static str| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let path = format!("/api/users/{}", bob.user_id);
+    let res = app.send(raw(Method::PATCH, path.clone(), r#"{"name": "Bob", "name": "Mallory"}"#)).await;
+    assert_eq!((res.status, field(&res)), (StatusCode::UNPROCESSABLE_ENTITY, "name"), "{:?}", res.body);
+    let before = app.get(&path, Some(&admin)).await;
+    assert_ne!(before.body["name"], "Mallory", "{:?}", before.body);
+    // Nested too, and the key is named by its path.
+    let res = app
+        .send(raw(
+            Method::POST,
+            format!("/api/workspaces/{ws}/roles"),
+            r#"{"name": "Ops", "patterns": [], "nested": {"a": 1, "a": 2}}"#,
+        ))
+        .await;
+    assert_eq!((res.status, field(&res)), (StatusCode::UNPROCESSABLE_ENTITY, "nested.a"), "{:?}", res.body);
+    // The same body once per key is taken.
+    let res = app.send(raw(Method::PATCH, path, r#"{"name": "Bob B"}"#)).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
 }
 
 /// A request to send: method, path, token, body, extra headers.
