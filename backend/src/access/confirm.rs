@@ -35,6 +35,9 @@ pub enum ConfirmTarget {
     BulkUsers,
     /// The application's name (`application_id`).
     Application,
+    /// The account's email, named by the body's `email` (a request that finds its user by
+    /// address rather than by id).
+    Email,
 }
 
 impl ConfirmTarget {
@@ -47,6 +50,7 @@ impl ConfirmTarget {
         Self::Connector,
         Self::BulkUsers,
         Self::Application,
+        Self::Email,
     ];
 
     /// The declaration's name for it.
@@ -60,6 +64,7 @@ impl ConfirmTarget {
             Self::Connector => "connector",
             Self::BulkUsers => "bulk_users",
             Self::Application => "application",
+            Self::Email => "email",
         }
     }
 
@@ -78,6 +83,7 @@ impl ConfirmTarget {
             Self::Connector => "the connector's name",
             Self::BulkUsers => "the number of selected users, as `<n> users` (deactivate and delete only)",
             Self::Application => "the application's name",
+            Self::Email => "the account's email (the body's `email`)",
         }
     }
 
@@ -90,14 +96,14 @@ impl ConfirmTarget {
             Self::Invitation => Some("invitation_id"),
             Self::Token => Some("token_id"),
             Self::Connector => Some("connector_id"),
-            Self::BulkUsers => None,
+            Self::BulkUsers | Self::Email => None,
             Self::Application => Some("application_id"),
         }
     }
 
     /// Whether the expected text comes from the request body.
     pub fn reads_body(self) -> bool {
-        self == Self::BulkUsers
+        matches!(self, Self::BulkUsers | Self::Email)
     }
 }
 
@@ -123,6 +129,10 @@ pub async fn expected<C: ConnectionTrait>(
             _ => None,
         });
     }
+    if target == ConfirmTarget::Email {
+        // The address is the caller's own input: asking for it again names nothing new.
+        return Ok(body.and_then(|b| b.get("email")).and_then(Value::as_str).map(str::to_owned));
+    }
     let Some(id) = target.path_parameter().and_then(|p| params.get(p)).and_then(|v| Uuid::parse_str(v).ok()) else {
         return Ok(None);
     };
@@ -144,9 +154,11 @@ pub async fn expected<C: ConnectionTrait>(
         ConfirmTarget::Invitation => {
             invitations::Entity::find_by_id(id).one(conn).await?.filter(|i| mine(i.customer_id)).map(|i| i.email)
         }
+        // `/api/me/tokens` are the effective user's (the target's, while viewing as them): the
+        // token the revoke would act on is the one to name.
         ConfirmTarget::Token => api_tokens::Entity::find()
             .filter(api_tokens::Column::Id.eq(id))
-            .filter(api_tokens::Column::UserId.eq(actor.author_id()))
+            .filter(api_tokens::Column::UserId.eq(actor.user.id))
             .one(conn)
             .await?
             .map(|t| t.name),
@@ -157,7 +169,7 @@ pub async fn expected<C: ConnectionTrait>(
         ConfirmTarget::Application if actor.cross_tenant() => {
             applications::Entity::find_by_id(id).one(conn).await?.map(|a| a.name)
         }
-        ConfirmTarget::Application | ConfirmTarget::BulkUsers => None,
+        ConfirmTarget::Application | ConfirmTarget::BulkUsers | ConfirmTarget::Email => None,
     })
 }
 

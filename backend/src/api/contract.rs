@@ -110,6 +110,12 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             let permission = if by_transfer_token { "transfer_token".into() } else { requirement.x_permission() };
             op.insert("x-permission".into(), json!(permission));
             let confirm = confirmation(op, path).map_err(|e| format!("{where_}: {e}"))?;
+            if confirm.is_none() && requirement != Requirement::Public && is_destructive(name, id) {
+                return Err(format!(
+                    "{where_}: `{id}` is destructive, so it declares `x-confirm` (what must be typed while \
+                     viewing as someone)"
+                ));
+            }
             refine_parameters(op);
             add_problem_responses(op, path, requirement, confirm.is_some());
             add_response_headers(op);
@@ -208,6 +214,15 @@ fn requirement(op: &Map<String, Value>) -> Result<Requirement, String> {
         ("super_admin", None) => Err("a super-admin route names its leaf too".into()),
         (other, _) => Err(format!("unknown scheme `{other}`: use `bearer`, `super_admin` or `transfer_token`")),
     }
+}
+
+/// Words of an operationId that make it destructive (DESIGN §4: delete, rotate, erase, revoke),
+/// besides every `DELETE`. Such an operation must declare what is typed to confirm it.
+pub const DESTRUCTIVE_WORDS: &[&str] = &["delete", "revoke", "erase", "reset", "rotate", "remove", "deactivate"];
+
+/// Whether an operation destroys or takes something away: its method, or a word of its id.
+pub fn is_destructive(method: &str, operation_id: &str) -> bool {
+    method.eq_ignore_ascii_case("delete") || operation_id.split('_').any(|word| DESTRUCTIVE_WORDS.contains(&word))
 }
 
 /// Reads a destructive route's `x-confirm` declaration: checks it names a known target whose
@@ -442,6 +457,7 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
         add("428", "ConfirmationRequired");
     }
     add("500", "Internal");
+    add("503", "Unavailable");
 }
 
 /// A single-line string: no control character (what [`crate::http::extract::refused_character`]
@@ -586,6 +602,14 @@ fn problem_responses() -> Value {
         "NotFound": problem("No such resource visible to this principal, or a `customer:<uuid>` scope naming no customer (`not_found`)."),
         "ConfirmationRequired": problem("While impersonating, this destructive operation needs the typed confirmation named in `x-confirm`, sent as `X-Steward-Confirm` (`confirmation_required`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
+        "Unavailable": {
+            "description": "The database is not reachable right now (a restart or failover; `database_unavailable`): try again after `Retry-After` seconds. A write cut off while it committed may have been applied: read before repeating a create.",
+            "headers": {
+                "X-Request-Id": { "$ref": "#/components/headers/X-Request-Id" },
+                "Retry-After": { "$ref": "#/components/headers/Retry-After" }
+            },
+            "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+        },
     })
 }
 

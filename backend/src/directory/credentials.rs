@@ -1,5 +1,6 @@
 //! Admin actions on another user's credentials: mailing them a reset link, turning their 2FA
-//! off (a lost device). Each follows the user rule set of [`users::check`].
+//! off (a lost device). Each needs strictly more rights than the account holds
+//! ([`users::may_act_on_credentials`]).
 
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -17,9 +18,15 @@ pub async fn send_reset_link(
     meta: &RequestMeta,
     user: user_rows::Model,
 ) -> AppResult<()> {
-    // Your own account is yours; anyone else's follows the user rule set.
+    // Your own account is yours; anyone else's needs strictly more rights than it holds. One
+    // exception: super admins have nobody above them, so one may mail another a link. It goes
+    // to the address on file, which no peer can change, so the owner confirms it by using it.
     if user.id != actor.author_id() && user.erased_at.is_none() {
-        users::may_act_on(&state.db, actor, &user).await?;
+        if user.super_admin && actor.super_admin_throughout() {
+            users::may_act_on(&state.db, actor, &user).await?;
+        } else {
+            users::may_act_on_credentials(&state.db, actor, &user).await?;
+        }
     }
     if user.erased_at.is_some() || user.status != "active" {
         return Err(AppError::Conflict {
@@ -55,7 +62,7 @@ pub async fn reset_two_factor(
 ) -> AppResult<()> {
     let txn = crate::store::begin(&state.db).await?;
     // The same rules as deactivating: not yourself, not a super admin unless you are one.
-    users::may_act_on(&txn, actor, &user).await?;
+    users::may_act_on_credentials(&txn, actor, &user).await?;
     two_factor::turn_off(&txn, user.id).await?;
     crate::identity::sessions::revoke_all_of(&txn, user.id).await?;
     two_factor::notice(

@@ -13,7 +13,7 @@ use serde_json::json;
 use steward_shared::api::{
     BulkAction, BulkOutcome, BulkUsers, CreateUser, DirectoryUser, SetSuperAdmin, SkippedUser, UpdateUser,
 };
-use steward_shared::permissions::USERS_MANAGE;
+use steward_shared::permissions::{self, USERS_MANAGE};
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -129,15 +129,24 @@ impl Refusal {
     fn new(reason: &'static str, detail: impl Into<String>) -> Self {
         Self { reason, detail: detail.into() }
     }
+
+    /// A rule that could not be decided: the database went away (503), or a fault (500).
+    fn failed(err: AppError) -> Self {
+        match err {
+            AppError::Unavailable(detail) => Self::new("unavailable", detail),
+            other => Self::new("internal", other.to_string()),
+        }
+    }
 }
 
 impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
         match r.reason {
-            "permission_denied" | "super_admin" | "stronger_account" => {
+            "permission_denied" | "super_admin" | "stronger_account" | "peer_account" => {
                 AppError::Forbidden { code: r.reason, detail: r.detail }
             }
             "internal" => AppError::Internal(r.detail),
+            "unavailable" => AppError::Unavailable(r.detail),
             "not_found" => AppError::NotFound(r.detail),
             reason => AppError::Conflict { code: reason, field: None, detail: r.detail },
         }
@@ -191,11 +200,11 @@ pub async fn check<C: ConnectionTrait>(
             Err(Refusal::new("already_inactive", "Already inactive."))
         }
         BulkAction::Deactivate | BulkAction::Delete if target.super_admin && target.status == "active" => {
-            lock_super_admins(conn).await.map_err(|e| Refusal::new("internal", e.to_string()))?;
+            lock_super_admins(conn).await.map_err(Refusal::failed)?;
             match other_active_super_admins(conn, target.id).await {
                 Ok(0) => Err(Refusal::new("last_super_admin", "This is the last active super admin.")),
                 Ok(_) => Ok(()),
-                Err(e) => Err(Refusal::new("internal", e.to_string())),
+                Err(e) => Err(Refusal::failed(e)),
             }
         }
         _ => Ok(()),
@@ -209,8 +218,7 @@ pub async fn not_stronger<C: ConnectionTrait>(conn: &C, actor: &Actor, target: &
     if actor.is_super_admin() && actor.impersonator.is_none() {
         return Ok(());
     }
-    let grants =
-        crate::access::actor::grants_of(conn, target.id).await.map_err(|e| Refusal::new("internal", e.to_string()))?;
+    let grants = crate::access::actor::grants_of(conn, target.id).await.map_err(Refusal::failed)?;
     for g in &grants {
         if let Some(leaf) = g.leaves.iter().find(|l| !actor.holds_in(l, g.workspace_id)) {
             return Err(Refusal::new(
@@ -220,6 +228,37 @@ pub async fn not_stronger<C: ConnectionTrait>(conn: &C, actor: &Actor, target: &
         }
     }
     Ok(())
+}
+
+/// Acting on another account's credentials or on the address they are mailed to (an email
+/// change, a reset link, a 2FA reset) needs strictly more than the account holds: [`may_act_on`],
+/// and something beyond it. An admin holding the same role could otherwise re-address a peer
+/// and mail the reset link there. More means: a super admin over anyone who is not one; or, in
+/// one of the account's workspaces, a leaf it lacks; or cross-tenant rights it does not hold.
+pub async fn may_act_on_credentials<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    target: &users::Model,
+) -> Result<(), Refusal> {
+    may_act_on(conn, actor, target).await?;
+    if actor.is_super_admin() && actor.impersonator.is_none() && !target.super_admin {
+        return Ok(());
+    }
+    let grants = crate::access::actor::grants_of(conn, target.id).await.map_err(Refusal::failed)?;
+    let target_crosses =
+        target.super_admin || grants.iter().any(|g| g.leaves.contains(permissions::ADMIN_CROSS_TENANT));
+    let more = !target.super_admin
+        && (grants.is_empty()
+            || (actor.cross_tenant() && !target_crosses)
+            || grants.iter().any(|g| actor.leaves_in(g.workspace_id).len() > g.leaves.len()));
+    if more {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "peer_account",
+        "This account holds as much as you do: its email and credentials are changed by someone who holds more, \
+         or by the user themselves.",
+    ))
 }
 
 /// Inside a transaction: sets the status, ending every session when deactivating.
@@ -435,6 +474,9 @@ pub async fn update_user(
         }
         _ => None,
     };
+    if email.as_ref().is_some_and(|e| *e != user.email) && user.id != actor.author_id() {
+        may_act_on_credentials(&state.db, actor, &user).await?;
+    }
     if let Some(e) = &email {
         if *e != user.email
             && users::Entity::find().filter(users::Column::Email.eq(e.clone())).count(&state.db).await? > 0

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder};
 use serde_json::json;
-use steward_backend::store::entities::audit_events;
+use steward_backend::store::entities::{api_tokens, audit_events};
 
 use crate::harness::{TestApp, ADMIN_PASSWORD};
 use crate::on_both;
@@ -245,7 +245,9 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
     let (acme, ws) = app.customer("Acme", "tenant").await;
     let role = app.role(acme, ws, &["steward.connectors.*", "steward.access.roles.*", "steward.access.users.*"]).await;
     let target = app.user_with_role(acme, ws, role).await;
-    let victim = app.user_with_role(acme, ws, role).await;
+    // Weaker than the target: credentials are only changed by someone holding more.
+    let reader = app.role(acme, ws, &["steward.connectors.view"]).await;
+    let victim = app.user_with_role(acme, ws, reader).await;
     let c = app
         .post(
             "/api/connectors",
@@ -254,6 +256,16 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
         )
         .await;
     let id = c.body["connector_id"].as_str().unwrap().to_owned();
+    let created = app
+        .post(
+            "/api/me/tokens",
+            Some(&target.token),
+            json!({ "name": "nightly sync", "permissions": ["steward.connectors.view"] }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let target_token: (uuid::Uuid, &str) =
+        (created.body["info"]["id"].as_str().unwrap().parse().unwrap(), "nightly sync");
     // Not impersonating: no confirmation needed.
     assert_eq!(
         app.call(Method::POST, &format!("/api/connectors/{id}/rotate-key"), Some(&admin), None).await.status,
@@ -286,11 +298,18 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
     assert_eq!(right.status, StatusCode::OK);
     let after = steward_backend::store::entities::connectors::Entity::find().one(app.db()).await.unwrap().unwrap();
     assert_ne!(before.api_key_hash, after.api_key_hash, "only the confirmed request rotated");
-    // Deactivating a user and resetting their 2FA are destructive too (they once skipped it).
+    // Deactivating a user, resetting their 2FA, mailing them a reset link (by id or by address)
+    // and revoking the target's own API token through /api/me are destructive too: each once
+    // went through with no confirmation while viewing as someone.
     let victim_id = victim.user_id;
-    for (method, path) in [
-        (Method::POST, format!("/api/users/{victim_id}/deactivate")),
-        (Method::DELETE, format!("/api/users/{victim_id}/2fa")),
+    let token_id = target_token.0;
+    let email_body = json!({ "email": victim.email }).to_string();
+    for (method, path, body, expected) in [
+        (Method::POST, format!("/api/users/{victim_id}/password-reset"), "{}".to_owned(), victim.email.clone()),
+        (Method::POST, "/api/password-resets".to_owned(), email_body, victim.email.clone()),
+        (Method::DELETE, format!("/api/me/tokens/{token_id}"), "{}".to_owned(), target_token.1.to_owned()),
+        (Method::POST, format!("/api/users/{victim_id}/deactivate"), "{}".to_owned(), victim.email.clone()),
+        (Method::DELETE, format!("/api/users/{victim_id}/2fa"), "{}".to_owned(), victim.email.clone()),
     ] {
         let send = |confirm: Option<&str>| {
             let mut req = Request::builder()
@@ -301,7 +320,7 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
             if let Some(c) = confirm {
                 req = req.header("x-steward-confirm", c);
             }
-            req.body(Body::from("{}")).unwrap()
+            req.body(Body::from(body.clone())).unwrap()
         };
         let missing = app.send(send(None)).await;
         assert_eq!(
@@ -311,14 +330,16 @@ async fn destructive_actions_need_typed_confirmation(app: TestApp) {
         );
         let wrong = app.send(send(Some("someone@else.example"))).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
-        let right = app.send(send(Some(&victim.email))).await;
+        let right = app.send(send(Some(&expected))).await;
         assert!(right.status.is_success(), "{path}: {:?}", right.body);
     }
+    let token = api_tokens::Entity::find_by_id(token_id).one(app.db()).await.unwrap().unwrap();
+    assert!(token.revoked_at.is_some(), "the confirmed revoke took effect");
     // Each refusal is in the audit log, naming the confirmation asked for.
     let refused = audit_events::Entity::find().all(app.db()).await.unwrap();
     let confirmations =
         refused.iter().filter(|e| e.action == "access.refused" && e.summary.to_string().contains("confirm")).count();
-    assert_eq!(confirmations, 6, "two refusals each for the connector, the deactivation and the 2FA reset");
+    assert_eq!(confirmations, 12, "two refusals for each of the six destructive requests");
 }
 
 async fn impersonation_ends_on_expiry_and_deactivation(app: TestApp) {

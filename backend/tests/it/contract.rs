@@ -61,6 +61,20 @@ fn a_route_without_declaration_is_refused() {
     let (_, spec) = OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(unknown_leaf)).split_for_parts();
     let err = steward_backend::api::contract::contract(spec).err().expect("refused");
     assert!(err.contains("steward.nope.fly"), "{err}");
+
+    /// Destructive by its method, with nothing declared to type while viewing as someone.
+    #[utoipa::path(delete, path = "/api/things/{id}", operation_id = "drop_thing", security(("bearer" = [])), responses((status = 204)))]
+    async fn drop_thing() {}
+    /// Destructive by a word of its id.
+    #[utoipa::path(post, path = "/api/keys/revoke", operation_id = "revoke_keys", security(("bearer" = [])), responses((status = 204)))]
+    async fn revoke_keys() {}
+    for (spec, id) in [
+        (OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(drop_thing)).split_for_parts().1, "drop_thing"),
+        (OpenApiRouter::<()>::new().routes(utoipa_axum::routes!(revoke_keys)).split_for_parts().1, "revoke_keys"),
+    ] {
+        let err = steward_backend::api::contract::contract(spec).err().expect("refused");
+        assert!(err.contains(id) && err.contains("x-confirm"), "{err}");
+    }
 }
 
 /// DESIGN §4: every destructive operation (delete, erase, deactivate, revoke, rotate, reset, and
@@ -69,12 +83,14 @@ fn a_route_without_declaration_is_refused() {
 #[test]
 fn destructive_operations_declare_their_typed_confirmation() {
     let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
-    let destructive = ["delete_", "erase_", "deactivate_", "revoke_", "rotate_", "reset_", "remove_"];
     let mut declared = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let id = op["operationId"].as_str().unwrap();
-            let must = id == "bulk_users" || destructive.iter().any(|p| id.starts_with(p));
+            // Derived, never listed: a word of the id (`send_password_reset` once slipped past
+            // a list of prefixes) or the method, on anything a signed-in principal calls.
+            let signed_in = op["x-permission"] != "public";
+            let must = id == "bulk_users" || (signed_in && steward_backend::api::contract::is_destructive(method, id));
             let confirm = &op["x-confirm"];
             assert_eq!(confirm.is_object(), must, "{method} {path} ({id}): x-confirm");
             if must {
@@ -90,7 +106,7 @@ fn destructive_operations_declare_their_typed_confirmation() {
             }
         }
     }
-    assert!(declared >= 11, "{declared}");
+    assert!(declared >= 15, "{declared}");
 }
 
 /// DESIGN §2: the pages that are never delegable (Settings, Workspaces roots, Data explorer,

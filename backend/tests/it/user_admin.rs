@@ -798,4 +798,52 @@ async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
     let renamed =
         app.patch(&format!("/api/users/{}", peer.user_id), Some(&lead.token), json!({ "name": "Peer" })).await;
     assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    // But a peer's address and credentials are not a peer's to change: re-addressing an equal
+    // colleague and mailing the reset link to the new address was a takeover.
+    let peer_path = format!("/api/users/{}", peer.user_id);
+    let readdress = app.patch(&peer_path, Some(&lead.token), json!({ "email": "attacker@example.com" })).await;
+    assert_eq!(
+        (readdress.status, readdress.problem()),
+        (StatusCode::FORBIDDEN, "peer_account"),
+        "{:?}",
+        readdress.body
+    );
+    let reset = app.post(&format!("{peer_path}/password-reset"), Some(&lead.token), json!({})).await;
+    assert_eq!((reset.status, reset.problem()), (StatusCode::FORBIDDEN, "peer_account"));
+    let by_address = app.post("/api/password-resets", Some(&lead.token), json!({ "email": peer.email })).await;
+    assert_eq!((by_address.status, by_address.problem()), (StatusCode::FORBIDDEN, "peer_account"));
+    let two_factor = app.delete(&format!("{peer_path}/2fa"), Some(&lead.token)).await;
+    assert_eq!((two_factor.status, two_factor.problem()), (StatusCode::FORBIDDEN, "peer_account"));
+    let row = app.get(&peer_path, Some(&admin)).await.body;
+    assert_eq!(row["email"].as_str(), Some(peer.email.as_str()), "the address is unchanged");
+    let mailed = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::ToAddress.eq(peer.email.clone()))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert!(mailed.is_empty(), "no link went out: {mailed:?}");
+    // Each refusal is audited, naming why.
+    let refused = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("access.refused"))
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.summary.to_string().contains("peer_account"))
+        .count();
+    assert_eq!(refused, 4, "the email change, both reset links and the 2FA reset");
+    // Someone holding more (the lead's role, and flows management in the same workspace) may.
+    let senior_role = app
+        .role(acme, acme_ws, &["steward.access.users.*", "steward.access.sessions.manage", "steward.flows.view"])
+        .await;
+    let senior = app.user_with_role(acme, acme_ws, senior_role).await;
+    let readdress = app.patch(&peer_path, Some(&senior.token), json!({ "email": "peer-new@example.com" })).await;
+    assert_eq!(readdress.status, StatusCode::OK, "{:?}", readdress.body);
+    let reset = app.post(&format!("{peer_path}/password-reset"), Some(&senior.token), json!({})).await;
+    assert_eq!(reset.status, StatusCode::ACCEPTED, "{:?}", reset.body);
+    // And the peer rule runs the other way too: the junior cannot touch the senior.
+    let up = app
+        .patch(&format!("/api/users/{}", senior.user_id), Some(&lead.token), json!({ "email": "x@example.com" }))
+        .await;
+    assert_eq!(up.status, StatusCode::FORBIDDEN, "{:?}", up.body);
 }

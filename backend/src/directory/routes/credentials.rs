@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post, path = "/api/users/{user_id}/password-reset", tag = "users", operation_id = "send_password_reset",
     security(("bearer" = ["steward.access.users.manage"])),
+    extensions(("x-confirm" = json!("user"))),
     params(("user_id" = Uuid, Path, description = "The user")),
     responses(
         (status = 202, description = "The link is in the outbox"),
@@ -50,6 +51,7 @@ async fn send_password_reset(
 #[utoipa::path(
     post, path = "/api/password-resets", tag = "users", operation_id = "request_password_reset",
     security(("bearer" = ["steward.access.users.manage"])),
+    extensions(("x-confirm" = json!("email"))),
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "The link is in the outbox"),
