@@ -73,6 +73,13 @@ if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && ! command -v psql >/dev/null; then
   apt_install postgresql-client
 fi
 
+# The resilience test restarts a PostgreSQL of its own (initdb in a temporary directory).
+if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  && ! [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ]; then
+  say "installing the PostgreSQL server programs (the resilience test restarts a throwaway cluster)"
+  apt_install postgresql
+fi
+
 if [ "${STEWARD_NEED_POSTGRES:-}" = 1 ] && [ -z "${STEWARD_TEST_PG_URL:-}" ]; then
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1; then
     export STEWARD_TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres"

@@ -92,7 +92,7 @@ impl AppError {
             Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts"),
             Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "Database unavailable"),
         }
     }
 
@@ -186,6 +186,10 @@ impl IntoResponse for AppError {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
+        if let Self::Unavailable(_) = &self {
+            // The pool reconnects on its own; a second is what a fast restart takes.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if matches!(self, Self::Unauthenticated { .. }) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -205,11 +209,29 @@ impl From<DbErr> for AppError {
                 detail: "This value is already taken.".into(),
             };
         }
-        match err {
-            DbErr::ConnectionAcquire(e) => Self::Unavailable(e.to_string()),
-            DbErr::Conn(e) => Self::Unavailable(e.to_string()),
-            other => Self::Internal(other.to_string()),
+        if connection_lost(&err) {
+            return Self::Unavailable(err.to_string());
         }
+        Self::Internal(err.to_string())
+    }
+}
+
+/// Whether `err` says the database went away (a restart, a failover, a dropped connection, a
+/// full pool) rather than that the statement was wrong: the request may be tried again once the
+/// pool has reconnected, so it is answered 503 with `Retry-After`, not 500.
+pub fn connection_lost(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match &**e {
+            Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+            // SQLSTATE class 08 (connection exception) and 57P01-57P05 (the server is shutting
+            // down, restarting, or not accepting connections yet).
+            Sqlx::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        },
+        _ => false,
     }
 }
 

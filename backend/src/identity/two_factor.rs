@@ -164,7 +164,10 @@ pub async fn blocked(state: &AppState, actor: &Actor) -> AppResult<bool> {
         .two_factor_policy
         .try_get_with((), async { policy(&state.db).await.map(|p| p.require_for_admins) })
         .await
-        .map_err(|e| AppError::internal(e.to_string()))
+        .map_err(|e| match &*e {
+            AppError::Unavailable(detail) => AppError::Unavailable(detail.clone()),
+            other => AppError::internal(other.to_string()),
+        })
 }
 
 /// Refuses 2FA and token changes made through an impersonation or an API token: they act on

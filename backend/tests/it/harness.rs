@@ -100,6 +100,12 @@ impl TestApp {
         Self::start(url, dir, Some(name), "postgres", adjust).await
     }
 
+    /// An app on a PostgreSQL database this test made and removes itself (a throwaway server).
+    pub async fn postgres_at(url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start(url.to_owned(), dir, None, "postgres", adjust).await
+    }
+
     async fn start(
         url: String,
         dir: tempfile::TempDir,

@@ -12,6 +12,7 @@ mod harness;
 mod layout;
 mod observability;
 mod probes;
+mod resilience;
 mod roles;
 mod runs;
 mod setup;
