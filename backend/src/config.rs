@@ -52,8 +52,9 @@ pub struct Config {
     #[arg(long, env = "STEWARD_AUDIT_CHECKPOINTS_FILE")]
     pub audit_checkpoints_file: Option<PathBuf>,
 
-    /// How often a signed checkpoint of the audit chain's head is written, in seconds.
-    #[arg(long, env = "STEWARD_AUDIT_CHECKPOINT_SECS", default_value_t = 60)]
+    /// How often a signed checkpoint of the audit chain's head is written, in seconds (only
+    /// when the head moved). Deleting the newest events goes unseen for at most this long.
+    #[arg(long, env = "STEWARD_AUDIT_CHECKPOINT_SECS", default_value_t = 1)]
     pub audit_checkpoint_secs: u64,
 
     /// Lifetime of an access token, in seconds.

@@ -4,7 +4,8 @@
 //! The chain is keyed: each event's hash is an HMAC-SHA256, with a key kept outside the
 //! database, over its canonical content, its key id and the previous event's hash. Signed
 //! checkpoints of (sequence, head) are kept in `audit_checkpoints` and appended to a file
-//! beside the data, so deleting the newest events is found too (up to the last checkpoint).
+//! beside the data, so deleting the newest events is found too: every second by default, so
+//! at most the last second of events can vanish unseen (see README, Security).
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Statement};
@@ -201,7 +202,13 @@ pub async fn checkpoint(
         created_at: Set(Utc::now().trunc_subsecs(6)),
     }
     .insert(db)
-    .await?;
+    .await;
+    let row = match row {
+        Ok(row) => row,
+        // Another replica signed this head in the same second: one checkpoint is enough.
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let line = serde_json::to_string(&row_json(&row)).map_err(AppError::internal)?;
     let appended = (|| -> std::io::Result<()> {
         use std::io::Write;
@@ -211,7 +218,7 @@ pub async fn checkpoint(
     if let Err(e) = appended {
         tracing::error!(error = %e, file = %file.display(), "could not append the audit checkpoint to its file");
     }
-    tracing::info!(seq = row.seq, head = %row.head_hash, "audit checkpoint");
+    tracing::debug!(seq = row.seq, head = %row.head_hash, "audit checkpoint");
     Ok(Some(as_checkpoint(&row)))
 }
 

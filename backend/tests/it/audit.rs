@@ -19,6 +19,7 @@ on_both!(
     destructive_actions_need_typed_confirmation,
     impersonation_ends_on_expiry_and_deactivation,
     the_database_refuses_edits_and_verify_finds_tampering,
+    the_newest_events_are_anchored_within_a_second,
     a_rewritten_or_truncated_chain_is_found,
     audit_filters_scope_and_export,
 );
@@ -411,6 +412,46 @@ async fn the_database_refuses_edits_and_verify_finds_tampering(app: TestApp) {
 /// Issue 12 (8): with the triggers gone, an intruder who can write the database still cannot
 /// recompute the keyed chain, nor delete its newest events past a signed checkpoint, even after
 /// deleting the checkpoints from the table (the file beside the data keeps them).
+/// The checkpoint task as the server runs it (every second by default): an event deleted by
+/// an intruder a moment after it was written is found, not only one older than a minute.
+async fn the_newest_events_are_anchored_within_a_second(app: TestApp) {
+    use steward_backend::audit::chain;
+    let admin = app.setup_admin().await;
+    assert_eq!(app.state.config.audit_checkpoint_secs, 1, "the default window");
+    let file = chain::checkpoints_file(&app.state.config);
+    let task = chain::spawn_checkpoints(
+        app.db().clone(),
+        app.state.audit_keys.clone(),
+        file.clone(),
+        std::time::Duration::from_secs(app.state.config.audit_checkpoint_secs),
+    );
+    app.login(crate::harness::ADMIN_EMAIL, "a wrong password, then hidden").await;
+    let newest = audit_events::Entity::find().order_by_desc(audit_events::Column::Seq).one(app.db()).await.unwrap();
+    let newest = newest.unwrap().seq;
+    // The anchor lands within the interval (a second), polled rather than slept for.
+    let anchored = async {
+        loop {
+            let cp = chain::newest_checkpoint(app.db()).await.unwrap();
+            if cp.is_some_and(|c| c.seq >= newest) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), anchored).await.expect("a checkpoint within the interval");
+    task.abort();
+    let off = match app.db().get_database_backend() {
+        DbBackend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER USER",
+        _ => "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete",
+    };
+    app.db().execute_unprepared(off).await.unwrap();
+    app.db().execute_unprepared(&format!("DELETE FROM audit_events WHERE seq = {newest}")).await.unwrap();
+    app.db().execute_unprepared(&format!("DELETE FROM audit_checkpoints WHERE seq >= {newest}")).await.unwrap();
+    let verified = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(verified.body["ok"], false, "{:?}", verified.body);
+    assert!(verified.body["problem"].as_str().unwrap().contains("missing"), "{:?}", verified.body);
+}
+
 async fn a_rewritten_or_truncated_chain_is_found(app: TestApp) {
     use steward_backend::audit::chain;
     let admin = app.setup_admin().await;

@@ -579,7 +579,9 @@ fn run(cli: Cli) -> CliResult<()> {
                                 when(Some(c.created_at)),
                                 v.checkpoints_checked
                             ),
-                            None => println!("No signed checkpoint covers it yet (one is taken every minute)."),
+                            None => println!(
+                                "No signed checkpoint covers it yet (one is taken each second the chain grows)."
+                            ),
                         }
                         if v.unkeyed_events > 0 {
                             println!("{} events come from before the chain was keyed.", v.unkeyed_events);
