@@ -30,10 +30,11 @@ pub struct AppState {
     /// Whether the 2FA policy holds admins, read at most every 5 s per replica (it is checked
     /// on every admin request; a change reaches other replicas within that time).
     pub two_factor_policy: moka::future::Cache<(), bool>,
-    /// Sign-ins refused while locked, per account and address, already audited in the last
-    /// minute (see `identity::login`): a flood costs one chained audit write a minute per pair,
-    /// not one per request.
-    pub throttled_audited: moka::future::Cache<String, Arc<std::sync::atomic::AtomicU64>>,
+    /// Refusals that are audited at most once a minute per key, with a count of the rest: a
+    /// sign-in refused while locked (per account and address, see `identity::login`), a read
+    /// of another tenant's thing by id (per principal and operation, see `api::gate`). A flood
+    /// costs one chained audit write a minute per key, not one per request.
+    pub audited_once_a_minute: moka::future::Cache<String, Arc<std::sync::atomic::AtomicU64>>,
     /// The platform, authentication and system logs' sink (written by a background task).
     pub logs: LogSink,
     /// The route table by operation, set once when the router is built (the gate enforces it;
@@ -91,7 +92,7 @@ impl AppState {
             hash_pool: Arc::new(HashPool::new(permits)),
             hashing_admission: Arc::new(Semaphore::new(admission)),
             kpis: KpiCache::default(),
-            throttled_audited: moka::future::Cache::builder()
+            audited_once_a_minute: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),

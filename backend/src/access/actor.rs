@@ -158,6 +158,20 @@ impl Actor {
     pub fn cross_tenant(&self) -> bool {
         self.holds(permissions::ADMIN_CROSS_TENANT)
     }
+
+    /// The row looked up by id, when its customer is this principal's own (or it crosses
+    /// tenants; a row of no customer, such as a system role, is everyone's). No row is a plain
+    /// miss; a row of another tenant is [`AppError::Foreign`]: the same 404, but the gate
+    /// records it as a refusal, since someone asked for another tenant's thing by its id.
+    pub fn tenant_row<T>(&self, row: Option<T>, customer: impl Fn(&T) -> Option<Uuid>, missing: &str) -> AppResult<T> {
+        match row {
+            None => Err(AppError::NotFound(missing.into())),
+            Some(row) => match customer(&row) {
+                Some(c) if c != self.customer_id() && !self.cross_tenant() => Err(AppError::Foreign(missing.into())),
+                _ => Ok(row),
+            },
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Actor {

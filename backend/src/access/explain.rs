@@ -7,7 +7,7 @@ use steward_shared::permissions;
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::error::{AppResult, Validator};
 use crate::state::AppState;
 use crate::store::entities::{role_permissions, roles, user_roles, users, workspaces};
 
@@ -29,11 +29,11 @@ pub async fn explain_access(state: &AppState, actor: &Actor, q: ExplainQuery) ->
         v.error("permission", "is not a leaf of the permission catalog");
     }
     v.finish()?;
-    let user = users::Entity::find_by_id(q.user)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    let user = actor.tenant_row(
+        users::Entity::find_by_id(q.user).one(&state.db).await?,
+        |u| Some(u.customer_id),
+        "No such user.",
+    )?;
     if let Some(ws) = q.workspace {
         crate::access::workspaces::visible(&state.db, actor, ws).await?;
     }

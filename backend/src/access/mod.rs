@@ -5,6 +5,7 @@
 pub mod actor;
 pub mod confirm;
 pub mod explain;
+pub mod filters;
 pub mod pages;
 pub mod routes;
 pub mod scope;

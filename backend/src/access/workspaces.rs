@@ -10,11 +10,7 @@ use crate::store::entities::workspaces;
 
 /// The workspace, when this principal may see it; a foreign tenant's workspace is "not found".
 pub async fn visible<C: ConnectionTrait>(conn: &C, actor: &Actor, id: Uuid) -> AppResult<workspaces::Model> {
-    workspaces::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .filter(|w| w.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such workspace.".into()))
+    actor.tenant_row(workspaces::Entity::find_by_id(id).one(conn).await?, |w| Some(w.customer_id), "No such workspace.")
 }
 
 /// A `workspace_id` list filter: the workspace when this principal may see it and it lies in the

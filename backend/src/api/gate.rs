@@ -13,7 +13,7 @@ use steward_shared::permissions::Requirement;
 
 use crate::access::confirm::{expected as expected_confirmation, path_params, ConfirmTarget, HEADER as CONFIRM_HEADER};
 use crate::audit::Event;
-use crate::http::error::{AppError, Refused};
+use crate::http::error::{AppError, Refused, FOREIGN_ID};
 use crate::http::request_id::refusal_audited;
 use crate::http::request_meta::{RequestMeta, RequestOrigin};
 use crate::identity::principal::authenticate;
@@ -153,9 +153,20 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
     match response.extensions().get::<Refused>().copied() {
         // A miss on a read is an ordinary answer; on a write it names a foreign or unknown id.
         Some(Refused(code)) if !ordinary_miss(is_read, code) && !refusal_audited() => {
-            let event = refused_by
-                .target("operation", &rule.operation_id)
-                .summary(json!({ "code": code, "status": response.status().as_u16() }));
+            let status = response.status().as_u16();
+            let mut summary = json!({ "code": code, "status": status });
+            if is_read && code == FOREIGN_ID {
+                // Reading another tenant's thing by id is recorded, but a script walking ids
+                // must not flood the chain: once a minute per principal and operation.
+                let key = format!("foreign|{}|{}", refused_by.actor_user_id.unwrap_or_default(), rule.operation_id);
+                let entry = state.audited_once_a_minute.entry(key).or_insert_with(async { Arc::default() }).await;
+                if !entry.is_fresh() {
+                    entry.value().fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return response;
+                }
+                summary = json!({ "code": code, "status": status, "audited_once_per_seconds": 60 });
+            }
+            let event = refused_by.target("operation", &rule.operation_id).summary(summary);
             answered_and_recorded(&state, &origin.meta(), event, response).await
         }
         _ => response,

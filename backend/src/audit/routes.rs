@@ -60,6 +60,7 @@ async fn export_audit(
     scope: Scope,
     ApiQuery(f): ApiQuery<AuditFilter>,
 ) -> AppResult<Response> {
+    f.check(&state.db, &scope, &actor).await?;
     let condition = f.condition(&scope, &actor)?;
     let checkpoint = crate::audit::chain::newest_checkpoint(&state.db).await?;
     let body = crate::audit::log::export_csv(state.db.clone(), condition);

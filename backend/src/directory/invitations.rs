@@ -210,11 +210,8 @@ pub async fn list_invitations(
 /// Revoke a pending invitation; its link stops working. While impersonating, send the
 /// invited email as `X-Steward-Confirm`.
 pub async fn revoke_invitation(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<()> {
-    let invitation = invitations::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|i| i.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such invitation.".into()))?;
+    let row = invitations::Entity::find_by_id(id).one(&state.db).await?;
+    let invitation = actor.tenant_row(row, |i| Some(i.customer_id), "No such invitation.")?;
     actor.require_in(invitation.workspace_id).map_err(|_| AppError::NotFound("No such invitation.".into()))?;
     if invitation.accepted_at.is_some() {
         return Err(AppError::Conflict {

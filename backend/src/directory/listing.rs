@@ -30,11 +30,8 @@ pub async fn visible_user<C: ConnectionTrait>(
     leaf: &str,
 ) -> AppResult<users::Model> {
     let not_found = || AppError::NotFound("No such user.".into());
-    let user = users::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .filter(|u| u.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(not_found)?;
+    let user =
+        actor.tenant_row(users::Entity::find_by_id(id).one(conn).await?, |u| Some(u.customer_id), "No such user.")?;
     if let Some(ws) = actor.workspaces_with(leaf) {
         let shared = user_roles::Entity::find()
             .filter(user_roles::Column::CustomerId.eq(user.customer_id))
@@ -238,6 +235,8 @@ pub async fn directory_page(
         _ => {}
     }
     if let Some(role) = q.role_id {
+        use crate::access::filters::{thing, Named};
+        thing(&state.db, actor, Some(scope), "role_id", Named::Role, role).await?;
         let mut cond = Condition::all().add(user_roles::Column::RoleId.eq(role));
         if let Some(ws) = q.workspace_id {
             cond = cond.add(user_roles::Column::WorkspaceId.eq(ws));

@@ -56,6 +56,8 @@ pub async fn list_sessions(
         );
     }
     if let Some(user) = q.user_id {
+        use crate::access::filters::{thing, Named};
+        thing(&state.db, actor, Some(scope), "user_id", Named::User, user).await?;
         query = query.filter(sessions::Column::UserId.eq(user));
     }
     if !q.include_ended {
@@ -106,9 +108,12 @@ pub async fn revoke_session(state: &AppState, actor: &Actor, meta: &RequestMeta,
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("No such session.".into()))?;
-    let owner = crate::directory::listing::visible_user(&state.db, actor, session.user_id, LEAF)
-        .await
-        .map_err(|_| AppError::NotFound("No such session.".into()))?;
+    let owner = crate::directory::listing::visible_user(&state.db, actor, session.user_id, LEAF).await.map_err(
+        |e| match e {
+            AppError::Foreign(_) => AppError::Foreign("No such session.".into()),
+            _ => AppError::NotFound("No such session.".into()),
+        },
+    )?;
     let txn = crate::store::begin(&state.db).await?;
     // Your own other sessions are yours to end; anyone else's follow the user rule set.
     if owner.id != actor.author_id() {

@@ -20,6 +20,10 @@ pub enum AppError {
     Forbidden { code: &'static str, detail: String },
     #[error("{0}")]
     NotFound(String),
+    /// A thing that exists, but in a tenant the caller may not see: answered exactly like
+    /// [`AppError::NotFound`] (its existence is not revealed), and recorded as a refusal.
+    #[error("{0}")]
+    Foreign(String),
     #[error("{detail}")]
     Conflict { code: &'static str, field: Option<String>, detail: String },
     #[error("{0}")]
@@ -77,7 +81,7 @@ impl AppError {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
             Self::Unauthenticated { code, .. } => (StatusCode::UNAUTHORIZED, code, "Not signed in"),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code, "Forbidden"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::NotFound(_) | Self::Foreign(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type")
@@ -120,6 +124,7 @@ impl AppError {
             | Self::TooManyAttempts { detail, .. }
             | Self::Busy { detail, .. } => Some(detail.clone()),
             Self::NotFound(d)
+            | Self::Foreign(d)
             | Self::UnsupportedMediaType(d)
             | Self::PayloadTooLarge(d)
             | Self::MethodNotAllowed(d)
@@ -146,6 +151,9 @@ impl AppError {
 #[derive(Debug, Clone, Copy)]
 pub struct Refused(pub &'static str);
 
+/// The refusal code of an id that names another tenant's thing (answered as "not found").
+pub const FOREIGN_ID: &str = "foreign_id";
+
 /// 409 codes that are refusals by a rule rather than conflicts with existing data.
 const REFUSING_CONFLICTS: &[&str] =
     &["yourself", "last_super_admin", "cannot_impersonate", "already_impersonating", "super_admin", "erased"];
@@ -163,6 +171,7 @@ impl AppError {
             }
             Self::Conflict { code, .. } if REFUSING_CONFLICTS.contains(code) => Some(code),
             Self::NotFound(_) => Some("not_found"),
+            Self::Foreign(_) => Some(FOREIGN_ID),
             _ => None,
         }
     }

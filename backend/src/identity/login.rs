@@ -35,7 +35,7 @@ pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> 
         // many went unaudited before it; the rest only count (a flood against a locked account
         // would otherwise be one chained audit write per request).
         let pair = format!("{}|{}", account_key.key, meta.ip.as_deref().unwrap_or(""));
-        let entry = state.throttled_audited.entry(pair).or_insert_with(async { std::sync::Arc::default() }).await;
+        let entry = state.audited_once_a_minute.entry(pair).or_insert_with(async { std::sync::Arc::default() }).await;
         if entry.is_fresh() {
             let txn = crate::store::begin(&state.db).await?;
             // `audited_once_per_seconds`: later refusals of the pair in that time are not events.

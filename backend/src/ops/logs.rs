@@ -81,12 +81,7 @@ impl LogFilter {
         }
         let mut c = Condition::all();
         if let Some(id) = self.customer_id {
-            if !actor.cross_tenant() && id != actor.customer_id() {
-                return Err(AppError::Forbidden {
-                    code: "cross_tenant_denied",
-                    detail: "Another customer's log lines need `steward.admin.cross_tenant`.".into(),
-                });
-            }
+            crate::access::filters::customer(actor, "customer_id", id)?;
             c = c.add(L::CustomerId.eq(id));
         }
         c = match scope {

@@ -39,11 +39,8 @@ pub const SYSTEM_VIEWER_ROLE: Uuid = Uuid::from_u128(0x0000_0000_0000_7000_8000_
 
 /// The role, when this principal may see it: system roles, and custom roles of its customer.
 pub async fn visible<C: ConnectionTrait>(conn: &C, actor: &Actor, id: Uuid) -> AppResult<roles::Model> {
-    roles::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .filter(|r| r.is_system || r.customer_id == Some(actor.customer_id()) || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such role.".into()))
+    let row = roles::Entity::find_by_id(id).one(conn).await?;
+    actor.tenant_row(row, |r| if r.is_system { None } else { r.customer_id }, "No such role.")
 }
 
 /// Whether `role` may be held in `workspace`: a system role, or a custom role of that workspace.

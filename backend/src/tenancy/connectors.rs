@@ -129,12 +129,14 @@ pub async fn list_connectors(
 /// The connector, when this principal may see it (its customer, and a workspace where it holds
 /// `steward.connectors.view`); otherwise "not found".
 pub async fn visible_connector(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<connectors::Model> {
-    connectors::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|c| c.customer_id == actor.customer_id() || actor.cross_tenant())
-        .filter(|c| actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)))
-        .ok_or_else(|| AppError::NotFound("No such connector.".into()))
+    let missing = "No such connector.";
+    let row = connectors::Entity::find_by_id(id).one(&state.db).await?;
+    actor
+        .tenant_row(row, |c| Some(c.customer_id), missing)
+        .map(|c| {
+            actor.workspaces_with("steward.connectors.view").is_none_or(|ws| ws.contains(&c.workspace_id)).then_some(c)
+        })?
+        .ok_or_else(|| AppError::NotFound(missing.into()))
 }
 
 /// Rotate a connector's API key: the old key stops working; the new one is shown this once.

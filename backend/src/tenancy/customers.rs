@@ -29,11 +29,7 @@ pub fn summary(c: &customers::Model) -> CustomerSummary {
 
 /// The customer, when this principal may see it; others are "not found".
 pub async fn visible(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<customers::Model> {
-    customers::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|c| c.id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such customer.".into()))
+    actor.tenant_row(customers::Entity::find_by_id(id).one(&state.db).await?, |c| Some(c.id), "No such customer.")
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -72,11 +72,11 @@ pub fn parse_schedule(raw: &str) -> Option<chrono::Duration> {
 /// The flow, when this principal may see it (its customer, and a workspace where it holds
 /// `steward.flows.view`); otherwise "not found".
 pub(super) async fn visible_flow(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<flows::Model> {
-    let flow = flows::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|f| f.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(|| AppError::NotFound("No such flow.".into()))?;
+    let flow = actor.tenant_row(
+        flows::Entity::find_by_id(id).one(&state.db).await?,
+        |f| Some(f.customer_id),
+        "No such flow.",
+    )?;
     match actor.workspaces_with("steward.flows.view") {
         Some(ws) if !ws.contains(&flow.workspace_id) => Err(AppError::NotFound("No such flow.".into())),
         _ => Ok(flow),
@@ -379,10 +379,13 @@ pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQue
     if let Some(s) = q.status {
         query = query.filter(runs::Column::Status.eq(s.as_str()));
     }
+    use crate::access::filters::{thing, Named};
     if let Some(f) = q.flow_id {
+        thing(&state.db, actor, Some(scope), "flow_id", Named::Flow, f).await?;
         query = query.filter(runs::Column::FlowId.eq(f));
     }
     if let Some(r) = q.run_id {
+        thing(&state.db, actor, Some(scope), "run_id", Named::Run, r).await?;
         query = query.filter(runs::Column::Id.eq(r));
     }
     if let Some(raw) = &q.cursor {
@@ -397,11 +400,11 @@ pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQue
 /// next batch of records, keeping what its finished batches wrote.
 pub async fn cancel_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<RunRow> {
     let not_found = || AppError::NotFound("No such run.".into());
-    let run = runs::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|r| r.customer_id == actor.customer_id() || actor.cross_tenant())
-        .ok_or_else(not_found)?;
+    let run = actor.tenant_row(
+        runs::Entity::find_by_id(id).one(&state.db).await?,
+        |r| Some(r.customer_id),
+        "No such run.",
+    )?;
     let flow = visible_flow(state, actor, run.flow_id).await.map_err(|_| not_found())?;
     actor.require_in(flow.workspace_id)?;
     let txn = crate::store::begin(&state.db).await?;

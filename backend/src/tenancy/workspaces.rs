@@ -6,7 +6,7 @@ use steward_shared::api::WorkspaceSummary;
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::AppResult;
 use crate::state::AppState;
 use crate::store::entities::{user_roles, workspaces};
 
@@ -38,13 +38,10 @@ pub struct ListQuery {
 /// The workspaces of your customer.
 pub async fn list_workspaces(state: &AppState, actor: &Actor, query: ListQuery) -> AppResult<Vec<WorkspaceSummary>> {
     let customer = match query.customer_id {
-        Some(c) if c != actor.customer_id() && !actor.cross_tenant() => {
-            return Err(AppError::Forbidden {
-                code: "cross_tenant_denied",
-                detail: "Seeing another customer needs `steward.admin.cross_tenant`.".into(),
-            })
+        Some(c) => {
+            crate::access::filters::customer(actor, "customer_id", c)?;
+            c
         }
-        Some(c) => c,
         None => actor.customer_id(),
     };
     let rows = workspaces::Entity::find()

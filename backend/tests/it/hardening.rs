@@ -14,6 +14,7 @@ on_both!(
     bodies_must_be_objects,
     control_characters_never_reach_the_database,
     a_key_sent_twice_is_refused,
+    reading_another_tenants_thing_by_id_is_a_recorded_refusal,
     every_refusal_is_one_audit_event_under_concurrent_writers,
     forged_tokens_go_to_the_bounded_authentication_log
 );
@@ -107,6 +108,52 @@ async fn a_key_sent_twice_is_refused(app: TestApp) {
     // The same body once per key is taken.
     let res = app.send(raw(Method::PATCH, path, r#"{"name": "Bob B"}"#)).await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+}
+
+/// Asking for another tenant's user or role by id is answered 404 like an unknown id (its
+/// existence is not revealed), and recorded as a refusal once a minute per principal and
+/// operation, so walking ids cannot flood the chain. An unknown id records nothing.
+async fn reading_another_tenants_thing_by_id_is_a_recorded_refusal(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, acme_ws) = app.customer("Acme", "tenant").await;
+    let (globex, globex_ws) = app.customer("Globex", "tenant").await;
+    let lead_role = app.role(acme, acme_ws, &["steward.access.users.*", "steward.access.roles.*"]).await;
+    let lead = app.user_with_role(acme, acme_ws, lead_role).await;
+    let globex_role = app.role(globex, globex_ws, &["steward.flows.view"]).await;
+    let globex_user = app.user_with_role(globex, globex_ws, globex_role).await;
+    let refusals = || async {
+        audit_events::Entity::find()
+            .filter(audit_events::Column::Action.eq("access.refused"))
+            .all(app.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.summary["code"] == "foreign_id")
+            .collect::<Vec<_>>()
+    };
+    let unknown = app.get(&format!("/api/users/{}", uuid::Uuid::now_v7()), Some(&lead.token)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(refusals().await.is_empty(), "an unknown id is an ordinary miss");
+    for _ in 0..5 {
+        let foreign = app.get(&format!("/api/users/{}", globex_user.user_id), Some(&lead.token)).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            (foreign.body["type"].clone(), foreign.body["detail"].clone()),
+            (unknown.body["type"].clone(), unknown.body["detail"].clone()),
+            "a foreign id reads exactly like an unknown one"
+        );
+    }
+    let recorded = refusals().await;
+    assert_eq!(recorded.len(), 1, "five reads, one event a minute: {recorded:?}");
+    assert_eq!(recorded[0].actor_user_id, Some(lead.user_id));
+    assert_eq!(recorded[0].target_id.as_deref(), Some("get_user"));
+    assert_eq!(recorded[0].summary["audited_once_per_seconds"], 60);
+    // Another operation is another key.
+    let role = app.get(&format!("/api/roles/{globex_role}"), Some(&lead.token)).await;
+    assert_eq!(role.status, StatusCode::NOT_FOUND);
+    assert_eq!(refusals().await.len(), 2);
+    let verified = app.get("/api/audit/verify", Some(&admin)).await;
+    assert_eq!(verified.body["ok"], true, "{:?}", verified.body);
 }
 
 /// A request to send: method, path, token, body, extra headers.

@@ -14,6 +14,7 @@ use crate::on_both;
 on_both!(
     scope_beyond_your_tenant_is_refused_not_narrowed,
     no_list_leaks_another_tenant,
+    id_filters_naming_another_tenant_are_refused_not_narrowed,
     flows_page_by_keyset_and_operators_act,
     two_replicas_never_run_a_run_twice,
     refresh_is_scoped_and_invalidates_other_replicas,
@@ -201,6 +202,117 @@ async fn no_list_leaks_another_tenant(app: TestApp) {
     // The admin in admin mode does see Globex: the check above is not vacuous.
     let all = scoped(&app, "/api/flows", &w.admin, Some("all"), None).await;
     assert!(all.body.to_string().contains(&w.globex_flow));
+}
+
+/// Every id-valued query parameter of every read, sent by Acme's lead with Globex's id of that
+/// kind: refused (403 `cross_tenant_denied` for a customer, 422 naming the field for anything
+/// else), never a 200 narrowed to nothing. Walked from the spec, so a new filter is covered the
+/// day it is added (and fails here until this test knows what id to send it).
+async fn id_filters_naming_another_tenant_are_refused_not_narrowed(app: TestApp) {
+    use steward_backend::store::entities::roles;
+    let w = world(&app).await;
+    let globex_role = roles::Entity::find()
+        .filter(roles::Column::CustomerId.eq(w.globex.customer_id))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let globex_run = runs::Entity::find()
+        .filter(runs::Column::CustomerId.eq(w.globex.customer_id))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let foreign = |name: &str| -> Option<String> {
+        Some(match name {
+            "customer_id" => w.globex.customer_id.to_string(),
+            "actor" | "user" | "user_id" | "target_id" => w.globex.user_id.to_string(),
+            "workspace" | "workspace_id" => w.globex.workspace_id.to_string(),
+            "role_id" => globex_role.clone(),
+            "flow_id" => w.globex_flow.clone(),
+            "run_id" => globex_run.clone(),
+            // Platform-wide things (applications are not a tenant's): no foreign one exists.
+            "application_id" | "version_id" => return None,
+            other => panic!("no foreign id known for the query parameter `{other}`: add it here"),
+        })
+    };
+    // What a required parameter is sent as, when it is not the one under test.
+    let acme_user = w.acme.user_id.to_string();
+    let sample = |name: &str| match name {
+        "user" => acme_user.clone(),
+        "permission" => "steward.flows.view".to_owned(),
+        other => panic!("no sample value for the required parameter `{other}`"),
+    };
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let mut walked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        if path.contains('{') || op["x-permission"] == "public" {
+            continue;
+        }
+        let id = op["operationId"].as_str().unwrap();
+        let params: Vec<&Value> =
+            op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query").collect();
+        for param in &params {
+            let name = param["name"].as_str().unwrap();
+            let id_valued = param["schema"]["format"] == "uuid" || name == "target_id";
+            if !id_valued {
+                continue;
+            }
+            let Some(value) = foreign(name) else { continue };
+            let mut query: Vec<(String, String)> = params
+                .iter()
+                .filter(|p| p["required"] == true && p["name"] != name)
+                .map(|p| (p["name"].as_str().unwrap().to_owned(), sample(p["name"].as_str().unwrap())))
+                .collect();
+            query.push((name.to_owned(), value));
+            let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let uri = format!("{path}?{}", qs.join("&"));
+            let status = if crate::harness::STREAMS.contains(&id) {
+                app.status_of(Method::GET, &uri, &w.acme.token).await
+            } else {
+                let res = app.get(&uri, Some(&w.acme.token)).await;
+                if res.status == StatusCode::UNPROCESSABLE_ENTITY {
+                    assert_eq!(res.body["errors"][0]["field"], name, "{id} {uri}: {:?}", res.body);
+                }
+                if name == "customer_id" {
+                    assert_eq!(res.problem(), "cross_tenant_denied", "{id} {uri}: {:?}", res.body);
+                }
+                res.status
+            };
+            assert!(
+                [StatusCode::FORBIDDEN, StatusCode::UNPROCESSABLE_ENTITY, StatusCode::NOT_FOUND].contains(&status),
+                "{id}: `{name}` naming Globex's thing answered {status} ({uri})"
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 15, "only {walked} id filters walked");
+    // Acme's own ids in the same filters are taken: the refusals above are about the tenant.
+    for uri in [
+        format!("/api/audit?actor={}", w.acme.user_id),
+        format!("/api/audit?target_id={}", w.acme.user_id),
+        format!("/api/runs?flow_id={}", flows_of(&app, w.acme.customer_id).await),
+        format!("/api/sessions?user_id={}", w.acme.user_id),
+    ] {
+        let res = app.get(&uri, Some(&w.acme.token)).await;
+        assert_eq!(res.status, StatusCode::OK, "{uri}: {:?}", res.body);
+    }
+    // The platform admin may name Globex's things, in a scope that reaches them (in its own
+    // tenant's scope the filter would be narrowed to nothing, so it is refused there too).
+    let uri = format!("/api/audit?actor={}", w.globex.user_id);
+    let res = scoped(&app, &uri, &w.admin, Some("all"), None).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    let res = scoped(&app, &uri, &w.admin, None, None).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", res.body);
+}
+
+async fn flows_of(app: &TestApp, customer: uuid::Uuid) -> uuid::Uuid {
+    flows::Entity::find().filter(flows::Column::CustomerId.eq(customer)).one(app.db()).await.unwrap().unwrap().id
 }
 
 async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
