@@ -455,9 +455,10 @@ pub async fn refresh(
     req: Confirmed,
 ) -> AppResult<RefreshReport> {
     let txn = crate::store::begin(&state.db).await?;
-    let r = record_in_scope(&txn, scope, id, "record_id")
-        .await
-        .map_err(|_| AppError::NotFound("No such record in scope.".into()))?;
+    let r = record_in_scope(&txn, scope, id, "record_id").await.map_err(|e| match e {
+        AppError::Unavailable(_) | AppError::Internal(_) => e,
+        _ => AppError::NotFound("No such record in scope.".into()),
+    })?;
     let hash = content_hash(&r.payload);
     let key = external_key(&r.external_id);
     let mut changed = Vec::new();

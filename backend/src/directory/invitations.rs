@@ -108,7 +108,7 @@ pub async fn create_invitation(
     v.finish()?;
     let workspace = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)
         .await
-        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+        .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
     actor.require_in(workspace.id)?;
     let role = crate::roles::service::grantable(&state.db, actor, &workspace, body.role_id.0).await?;
     if users::Entity::find().filter(users::Column::Email.eq(email.clone())).count(&state.db).await? > 0 {

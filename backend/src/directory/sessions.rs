@@ -111,7 +111,7 @@ pub async fn revoke_session(state: &AppState, actor: &Actor, meta: &RequestMeta,
     let owner = crate::directory::listing::visible_user(&state.db, actor, session.user_id, LEAF).await.map_err(
         |e| match e {
             AppError::Foreign(_) => AppError::Foreign("No such session.".into()),
-            _ => AppError::NotFound("No such session.".into()),
+            other => other.or_miss(|| AppError::NotFound("No such session.".into())),
         },
     )?;
     let txn = crate::store::begin(&state.db).await?;

@@ -75,6 +75,16 @@ impl AppError {
         Self::Internal(err.to_string())
     }
 
+    /// A lookup's miss (not found, another tenant's) told another way, such as a 422 naming the
+    /// field that named it; any other failure passes through unchanged, so a database that
+    /// blinked stays a 503 and never reads as "no such thing".
+    pub fn or_miss(self, miss: impl FnOnce() -> AppError) -> AppError {
+        match self {
+            Self::NotFound(_) | Self::Foreign(_) => miss(),
+            other => other,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Invalid input"),

@@ -257,8 +257,9 @@ pub async fn grantable<C: ConnectionTrait>(
     workspace: &workspaces::Model,
     role_id: Uuid,
 ) -> AppResult<roles::Model> {
-    let role =
-        visible(conn, actor, role_id).await.map_err(|_| AppError::field("role_id", "is not a role you can see"))?;
+    let role = visible(conn, actor, role_id)
+        .await
+        .map_err(|e| e.or_miss(|| AppError::field("role_id", "is not a role you can see")))?;
     if !fits_workspace(&role, workspace.id) {
         return Err(AppError::field("role_id", "must be a system role or a custom role of this workspace"));
     }

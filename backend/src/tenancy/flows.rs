@@ -270,7 +270,7 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
     v.finish()?;
     let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)
         .await
-        .map_err(|_| AppError::field("workspace_id", "is not a workspace you can see"))?;
+        .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
     actor.require_in(ws.id)?;
     if body.publish && !actor.holds_in("steward.flows.publish", ws.id) {
         return Err(AppError::missing_leaf("steward.flows.publish"));
@@ -405,7 +405,7 @@ pub async fn cancel_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id:
         |r| Some(r.customer_id),
         "No such run.",
     )?;
-    let flow = visible_flow(state, actor, run.flow_id).await.map_err(|_| not_found())?;
+    let flow = visible_flow(state, actor, run.flow_id).await.map_err(|e| e.or_miss(not_found))?;
     actor.require_in(flow.workspace_id)?;
     let txn = crate::store::begin(&state.db).await?;
     let now = Utc::now();

@@ -133,7 +133,11 @@ async fn a_database_that_blinks_is_answered_503_and_loses_nothing() {
                     .then(|| res.body["flow_id"].as_str().or(res.body["id"].as_str()).and_then(|s| s.parse().ok()))
                     .flatten();
                 let retry = res.headers.contains_key("retry-after");
-                seen.push((res.status, res.problem().to_owned(), retry, created));
+                let problem = match res.body["errors"][0]["field"].as_str() {
+                    Some(field) => format!("{} ({field})", res.problem()),
+                    None => res.problem().to_owned(),
+                };
+                seen.push((res.status, problem, retry, created));
                 if !res.status.is_success() {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }

@@ -69,8 +69,9 @@ async fn request_password_reset(
     v.finish()?;
     let found = users::Entity::find().filter(users::Column::Email.eq(email)).one(&state.db).await?;
     let missing = || AppError::field("email", "is not the email of a user you can see");
-    let user =
-        visible_user(&state.db, &actor, found.ok_or_else(missing)?.id, USERS_MANAGE).await.map_err(|_| missing())?;
+    let user = visible_user(&state.db, &actor, found.ok_or_else(missing)?.id, USERS_MANAGE)
+        .await
+        .map_err(|e| e.or_miss(missing))?;
     credentials::send_reset_link(&state, &actor, &meta, user).await?;
     Ok(StatusCode::ACCEPTED)
 }
