@@ -62,7 +62,25 @@ impl AuditFilter {
             filters::customer(actor, "customer_id", id)?;
         }
         if let Some(id) = self.actor {
-            filters::thing(conn, actor, Some(scope), "actor", Named::User, id).await?;
+            if let Err(refused) = filters::thing(conn, actor, Some(scope), "actor", Named::User, id).await {
+                // Platform staff act inside tenants (support, View as): someone who appears as
+                // the actor of events the caller may read is theirs to filter by.
+                let within = match (scope.customer_id(), self.customer_id) {
+                    (_, Some(c)) | (Some(c), None) => Condition::all().add(audit_events::Column::CustomerId.eq(c)),
+                    (None, None) => Condition::all(),
+                };
+                let seen = audit_events::Entity::find()
+                    .select_only()
+                    .column(audit_events::Column::Seq)
+                    .filter(within)
+                    .filter(audit_events::Column::ActorUserId.eq(id))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?;
+                if seen.is_none() {
+                    return Err(refused);
+                }
+            }
         }
         if let Some(id) = &self.target_id {
             filters::target(conn, actor, Some(scope), self.target_type.as_deref(), id).await?;

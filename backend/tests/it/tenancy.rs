@@ -302,6 +302,24 @@ async fn id_filters_naming_another_tenant_are_refused_not_narrowed(app: TestApp)
         let res = app.get(&uri, Some(&w.acme.token)).await;
         assert_eq!(res.status, StatusCode::OK, "{uri}: {:?}", res.body);
     }
+    // Platform staff who acted inside Acme (here: viewed as its lead) appear in Acme's events,
+    // so Acme may filter by them; the staff member is still not Acme's to look up otherwise.
+    let view =
+        app.post("/api/impersonation", Some(&w.admin), json!({ "user_id": w.acme.user_id, "reason": "support" })).await;
+    assert_eq!(view.status, StatusCode::OK, "{:?}", view.body);
+    app.call(Method::POST, "/api/impersonation/exit", Some(&w.admin), None).await;
+    let staff = steward_backend::store::entities::users::Entity::find()
+        .filter(steward_backend::store::entities::users::Column::SuperAdmin.eq(true))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let res = app.get(&format!("/api/audit?actor={staff}"), Some(&w.acme.token)).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    assert!(!res.body["items"].as_array().unwrap().is_empty(), "{:?}", res.body);
+    let res = app.get(&format!("/api/sessions?user_id={staff}"), Some(&w.acme.token)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", res.body);
     // The platform admin may name Globex's things, in a scope that reaches them (in its own
     // tenant's scope the filter would be narrowed to nothing, so it is refused there too).
     let uri = format!("/api/audit?actor={}", w.globex.user_id);
