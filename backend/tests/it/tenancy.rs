@@ -580,6 +580,21 @@ async fn seed_fills_every_table(app: TestApp) {
         (seeded.customers, seeded.users, seeded.flows, seeded.runs, seeded.connectors, seeded.records),
         (3, 30, 6, 18, 3, 12)
     );
+    // The planner knows what the seed wrote, straight away (not when autovacuum gets to it).
+    use sea_orm::ConnectionTrait;
+    let analyzed = match app.db().get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT count(*) AS n FROM pg_class WHERE relname = 'users' AND relkind = 'r' AND reltuples > 0"
+        }
+        _ => "SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'users'",
+    };
+    let row = app
+        .db()
+        .query_one_raw(sea_orm::Statement::from_string(app.db().get_database_backend(), analyzed))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.try_get::<i64>("", "n").unwrap() >= 1, "users has planner statistics after the seed");
     let admin = app.login(crate::harness::ADMIN_EMAIL, crate::harness::ADMIN_PASSWORD).await.body["access_token"]
         .as_str()
         .unwrap()
