@@ -41,6 +41,11 @@ test('admin mode, customer picker, scoped lists and Refresh', async () => {
   await page.getByRole('button', { name: 'Refresh' }).click();
   await page.getByRole('alert').getByText('pick a customer').waitFor();
   await shot(page, '20-refresh-refused');
+  // A refusal stays until it is dismissed (a confirmation leaves by itself, below).
+  await page.waitForTimeout(7_000);
+  assert.equal(await page.locator('.toast-error', { hasText: 'pick a customer' }).count(), 1);
+  await page.locator('.toast-error').getByRole('button', { name: 'Dismiss' }).click();
+  await page.locator('.toast-error').waitFor({ state: 'detached' });
 
   await page.getByRole('link', { name: 'Flows' }).click();
   await page.getByTestId('flows-table').getByText('Globex nightly sync').waitFor();
@@ -57,6 +62,7 @@ test('admin mode, customer picker, scoped lists and Refresh', async () => {
 
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.getByText('“Globex nightly sync” is now paused.').waitFor();
+  await page.locator('.toast-ok', { hasText: 'is now paused' }).waitFor({ state: 'detached', timeout: 15_000 });
   await page.getByTestId('flows-table').locator('.badge', { hasText: 'paused' }).waitFor();
 
   for (const [link, table, text] of [['Runs', 'runs-table', 'manual'], ['Connectors', 'connectors-table', 'Globex warehouse']]) {

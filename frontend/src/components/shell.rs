@@ -214,11 +214,28 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
+/// How long a success toast stays on screen.
+const TOAST_SECONDS: u64 = 6;
+
 #[component]
 fn Frame() -> impl IntoView {
     let auth = use_auth();
     let toast = Toast(RwSignal::new(None));
     provide_context(toast);
+    // A confirmation leaves by itself after a few seconds; a refusal stays until dismissed (it
+    // may need reading, or copying its request id).
+    Effect::new(move |_| {
+        if let Some(Ok(message)) = toast.0.get() {
+            set_timeout(
+                move || {
+                    if toast.0.with_untracked(|t| matches!(t, Some(Ok(m)) if *m == message)) {
+                        toast.0.set(None);
+                    }
+                },
+                std::time::Duration::from_secs(TOAST_SECONDS),
+            );
+        }
+    });
     let location = use_location();
     let navigate = use_navigate();
     let me = move || auth.me.get();
