@@ -159,6 +159,12 @@ impl Actor {
         self.holds(permissions::ADMIN_CROSS_TENANT)
     }
 
+    /// Whether rows of `customer` are this principal's to see: its own customer, or any with
+    /// cross-tenant rights.
+    pub fn sees_customer(&self, customer: Uuid) -> bool {
+        customer == self.customer_id() || self.cross_tenant()
+    }
+
     /// The row looked up by id, when its customer is this principal's own (or it crosses
     /// tenants; a row of no customer, such as a system role, is everyone's). No row is a plain
     /// miss; a row of another tenant is [`AppError::Foreign`]: the same 404, but the gate
@@ -167,7 +173,7 @@ impl Actor {
         match row {
             None => Err(AppError::NotFound(missing.into())),
             Some(row) => match customer(&row) {
-                Some(c) if c != self.customer_id() && !self.cross_tenant() => Err(AppError::Foreign(missing.into())),
+                Some(c) if !self.sees_customer(c) => Err(AppError::Foreign(missing.into())),
                 _ => Ok(row),
             },
         }

@@ -136,7 +136,7 @@ pub async fn expected<C: ConnectionTrait>(
     let Some(id) = target.path_parameter().and_then(|p| params.get(p)).and_then(|v| Uuid::parse_str(v).ok()) else {
         return Ok(None);
     };
-    let mine = |customer: Uuid| customer == actor.customer_id() || actor.cross_tenant();
+    let mine = |customer: Uuid| actor.sees_customer(customer);
     Ok(match target {
         ConfirmTarget::Role => {
             roles::Entity::find_by_id(id).one(conn).await?.filter(|r| r.customer_id.is_none_or(mine)).map(|r| r.name)

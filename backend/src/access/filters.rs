@@ -117,7 +117,7 @@ impl Named {
 
 /// Checks a `customer_id` filter: the caller's own customer, or any with cross-tenant rights.
 pub fn customer(actor: &Actor, field: &str, id: Uuid) -> AppResult<()> {
-    if id == actor.customer_id() || actor.cross_tenant() {
+    if actor.sees_customer(id) {
         return Ok(());
     }
     Err(AppError::Forbidden {
@@ -136,12 +136,23 @@ pub async fn thing<C: ConnectionTrait>(
     named: Named,
     id: Uuid,
 ) -> AppResult<()> {
+    judge(actor, scope, field, named, named.owner(conn, id).await?)
+}
+
+/// The verdict on a filter once its thing's owner is known (see [`Named::owner`]).
+fn judge(
+    actor: &Actor,
+    scope: Option<&Scope>,
+    field: &str,
+    named: Named,
+    owner: Option<Option<Uuid>>,
+) -> AppResult<()> {
     let unseen = || AppError::field(field, format!("is not a {} you can see", named.noun()));
-    match named.owner(conn, id).await? {
+    match owner {
         None => Err(unseen()),
         // A thing of no customer (a system role) is everyone's.
         Some(None) => Ok(()),
-        Some(Some(owner)) if owner != actor.customer_id() && !actor.cross_tenant() => Err(unseen()),
+        Some(Some(owner)) if !actor.sees_customer(owner) => Err(unseen()),
         Some(Some(owner)) if scope.and_then(Scope::customer_id).is_some_and(|c| c != owner) => {
             Err(AppError::field(field, format!("is a {} of another customer than the current scope", named.noun())))
         }
@@ -168,8 +179,9 @@ pub async fn target<C: ConnectionTrait>(
         return Ok(());
     }
     for named in kinds {
-        if named.owner(conn, id).await?.is_some() {
-            return thing(conn, actor, scope, "target_id", named, id).await;
+        let owner = named.owner(conn, id).await?;
+        if owner.is_some() {
+            return judge(actor, scope, "target_id", named, owner);
         }
     }
     Ok(())

@@ -154,18 +154,21 @@ pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut
         // A miss on a read is an ordinary answer; on a write it names a foreign or unknown id.
         Some(Refused(code)) if !ordinary_miss(is_read, code) && !refusal_audited() => {
             let status = response.status().as_u16();
-            let mut summary = json!({ "code": code, "status": status });
-            if is_read && code == FOREIGN_ID {
-                // Reading another tenant's thing by id is recorded, but a script walking ids
-                // must not flood the chain: once a minute per principal and operation.
+            // Reading another tenant's thing by id is recorded, but a script walking ids must
+            // not flood the chain: once a minute per principal and operation.
+            let once_a_minute = is_read && code == FOREIGN_ID;
+            if once_a_minute {
                 let key = format!("foreign|{}|{}", refused_by.actor_user_id.unwrap_or_default(), rule.operation_id);
                 let entry = state.audited_once_a_minute.entry(key).or_insert_with(async { Arc::default() }).await;
                 if !entry.is_fresh() {
                     entry.value().fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     return response;
                 }
-                summary = json!({ "code": code, "status": status, "audited_once_per_seconds": 60 });
             }
+            let summary = match once_a_minute {
+                true => json!({ "code": code, "status": status, "audited_once_per_seconds": 60 }),
+                false => json!({ "code": code, "status": status }),
+            };
             let event = refused_by.target("operation", &rule.operation_id).summary(summary);
             answered_and_recorded(&state, &origin.meta(), event, response).await
         }

@@ -65,14 +65,10 @@ impl AuditFilter {
             if let Err(refused) = filters::thing(conn, actor, Some(scope), "actor", Named::User, id).await {
                 // Platform staff act inside tenants (support, View as): someone who appears as
                 // the actor of events the caller may read is theirs to filter by.
-                let within = match (scope.customer_id(), self.customer_id) {
-                    (_, Some(c)) | (Some(c), None) => Condition::all().add(audit_events::Column::CustomerId.eq(c)),
-                    (None, None) => Condition::all(),
-                };
                 let seen = audit_events::Entity::find()
                     .select_only()
                     .column(audit_events::Column::Seq)
-                    .filter(within)
+                    .filter(self.customer_condition(scope))
                     .filter(audit_events::Column::ActorUserId.eq(id))
                     .into_tuple::<i64>()
                     .one(conn)
@@ -88,19 +84,22 @@ impl AuditFilter {
         Ok(())
     }
 
+    /// The customer the events come from: the `customer_id` filter, else the scope's customer.
+    fn customer_condition(&self, scope: &Scope) -> Condition {
+        match self.customer_id.or(scope.customer_id()) {
+            Some(id) => Condition::all().add(audit_events::Column::CustomerId.eq(id)),
+            None => Condition::all(),
+        }
+    }
+
     /// The filter as a condition; [`AuditFilter::check`] has refused what the caller may not ask.
-    pub(super) fn condition(&self, scope: &Scope, _actor: &Actor) -> AppResult<Condition> {
+    pub(super) fn condition(&self, scope: &Scope) -> AppResult<Condition> {
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if to <= from {
                 return Err(AppError::field("to", "must be after `from`"));
             }
         }
-        let mut c = Condition::all();
-        match (scope.customer_id(), self.customer_id) {
-            (_, Some(id)) => c = c.add(audit_events::Column::CustomerId.eq(id)),
-            (Some(id), None) => c = c.add(audit_events::Column::CustomerId.eq(id)),
-            (None, None) => {}
-        }
+        let mut c = self.customer_condition(scope);
         if let Some(t) = self.from {
             c = c.add(audit_events::Column::OccurredAt.gte(t));
         }
@@ -278,7 +277,7 @@ pub async fn list_audit(
 ) -> AppResult<Page<AuditEvent>> {
     let limit = pagination::limit(page.limit)?;
     f.check(&state.db, scope, actor).await?;
-    let mut q = audit_events::Entity::find().filter(f.condition(scope, actor)?);
+    let mut q = audit_events::Entity::find().filter(f.condition(scope)?);
     if let Some(seq) = page.cursor()? {
         q = q.filter(audit_events::Column::Seq.lt(seq));
     }

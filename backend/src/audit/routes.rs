@@ -61,7 +61,7 @@ async fn export_audit(
     ApiQuery(f): ApiQuery<AuditFilter>,
 ) -> AppResult<Response> {
     f.check(&state.db, &scope, &actor).await?;
-    let condition = f.condition(&scope, &actor)?;
+    let condition = f.condition(&scope)?;
     let checkpoint = crate::audit::chain::newest_checkpoint(&state.db).await?;
     let body = crate::audit::log::export_csv(state.db.clone(), condition);
     let mut response = Body::from_stream(body).into_response();

@@ -245,8 +245,7 @@ pub async fn may_act_on_credentials<C: ConnectionTrait>(
         return Ok(());
     }
     let grants = crate::access::actor::grants_of(conn, target.id).await.map_err(Refusal::failed)?;
-    let target_crosses =
-        target.super_admin || grants.iter().any(|g| g.leaves.contains(permissions::ADMIN_CROSS_TENANT));
+    let target_crosses = grants.iter().any(|g| g.leaves.contains(permissions::ADMIN_CROSS_TENANT));
     let more = !target.super_admin
         && (grants.is_empty()
             || (actor.cross_tenant() && !target_crosses)
