@@ -142,6 +142,13 @@ pub struct Config {
     #[arg(long, env = "STEWARD_SLOW_STATEMENT_MS", default_value_t = 100)]
     pub slow_statement_ms: u64,
 
+    /// On SIGTERM or Ctrl-C, keep serving this long with `/api/health` answering 503 before
+    /// closing the listener, in seconds: long enough for a load balancer's health check to take
+    /// the replica out of rotation (more than its check interval times its fall count), so no
+    /// request is sent to a replica that is closing. 0: close at once (a single server).
+    #[arg(long, env = "STEWARD_DRAIN_SECS", default_value_t = 0)]
+    pub drain_secs: u64,
+
     /// How often this replica writes its heartbeat row, in seconds.
     #[arg(long, env = "STEWARD_HEARTBEAT_SECS", default_value_t = 10)]
     pub heartbeat_secs: u64,

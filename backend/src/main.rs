@@ -106,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
         listener.local_addr()?
     );
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(shutdown(state.clone()))
         .await?;
     // Runs in flight finish (bounded by their own timeouts); the rest stay queued.
     if tokio::time::timeout(Duration::from_secs(30), pool.stop()).await.is_err() {
@@ -120,7 +120,11 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown() {
+/// Resolves when the listener should close: after a stop signal and, with `--drain-secs`, a
+/// drain during which health checks fail (a balancer stops sending here) while every request
+/// that still arrives is served. Closing at once instead loses the requests a balancer sends in
+/// the moment before it notices: a connection accepted but not yet read is dropped.
+async fn shutdown(state: steward_backend::AppState) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -133,5 +137,11 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    let drain = Duration::from_secs(state.config.drain_secs);
+    if !drain.is_zero() {
+        state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!("draining for {} s before closing: /api/health answers 503", drain.as_secs());
+        tokio::time::sleep(drain).await;
+    }
     tracing::info!("shutting down");
 }

@@ -47,6 +47,9 @@ pub struct AppState {
     /// Rows written to the explorer's tables, from the database's change feed (started by
     /// `data::feed` when a first stream opens).
     pub changes: ChangeFeed,
+    /// Set when this replica has been told to stop: `/api/health` answers 503 so a balancer
+    /// takes it out of rotation while it still serves what reaches it (see `main::shutdown`).
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Entity type → its compiled schema (`None`: no such type).
@@ -108,6 +111,7 @@ impl AppState {
                 .time_to_live(std::time::Duration::from_secs(30))
                 .build(),
             changes: ChangeFeed::default(),
+            draining: Arc::default(),
         }
     }
 }

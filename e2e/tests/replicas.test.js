@@ -16,7 +16,9 @@ let chrome;
 
 before(async () => {
   if (skip) return;
-  cluster = await startCluster({ env: { STEWARD_WORKERS: '2', STEWARD_WORKER_POLL_MS: '50' } });
+  // A stopping replica drains for 2 s: its health check fails (the balancer checks every 300 ms
+  // and takes it out at the first failure) while it still serves what reaches it.
+  cluster = await startCluster({ env: { STEWARD_WORKERS: '2', STEWARD_WORKER_POLL_MS: '50', STEWARD_DRAIN_SECS: '2' } });
   chrome = await startBrowser();
 });
 after(async () => {
@@ -162,7 +164,11 @@ test('two replicas behind HAProxy share everything through PostgreSQL', { skip }
     heldByA = Number(psql(cluster.databaseUrl, `SELECT count(*) FROM runs WHERE status = 'running' AND worker_id LIKE '${replicaA}%'`));
     return heldByA > 0;
   });
-  await cluster.replicas[0].stop(); // graceful: in-flight requests and runs finish, the rest stay queued
+  // Graceful: it drains, then in-flight requests and runs finish and the rest stay queued.
+  const stopping = cluster.replicas[0].stop();
+  await within(1500, async () => (await call(a, 'GET', '/api/health')).json?.type === 'urn:steward:problem:shutting_down');
+  assert.equal((await call(a, 'GET', '/api/me', admin)).status, 200, 'a draining replica still serves');
+  await stopping;
   for (let i = 0; i < 5; i++) {
     const r = await call(lb, 'POST', '/api/users', admin, {
       email: `after${i}@example.com`, name: `After ${i}`, password: PASSWORD, home_workspace_id: ws, role_id: VIEWER_ROLE,

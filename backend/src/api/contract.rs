@@ -603,7 +603,7 @@ fn problem_responses() -> Value {
         "ConfirmationRequired": problem("While impersonating, this destructive operation needs the typed confirmation named in `x-confirm`, sent as `X-Steward-Confirm` (`confirmation_required`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
         "Unavailable": {
-            "description": "The database is not reachable right now (a restart or failover; `database_unavailable`): try again after `Retry-After` seconds. A write cut off while it committed may have been applied: read before repeating a create.",
+            "description": "The database is not reachable right now (a restart or failover; `database_unavailable`): try again after `Retry-After` seconds. A write cut off while it committed may have been applied: read before repeating a create. `GET /api/health` also answers 503 `shutting_down` while this replica drains before it stops (send requests to another replica).",
             "headers": {
                 "X-Request-Id": { "$ref": "#/components/headers/X-Request-Id" },
                 "Retry-After": { "$ref": "#/components/headers/Retry-After" }

@@ -50,6 +50,9 @@ pub enum AppError {
     Internal(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// This replica is stopping (answered by `/api/health` while it drains).
+    #[error("shutting down")]
+    ShuttingDown,
 }
 
 impl AppError {
@@ -107,6 +110,7 @@ impl AppError {
             Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "Database unavailable"),
+            Self::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "Shutting down"),
         }
     }
 
@@ -143,6 +147,9 @@ impl AppError {
                 Some("Something went wrong on our side; the request id identifies it in the server log.".into())
             }
             Self::Unavailable(_) => Some("The database is not reachable right now; try again shortly.".into()),
+            Self::ShuttingDown => {
+                Some("This replica is stopping and finishes what it has; send new requests to another.".into())
+            }
         };
         Problem {
             type_: format!("{PROBLEM_TYPE_PREFIX}{code}"),
@@ -205,7 +212,7 @@ impl IntoResponse for AppError {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
-        if let Self::Unavailable(_) = &self {
+        if let Self::Unavailable(_) | Self::ShuttingDown = &self {
             // The pool reconnects on its own; a second is what a fast restart takes.
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

@@ -8,6 +8,9 @@ use crate::state::AppState;
 
 /// Is the server up and its database reachable?
 pub async fn health(state: &AppState) -> AppResult<Health> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(AppError::ShuttingDown);
+    }
     // One query answers both: the database is reachable, and which migrations it has.
     let applied =
         crate::store::applied_migrations(&state.db).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
