@@ -5,13 +5,31 @@ schema: this strategy gives it gzip-compressed tars with a `steward.json` of fuz
 gzip of random bytes, and random bytes that are not gzip at all.
 """
 
+import ast
 import gzip
 import io
 import json
 import tarfile
+import threading
 
 import schemathesis
 from hypothesis import strategies as st
+
+# CPython 3.11 (Debian's, here and in CI) turns a parsed tree into Python objects with one
+# recursion counter per interpreter, not per thread: two workers parsing at once (hypothesis
+# reads the source of every lambda in a strategy) fail now and then with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905), which schemathesis reports as an
+# error of the operation being tested. One parse at a time in this process.
+_parse = ast.parse
+_parsing = threading.Lock()
+
+
+def _serialised_parse(*args, **kwargs):
+    with _parsing:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _serialised_parse
 
 
 def bundle(manifest: dict) -> bytes:
