@@ -275,6 +275,7 @@ on_both!(
     every_route_refuses_a_principal_without_its_leaf,
     super_admin_routes_refuse_every_other_principal,
     unknown_api_paths_and_methods_are_problems,
+    answers_are_compressed_by_accept_encoding,
     spa_deep_links_fall_back_to_index,
     query_enums_in_the_spec_are_what_the_server_takes
 );
@@ -320,6 +321,54 @@ async fn unknown_api_paths_and_methods_are_problems(app: TestApp) {
     let spec = app.get("/api/openapi.json", None).await;
     assert_eq!(spec.status, StatusCode::OK);
     assert!(spec.body["paths"]["/api/me"].is_object());
+}
+
+/// Brotli or gzip as the client asks (and `Vary: Accept-Encoding` either way), the same JSON
+/// once decoded; plain for a client that asks for neither, and for answers too small to gain.
+async fn answers_are_compressed_by_accept_encoding(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use http_body_util::BodyExt;
+    use std::io::Read;
+    use tower::ServiceExt;
+    let fetch = |path: &'static str, accept: Option<&'static str>| {
+        let router = app.router.clone();
+        async move {
+            let mut req = Request::builder().uri(path);
+            if let Some(accept) = accept {
+                req = req.header(header::ACCEPT_ENCODING, accept);
+            }
+            let res = router.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            let headers = res.headers().clone();
+            (res.status(), headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+        }
+    };
+    let (status, headers, plain) = fetch("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    let spec: Value = serde_json::from_slice(&plain).unwrap();
+    assert!(plain.len() > 100_000, "the spec is big enough to matter: {} bytes", plain.len());
+
+    let (_, headers, br) = fetch("/api/openapi.json", Some("gzip;q=0.5, br")).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert!(headers[header::VARY].to_str().unwrap().to_lowercase().contains("accept-encoding"));
+    let mut decoded = Vec::new();
+    brotli::Decompressor::new(&br[..], 4096).read_to_end(&mut decoded).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), spec);
+    assert!(br.len() * 5 < plain.len(), "brotli: {} of {} bytes", br.len(), plain.len());
+
+    let (_, headers, gz) = fetch("/api/openapi.json", Some("gzip")).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut decoded).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), spec);
+
+    // `identity` only, and an answer of a few hundred bytes: as they are.
+    let (_, headers, _) = fetch("/api/openapi.json", Some("identity")).await;
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    let (status, headers, _) = fetch("/api/health", Some("br, gzip")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!headers.contains_key(header::CONTENT_ENCODING), "{} is too small to compress", "/api/health");
 }
 
 async fn spa_deep_links_fall_back_to_index(app: TestApp) {

@@ -370,10 +370,13 @@ async fn the_tail_receives_lines_written_after_it_connected(app: TestApp) {
         .uri("/api/logs/follow?stream=platform")
         .header(header::AUTHORIZATION, format!("Bearer {admin}"))
         .header("x-steward-scope", "all")
+        // A client that takes compression still gets each line as it is written.
+        .header(header::ACCEPT_ENCODING, "br, gzip")
         .body(Body::empty())
         .unwrap();
     let res = app.router.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.headers().contains_key(header::CONTENT_ENCODING), "an event stream is never compressed");
     assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/event-stream"));
     let mut body = res.into_body().into_data_stream();
     app.state.logs.emit(line("system", "periodic", "info", "another log", None));
