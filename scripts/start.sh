@@ -13,7 +13,6 @@ trunk build --release
 say "building the server (cargo build --release)"
 cargo build --release -p steward-backend
 
-export STEWARD_ASSETS_DIR="${STEWARD_ASSETS_DIR:-$ROOT/dist}"
 export STEWARD_DATA_DIR="${STEWARD_DATA_DIR:-$ROOT/data}"
 say "starting Steward on http://${STEWARD_BIND:-127.0.0.1:8080} (data in $STEWARD_DATA_DIR)"
 exec "$ROOT/target/release/steward-server" "$@"

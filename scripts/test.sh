@@ -11,6 +11,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
+# First: the server embeds the built console (backend/build.rs), so every build below has it.
+say "building the console (trunk build --release)"
+trunk build --release
 say "cargo clippy (backend, shared, migrations, tooling; then the wasm frontend)"
 cargo clippy --workspace --all-targets -q -- -D warnings
 cargo clippy -p steward-frontend --target wasm32-unknown-unknown -q -- -D warnings
@@ -21,8 +24,7 @@ cargo test
 say "openapi/openapi.json matches the code"
 cargo run -q -p xtask -- openapi --check
 
-say "building the console and the server for the browser suite"
-trunk build --release
+say "building the server for the contract and browser suites (the console inside it)"
 cargo build -p steward-backend
 
 say "the contract from outside: schemathesis over the live server, a generated Python client's journey"
@@ -30,4 +32,4 @@ STEWARD_BIN="$ROOT/target/debug/steward-server" "$STEWARD_CONTRACT_PYTHON" e2e/c
 
 say "browser suite (headless chromium)"
 cd e2e
-STEWARD_BIN="$ROOT/target/debug/steward-server" STEWARD_ASSETS_DIR="$ROOT/dist" node --test --test-concurrency=1 tests/
+STEWARD_BIN="$ROOT/target/debug/steward-server" node --test --test-concurrency=1 tests/

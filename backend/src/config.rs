@@ -104,9 +104,10 @@ pub struct Config {
     #[arg(long, env = "STEWARD_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Directory of the built single-page app (Trunk's output).
-    #[arg(long, env = "STEWARD_ASSETS_DIR", default_value = "dist")]
-    pub assets_dir: PathBuf,
+    /// Serve the console from this directory (Trunk's output) instead of the one built into the
+    /// binary: for working on the console with `trunk watch`.
+    #[arg(long, env = "STEWARD_ASSETS_DIR")]
+    pub assets_dir: Option<PathBuf>,
 
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "STEWARD_LOG", default_value = "info,sqlx=warn")]

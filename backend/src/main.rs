@@ -81,13 +81,19 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
-    if !state.config.assets_dir.join("index.html").exists() {
-        tracing::warn!(
+    match &state.config.assets_dir {
+        Some(dir) if !dir.join("index.html").exists() => tracing::warn!(
             target: "steward::system",
             kind = "startup_error",
-            assets = %state.config.assets_dir.display(),
+            assets = %dir.display(),
             "the console's files are missing: only the API is served"
-        );
+        ),
+        None if !steward_backend::http::spa::embedded() => tracing::warn!(
+            target: "steward::system",
+            kind = "startup_error",
+            "this server was built without the console (no dist/index.html at compile time): only the API is served"
+        ),
+        _ => {}
     }
     let pool = steward_backend::ops::worker::Pool::start(state.clone(), workers, poll);
     let _scheduler = steward_backend::ops::worker::spawn_scheduler(state.clone(), poll);

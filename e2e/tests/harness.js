@@ -32,7 +32,6 @@ export async function startServer(env = {}) {
       ...process.env,
       STEWARD_BIND: `127.0.0.1:${port}`,
       STEWARD_DATA_DIR: dataDir,
-      STEWARD_ASSETS_DIR: process.env.STEWARD_ASSETS_DIR ?? join(ROOT, 'dist'),
       STEWARD_LOG: 'warn',
       ...env,
     },

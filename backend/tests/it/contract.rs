@@ -371,11 +371,64 @@ async fn answers_are_compressed_by_accept_encoding(app: TestApp) {
     assert!(!headers.contains_key(header::CONTENT_ENCODING), "{} is too small to compress", "/api/health");
 }
 
+/// Without `--assets-dir` the server answers with the console compiled into it (the test
+/// command builds `dist/` first, so this binary has one): the page and its wasm module in the
+/// encoding asked for, cached by their hashed names, revalidated by ETag. A binary built without
+/// `dist/` says so at `/` instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_built_into_the_binary_is_served() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = TestApp::sqlite_with(|c| c.assets_dir = None).await;
+    let get = |path: String, headers: Vec<(header::HeaderName, String)>| {
+        let router = app.router.clone();
+        async move {
+            let mut req = Request::builder().uri(path);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let res = router.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            let headers = res.headers().clone();
+            (res.status(), headers, res.into_body().collect().await.unwrap().to_bytes())
+        }
+    };
+    if !steward_backend::http::spa::embedded() {
+        let (status, _, body) = get("/admin/users".into(), vec![]).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(String::from_utf8_lossy(&body).contains("built without the console"));
+        return;
+    }
+    let br = || vec![(header::ACCEPT_ENCODING, "gzip, deflate, br".to_owned())];
+    let (status, headers, page) = get("/admin/users".into(), br()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut brotli::Decompressor::new(&page[..], 4096), &mut html).unwrap();
+    assert!(html.contains("id=\"boot\""), "the loading shell is in the page");
+    let (status, _, body) = get("/".into(), [br(), vec![(header::IF_NONE_MATCH, etag)]].concat()).await;
+    assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0));
+
+    let wasm = html.split('"').find(|s| s.ends_with("_bg.wasm")).expect("the page names its wasm module").to_owned();
+    let (status, headers, packed) = get(wasm.clone(), br()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    let (_, headers, raw) = get(wasm, vec![]).await;
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(&raw[..4], b"\0asm");
+    assert!(packed.len() * 3 < raw.len(), "brotli {} of {} bytes", packed.len(), raw.len());
+}
+
 async fn spa_deep_links_fall_back_to_index(app: TestApp) {
     // Before the SPA is built, the root says so instead of a bare 404.
     let res = app.get("/", None).await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
-    let dist = &app.state.config.assets_dir;
+    let dist = app.state.config.assets_dir.as_ref().unwrap();
     std::fs::create_dir_all(dist).unwrap();
     std::fs::write(dist.join("index.html"), "<!doctype html><title>Steward SPA</title>").unwrap();
     std::fs::write(dist.join("app-1234.js"), "console.log(1)").unwrap();

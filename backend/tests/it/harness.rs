@@ -114,7 +114,7 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
     ) -> Self {
         let mut config = Config::for_tests(url, dir.path().to_path_buf());
-        config.assets_dir = dir.path().join("dist");
+        config.assets_dir = Some(dir.path().join("dist"));
         config.db_max_connections = 5;
         adjust(&mut config);
         let state = prepare(config).await.expect("prepare");

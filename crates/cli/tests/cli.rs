@@ -21,7 +21,7 @@ fn server() -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
     let mut config = steward_backend::Config::for_tests(url, dir.path().to_path_buf());
-    config.assets_dir = dir.path().join("dist");
+    config.assets_dir = Some(dir.path().join("dist"));
     let (addr, db) = runtime.block_on(async move {
         let state = steward_backend::prepare(config).await.unwrap();
         let db = state.db.clone();

@@ -125,7 +125,7 @@ pub async fn audit(events: u64, database_url: Option<String>) -> anyhow::Result<
     let dir = tempfile::tempdir()?;
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let mut config = steward_backend::Config::for_tests(url.clone(), dir.path().to_path_buf());
-    config.assets_dir = dir.path().join("dist");
+    config.assets_dir = Some(dir.path().join("dist"));
     let state = steward_backend::prepare(config).await?;
     let router = steward_backend::app(state.clone())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -294,7 +294,7 @@ pub async fn users(customers: u64, users: u64, database_url: Option<String>) -> 
     let dir = tempfile::tempdir()?;
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let mut config = steward_backend::Config::for_tests(url.clone(), dir.path().to_path_buf());
-    config.assets_dir = dir.path().join("dist");
+    config.assets_dir = Some(dir.path().join("dist"));
     config.db_max_connections = 16;
     let state = steward_backend::prepare(config).await?;
     let router = steward_backend::app(state.clone())?;
