@@ -239,6 +239,19 @@ fn Frame() -> impl IntoView {
     let location = use_location();
     let navigate = use_navigate();
     let me = move || auth.me.get();
+    // Under 1024 px the sidebar folds behind the Menu button: it opens over the page, and closes
+    // on Escape, on the backdrop, and when a page is chosen.
+    let menu_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
+    let escape = window_event_listener(leptos::ev::keydown, move |e| {
+        if e.key() == "Escape" && menu_open.get_untracked() {
+            menu_open.set(false);
+        }
+    });
+    on_cleanup(move || escape.remove());
     let title = move || {
         let path = location.pathname.get();
         NAV.iter()
@@ -283,8 +296,9 @@ fn Frame() -> impl IntoView {
         }
     };
     view! {
-        <div class="frame">
-            <nav class="sidebar" aria-label="Main">
+        <div class="frame" class:menu-open=move || menu_open.get()>
+            <div class="menu-backdrop" on:click=move |_| menu_open.set(false)></div>
+            <nav class="sidebar" id="sidebar" aria-label="Main">
                 <div class="brand">
                     <span class="brand-mark">"S"</span>
                     <span class="brand-name">"Steward"</span>
@@ -307,6 +321,11 @@ fn Frame() -> impl IntoView {
             <div class="main">
                 <ImpersonationBanner/>
                 <header class="topbar">
+                    <button class="icon-btn menu-toggle" aria-label="Menu" aria-controls="sidebar"
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |_| menu_open.update(|open| *open = !*open)>
+                        <Icon name="menu"/>
+                    </button>
                     <h1 class="page-title">{title}</h1>
                     <div class="scope-controls" aria-label="Scope">
                         {move || me().map(|me| view! {

@@ -61,10 +61,10 @@ pub fn AccountPage() -> impl IntoView {
                         <h2>"Your access"</h2>
                         <p class="muted">"Leaves granted to you, per module of the permission catalog."</p>
                     </div>
-                    <table class="table">
+                    <div class="table-wrap"><table class="table">
                         <thead><tr><th>"Module"</th><th>"Id"</th><th class="num">"Granted"</th><th>"Coverage"</th></tr></thead>
                         <tbody>{rows}</tbody>
-                    </table>
+                    </table></div>
                 </section>
             }
         })

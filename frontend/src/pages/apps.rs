@@ -390,35 +390,35 @@ fn DetailBody(
             <section class="card">
                 <div class="card-head"><h3>"Models"</h3></div>
                 {if detail.models.is_empty() { view! { <p class="empty">"No models."</p> }.into_any() } else { view! {
-                    <table class="table"><thead><tr><th>"Entity type"</th><th>"Label"</th></tr></thead>
-                    <tbody>{detail.models.iter().map(|m| view! { <tr><td class="mono">{m.name.clone()}</td><td>{m.label.clone()}</td></tr> }).collect_view()}</tbody></table>
+                    <div class="table-wrap"><table class="table"><thead><tr><th>"Entity type"</th><th>"Label"</th></tr></thead>
+                    <tbody>{detail.models.iter().map(|m| view! { <tr><td class="mono">{m.name.clone()}</td><td>{m.label.clone()}</td></tr> }).collect_view()}</tbody></table></div>
                 }.into_any() }}
             </section>
             <section class="card">
                 <div class="card-head"><h3>"Package requirements"</h3></div>
                 {if detail.requirements.is_empty() { view! { <p class="empty">"Requires no packages."</p> }.into_any() } else { view! {
-                    <table class="table"><thead><tr><th>"Package"</th><th>"Range"</th><th>"Resolved"</th></tr></thead>
+                    <div class="table-wrap"><table class="table"><thead><tr><th>"Package"</th><th>"Range"</th><th>"Resolved"</th></tr></thead>
                     <tbody>{detail.requirements.iter().map(|r| view! { <tr>
                         <td class="mono">{r.package.clone()}</td><td class="mono">{r.range.clone()}</td>
                         <td>{match r.resolved.clone() { Some(v) => view! { <span class="mono">{v}</span> }.into_any(), None => view! { <span class="badge badge-bad">"unresolved"</span> }.into_any() }}</td>
-                    </tr> }).collect_view()}</tbody></table>
+                    </tr> }).collect_view()}</tbody></table></div>
                 }.into_any() }}
             </section>
             <section class="card">
                 <div class="card-head"><h3>"Flow templates"</h3></div>
                 {if detail.templates.is_empty() { view! { <p class="empty">"No flow templates."</p> }.into_any() } else { view! {
-                    <table class="table"><thead><tr><th>"Template"</th><th>"Works on"</th><th>"Steps"</th></tr></thead>
+                    <div class="table-wrap"><table class="table"><thead><tr><th>"Template"</th><th>"Works on"</th><th>"Steps"</th></tr></thead>
                     <tbody>{detail.templates.iter().map(|t| view! { <tr>
                         <td>{t.label.clone()}<div class="mono muted small">{t.name.clone()}</div></td><td class="mono">{t.entity_type.clone()}</td>
                         <td>{t.steps.iter().map(|s| view! { <span class="badge badge-info step">{s.clone()}</span> }).collect_view()}</td>
-                    </tr> }).collect_view()}</tbody></table>
+                    </tr> }).collect_view()}</tbody></table></div>
                 }.into_any() }}
             </section>
             <section class="card">
                 <div class="card-head"><h3>"Connector kinds"</h3></div>
                 {if detail.connector_kinds.is_empty() { view! { <p class="empty">"No connector kinds."</p> }.into_any() } else { view! {
-                    <table class="table"><thead><tr><th>"Kind"</th><th>"Health probe"</th></tr></thead>
-                    <tbody>{detail.connector_kinds.iter().map(|k| view! { <tr><td>{k.label.clone()}<div class="mono muted small">{k.kind.clone()}</div></td><td class="mono">{k.probe.clone()}</td></tr> }).collect_view()}</tbody></table>
+                    <div class="table-wrap"><table class="table"><thead><tr><th>"Kind"</th><th>"Health probe"</th></tr></thead>
+                    <tbody>{detail.connector_kinds.iter().map(|k| view! { <tr><td>{k.label.clone()}<div class="mono muted small">{k.kind.clone()}</div></td><td class="mono">{k.probe.clone()}</td></tr> }).collect_view()}</tbody></table></div>
                 }.into_any() }}
             </section>
         </div>

@@ -95,13 +95,13 @@ pub fn AuditPage() -> impl IntoView {
                     {holds("steward.audit.verify").then(|| view! { <button class="btn btn-small" on:click=verify>"Verify chain"</button> })}
                 </div>
             </div>
-            <table class="table" data-testid="audit-table" aria-busy=move || paged.loading.get().to_string()>
+            <div class="table-wrap"><table class="table" data-testid="audit-table" aria-busy=move || paged.loading.get().to_string()>
                 <thead><tr>
                     <th class="num">"#"</th><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Outcome"</th>
                     <th>"Target"</th><th>"Customer"</th><th>"Request"</th>
                 </tr></thead>
                 <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-            </table>
+            </table></div>
             <ListFooter paged=paged empty="No events match."/>
         </section>
     }

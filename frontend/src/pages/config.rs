@@ -58,14 +58,14 @@ pub fn ConfigPage() -> impl IntoView {
                         </section>
                         <section class="card">
                             <div class="card-head"><h2>"Migrations"</h2></div>
-                            <table class="table">
+                            <div class="table-wrap"><table class="table">
                                 <thead><tr><th>"Migration"</th><th>"State"</th><th>"Applied"</th></tr></thead>
                                 <tbody>{c.migrations.iter().map(|m| view! {
                                     <tr><td class="mono">{m.name.clone()}</td>
                                         <td><span class=if m.applied { "badge badge-ok" } else { "badge badge-warn" }>{if m.applied { "applied" } else { "pending" }}</span></td>
                                         <td>{when(m.applied_at)}</td></tr>
                                 }).collect_view()}</tbody>
-                            </table>
+                            </table></div>
                         </section>
                     }.into_any(),
                 }

@@ -44,14 +44,14 @@ pub fn DataPage() -> impl IntoView {
                     </select>
                 </div>
             </div>
-            <table class="table" data-testid="records-table">
+            <div class="table-wrap"><table class="table" data-testid="records-table">
                 <thead><tr>
                     <th>"Entity"</th><th>"External id"</th>
                     {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
                     <th>"Source"</th><th>"Payload"</th><th>"Updated"</th>
                 </tr></thead>
                 <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-            </table>
+            </table></div>
             <ListFooter paged=paged empty="No records in this scope."/>
         </section>
     }

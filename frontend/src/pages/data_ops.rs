@@ -31,7 +31,7 @@ pub fn HashWarningsPage() -> impl IntoView {
                     Err(e) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No records in this scope."</p> }.into_any(),
                     Ok(list) => view! {
-                        <table class="table" data-testid="hash-warnings">
+                        <div class="table-wrap"><table class="table" data-testid="hash-warnings">
                             <thead><tr><th>"Entity type"</th><th class="num">"Records"</th><th class="num">"Distinct hashes"</th><th>"Distinct"</th><th class="num">"Duplicates"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|w| {
                                 let pct = w.distinct_share * 100.0;
@@ -49,7 +49,7 @@ pub fn HashWarningsPage() -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}</tbody>
-                        </table>
+                        </table></div>
                     }.into_any(),
                 })}
             </Suspense>
@@ -211,7 +211,7 @@ pub fn DataOpsPage() -> impl IntoView {
                             Err(e) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                             Ok(p) if p.items.is_empty() => view! { <p class="empty">"No duplicate groups: every record's content is its own."</p> }.into_any(),
                             Ok(p) => view! {
-                                <table class="table" data-testid="duplicate-groups">
+                                <div class="table-wrap"><table class="table" data-testid="duplicate-groups">
                                     <thead><tr><th>"Customer"</th><th>"Entity"</th><th>"Hash"</th><th class="num">"Records"</th><th>"Oldest"</th><th></th></tr></thead>
                                     <tbody>{p.items.into_iter().map(|g| {
                                         let pick = g.clone();
@@ -231,7 +231,7 @@ pub fn DataOpsPage() -> impl IntoView {
                                             </tr>
                                         }
                                     }).collect_view()}</tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                         })}
                     </Suspense>
@@ -239,7 +239,7 @@ pub fn DataOpsPage() -> impl IntoView {
                         <div class="panel" data-testid="merge-panel">
                             <h3>{format!("Merge {} {} records", g.count, g.entity_type)}</h3>
                             <p class="muted">"Pick the survivor. The others stay, marked as merged into it, and every link from or to them moves to it."</p>
-                            <table class="table">
+                            <div class="table-wrap"><table class="table">
                                 <thead><tr><th>"Survivor"</th><th>"External id"</th><th>"Source"</th><th class="num">"Links"</th><th>"Updated"</th></tr></thead>
                                 <tbody>{g.records.iter().map(|r| {
                                     let id = r.id;
@@ -253,7 +253,7 @@ pub fn DataOpsPage() -> impl IntoView {
                                         </tr>
                                     }
                                 }).collect_view()}</tbody>
-                            </table>
+                            </table></div>
                             {move || plan.get().map(|p| view! {
                                 <div class="dry-run" data-testid="merge-dry-run">
                                     <p><strong>{format!("Dry run: {} records merge, {} links move.", p.merged_ids.len(), p.moved.len())}</strong></p>
@@ -277,7 +277,7 @@ pub fn DataOpsPage() -> impl IntoView {
                             Err(e) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                             Ok(p) if p.items.is_empty() => view! { <p class="empty">"No merges yet."</p> }.into_any(),
                             Ok(p) => view! {
-                                <table class="table" data-testid="merges">
+                                <div class="table-wrap"><table class="table" data-testid="merges">
                                     <thead><tr><th>"When"</th><th>"By"</th><th>"Entity"</th><th>"Survivor"</th><th class="num">"Merged"</th><th class="num">"Links moved"</th><th></th></tr></thead>
                                     <tbody>{p.items.into_iter().map(|m| {
                                         let row = m.clone();
@@ -295,7 +295,7 @@ pub fn DataOpsPage() -> impl IntoView {
                                             </tr>
                                         }
                                     }).collect_view()}</tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                         })}
                     </Suspense>
@@ -323,7 +323,7 @@ pub fn DataOpsPage() -> impl IntoView {
                         {move || migrations.get().map(|r| match r {
                             Err(e) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                             Ok(list) => view! {
-                                <table class="table" data-testid="migrations">
+                                <div class="table-wrap"><table class="table" data-testid="migrations">
                                     <thead><tr><th>"Migration"</th><th>"State"</th><th>"Applied"</th><th>"Checksum"</th></tr></thead>
                                     <tbody>{list.into_iter().map(|m| view! {
                                         <tr>
@@ -333,7 +333,7 @@ pub fn DataOpsPage() -> impl IntoView {
                                             <td class="mono small" title=m.applied_checksum.clone().unwrap_or_default()>{m.checksum.chars().take(16).collect::<String>()}</td>
                                         </tr>
                                     }).collect_view()}</tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                         })}
                     </Suspense>

@@ -76,14 +76,14 @@ pub fn FlowsPage() -> impl IntoView {
                     </select>
                 </div>
             </div>
-            <table class="table" data-testid="flows-table">
+            <div class="table-wrap"><table class="table" data-testid="flows-table">
                 <thead><tr>
                     <th>"Name"</th>
                     {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
                     <th>"Status"</th><th>"State"</th><th>"Schedule"</th><th>"Next run"</th><th></th>
                 </tr></thead>
                 <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-            </table>
+            </table></div>
             <ListFooter paged=paged empty="No flows in this scope."/>
         </section>
     }

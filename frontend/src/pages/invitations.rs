@@ -145,10 +145,10 @@ pub fn InvitationsPage() -> impl IntoView {
                     <label class="check-label"><input type="checkbox" on:change=move |ev| include_expired.set(event_target_checked(&ev))/>"Include expired and revoked"</label>
                 </div>
             </div>
-            <table class="table" data-testid="invitations-table">
+            <div class="table-wrap"><table class="table" data-testid="invitations-table">
                 <thead><tr><th>"Email"</th><th>"Workspace"</th><th>"Role"</th><th>"Status"</th><th>"Sent"</th><th>"Expires"</th><th class="actions"></th></tr></thead>
                 <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-            </table>
+            </table></div>
             <ListFooter paged=paged empty="No invitations pending."/>
         </section>
         <ConfirmDialog

@@ -449,7 +449,7 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                                 <p class="empty">"Nobody holds this role yet."</p>
                             }.into_any(),
                             Ok(list) => view! {
-                                <table class="table" data-testid="members-table">
+                                <div class="table-wrap"><table class="table" data-testid="members-table">
                                     <thead><tr><th>"Name"</th><th>"Email"</th><th>"Workspace"</th><th>"Role"</th><th></th></tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|m| {
@@ -502,7 +502,7 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                             Err(e) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                         }

@@ -47,7 +47,7 @@ pub fn RolesPage() -> impl IntoView {
                                     {can_manage.then(|| view! { <A href="/admin/roles/new" attr:class="btn btn-primary">"New role"</A> })}
                                     <p class="muted">"System roles ship with Steward and are read-only; custom roles belong to one workspace."</p>
                                 </div>
-                                <table class="table" data-testid="roles-table">
+                                <div class="table-wrap"><table class="table" data-testid="roles-table">
                                     <thead>
                                         <tr>
                                             <th>"Role"</th><th>"Type"</th><th>"Workspace"</th>
@@ -62,7 +62,7 @@ pub fn RolesPage() -> impl IntoView {
                                             </td></tr>
                                         })}
                                     </tbody>
-                                </table>
+                                </table></div>
                             </section>
                         }.into_any()
                     }

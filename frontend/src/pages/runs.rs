@@ -87,11 +87,11 @@ pub fn RunsPage() -> impl IntoView {
                                 view! { <p class="muted">"This flow has no steps: it was not made from an application's template."</p> }.into_any()
                             } else {
                                 view! {
-                                    <table class="table compact" data-testid="run-steps">
+                                    <div class="table-wrap"><table class="table compact" data-testid="run-steps">
                                         <thead><tr><th>"#"</th><th>"Step"</th><th>"Status"</th><th class="num">"Read"</th>
                                             <th class="num">"Changed"</th><th class="num">"Groups"</th><th class="num">"Time"</th><th>"Error"</th></tr></thead>
                                         <tbody>{steps.into_iter().enumerate().map(step_row).collect_view()}</tbody>
-                                    </table>
+                                    </table></div>
                                 }.into_any()
                             }}
                         </div>

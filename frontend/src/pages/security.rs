@@ -217,10 +217,10 @@ pub fn TokensCard() -> impl IntoView {
                         {move || error.get().and_then(|e| e.field("permissions")).map(|m| view! { <p class="field-error">{m}</p> })}
                     </fieldset>
                 </form>
-                <table class="table">
+                <div class="table-wrap"><table class="table">
                     <thead><tr><th>"Token"</th><th>"Permissions"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"Status"</th><th></th></tr></thead>
                     <tbody>{move || tokens.get().into_iter().map(row).collect_view()}</tbody>
-                </table>
+                </table></div>
                 {move || tokens.with(Vec::is_empty).then(|| view! { <p class="empty">"No tokens yet."</p> })}
             </div>
         </section>

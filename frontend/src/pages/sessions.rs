@@ -102,10 +102,10 @@ pub fn SessionsPage() -> impl IntoView {
                 </div>
                 <p class="muted">"Every request checks its session, so a revoked session ends on its next click."</p>
             </div>
-            <table class="table" data-testid="sessions-table">
+            <div class="table-wrap"><table class="table" data-testid="sessions-table">
                 <thead><tr><th>"User"</th><th>"Client"</th><th>"Signed in"</th><th>"Last seen"</th><th>"Expires"</th><th>"Factor"</th><th class="actions"></th></tr></thead>
                 <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-            </table>
+            </table></div>
             <ListFooter paged=paged empty="No live sessions in this scope."/>
         </section>
         <ConfirmDialog

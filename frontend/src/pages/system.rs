@@ -141,32 +141,32 @@ fn StatusView(s: SystemStatus, window: RwSignal<usize>) -> impl IntoView {
                     <div><dt>"Size"</dt><dd>{bytes(db.size_bytes.map(|b| b.max(0) as u64))}</dd></div>
                     <div><dt>"Migrations"</dt><dd>{format!("{} applied · {} pending", db.migrations_applied, db.migrations_pending)}</dd></div>
                 </dl>
-                <table class="table">
+                <div class="table-wrap"><table class="table">
                     <thead><tr><th>"Largest tables"</th><th class="num">"Rows"</th><th class="num">"Size"</th></tr></thead>
                     <tbody>{db.largest_tables.iter().map(|t| view! {
                         <tr><td class="mono">{t.name.clone()}</td><td class="num">{t.rows}</td><td class="num">{bytes(t.bytes.map(|b| b.max(0) as u64))}</td></tr>
                     }).collect_view()}</tbody>
-                </table>
+                </table></div>
             </section>
             <section class="card">
                 <div class="card-head"><h2>"Workers and caches"</h2></div>
-                <table class="table">
+                <div class="table-wrap"><table class="table">
                     <thead><tr><th>"Worker"</th><th>"State"</th><th class="num">"Runs"</th><th>"Heartbeat"</th></tr></thead>
                     <tbody>{q.workers.iter().map(|w| view! {
                         <tr><td class="mono">{w.name.clone()}</td>
                             <td><span class=if w.state == "busy" { "badge badge-info" } else { "badge" }>{w.state.clone()}</span></td>
                             <td class="num">{w.runs}</td><td>{when(Some(w.heartbeat_at))}</td></tr>
                     }).collect_view()}</tbody>
-                </table>
+                </table></div>
                 {q.workers.is_empty().then(|| view! { <p class="empty">"This replica runs no workers (--workers 0)."</p> })}
-                <table class="table">
+                <div class="table-wrap"><table class="table">
                     <thead><tr><th>"Cache"</th><th class="num">"Hit rate"</th><th class="num">"Hits"</th><th class="num">"Misses"</th><th class="num">"Entries"</th></tr></thead>
                     <tbody>{s.caches.iter().map(|c| view! {
                         <tr><td>{c.name.clone()}</td>
                             <td class="num">{c.hit_rate.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "—".into())}</td>
                             <td class="num">{c.hits}</td><td class="num">{c.misses}</td><td class="num">{c.entries}</td></tr>
                     }).collect_view()}</tbody>
-                </table>
+                </table></div>
                 <dl class="facts">
                     <div><dt>"Log lines written"</dt><dd>{s.logs.written}</dd></div>
                     <div><dt>"Log lines dropped"</dt><dd class={if s.logs.dropped > 0 { "bad" } else { "" }}>{s.logs.dropped}</dd></div>

@@ -346,7 +346,7 @@ pub fn UsersPage() -> impl IntoView {
                     </div>
                 })}
                 {move || outcome.get().map(|o| view! { <BulkReport outcome=o dismiss=outcome/> })}
-                <table class="table" data-testid="users-table">
+                <div class="table-wrap"><table class="table" data-testid="users-table">
                     <thead><tr>
                         <th class="check">
                             {manage.then(|| view! {
@@ -363,7 +363,7 @@ pub fn UsersPage() -> impl IntoView {
                         <th>"Home workspace · role"</th><th>"Status"</th><th>"2FA"</th><th>"Last sign-in"</th><th class="actions">"Actions"</th>
                     </tr></thead>
                     <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
-                </table>
+                </table></div>
                 <ListFooter paged=paged empty="No users match. Clear the search or pick another segment."/>
             </section>
         </div>
@@ -445,14 +445,14 @@ fn BulkReport(outcome: BulkOutcome, dismiss: RwSignal<Option<BulkOutcome>>) -> i
                 <button class="icon-btn" aria-label="Dismiss" on:click=move |_| dismiss.set(None)>"×"</button>
             </div>
             {(!outcome.skipped.is_empty()).then(|| view! {
-                <table class="table compact" data-testid="skipped">
+                <div class="table-wrap"><table class="table compact" data-testid="skipped">
                     <thead><tr><th>"Id"</th><th>"Reason"</th><th>"Detail"</th></tr></thead>
                     <tbody>
                         {outcome.skipped.into_iter().map(|s| view! {
                             <tr><td class="mono small">{s.id}</td><td><span class="badge badge-warn">{s.reason}</span></td><td class="small">{s.detail}</td></tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></div>
             })}
         </div>
     }

@@ -1,0 +1,106 @@
+// Every page fits (issue 33): each route of the console, over seeded demo data in admin mode
+// (all customers: the widest lists), at 1280, 800 and 390 px wide, is no wider than the window:
+// a wide table scrolls inside its card, never the page. Under 1024 px the menu folds behind a
+// button that opens it, closes on Escape, and closes when a page is chosen.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { api, PASSWORD, shot, signIn, useStack } from './harness.js';
+
+const stack = useStack();
+
+const ROUTES = [
+  '/', '/flows', '/runs', '/connectors', '/data', '/account',
+  '/admin/users', '/admin/invitations', '/admin/sessions', '/admin/roles', '/admin/audit',
+  '/admin/system', '/admin/stats', '/admin/logs', '/admin/config',
+  '/admin/explorer', '/admin/data-ops', '/admin/hash-warnings',
+  '/admin/applications', '/admin/import-errors', '/admin/packages', '/admin/actions',
+];
+const WIDTHS = [1280, 800, 390];
+
+test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async () => {
+  const { server, chrome } = stack;
+  const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
+    email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
+  });
+  const seeded = spawnSync(server.bin, ['seed', '--customers', '3', '--users', '12', '--flows-per-customer', '3',
+    '--runs-per-flow', '2', '--connectors-per-customer', '2', '--records-per-customer', '40'], {
+    env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' }, encoding: 'utf8',
+  });
+  assert.equal(seeded.status, 0, seeded.stderr);
+  const roles = await api(server, 'GET', '/api/roles', admin);
+  const custom = roles.items?.find((r) => !r.system) ?? (Array.isArray(roles) ? roles[0] : null);
+
+  const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signIn(page, server, 'ada@example.com');
+  // Admin mode over all customers: lists carry their Customer column.
+  await page.getByRole('button', { name: 'My organization' }).click();
+  await page.getByRole('button', { name: 'Admin mode' }).waitFor();
+
+  const routes = custom ? [...ROUTES, `/admin/roles/${custom.id}`] : ROUTES;
+  const overflowing = [];
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const route of routes) {
+      await page.goto(server.url + route);
+      await page.locator('.account-email').waitFor({ state: 'attached' });
+      // Lists have loaded (some pages hold an event stream open, so the network never idles).
+      await page.waitForFunction(() => !document.querySelector('.loading, [aria-busy="true"]'), null, { timeout: 10_000 });
+      await page.waitForTimeout(250);
+      const { doc, win, widest } = await page.evaluate(() => {
+        const doc = document.documentElement.scrollWidth;
+        const win = window.innerWidth;
+        // What sticks out, for the message: the widest element that ends past the window.
+        let widest = '';
+        let right = win;
+        for (const el of document.querySelectorAll('body *')) {
+          const r = el.getBoundingClientRect();
+          if (r.right > right + 1 && getComputedStyle(el).position !== 'fixed') {
+            let scrolled = false;
+            for (let p = el.parentElement; p; p = p.parentElement) {
+              const o = getComputedStyle(p).overflowX;
+              if (o === 'auto' || o === 'scroll' || o === 'hidden') { scrolled = true; break; }
+            }
+            if (!scrolled) {
+              right = r.right;
+              widest = `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ').join('.') : ''} ends at ${Math.round(r.right)}`;
+            }
+          }
+        }
+        return { doc, win, widest };
+      });
+      if (doc > win) overflowing.push(`${route} at ${width}px: ${doc}px wide (${widest})`);
+    }
+    await page.goto(server.url + '/admin/users');
+    await page.locator('.account-email').waitFor({ state: 'attached' });
+    await shot(page, `layout-users-${width}`);
+  }
+  assert.deepEqual(overflowing, [], 'pages wider than the window');
+
+  // The folded menu: hidden, opened by its button, closed by Escape and by choosing a page.
+  await page.setViewportSize({ width: 800, height: 800 });
+  await page.goto(server.url + '/');
+  const toggle = page.getByRole('button', { name: 'Menu' });
+  await toggle.waitFor();
+  const sidebar = page.locator('.sidebar');
+  assert.equal(await sidebar.isVisible(), false, 'the menu is folded at 800 px');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  await toggle.click();
+  await page.getByRole('link', { name: 'Users' }).waitFor();
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await page.waitForTimeout(300); // the slide-in
+  await shot(page, 'layout-menu-open-800');
+  await page.keyboard.press('Escape');
+  await sidebar.waitFor({ state: 'hidden' });
+  await toggle.click();
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.waitForURL(server.url + '/admin/users');
+  await sidebar.waitFor({ state: 'hidden' });
+  // At 1280 px it is always there, with no button.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await sidebar.waitFor();
+  assert.equal(await toggle.isVisible(), false);
+  assert.deepEqual(errors, []);
+});
