@@ -341,7 +341,9 @@ pub fn export_csv(
         }
     });
     use futures::StreamExt;
-    futures::stream::once(async { Ok::<_, std::io::Error>(CSV_HEADER.to_string()) }).chain(batches)
+    // Fused: a body encoder (gzip, brotli) polls once more after the end, and `unfold` panics on
+    // that poll.
+    futures::stream::once(async { Ok::<_, std::io::Error>(CSV_HEADER.to_string()) }).chain(batches).fuse()
 }
 
 #[cfg(test)]

@@ -331,10 +331,12 @@ async fn answers_are_compressed_by_accept_encoding(app: TestApp) {
     use http_body_util::BodyExt;
     use std::io::Read;
     use tower::ServiceExt;
+    let admin = app.setup_admin().await;
     let fetch = |path: &'static str, accept: Option<&'static str>| {
         let router = app.router.clone();
+        let admin = admin.clone();
         async move {
-            let mut req = Request::builder().uri(path);
+            let mut req = Request::builder().uri(path).header(header::AUTHORIZATION, format!("Bearer {admin}"));
             if let Some(accept) = accept {
                 req = req.header(header::ACCEPT_ENCODING, accept);
             }
@@ -362,6 +364,22 @@ async fn answers_are_compressed_by_accept_encoding(app: TestApp) {
     let mut decoded = Vec::new();
     flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut decoded).unwrap();
     assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), spec);
+
+    // A streamed answer (the audit export's CSV) compresses as it streams, to its end.
+    let (status, _, plain) = fetch("/api/audit/export", None).await;
+    assert_eq!(status, StatusCode::OK);
+    for accept in ["gzip", "br"] {
+        let (status, headers, packed) = fetch("/api/audit/export", Some(accept)).await;
+        assert_eq!(status, StatusCode::OK, "{accept}");
+        assert_eq!(headers[header::CONTENT_ENCODING], accept);
+        let mut decoded = Vec::new();
+        if accept == "gzip" {
+            flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut decoded).unwrap();
+        } else {
+            brotli::Decompressor::new(&packed[..], 4096).read_to_end(&mut decoded).unwrap();
+        }
+        assert_eq!(decoded, plain, "{accept}");
+    }
 
     // `identity` only, and an answer of a few hundred bytes: as they are.
     let (_, headers, _) = fetch("/api/openapi.json", Some("identity")).await;
