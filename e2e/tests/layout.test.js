@@ -1,11 +1,12 @@
 // Every page fits (issue 33): each route of the console, over seeded demo data in admin mode
 // (all customers: the widest lists), at 1280, 800 and 390 px wide, is no wider than the window:
 // a wide table scrolls inside its card, never the page. Under 1024 px the menu folds behind a
-// button that opens it, closes on Escape, and closes when a page is chosen.
+// button that opens it, closes on Escape, and closes when a page is chosen. The administration
+// sits in groups, every page of it reachable; someone with no admin page sees none of it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { api, PASSWORD, shot, signIn, useStack } from './harness.js';
+import { api, PASSWORD, shot, signIn, useStack, VIEWER_ROLE } from './harness.js';
 
 const stack = useStack();
 
@@ -102,5 +103,25 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
   await page.setViewportSize({ width: 1280, height: 800 });
   await sidebar.waitFor();
   assert.equal(await toggle.isVisible(), false);
+
+  // The administration in groups; its last page is reachable on an 800 px tall window.
+  const headings = await page.getByTestId('admin-section').locator('.nav-heading').allTextContents();
+  assert.deepEqual(headings.map((h) => h.trim()), ['People', 'Operations', 'Data', 'Platform', 'Audit']);
+  await page.getByTestId('admin-section').getByRole('link', { name: 'Audit log' }).click();
+  await page.waitForURL(server.url + '/admin/audit');
+  assert.equal(await page.getByRole('link', { name: 'API reference' }).getAttribute('href'), '/api/docs/');
   assert.deepEqual(errors, []);
+
+  // A viewer: the workspace pages, no administration at all.
+  const ws = (await api(server, 'GET', '/api/me', admin)).home_workspace.id;
+  await api(server, 'POST', '/api/users', admin, {
+    email: 'vera@example.com', name: 'Vera Viewer', password: PASSWORD, home_workspace_id: ws, role_id: VIEWER_ROLE,
+  });
+  const viewer = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await signIn(viewer, server, 'vera@example.com');
+  await viewer.getByRole('link', { name: 'Dashboard' }).waitFor();
+  assert.equal(await viewer.getByTestId('admin-section').count(), 0, 'no administration for a viewer');
+  assert.equal(await viewer.getByText('Administration').count(), 0);
+  await shot(viewer, 'layout-viewer-1280');
+  await viewer.close();
 });

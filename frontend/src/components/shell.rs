@@ -14,12 +14,33 @@ use crate::components::icon::Icon;
 use crate::components::scope_bar::{ScopeBar, Toast};
 use crate::components::view_as::ImpersonationBanner;
 
-/// One sidebar entry. `admin` entries sit in the lower-left admin section.
+/// Where a sidebar entry sits: the workspace section, or one group of the administration.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Workspace,
+    People,
+    Operations,
+    Data,
+    Platform,
+    Audit,
+}
+
+/// The administration's groups, in the order the sidebar shows them (seed 002's People and
+/// Access, seed 000's admin section); a group with no page open to the principal is not shown.
+const ADMIN_GROUPS: &[(Group, &str)] = &[
+    (Group::People, "People"),
+    (Group::Operations, "Operations"),
+    (Group::Data, "Data"),
+    (Group::Platform, "Platform"),
+    (Group::Audit, "Audit"),
+];
+
+/// One sidebar entry.
 struct NavItem {
     label: &'static str,
     href: &'static str,
     icon: &'static str,
-    admin: bool,
+    group: Group,
     /// Shown when the principal holds any of these leaves (super admins hold all); empty: always.
     leaves: &'static [&'static str],
     /// A console page of the catalog: shown exactly when `/api/me` says the page opens (the
@@ -28,14 +49,35 @@ struct NavItem {
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { label: "Dashboard", href: "/", icon: "home", admin: false, leaves: &[], page: Some("dashboard") },
-    NavItem { label: "Flows", href: "/flows", icon: "flow", admin: false, leaves: &["steward.flows.view"], page: None },
-    NavItem { label: "Runs", href: "/runs", icon: "play", admin: false, leaves: &["steward.runs.view"], page: None },
+    NavItem {
+        label: "Dashboard",
+        href: "/",
+        icon: "home",
+        group: Group::Workspace,
+        leaves: &[],
+        page: Some("dashboard"),
+    },
+    NavItem {
+        label: "Flows",
+        href: "/flows",
+        icon: "flow",
+        group: Group::Workspace,
+        leaves: &["steward.flows.view"],
+        page: None,
+    },
+    NavItem {
+        label: "Runs",
+        href: "/runs",
+        icon: "play",
+        group: Group::Workspace,
+        leaves: &["steward.runs.view"],
+        page: None,
+    },
     NavItem {
         label: "Connectors",
         href: "/connectors",
         icon: "plug",
-        admin: false,
+        group: Group::Workspace,
         leaves: &["steward.connectors.view"],
         page: None,
     },
@@ -43,17 +85,24 @@ const NAV: &[NavItem] = &[
         label: "Data",
         href: "/data",
         icon: "database",
-        admin: false,
+        group: Group::Workspace,
         leaves: &["steward.data.view"],
         page: None,
     },
-    NavItem { label: "My account", href: "/account", icon: "user", admin: false, leaves: &[], page: None },
-    NavItem { label: "Users", href: "/admin/users", icon: "users", admin: true, leaves: &[], page: Some("users") },
+    NavItem { label: "My account", href: "/account", icon: "user", group: Group::Workspace, leaves: &[], page: None },
+    NavItem {
+        label: "Users",
+        href: "/admin/users",
+        icon: "users",
+        group: Group::People,
+        leaves: &[],
+        page: Some("users"),
+    },
     NavItem {
         label: "Invitations",
         href: "/admin/invitations",
         icon: "mail",
-        admin: true,
+        group: Group::People,
         leaves: &[],
         page: Some("invitations"),
     },
@@ -61,27 +110,55 @@ const NAV: &[NavItem] = &[
         label: "Sessions",
         href: "/admin/sessions",
         icon: "monitor",
-        admin: true,
+        group: Group::People,
         leaves: &[],
         page: Some("sessions"),
     },
-    NavItem { label: "Roles", href: "/admin/roles", icon: "key", admin: true, leaves: &[], page: Some("roles") },
-    NavItem { label: "Audit log", href: "/admin/audit", icon: "book", admin: true, leaves: &[], page: Some("audit") },
+    NavItem {
+        label: "Roles",
+        href: "/admin/roles",
+        icon: "key",
+        group: Group::People,
+        leaves: &[],
+        page: Some("roles"),
+    },
+    NavItem {
+        label: "Audit log",
+        href: "/admin/audit",
+        icon: "book",
+        group: Group::Audit,
+        leaves: &[],
+        page: Some("audit"),
+    },
     NavItem {
         label: "System status",
         href: "/admin/system",
         icon: "pulse",
-        admin: true,
+        group: Group::Operations,
         leaves: &[],
         page: Some("system"),
     },
-    NavItem { label: "Stats", href: "/admin/stats", icon: "chart", admin: true, leaves: &[], page: Some("stats") },
-    NavItem { label: "Logs", href: "/admin/logs", icon: "list", admin: true, leaves: &[], page: Some("logs") },
+    NavItem {
+        label: "Stats",
+        href: "/admin/stats",
+        icon: "chart",
+        group: Group::Operations,
+        leaves: &[],
+        page: Some("stats"),
+    },
+    NavItem {
+        label: "Logs",
+        href: "/admin/logs",
+        icon: "list",
+        group: Group::Operations,
+        leaves: &[],
+        page: Some("logs"),
+    },
     NavItem {
         label: "Data explorer",
         href: "/admin/explorer",
         icon: "grid",
-        admin: true,
+        group: Group::Data,
         leaves: &[],
         page: Some("data_explorer"),
     },
@@ -89,7 +166,7 @@ const NAV: &[NavItem] = &[
         label: "Data ops",
         href: "/admin/data-ops",
         icon: "layers",
-        admin: true,
+        group: Group::Data,
         leaves: &[],
         page: Some("data_ops"),
     },
@@ -97,7 +174,7 @@ const NAV: &[NavItem] = &[
         label: "Hash warnings",
         href: "/admin/hash-warnings",
         icon: "alert",
-        admin: true,
+        group: Group::Data,
         leaves: &[],
         page: Some("hash_warnings"),
     },
@@ -105,7 +182,7 @@ const NAV: &[NavItem] = &[
         label: "Applications",
         href: "/admin/applications",
         icon: "box",
-        admin: true,
+        group: Group::Platform,
         leaves: &[],
         page: Some("applications"),
     },
@@ -113,7 +190,7 @@ const NAV: &[NavItem] = &[
         label: "Import errors",
         href: "/admin/import-errors",
         icon: "bug",
-        admin: true,
+        group: Group::Platform,
         leaves: &[],
         page: Some("import_errors"),
     },
@@ -121,7 +198,7 @@ const NAV: &[NavItem] = &[
         label: "Packages",
         href: "/admin/packages",
         icon: "package",
-        admin: true,
+        group: Group::Platform,
         leaves: &[],
         page: Some("packages"),
     },
@@ -129,7 +206,7 @@ const NAV: &[NavItem] = &[
         label: "Platform actions",
         href: "/admin/actions",
         icon: "power",
-        admin: true,
+        group: Group::Operations,
         leaves: &[],
         page: Some("platform_actions"),
     },
@@ -137,7 +214,7 @@ const NAV: &[NavItem] = &[
         label: "Configuration",
         href: "/admin/config",
         icon: "sliders",
-        admin: true,
+        group: Group::Operations,
         leaves: &[],
         page: Some("settings"),
     },
@@ -305,16 +382,22 @@ fn Frame() -> impl IntoView {
                 </div>
                 <div class="nav-section">
                     <p class="nav-heading">"Workspace"</p>
-                    {move || me().map(|me| NAV.iter().filter(|i| !i.admin && visible(i, &me)).map(nav_link).collect_view())}
+                    {move || me().map(|me| {
+                        NAV.iter().filter(|i| i.group == Group::Workspace && visible(i, &me)).map(nav_link).collect_view()
+                    })}
                 </div>
-                {move || me().filter(|me| me.admin_console).map(|me| view! {
-                    <div class="nav-section nav-admin" data-testid="admin-section">
-                        <p class="nav-heading">"Administration"</p>
-                        {NAV.iter().filter(|i| i.admin && visible(i, &me)).map(nav_link).collect_view()}
-                        <a class="nav-link" href="/api/docs/" target="_blank" rel="noopener">
-                            <span class="nav-icon"><Icon name="book"/></span>
-                            <span>"API reference"</span>
-                        </a>
+                // The administration, by group; nothing of it for someone with no admin page.
+                {move || me().filter(|me| NAV.iter().any(|i| i.group != Group::Workspace && visible(i, me))).map(|me| view! {
+                    <div class="nav-admin" data-testid="admin-section" aria-label="Administration">
+                        {ADMIN_GROUPS.iter().filter_map(|(group, heading)| {
+                            let items: Vec<_> = NAV.iter().filter(|i| i.group == *group && visible(i, &me)).collect();
+                            (!items.is_empty()).then(|| view! {
+                                <div class="nav-section nav-group">
+                                    <p class="nav-heading">{*heading}</p>
+                                    {items.into_iter().map(nav_link).collect_view()}
+                                </div>
+                            })
+                        }).collect_view()}
                     </div>
                 })}
             </nav>
@@ -342,6 +425,9 @@ fn Frame() -> impl IntoView {
                                 <span class="account-email">{me.email.clone()}</span>
                             </div>
                         })}
+                        <a class="icon-btn" href="/api/docs/" target="_blank" rel="noopener" title="API reference" aria-label="API reference">
+                            <Icon name="book"/>
+                        </a>
                         <button class="btn btn-ghost" on:click=sign_out>"Sign out"</button>
                     </div>
                 </header>
