@@ -76,7 +76,11 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
     }
     await page.goto(server.url + '/admin/users');
     await page.locator('.account-email').waitFor({ state: 'attached' });
+    await page.getByTestId('users-table').locator('tbody tr').nth(5).waitFor();
+    // A user's row is its two lines (name, email), its actions on one line beside them.
+    const heights = await page.getByTestId('users-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
     await shot(page, `layout-users-${width}`);
+    assert.ok(Math.max(...heights) <= 64, `users rows at ${width}px: ${heights.map(Math.round).join(', ')} px tall`);
   }
   assert.deepEqual(overflowing, [], 'pages wider than the window');
 

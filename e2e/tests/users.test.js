@@ -106,7 +106,20 @@ test('create → reset mail → deactivate → sign-in refused; bulk with skippe
 
   // Deactivate Cleo: her open session dies and she cannot sign in again.
   const row = page.getByTestId('users-table').locator('tr', { hasText: 'cleo@example.com' });
-  await row.getByRole('button', { name: 'Deactivate' }).click();
+  // Beyond Edit and View as, a row's actions are in its menu: it opens with focus on the
+  // first item, Escape closes it and gives focus back, and a chosen item runs.
+  const more = row.getByRole('button', { name: 'More actions for cleo@example.com' });
+  await more.click();
+  assert.equal(await more.getAttribute('aria-expanded'), 'true');
+  const menu = page.getByRole('menu');
+  assert.deepEqual((await menu.getByRole('menuitem').allTextContents()).map((t) => t.trim()), ['Deactivate', 'Reset password', 'Delete']);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Deactivate');
+  await shot(page, '41b-row-menu');
+  await page.keyboard.press('Escape');
+  await menu.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'More actions for cleo@example.com');
+  await more.click();
+  await menu.getByRole('menuitem', { name: 'Deactivate' }).click();
   await page.getByText('Cleo Clerk is now inactive.').waitFor();
   await row.getByText('inactive').waitFor();
   await cleo.goto(server.url + '/');

@@ -5,6 +5,7 @@ pub mod dialog;
 pub mod form;
 pub mod icon;
 pub mod list;
+pub mod row_menu;
 pub mod scope_bar;
 pub mod shell;
 pub mod view_as;

@@ -18,6 +18,7 @@ use crate::app::use_auth;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::{ErrorBanner, Field};
 use crate::components::list::{ListFooter, Paged};
+use crate::components::row_menu::RowMenu;
 use crate::components::scope_bar::use_toast;
 use crate::components::view_as::ViewAsDialog;
 use crate::pages::fmt::{holds, impersonating, pill, when};
@@ -241,23 +242,42 @@ pub fn UsersPage() -> impl IntoView {
                 </td>
                 <td>{pill(u.status.clone())}</td>
                 <td>{if u.totp_enabled { view! { <span class="badge badge-ok">"2FA"</span> }.into_any() } else { view! { <span class="muted small">"—"</span> }.into_any() }}</td>
-                <td class="small">{when(u.last_login_at)}</td>
+                <td class="small nowrap">{when(u.last_login_at)}</td>
+                // Two actions on the row (Edit, View as); the rest in its menu, so a row is one line.
                 <td class="actions"><div class="row-actions">
                     {(manage && !u.erased).then(|| view! {
                         <button class="btn btn-small" on:click=move |_| editing.set(Some(Some(u_edit.clone())))>"Edit"</button>
-                        {(!is_me).then(|| view! {
-                            <button class="btn btn-small" on:click=move |_| act(u_status.clone(), if active { "deactivate" } else { "activate" })>
-                                {if active { "Deactivate" } else { "Activate" }}
-                            </button>
-                        })}
-                        {active.then(|| view! { <button class="btn btn-small" on:click=move |_| act(u_reset.clone(), "reset")>"Reset password"</button> })}
                     })}
                     {(can_view_as && !is_me && active && !u.super_admin).then(|| {
                         let target = view_target.clone();
                         view! { <button class="btn btn-small btn-amber" on:click=move |_| view_as.set(Some(target.clone()))>"View as"</button> }
                     })}
-                    {(manage && !is_me && !u.erased).then(|| view! {
-                        <button class="btn btn-small btn-danger-ghost" on:click=move |_| { erasing.set(Some(u_erase.clone())); erase_open.set(true); }>"Delete"</button>
+                    {(manage && !u.erased && (!is_me || active)).then(|| {
+                        let (u_status, u_reset, u_erase) = (u_status.clone(), u_reset.clone(), u_erase.clone());
+                        view! {
+                            <RowMenu label=format!("More actions for {}", u.email)>
+                                {(!is_me).then(|| {
+                                    let u_status = u_status.clone();
+                                    view! {
+                                        <button class="row-menu-item" role="menuitem"
+                                            on:click=move |_| act(u_status.clone(), if active { "deactivate" } else { "activate" })>
+                                            {if active { "Deactivate" } else { "Activate" }}
+                                        </button>
+                                    }
+                                })}
+                                {active.then(|| {
+                                    let u_reset = u_reset.clone();
+                                    view! { <button class="row-menu-item" role="menuitem" on:click=move |_| act(u_reset.clone(), "reset")>"Reset password"</button> }
+                                })}
+                                {(!is_me).then(|| {
+                                    let u_erase = u_erase.clone();
+                                    view! {
+                                        <button class="row-menu-item danger" role="menuitem"
+                                            on:click=move |_| { erasing.set(Some(u_erase.clone())); erase_open.set(true); }>"Delete"</button>
+                                    }
+                                })}
+                            </RowMenu>
+                        }
                     })}
                 </div></td>
             </tr>
