@@ -84,6 +84,21 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
   }
   assert.deepEqual(overflowing, [], 'pages wider than the window');
 
+  // Names, not ids: admin mode's Customer column (and Runs' Flow column) name what they point at.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  for (const [route, table] of [['/flows', 'flows-table'], ['/runs', 'runs-table'], ['/connectors', 'connectors-table'], ['/data', 'records-table']]) {
+    await page.goto(server.url + route);
+    const rows = page.getByTestId(table).locator('tbody tr');
+    await rows.first().waitFor();
+    const headers = (await page.getByTestId(table).locator('thead th').allTextContents()).map((h) => h.trim().toLowerCase());
+    for (const column of ['customer', 'flow']) {
+      const at = headers.indexOf(column);
+      if (at < 0) continue;
+      const cells = (await rows.locator(`td:nth-child(${at + 1})`).allTextContents()).map((t) => t.trim());
+      assert.ok(cells.length > 0 && cells.every((c) => c && !/^[0-9a-f]{8}$/.test(c)), `${route} ${column}: ${cells.join(', ')}`);
+    }
+  }
+
   // The folded menu: hidden, opened by its button, closed by Escape and by choosing a page.
   await page.setViewportSize({ width: 800, height: 800 });
   await page.goto(server.url + '/');

@@ -473,7 +473,9 @@ pub struct Kpis {
 pub struct FlowRow {
     pub id: uuid::Uuid,
     pub customer_id: CustomerId,
+    pub customer_name: String,
     pub workspace_id: WorkspaceId,
+    pub workspace_name: String,
     pub name: String,
     /// `draft` or `published`.
     pub status: String,
@@ -512,7 +514,9 @@ pub struct CreateFlow {
 pub struct RunRow {
     pub id: uuid::Uuid,
     pub customer_id: CustomerId,
+    pub customer_name: String,
     pub flow_id: uuid::Uuid,
+    pub flow_name: String,
     /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: String,
     /// `schedule` or `manual`.
@@ -569,7 +573,9 @@ pub struct StepReport {
 pub struct ConnectorRow {
     pub id: uuid::Uuid,
     pub customer_id: CustomerId,
+    pub customer_name: String,
     pub workspace_id: WorkspaceId,
+    pub workspace_name: String,
     pub name: String,
     pub kind: String,
     /// `healthy`, `degraded`, `down`, or `unknown` (never probed: no endpoint, or its kind
@@ -611,6 +617,7 @@ pub struct RotatedKey {
 pub struct RecordRow {
     pub id: uuid::Uuid,
     pub customer_id: CustomerId,
+    pub customer_name: String,
     pub entity_type: String,
     pub external_id: String,
     pub source: String,
@@ -627,6 +634,8 @@ pub struct AuditEvent {
     pub id: uuid::Uuid,
     pub occurred_at: DateTime<Utc>,
     pub customer_id: Option<CustomerId>,
+    /// The customer's name (none for platform-level events).
+    pub customer_name: Option<String>,
     /// Who acted: the real admin, also while impersonating.
     pub actor_user_id: Option<UserId>,
     pub actor_email: Option<String>,

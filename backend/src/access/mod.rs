@@ -6,6 +6,7 @@ pub mod actor;
 pub mod confirm;
 pub mod explain;
 pub mod filters;
+pub mod names;
 pub mod pages;
 pub mod routes;
 pub mod scope;

@@ -161,11 +161,16 @@ pub(super) async fn emails(
         .collect())
 }
 
-pub(super) fn dto(e: audit_events::Model, emails: &std::collections::HashMap<Uuid, String>) -> AuditEvent {
+pub(super) fn dto(
+    e: audit_events::Model,
+    emails: &std::collections::HashMap<Uuid, String>,
+    names: &crate::access::names::Names,
+) -> AuditEvent {
     AuditEvent {
         seq: e.seq,
         id: e.id,
         occurred_at: e.occurred_at,
+        customer_name: e.customer_id.map(|c| names.customer(c)),
         customer_id: e.customer_id.map(Into::into),
         actor_email: e.actor_user_id.and_then(|id| emails.get(&id).cloned()),
         actor_user_id: e.actor_user_id.map(Into::into),
@@ -286,7 +291,8 @@ pub async fn list_audit(
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if more { rows.last().map(|e| e.seq.to_string()) } else { None };
     let emails = emails(&state.db, &rows).await?;
-    Ok(Page { items: rows.into_iter().map(|e| dto(e, &emails)).collect(), next_cursor })
+    let names = crate::access::names::Names::of(&state.db, rows.iter().filter_map(|e| e.customer_id), [], []).await?;
+    Ok(Page { items: rows.into_iter().map(|e| dto(e, &emails, &names)).collect(), next_cursor })
 }
 
 /// Recompute the hash chain and report the first broken link.

@@ -8,6 +8,7 @@ use serde_json::json;
 use steward_shared::api::{ConnectorRow, Page, RecordRow, RotatedKey};
 use uuid::Uuid;
 
+use crate::access::names::Names;
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -18,11 +19,13 @@ use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
 use crate::store::entities::{connectors, records};
 
-pub fn row(c: connectors::Model) -> ConnectorRow {
+pub fn row(c: connectors::Model, names: &Names) -> ConnectorRow {
     ConnectorRow {
         id: c.id,
         customer_id: c.customer_id.into(),
+        customer_name: names.customer(c.customer_id),
         workspace_id: c.workspace_id.into(),
+        workspace_name: names.workspace(c.workspace_id),
         name: c.name,
         kind: c.kind,
         health: c.health,
@@ -123,7 +126,9 @@ pub async fn list_connectors(
     }
     let rows = query.order_by_desc(connectors::Column::Id).limit(limit + 1).all(&state.db).await?;
     let (rows, next_cursor) = pagination::finish(rows, limit, |c| Cursor { key: None, id: c.id });
-    Ok(Page { items: rows.into_iter().map(row).collect(), next_cursor })
+    let names =
+        Names::of(&state.db, rows.iter().map(|c| c.customer_id), rows.iter().map(|c| c.workspace_id), []).await?;
+    Ok(Page { items: rows.into_iter().map(|c| row(c, &names)).collect(), next_cursor })
 }
 
 /// The connector, when this principal may see it (its customer, and a workspace where it holds
@@ -183,12 +188,14 @@ pub async fn list_records(state: &AppState, scope: &Scope, q: RecordQuery) -> Ap
     }
     let rows = query.order_by_desc(records::Column::Id).limit(limit + 1).all(&state.db).await?;
     let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
+    let names = Names::of(&state.db, rows.iter().map(|r| r.customer_id), [], []).await?;
     Ok(Page {
         items: rows
             .into_iter()
             .map(|r| RecordRow {
                 id: r.id,
                 customer_id: r.customer_id.into(),
+                customer_name: names.customer(r.customer_id),
                 entity_type: r.entity_type,
                 external_id: r.external_id,
                 source: r.source,

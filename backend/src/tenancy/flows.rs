@@ -10,6 +10,7 @@ use serde_json::json;
 use steward_shared::api::{CreateFlow, FlowRow, Page, RunRow};
 use uuid::Uuid;
 
+use crate::access::names::Names;
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -19,11 +20,13 @@ use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{applications, connectors, flow_templates, flows, runs};
 
-pub fn flow_row(f: flows::Model) -> FlowRow {
+pub fn flow_row(f: flows::Model, names: &Names) -> FlowRow {
     FlowRow {
         id: f.id,
         customer_id: f.customer_id.into(),
+        customer_name: names.customer(f.customer_id),
         workspace_id: f.workspace_id.into(),
+        workspace_name: names.workspace(f.workspace_id),
         name: f.name,
         status: f.status,
         state: f.state,
@@ -33,11 +36,13 @@ pub fn flow_row(f: flows::Model) -> FlowRow {
     }
 }
 
-pub fn run_row(r: runs::Model) -> RunRow {
+pub fn run_row(r: runs::Model, names: &Names) -> RunRow {
     RunRow {
         id: r.id,
         customer_id: r.customer_id.into(),
+        customer_name: names.customer(r.customer_id),
         flow_id: r.flow_id,
+        flow_name: names.flow(r.flow_id),
         status: r.status,
         trigger: r.trigger,
         queued_at: r.queued_at,
@@ -166,7 +171,8 @@ pub(super) async fn transition(
     let updated =
         flows::Entity::find_by_id(flow.id).one(&txn).await?.ok_or_else(|| AppError::internal("flow vanished"))?;
     txn.commit().await?;
-    Ok(flow_row(updated))
+    let names = Names::of(&state.db, [updated.customer_id], [updated.workspace_id], []).await?;
+    Ok(flow_row(updated, &names))
 }
 
 /// Puts a run of `flow` on the queue.
@@ -256,7 +262,9 @@ pub async fn list_flows(state: &AppState, actor: &Actor, scope: &Scope, q: FlowQ
     let rows = query.limit(limit + 1).all(&state.db).await?;
     let (rows, next_cursor) =
         pagination::finish(rows, limit, |f| Cursor { key: by_name.then(|| f.name.clone()), id: f.id });
-    Ok(Page { items: rows.into_iter().map(flow_row).collect(), next_cursor })
+    let names =
+        Names::of(&state.db, rows.iter().map(|f| f.customer_id), rows.iter().map(|f| f.workspace_id), []).await?;
+    Ok(Page { items: rows.into_iter().map(|f| flow_row(f, &names)).collect(), next_cursor })
 }
 
 /// Create a flow in a workspace.
@@ -316,7 +324,8 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
         } }));
     audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
     txn.commit().await?;
-    Ok(flow_row(flow))
+    let names = Names::of(&state.db, [flow.customer_id], [flow.workspace_id], []).await?;
+    Ok(flow_row(flow, &names))
 }
 
 /// A template of an active application's version in use.
@@ -363,7 +372,8 @@ pub async fn trigger_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id
         Event::new("flow.trigger", "success").by(actor).target("flow", flow.id).summary(json!({ "run_id": run.id }));
     audit::append(&txn, meta, Event { customer_id: Some(flow.customer_id), ..event }).await?;
     txn.commit().await?;
-    Ok(run_row(run))
+    let names = Names::of(&state.db, [run.customer_id], [], [run.flow_id]).await?;
+    Ok(run_row(run, &names))
 }
 
 /// Runs in scope, newest first.
@@ -393,7 +403,8 @@ pub async fn list_runs(state: &AppState, actor: &Actor, scope: &Scope, q: RunQue
     }
     let rows = query.order_by_desc(runs::Column::Id).limit(limit + 1).all(&state.db).await?;
     let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor { key: None, id: r.id });
-    Ok(Page { items: rows.into_iter().map(run_row).collect(), next_cursor })
+    let names = Names::of(&state.db, rows.iter().map(|r| r.customer_id), [], rows.iter().map(|r| r.flow_id)).await?;
+    Ok(Page { items: rows.into_iter().map(|r| run_row(r, &names)).collect(), next_cursor })
 }
 
 /// Cancel a run: a queued one (or one waiting for a retry) at once; a running one stops at its
@@ -443,5 +454,6 @@ pub async fn cancel_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id:
     let updated =
         runs::Entity::find_by_id(run.id).one(&txn).await?.ok_or_else(|| AppError::internal("run vanished"))?;
     txn.commit().await?;
-    Ok(run_row(updated))
+    let names = Names::of(&state.db, [updated.customer_id], [], [updated.flow_id]).await?;
+    Ok(run_row(updated, &names))
 }

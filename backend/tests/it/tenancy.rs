@@ -21,7 +21,78 @@ on_both!(
     customer_picker_searches_and_floats_recents,
     connector_keys_rotate_and_show_once,
     seed_fills_every_table,
+    lists_name_what_their_ids_point_at,
 );
+
+/// Lists answer names beside ids (issue 33: the console showed `01a24ad4` in admin mode's
+/// Customer column): flows their customer and workspace, runs their customer and flow,
+/// connectors their customer and workspace, audit events their customer; so do the answers of
+/// a create.
+async fn lists_name_what_their_ids_point_at(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, _) = app.customer("Acme Corp", "tenant").await;
+    let sales = app.workspace(acme, "Sales").await;
+    let all = [("x-steward-scope", "all")];
+    let ws = sales.to_string();
+    let created = app
+        .call_with(
+            Method::POST,
+            "/api/flows",
+            &admin,
+            Some(json!({ "workspace_id": ws, "name": "Nightly sync", "publish": true })),
+            &all,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(
+        (created.body["customer_name"].as_str(), created.body["workspace_name"].as_str()),
+        (Some("Acme Corp"), Some("Sales"))
+    );
+    let flow = created.body["id"].as_str().unwrap().to_owned();
+    let run = app.call_with(Method::POST, &format!("/api/flows/{flow}/runs"), &admin, None, &all).await;
+    assert!(run.status.is_success(), "{:?}", run.body);
+    assert_eq!(
+        (run.body["customer_name"].as_str(), run.body["flow_name"].as_str()),
+        (Some("Acme Corp"), Some("Nightly sync"))
+    );
+    let connector = app
+        .call_with(
+            Method::POST,
+            "/api/connectors",
+            &admin,
+            Some(json!({ "workspace_id": ws, "name": "Warehouse", "kind": "postgres" })),
+            &all,
+        )
+        .await;
+    assert!(connector.status.is_success(), "{:?}", connector.body);
+
+    let item = |path: &'static str, key: &'static str, value: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let res = app.call_with(Method::GET, path, &admin, None, &[("x-steward-scope", "all")]).await;
+            assert_eq!(res.status, StatusCode::OK, "{path}: {:?}", res.body);
+            res.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i[key] == value.as_str())
+                .cloned()
+                .unwrap_or_else(|| panic!("{path}: no {key} {value}"))
+        }
+    };
+    let f = item("/api/flows", "id", flow.clone()).await;
+    assert_eq!((f["customer_name"].as_str(), f["workspace_name"].as_str()), (Some("Acme Corp"), Some("Sales")));
+    let r = item("/api/runs", "flow_id", flow.clone()).await;
+    assert_eq!((r["customer_name"].as_str(), r["flow_name"].as_str()), (Some("Acme Corp"), Some("Nightly sync")));
+    let c = item("/api/connectors", "name", "Warehouse".into()).await;
+    assert_eq!((c["customer_name"].as_str(), c["workspace_name"].as_str()), (Some("Acme Corp"), Some("Sales")));
+    let e = item("/api/audit", "target_id", flow).await;
+    assert_eq!(e["customer_name"].as_str(), Some("Acme Corp"));
+    // The first event: a name exactly where there is a customer.
+    let setup = item("/api/audit", "action", "setup.complete".into()).await;
+    assert_eq!(setup["customer_name"].is_null(), setup["customer_id"].is_null(), "{setup:?}");
+}
 
 /// Every leaf except the cross-tenant one: a tenant's most powerful lead.
 const TENANT_LEAD: &[&str] = &[

@@ -7,7 +7,7 @@ use steward_shared::api::{AuditEvent, AuditVerification};
 use crate::api::{self, ApiError};
 use crate::components::form::ErrorBanner;
 use crate::components::list::{ListFooter, Paged};
-use crate::pages::fmt::{holds, pill, short_id, when};
+use crate::pages::fmt::{holds, pill, when};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -65,7 +65,7 @@ pub fn AuditPage() -> impl IntoView {
                 <td class="mono action">{e.action.clone()}</td>
                 <td>{pill(e.outcome.clone())}</td>
                 <td class="mono small">{target}</td>
-                <td>{e.customer_id.map(|c| short_id(c.to_string()).into_any()).unwrap_or_else(|| "—".into_any())}</td>
+                <td title=e.customer_id.map(|c| c.to_string()).unwrap_or_default()>{e.customer_name.clone().unwrap_or_else(|| "—".into())}</td>
                 <td class="mono muted small">{e.request_id.clone().unwrap_or_default().chars().take(13).collect::<String>()}</td>
             </tr>
         }

@@ -10,7 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::ErrorBanner;
 use crate::components::list::{ListFooter, Paged};
-use crate::pages::fmt::{holds, impersonating, pill, short_id, when};
+use crate::pages::fmt::{holds, impersonating, pill, when};
 use crate::scope::use_scope;
 
 #[component]
@@ -68,7 +68,7 @@ pub fn ConnectorsPage() -> impl IntoView {
             <tr>
                 <td class="row-title">{c.name.clone()}
                     <div class="mono muted small truncate" title=c.endpoint.clone().unwrap_or_default()>{c.endpoint.clone().unwrap_or_else(|| "no endpoint".into())}</div></td>
-                {move || scope.admin_mode().then(|| view! { <td>{short_id(c.customer_id.to_string())}</td> })}
+                {move || scope.admin_mode().then(|| view! { <td title=c.customer_id.to_string()>{c.customer_name.clone()}</td> })}
                 <td class="mono small">{c.kind.clone()}</td>
                 <td class="nowrap">{pill(c.health.clone())}
                     <div class="muted small">{measured}</div></td>

@@ -5,7 +5,7 @@ use steward_shared::api::RecordRow;
 
 use crate::api;
 use crate::components::list::{ListFooter, Paged};
-use crate::pages::fmt::{short_id, when};
+use crate::pages::fmt::when;
 use crate::scope::use_scope;
 
 #[component]
@@ -26,7 +26,7 @@ pub fn DataPage() -> impl IntoView {
             <tr>
                 <td>{r.entity_type.clone()}</td>
                 <td class="mono">{r.external_id.clone()}</td>
-                {move || scope.admin_mode().then(|| view! { <td>{short_id(r.customer_id.to_string())}</td> })}
+                {move || scope.admin_mode().then(|| view! { <td title=r.customer_id.to_string()>{r.customer_name.clone()}</td> })}
                 <td>{r.source.clone()}</td>
                 <td class="mono muted small" title=payload.clone()>{preview}</td>
                 <td>{when(Some(r.updated_at))}</td>

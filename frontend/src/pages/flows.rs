@@ -7,7 +7,7 @@ use steward_shared::api::FlowRow;
 use crate::api;
 use crate::components::list::{ListFooter, Paged};
 use crate::components::scope_bar::use_toast;
-use crate::pages::fmt::{holds, pill, short_id, when};
+use crate::pages::fmt::{holds, pill, when};
 use crate::scope::use_scope;
 
 #[component]
@@ -43,7 +43,7 @@ pub fn FlowsPage() -> impl IntoView {
         view! {
             <tr>
                 <td class="row-title">{f.name.clone()}</td>
-                {move || scope.admin_mode().then(|| view! { <td>{short_id(f.customer_id.to_string())}</td> })}
+                {move || scope.admin_mode().then(|| view! { <td title=f.customer_id.to_string()>{f.customer_name.clone()}</td> })}
                 <td>{pill(f.status.clone())}</td>
                 <td>{pill(f.state.clone())}</td>
                 <td>{f.schedule.clone().unwrap_or_else(|| "manual".into())}</td>

@@ -56,8 +56,8 @@ pub fn RunsPage() -> impl IntoView {
             <tr class="clickable" tabindex="0" aria-expanded=move || (open.get() == Some(id)).to_string()
                 on:click=move |_| toggle() on:keydown=move |ev| if ev.key() == "Enter" { toggle() }>
                 <td class="mono">{short_id(r.id.to_string())}</td>
-                <td class="mono">{short_id(r.flow_id.to_string())}</td>
-                {move || scope.admin_mode().then(|| view! { <td class="mono">{short_id(r.customer_id.to_string())}</td> })}
+                <td title=r.flow_id.to_string()>{r.flow_name.clone()}</td>
+                {move || scope.admin_mode().then(|| view! { <td title=r.customer_id.to_string()>{r.customer_name.clone()}</td> })}
                 <td>{pill(status.clone())}{retry.map(|t| view! { <div class="muted small">{t}</div> })}</td>
                 <td>{r.trigger.clone()}</td>
                 <td class="nowrap">{when(Some(r.queued_at))}</td>

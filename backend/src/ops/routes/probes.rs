@@ -47,5 +47,6 @@ async fn check_connector(
         });
     }
     let c = crate::tenancy::connectors::visible_connector(&state, &actor, id).await?;
-    Ok(Json(crate::tenancy::connectors::row(c)))
+    let names = crate::access::names::Names::of(&state.db, [c.customer_id], [c.workspace_id], []).await?;
+    Ok(Json(crate::tenancy::connectors::row(c, &names)))
 }
