@@ -1,10 +1,10 @@
-//! The router and the signed-in principal, shared through context.
+//! The router: every page at its path, inside the shell for signed-in pages.
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
-use steward_shared::api::Me;
 
+use crate::auth::Auth;
 use crate::components::shell::Shell;
 use crate::pages::{
     account::AccountPage,
@@ -33,16 +33,6 @@ use crate::pages::{
     token_pages::ResetPasswordPage, users::UsersPage,
 };
 use crate::scope::ScopeState;
-
-/// Who is signed in; `None` until the shell has loaded `/api/me`.
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub me: RwSignal<Option<Me>>,
-}
-
-pub fn use_auth() -> Auth {
-    expect_context::<Auth>()
-}
 
 #[component]
 pub fn App() -> impl IntoView {

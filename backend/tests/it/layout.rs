@@ -1,6 +1,8 @@
 //! The backend's layering, checked over its source: each top-level module may use only the
 //! modules before it in [`LAYERS`] (the order `src/lib.rs` documents), only `api` assembles
-//! the areas' `routes`, and no two source files import each other through any chain.
+//! the areas' `routes`, and no two source files import each other through any chain. The
+//! console (`frontend/src`) is held to the same: no import circle, and no page reaches up into
+//! `app` (the router, which imports every page).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -37,7 +39,14 @@ struct Source {
 }
 
 fn sources() -> Vec<Source> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    sources_in(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+fn frontend_sources() -> Vec<Source> {
+    sources_in(Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/src"))
+}
+
+fn sources_in(root: PathBuf) -> Vec<Source> {
     let mut out = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
@@ -125,12 +134,44 @@ fn only_api_assembles_routes() {
 
 #[test]
 fn no_two_files_import_each_other() {
-    let sources = sources();
+    if let Some(cycle) = import_circle(&sources()) {
+        panic!("an import circle: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
+fn no_two_console_files_import_each_other() {
+    if let Some(cycle) = import_circle(&frontend_sources()) {
+        panic!("an import circle in the console: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
+fn console_pages_never_import_the_router() {
+    let mut violations = Vec::new();
+    for source in frontend_sources() {
+        if source.module.first().is_some_and(|m| m == "pages" || m == "components") {
+            for path in crate_paths(&source.code) {
+                if path.first().is_some_and(|m| m == "app") {
+                    violations.push(format!("{}: uses `crate::{}`", source.file.display(), path.join("::")));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "pages and widgets take what they need from below `app`:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// The first chain of file imports that comes back to where it started, if any.
+fn import_circle(sources: &[Source]) -> Option<Vec<String>> {
     let modules: BTreeSet<Vec<String>> = sources.iter().map(|s| s.module.clone()).collect();
     // Names a `mod.rs` re-exports (`pub use child::{A, B}`), so a path through the parent
     // counts as a use of the child.
     let mut reexports: BTreeMap<(Vec<String>, String), Vec<String>> = BTreeMap::new();
-    for s in &sources {
+    for s in sources {
         for line in s.code.lines().map(str::trim).filter(|l| l.starts_with("pub use ")) {
             let body = line.trim_start_matches("pub use ").trim_end_matches(';');
             let (child, names) = match body.split_once("::") {
@@ -161,7 +202,7 @@ fn no_two_files_import_each_other() {
         best
     };
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
-    for s in &sources {
+    for s in sources {
         for path in crate_paths(&s.code) {
             if let Some(target) = resolve(&path) {
                 // A parent naming its children (`pub mod`, re-exports) is not a use.
@@ -201,11 +242,7 @@ fn no_two_files_import_each_other() {
         state.insert(node.clone(), 2);
         None
     }
-    for node in edges.keys() {
-        if let Some(cycle) = visit(node, &edges, &mut state, &mut stack) {
-            panic!("an import circle: {}", cycle.join(" -> "));
-        }
-    }
+    edges.keys().find_map(|node| visit(node, &edges, &mut state, &mut stack))
 }
 
 #[test]

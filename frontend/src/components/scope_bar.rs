@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use steward_shared::api::CustomerSummary;
 
 use crate::api::{self, ApiError};
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::icon::Icon;
 use crate::scope::use_scope;
 

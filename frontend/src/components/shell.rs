@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use steward_shared::api::Me;
 
 use crate::api::{self, ApiError};
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::form::{ErrorBanner, Loading};
 use crate::components::icon::Icon;
 use crate::components::scope_bar::{ScopeBar, Toast};

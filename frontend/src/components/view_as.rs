@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::form::ErrorBanner;
 use crate::scope::use_scope;
 

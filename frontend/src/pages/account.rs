@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use steward_shared::permissions::CATALOG;
 
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::pages::security::{TokensCard, TwoFactorCard};
 
 #[component]

@@ -10,7 +10,7 @@ use crate::scope::use_scope;
 /// can open (a delegated admin of one page lands here too, and is never shown a refusal).
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let auth = crate::app::use_auth();
+    let auth = crate::auth::use_auth();
     let may_read =
         move || auth.me.with(|m| m.as_ref().is_some_and(|m| m.console_pages.iter().any(|p| p.id == "dashboard")));
     move || if may_read() { view! { <Kpis/> }.into_any() } else { view! { <Welcome/> }.into_any() }
@@ -19,7 +19,7 @@ pub fn DashboardPage() -> impl IntoView {
 /// Where a principal without the dashboard starts: links to what they may open.
 #[component]
 fn Welcome() -> impl IntoView {
-    let auth = crate::app::use_auth();
+    let auth = crate::auth::use_auth();
     let pages = move || {
         auth.me.with(|m| {
             m.as_ref()

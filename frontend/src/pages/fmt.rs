@@ -41,12 +41,12 @@ pub fn pill(value: String) -> impl IntoView {
 
 /// Whether the signed-in principal holds a leaf (super admins hold all).
 pub fn holds(leaf: &str) -> bool {
-    crate::app::use_auth()
+    crate::auth::use_auth()
         .me
         .with_untracked(|me| me.as_ref().is_some_and(|m| m.super_admin || m.permissions.iter().any(|p| p == leaf)))
 }
 
 /// Whether this session is viewing as another user (destructive actions then need typing).
 pub fn impersonating() -> bool {
-    crate::app::use_auth().me.with(|me| me.as_ref().is_some_and(|m| m.impersonation.is_some()))
+    crate::auth::use_auth().me.with(|me| me.as_ref().is_some_and(|m| m.impersonation.is_some()))
 }

@@ -12,7 +12,7 @@ use steward_shared::permissions::{Module, CATALOG};
 use steward_shared::RoleId;
 
 use crate::api::{self, ApiError, ApiResult};
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::{ErrorBanner, Field, Loading};
 use crate::components::icon::Icon;

@@ -5,7 +5,7 @@ use leptos_router::components::A;
 use steward_shared::api::RoleSummary;
 
 use crate::api;
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::form::{ErrorBanner, Loading};
 use crate::components::icon::Icon;
 

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use steward_shared::api::{ApiTokenInfo, CreateApiToken, TotpEnrolment};
 
 use crate::api::{self, ApiError};
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::{ErrorBanner, Field};
 use crate::pages::fmt::{impersonating, when};

@@ -14,7 +14,7 @@ use steward_shared::api::{
 };
 
 use crate::api::{self, ApiError};
-use crate::app::use_auth;
+use crate::auth::use_auth;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::form::{ErrorBanner, Field};
 use crate::components::list::{ListFooter, Paged};
