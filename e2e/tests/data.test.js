@@ -1,24 +1,16 @@
 // Data: the explorer (browse, filter, inline edit, batch delete with a dry run), the dedup
 // merge from Data ops, and Hash warnings, over demo data seeded into the server's database.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { PASSWORD, api, shot, signIn, useStack } from './harness.js';
+import { PASSWORD, api, seed, shot, signedInPage, useStack } from './harness.js';
 
 const stack = useStack();
 
 test('explorer, batch with dry run, dedup merge and hash warnings', async () => {
   const { server, chrome } = stack;
   await api(server, 'POST', '/api/setup', null, { email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin' });
-  const seeded = spawnSync(server.bin, ['seed', '--customers', '2', '--users', '4', '--flows-per-customer', '3', '--runs-per-flow', '2', '--records-per-customer', '120'], {
-    env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' },
-    encoding: 'utf8',
-  });
-  assert.equal(seeded.status, 0, seeded.stderr);
-  const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await signIn(page, server, 'ada@example.com');
+  seed(server, { customers: 2, users: 4, 'flows-per-customer': 3, 'runs-per-flow': 2, 'records-per-customer': 120 });
+  const { page, errors } = await signedInPage(chrome, server, 'ada@example.com');
   // Admin mode, one customer: the seeded tenants' data.
   const login = await api(server, 'POST', '/api/auth/login', null, { email: 'ada@example.com', password: PASSWORD });
   const customers = await api(server, 'GET', '/api/customers?search=', login.access_token);

@@ -102,6 +102,25 @@ export async function api(server, method, path, token, body) {
   return json;
 }
 
+/** Fills the server's database with demo data (`steward-server seed`): `counts` maps each flag
+ * of the seed command (`customers`, `users`, `records-per-customer`, …) to its number. */
+export function seed(server, counts) {
+  const args = ['seed', ...Object.entries(counts).flatMap(([flag, n]) => [`--${flag}`, String(n)])];
+  const out = spawnSync(server.bin, args, {
+    env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' }, encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`steward-server seed failed: ${out.stderr}`);
+}
+
+/** A new page signed in as `email`; `errors` collects what the page throws. */
+export async function signedInPage(chrome, server, email, viewport = { width: 1280, height: 800 }) {
+  const page = await chrome.browser.newPage({ viewport });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signIn(page, server, email);
+  return { page, errors };
+}
+
 /** Signs in through the login page and waits for the shell. */
 export async function signIn(page, server, email, password = PASSWORD) {
   await page.goto(server.url + '/login');

@@ -4,9 +4,8 @@
 // button that opens it, closes on Escape, and closes when a page is chosen. The administration
 // sits in groups, every page of it reachable; someone with no admin page sees none of it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { api, PASSWORD, shot, signIn, useStack, VIEWER_ROLE } from './harness.js';
+import { api, PASSWORD, seed, shot, signedInPage, useStack, VIEWER_ROLE } from './harness.js';
 
 const stack = useStack();
 
@@ -24,18 +23,13 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
   const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
     email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
   });
-  const seeded = spawnSync(server.bin, ['seed', '--customers', '3', '--users', '12', '--flows-per-customer', '3',
-    '--runs-per-flow', '2', '--connectors-per-customer', '2', '--records-per-customer', '40'], {
-    env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' }, encoding: 'utf8',
+  seed(server, {
+    customers: 3, users: 12, 'flows-per-customer': 3, 'runs-per-flow': 2, 'connectors-per-customer': 2, 'records-per-customer': 40,
   });
-  assert.equal(seeded.status, 0, seeded.stderr);
   const roles = await api(server, 'GET', '/api/roles', admin);
   const custom = roles.items?.find((r) => !r.system) ?? (Array.isArray(roles) ? roles[0] : null);
 
-  const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await signIn(page, server, 'ada@example.com');
+  const { page, errors } = await signedInPage(chrome, server, 'ada@example.com');
   // Admin mode over all customers: lists carry their Customer column.
   await page.getByRole('button', { name: 'My organization' }).click();
   await page.getByRole('button', { name: 'Admin mode' }).waitFor();
@@ -136,8 +130,7 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
   await api(server, 'POST', '/api/users', admin, {
     email: 'vera@example.com', name: 'Vera Viewer', password: PASSWORD, home_workspace_id: ws, role_id: VIEWER_ROLE,
   });
-  const viewer = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await signIn(viewer, server, 'vera@example.com');
+  const { page: viewer } = await signedInPage(chrome, server, 'vera@example.com');
   await viewer.getByRole('link', { name: 'Dashboard' }).waitFor();
   assert.equal(await viewer.getByTestId('admin-section').count(), 0, 'no administration for a viewer');
   assert.equal(await viewer.getByText('Administration').count(), 0);

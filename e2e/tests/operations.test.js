@@ -3,13 +3,13 @@
 // kind is probed against a local service; the worker pool restarts with each replica's
 // acknowledgement; a transfer token minted on one platform installs its application on another.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, api, shot, signIn, startServer, useStack } from './harness.js';
+import { PASSWORD, api, seed, shot, signIn, signedInPage, startServer, useStack } from './harness.js';
 
 const stack = useStack({ STEWARD_ALLOW_PRIVATE_ENDPOINTS: 'true', STEWARD_WORKER_POLL_MS: '50' });
 let other;
@@ -57,10 +57,7 @@ async function installArchive(server, token, bytes) {
 test('runs with steps, connector health, platform actions, transfer', async () => {
   const { server, chrome } = stack;
   await api(server, 'POST', '/api/setup', null, { email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin' });
-  const seeded = spawnSync(server.bin, ['seed', '--customers', '1', '--users', '2', '--flows-per-customer', '1', '--runs-per-flow', '1', '--records-per-customer', '150'], {
-    env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' }, encoding: 'utf8',
-  });
-  assert.equal(seeded.status, 0, seeded.stderr);
+  seed(server, { customers: 1, users: 2, 'flows-per-customer': 1, 'runs-per-flow': 1, 'records-per-customer': 150 });
   const admin = (await api(server, 'POST', '/api/auth/login', null, { email: 'ada@example.com', password: PASSWORD })).access_token;
   await installArchive(server, admin, bundle());
   const tenant = (await api(server, 'GET', '/api/customers?search=', admin)).items.find((c) => c.kind === 'tenant');
@@ -82,10 +79,7 @@ test('runs with steps, connector health, platform actions, transfer', async () =
   const flow = await call('POST', '/api/flows', { workspace_id: ws, name: 'Tidy contacts nightly', template_id: template.id, connector_id: made.connector_id, publish: true });
   const run = await call('POST', `/api/flows/${flow.id}/runs`);
 
-  const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await signIn(page, server, 'ada@example.com');
+  const { page, errors } = await signedInPage(chrome, server, 'ada@example.com');
   await page.getByRole('button', { name: 'My organization' }).click();
   await page.getByRole('button', { name: 'Admin mode' }).waitFor();
 
