@@ -15,6 +15,7 @@ mod m20261203_000010_data;
 mod m20261203_000011_applications;
 mod m20261203_000012_runs_and_actions;
 mod m20261203_000013_transfer_and_health;
+mod m20261206_000014_outbox_secret;
 
 pub use m20261203_000010_data::FEED_TABLES;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_applications::Migration),
             Box::new(m20261203_000012_runs_and_actions::Migration),
             Box::new(m20261203_000013_transfer_and_health::Migration),
+            Box::new(m20261206_000014_outbox_secret::Migration),
         ]
     }
 }

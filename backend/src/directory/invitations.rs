@@ -145,15 +145,24 @@ pub async fn create_invitation(
     }
     .insert(&txn)
     .await?;
-    let link = format!("{}/accept-invitation?token={token}", state.config.link_base());
+    let link = format!("{}/accept-invitation?token={}", state.config.link_base(), crate::mail::TOKEN_SLOT);
     let body = format!(
         "Hello,\n\n{} invited you to the workspace \"{}\" on Steward as {}.\n\nAccept here (the link works once, for {hours} hours):\n\n{link}\n",
         actor.impersonator.as_deref().unwrap_or(actor).user.name,
         workspace.name,
         role.name
     );
-    crate::mail::enqueue(&txn, Some(workspace.customer_id), "invitation", &email, "You are invited to Steward", body)
-        .await?;
+    crate::mail::enqueue_with_token(
+        &txn,
+        state,
+        Some(workspace.customer_id),
+        "invitation",
+        &email,
+        "You are invited to Steward",
+        body,
+        &token,
+    )
+    .await?;
     let event =
         Event::new("invitation.create", "success").by(actor).target("invitation", invitation.id).summary(json!({
             "email": email, "workspace_id": workspace.id, "role": role.name, "expires_at": invitation.expires_at,

@@ -46,7 +46,7 @@ pub async fn issue<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    let link = format!("{}/reset-password?token={token}", state.config.link_base());
+    let link = format!("{}/reset-password?token={}", state.config.link_base(), crate::mail::TOKEN_SLOT);
     let hours = ttl.num_hours();
     let (subject, intro) = if welcome {
         ("Your Steward account", format!("Hello {},\n\nAn account was created for you on Steward.", user.name))
@@ -60,7 +60,17 @@ pub async fn issue<C: ConnectionTrait>(
         "{intro}\n\nSet your password here (the link works once, for {hours} hours):\n\n{link}\n\n\
          If you did not expect this mail, ignore it.\n"
     );
-    crate::mail::enqueue(conn, Some(user.customer_id), "password_reset", &user.email, subject, body).await?;
+    crate::mail::enqueue_with_token(
+        conn,
+        state,
+        Some(user.customer_id),
+        "password_reset",
+        &user.email,
+        subject,
+        body,
+        &token,
+    )
+    .await?;
     Ok(())
 }
 

@@ -4,4 +4,4 @@
 pub mod outbox;
 pub mod routes;
 
-pub use outbox::{deliver_pending, enqueue, spawn};
+pub use outbox::{deliver_pending, enqueue, enqueue_with_token, spawn, TOKEN_SLOT};

@@ -30,6 +30,10 @@ use crate::store::entities::outbox_mail;
 
 pub(super) const MAX_ATTEMPTS: i32 = 5;
 
+/// What a stored body says where its link's single-use token goes: the outbox never holds a
+/// working credential; delivery puts the token in (see [`enqueue_with_token`]).
+pub const TOKEN_SLOT: &str = "[single-use token: added when the mail is sent]";
+
 /// Queues one mail (inside the caller's transaction).
 pub async fn enqueue<C: ConnectionTrait>(
     conn: &C,
@@ -38,6 +42,35 @@ pub async fn enqueue<C: ConnectionTrait>(
     to: &str,
     subject: &str,
     body: String,
+) -> AppResult<Uuid> {
+    insert(conn, customer, kind, to, subject, body, None).await
+}
+
+/// Queues a mail whose body carries a link with a single-use token: `body` says [`TOKEN_SLOT`]
+/// where the token goes, and the token is kept sealed beside it until delivery.
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue_with_token<C: ConnectionTrait>(
+    conn: &C,
+    state: &AppState,
+    customer: Option<Uuid>,
+    kind: &str,
+    to: &str,
+    subject: &str,
+    body: String,
+    token: &str,
+) -> AppResult<Uuid> {
+    debug_assert!(body.contains(TOKEN_SLOT) && !body.contains(token));
+    insert(conn, customer, kind, to, subject, body, Some(state.jwt.seal(token))).await
+}
+
+async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    customer: Option<Uuid>,
+    kind: &str,
+    to: &str,
+    subject: &str,
+    body: String,
+    secret_sealed: Option<String>,
 ) -> AppResult<Uuid> {
     let row = outbox_mail::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -51,6 +84,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         attempts: Set(0),
         last_error: Set(None),
         locked_until: Set(None),
+        secret_sealed: Set(secret_sealed),
     }
     .insert(conn)
     .await?;
@@ -118,16 +152,18 @@ pub async fn deliver_pending(state: &AppState) -> AppResult<usize> {
         if claimed.rows_affected != 1 {
             continue;
         }
-        let outcome = match build(&from, &mail) {
+        let outcome = match build(&from, &mail, &state.jwt) {
             Ok(message) => smtp.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Err(e) => Err(e),
         };
         let update = outbox_mail::Entity::update_many().filter(outbox_mail::Column::Id.eq(mail.id));
         match outcome {
             Ok(()) => {
+                // Sent: the token is the recipient's alone now.
                 update
                     .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(Utc::now())))
                     .col_expr(outbox_mail::Column::LastError, Expr::value(Option::<String>::None))
+                    .col_expr(outbox_mail::Column::SecretSealed, Expr::value(Option::<String>::None))
                     .exec(&state.db)
                     .await?;
                 sent += 1;
@@ -145,14 +181,26 @@ pub async fn deliver_pending(state: &AppState) -> AppResult<usize> {
     Ok(sent)
 }
 
-pub(super) fn build(from: &Mailbox, mail: &outbox_mail::Model) -> Result<Message, String> {
+pub(super) fn build(
+    from: &Mailbox,
+    mail: &outbox_mail::Model,
+    keys: &crate::secrets::JwtKeys,
+) -> Result<Message, String> {
     let to: Mailbox = mail.to_address.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    let body = match &mail.secret_sealed {
+        Some(sealed) => {
+            let token =
+                keys.unseal(sealed).ok_or("the link's token cannot be unsealed (was the instance secret changed?)")?;
+            mail.body_text.replace(TOKEN_SLOT, &token)
+        }
+        None => mail.body_text.clone(),
+    };
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
         .header(ContentType::TEXT_PLAIN)
-        .body(mail.body_text.clone())
+        .body(body)
         .map_err(|e| e.to_string())
 }
 
@@ -185,7 +233,8 @@ pub struct OutboxQuery {
 
 /// The outbox in scope, newest first: what was sent, what waits, what failed.
 ///
-/// Bodies carry single-use links and are shown to super admins only.
+/// Bodies are shown to super admins only, and as stored: a link's single-use token is never in
+/// them (it is sealed apart until delivery).
 pub async fn list_outbox(
     state: &AppState,
     actor: &Actor,

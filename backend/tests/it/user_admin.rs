@@ -51,7 +51,10 @@ pub async fn mailed_token(app: &TestApp, to: &str) -> String {
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("no mail to {to}"));
-    token_in(&mail.body_text)
+    // The body never holds the token: it is sealed beside it until the mail is delivered.
+    assert!(mail.body_text.contains(steward_backend::mail::TOKEN_SLOT), "{}", mail.body_text);
+    let sealed = mail.secret_sealed.expect("an undelivered link mail keeps its token sealed");
+    app.state.jwt.unseal(&sealed).expect("sealed under this instance's secret")
 }
 
 fn token_in(body: &str) -> String {
@@ -673,6 +676,11 @@ async fn mail_is_delivered_through_a_real_smtp_server(app: TestApp) {
     create(&app, &admin, &ws, "mailed@example.com", "Mailed Person", None).await;
     let pending = app.get("/api/outbox?pending=true", Some(&admin)).await;
     assert_eq!(pending.body["items"].as_array().unwrap().len(), 1, "{:?}", pending.body);
+    // What the outbox shows (to a super admin) holds no working link: the token is sealed apart.
+    let stored = pending.body["items"][0]["body_text"].as_str().unwrap().to_owned();
+    assert!(stored.contains("reset-password?token=[single-use token"), "{stored}");
+    let token = mailed_token(&app, "mailed@example.com").await;
+    assert!(!stored.contains(&token));
     let sent = steward_backend::mail::deliver_pending(&app.state).await.unwrap();
     assert_eq!(sent, 1);
     // Delivered once: a second pass finds nothing to send.
@@ -682,7 +690,12 @@ async fn mail_is_delivered_through_a_real_smtp_server(app: TestApp) {
     let message = &messages[0];
     assert!(message.contains("To: mailed@example.com"), "{message}");
     assert!(message.contains("https://steward.example.com/reset-password?token="), "{message}");
-    let token = token_in(&message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="));
+    let delivered = token_in(&message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="));
+    assert_eq!(delivered, token, "the delivered link carries the sealed token");
+    // Once sent, the sealed copy is gone: the token is the recipient's alone.
+    let row = outbox_mail::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(row.secret_sealed, None);
+    assert!(!row.body_text.contains(&token));
     let done =
         app.post("/api/auth/password-reset", None, json!({ "token": token, "password": "set through smtp ok" })).await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{:?}", done.body);

@@ -17,6 +17,9 @@ pub struct Model {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub locked_until: Option<DateTimeUtc>,
+    /// The single-use token the body's link needs, sealed, until the mail is delivered; the
+    /// body holds [`crate::mail::outbox::TOKEN_SLOT`] in its place.
+    pub secret_sealed: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
