@@ -21,6 +21,15 @@ pub struct Health {
     pub migrations_pending: u32,
 }
 
+/// A password reset link handed to a super admin (an instance without SMTP): shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ResetLink {
+    /// `https://…/reset-password?token=…`: works once, until `expires_at`.
+    pub link: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// `GET /api/setup`: whether the first-launch setup is still open.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

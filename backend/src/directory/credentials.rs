@@ -10,6 +10,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password_reset, two_factor};
 use crate::state::AppState;
 use crate::store::entities::users as user_rows;
+use steward_shared::api::ResetLink;
 
 /// Mails `user` a reset link, when `actor` may act on them.
 pub async fn send_reset_link(
@@ -18,23 +19,7 @@ pub async fn send_reset_link(
     meta: &RequestMeta,
     user: user_rows::Model,
 ) -> AppResult<()> {
-    // Your own account is yours; anyone else's needs strictly more rights than it holds. One
-    // exception: super admins have nobody above them, so one may mail another a link. It goes
-    // to the address on file, which no peer can change, so the owner confirms it by using it.
-    if user.id != actor.author_id() && user.erased_at.is_none() {
-        if user.super_admin && actor.super_admin_throughout() {
-            users::may_act_on(&state.db, actor, &user).await?;
-        } else {
-            users::may_act_on_credentials(&state.db, actor, &user).await?;
-        }
-    }
-    if user.erased_at.is_some() || user.status != "active" {
-        return Err(AppError::Conflict {
-            code: "account_inactive",
-            field: None,
-            detail: "This account is inactive; activate it before sending a reset link.".into(),
-        });
-    }
+    may_reset(state, actor, &user).await?;
     let txn = crate::store::begin(&state.db).await?;
     password_reset::issue(&txn, state, &user, password_reset::RESET_TTL, false).await?;
     let event = Event::new("user.password_reset.send", "success").by(actor).target("user", user.id);
@@ -50,6 +35,74 @@ pub async fn send_reset_link(
     line.customer_id = Some(user.customer_id);
     line.fields = serde_json::json!({ "target_user_id": user.id });
     state.logs.emit(line);
+    Ok(())
+}
+
+/// Seed 004's "Generate reset password link", for an instance that cannot mail: a super admin
+/// (not viewing as someone) gets the link itself, once — single use, expiring in an hour,
+/// audited. With an SMTP server configured the link goes by mail only (409 `smtp_configured`).
+pub async fn generate_reset_link(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: user_rows::Model,
+) -> AppResult<ResetLink> {
+    if !actor.is_super_admin() || actor.impersonator.is_some() {
+        return Err(AppError::Forbidden {
+            code: "super_admin_required",
+            detail: "Only a super admin, not viewing as someone, may be handed a reset link.".into(),
+        });
+    }
+    if state.config.smtp_host.as_deref().is_some_and(|h| !h.is_empty()) {
+        return Err(AppError::Conflict {
+            code: "smtp_configured",
+            field: None,
+            detail:
+                "This instance sends mail: mail the link to the account instead (POST /api/users/{id}/password-reset)."
+                    .into(),
+        });
+    }
+    may_reset(state, actor, &user).await?;
+    let txn = crate::store::begin(&state.db).await?;
+    let (token, expires_at) = password_reset::new_link(&txn, &user, password_reset::RESET_TTL).await?;
+    let event = Event::new("user.password_reset.link_generated", "success")
+        .by(actor)
+        .target("user", user.id)
+        .summary(serde_json::json!({ "expires_at": expires_at }));
+    audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    txn.commit().await?;
+    let mut line = meta.log_line(
+        "platform",
+        "password_reset",
+        "info",
+        format!("{} generated a password reset link for {}", actor.user.email, user.email),
+    );
+    line.user_id = Some(actor.author_id());
+    line.customer_id = Some(user.customer_id);
+    line.fields = serde_json::json!({ "target_user_id": user.id });
+    state.logs.emit(line);
+    Ok(ResetLink { link: format!("{}/reset-password?token={token}", state.config.link_base()), expires_at })
+}
+
+/// Who may have a reset link made for `user`, and only while the account is active.
+async fn may_reset(state: &AppState, actor: &Actor, user: &user_rows::Model) -> AppResult<()> {
+    // Your own account is yours; anyone else's needs strictly more rights than it holds. One
+    // exception: super admins have nobody above them, so one may mail another a link. It goes
+    // to the address on file, which no peer can change, so the owner confirms it by using it.
+    if user.id != actor.author_id() && user.erased_at.is_none() {
+        if user.super_admin && actor.super_admin_throughout() {
+            users::may_act_on(&state.db, actor, user).await?;
+        } else {
+            users::may_act_on_credentials(&state.db, actor, user).await?;
+        }
+    }
+    if user.erased_at.is_some() || user.status != "active" {
+        return Err(AppError::Conflict {
+            code: "account_inactive",
+            field: None,
+            detail: "This account is inactive; activate it before sending a reset link.".into(),
+        });
+    }
     Ok(())
 }
 

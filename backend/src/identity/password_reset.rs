@@ -32,20 +32,7 @@ pub async fn issue<C: ConnectionTrait>(
     ttl: Duration,
     welcome: bool,
 ) -> AppResult<()> {
-    let now = Utc::now();
-    expire_links(conn, user.id).await?;
-    let token = random_token(32);
-    password_resets::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(user.customer_id),
-        user_id: Set(user.id),
-        token_hash: Set(sha256_hex(&token)),
-        created_at: Set(now),
-        expires_at: Set(now + ttl),
-        used_at: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    let (token, _) = new_link(conn, user, ttl).await?;
     let link = format!("{}/reset-password?token={}", state.config.link_base(), crate::mail::TOKEN_SLOT);
     let hours = ttl.num_hours();
     let (subject, intro) = if welcome {
@@ -72,6 +59,30 @@ pub async fn issue<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// Inside the caller's transaction: a new single-use token for `user` (only its hash is stored)
+/// and when it expires. Earlier unused links of the account stop working.
+pub async fn new_link<C: ConnectionTrait>(
+    conn: &C,
+    user: &users::Model,
+    ttl: Duration,
+) -> AppResult<(String, chrono::DateTime<Utc>)> {
+    let now = Utc::now();
+    expire_links(conn, user.id).await?;
+    let token = random_token(32);
+    password_resets::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(user.customer_id),
+        user_id: Set(user.id),
+        token_hash: Set(sha256_hex(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok((token, now + ttl))
 }
 
 /// Every unused reset link of `user` stops working.

@@ -25,7 +25,60 @@ on_both!(
     invitations_are_single_use_and_expire,
     sessions_are_listed_and_revocation_bites_at_once,
     mail_is_delivered_through_a_real_smtp_server,
+    without_smtp_a_super_admin_is_handed_a_reset_link_once,
 );
+
+/// Seed 004's "Generate reset password link": with no SMTP server, a super admin gets the link
+/// itself, once; it works once, is audited, and kills the earlier link. Nobody else gets it, and
+/// an instance that sends mail refuses it (the link goes by mail there).
+async fn without_smtp_a_super_admin_is_handed_a_reset_link_once(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let ws = home(&app, &admin).await;
+    let user = create(&app, &admin, &ws, "linked@example.com", "Linked Person", None).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let welcome = mailed_token(&app, "linked@example.com").await;
+    let path = format!("/api/users/{id}/password-reset-link");
+    let res = app.post(&path, Some(&admin), json!({})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    assert_eq!(res.headers["cache-control"], "no-store");
+    let link = res.body["link"].as_str().unwrap();
+    assert!(link.contains("/reset-password?token="), "{link}");
+    assert!(res.body["expires_at"].is_string());
+    let token = token_in(link);
+    // The earlier (mailed) link is dead; this one works once.
+    let old =
+        app.post("/api/auth/password-reset", None, json!({ "token": welcome, "password": "the old link's try" })).await;
+    assert_eq!(old.status, StatusCode::GONE, "{:?}", old.body);
+    let done = app
+        .post("/api/auth/password-reset", None, json!({ "token": token, "password": "set from a handed link" }))
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{:?}", done.body);
+    let again =
+        app.post("/api/auth/password-reset", None, json!({ "token": token, "password": "and once more please" })).await;
+    assert_eq!(again.status, StatusCode::GONE);
+    let audit = app.get("/api/audit?action=user.password_reset.link_generated", Some(&admin)).await;
+    assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(1), "{:?}", audit.body);
+    // An admin of the same workspace who manages users (and may act on this viewer) is refused:
+    // super admins only.
+    let platform = app.platform_customer().await;
+    let home_ws = uuid::Uuid::parse_str(&ws).unwrap();
+    let managers = app.role(platform, home_ws, &["steward.access.*"]).await;
+    let lead = app.user_with_role(platform, home_ws, managers).await;
+    let res = app.post(&path, Some(&lead.token), json!({})).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "super_admin_required"), "{:?}", res.body);
+
+    // An instance with SMTP mails the link instead.
+    let kind = app.kind;
+    drop(app);
+    let app = TestApp::of_kind_with(kind, |c| c.smtp_host = Some("127.0.0.1".into())).await;
+    let admin = app.setup_admin().await;
+    let ws = home(&app, &admin).await;
+    let user = create(&app, &admin, &ws, "mailed.only@example.com", "Mailed Only", None).await;
+    let res = app
+        .post(&format!("/api/users/{}/password-reset-link", user["id"].as_str().unwrap()), Some(&admin), json!({}))
+        .await;
+    assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "smtp_configured"));
+}
 
 async fn home(app: &TestApp, token: &str) -> String {
     app.get("/api/me", Some(token)).await.body["home_workspace"]["id"].as_str().unwrap().to_owned()

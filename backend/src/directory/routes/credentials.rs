@@ -2,8 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Json;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use steward_shared::api::PasswordResetRequest;
+use steward_shared::api::{PasswordResetRequest, ResetLink};
 use steward_shared::permissions::USERS_MANAGE;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +22,7 @@ use crate::store::entities::users;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send_password_reset))
+        .routes(routes!(generate_reset_link))
         .routes(routes!(request_password_reset))
         .routes(routes!(reset_user_two_factor))
 }
@@ -45,6 +47,34 @@ async fn send_password_reset(
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
     credentials::send_reset_link(&state, &actor, &meta, user).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Hand a super admin a user's reset link (an instance without SMTP).
+///
+/// Seed 004's "Generate reset password link": only where no SMTP server is configured, only to
+/// a super admin not viewing as someone; the link is shown in this answer once, works once and
+/// expires in an hour, and the act is audited (`user.password_reset.link_generated`). Earlier
+/// unused links of the account stop working.
+#[utoipa::path(
+    post, path = "/api/users/{user_id}/password-reset-link", tag = "users", operation_id = "generate_reset_link",
+    security(("bearer" = ["steward.access.users.manage"])),
+    extensions(("x-confirm" = json!("user"))),
+    params(("user_id" = Uuid, Path, description = "The user")),
+    responses(
+        (status = 201, description = "The link, shown this once", body = ResetLink),
+        (status = 403, description = "Not a super admin, or viewing as someone (`super_admin_required`); the account needs more than you hold (`stronger_account`, `peer_account`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account is erased or inactive (`account_inactive`), or this instance sends mail (`smtp_configured`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn generate_reset_link(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<(StatusCode, [(axum::http::HeaderName, &'static str); 1], Json<ResetLink>)> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    let link = credentials::generate_reset_link(&state, &actor, &meta, user).await?;
+    Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(link)))
 }
 
 /// Mail a reset link to the account with this email.
