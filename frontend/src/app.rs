@@ -6,31 +6,28 @@ use leptos_router::path;
 
 use crate::auth::Auth;
 use crate::components::shell::Shell;
-use crate::pages::{
-    account::AccountPage,
-    actions::PlatformActionsPage,
-    apps::{ApplicationDetailPage, ApplicationsPage, ImportErrorsPage, PackagesPage},
-    audit::AuditPage,
-    config::ConfigPage,
-    connectors::ConnectorsPage,
-    dashboard::DashboardPage,
-    data::DataPage,
+use crate::pages::access::{
+    invitations::InvitationsPage, role_editor::RoleEditorPage, roles::RolesPage, sessions::SessionsPage,
+    users::UsersPage,
+};
+use crate::pages::applications::apps::{ApplicationDetailPage, ApplicationsPage, ImportErrorsPage, PackagesPage};
+use crate::pages::audit::AuditPage;
+use crate::pages::data::{
     data_ops::{DataOpsPage, HashWarningsPage},
     explorer::ExplorerPage,
-    flows::FlowsPage,
-    login::LoginPage,
-    logs::LogsPage,
-    not_found::NotFound,
-    role_editor::RoleEditorPage,
-    roles::RolesPage,
-    runs::RunsPage,
-    setup::SetupPage,
-    stats::StatsPage,
-    system::SystemPage,
 };
-use crate::pages::{
-    invitations::InvitationsPage, sessions::SessionsPage, token_pages::AcceptInvitationPage,
-    token_pages::ResetPasswordPage, users::UsersPage,
+use crate::pages::identity::{
+    account::AccountPage,
+    login::LoginPage,
+    setup::SetupPage,
+    token_pages::{AcceptInvitationPage, ResetPasswordPage},
+};
+use crate::pages::not_found::NotFound;
+use crate::pages::operations::{
+    actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, stats::StatsPage, system::SystemPage,
+};
+use crate::pages::tenancy::{
+    connectors::ConnectorsPage, dashboard::DashboardPage, data::DataPage, flows::FlowsPage, runs::RunsPage,
 };
 use crate::scope::ScopeState;
 

@@ -1,28 +1,13 @@
-//! One module per route.
+//! One module per route, by area as the backend is (and the sidebar groups them): signing in
+//! and one's own account, access (people and roles), a tenant's workspace, operations, data,
+//! applications, and the audit log. `fmt` holds the small formatters they share.
 
-pub mod account;
-pub mod actions;
-pub mod apps;
+pub mod access;
+pub mod applications;
 pub mod audit;
-pub mod config;
-pub mod connectors;
-pub mod dashboard;
 pub mod data;
-pub mod data_ops;
-pub mod explorer;
-pub mod flows;
 pub mod fmt;
-pub mod invitations;
-pub mod login;
-pub mod logs;
+pub mod identity;
 pub mod not_found;
-pub mod role_editor;
-pub mod roles;
-pub mod runs;
-pub mod security;
-pub mod sessions;
-pub mod setup;
-pub mod stats;
-pub mod system;
-pub mod token_pages;
-pub mod users;
+pub mod operations;
+pub mod tenancy;

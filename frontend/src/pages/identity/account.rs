@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use steward_shared::permissions::CATALOG;
 
 use crate::auth::use_auth;
-use crate::pages::security::{TokensCard, TwoFactorCard};
+use crate::pages::identity::security::{TokensCard, TwoFactorCard};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {

@@ -17,8 +17,8 @@ use crate::components::dialog::ConfirmDialog;
 use crate::components::form::{ErrorBanner, Field, Loading};
 use crate::components::icon::Icon;
 use crate::components::view_as::ViewAsDialog;
+use crate::pages::access::roles::can_manage_roles;
 use crate::pages::fmt::{holds, impersonating};
-use crate::pages::roles::can_manage_roles;
 
 #[derive(Clone)]
 struct Loaded {

@@ -1,0 +1,3 @@
+//! Applications installed on the platform, their import errors and packages.
+
+pub mod apps;

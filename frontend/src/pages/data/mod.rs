@@ -1,0 +1,4 @@
+//! The data explorer and data operations (merges, hash warnings, migrations).
+
+pub mod data_ops;
+pub mod explorer;

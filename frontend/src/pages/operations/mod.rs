@@ -1,0 +1,7 @@
+//! Keeping the platform running: system status, stats, logs, configuration, platform actions.
+
+pub mod actions;
+pub mod config;
+pub mod logs;
+pub mod stats;
+pub mod system;
