@@ -656,6 +656,10 @@ pub struct AuditEvent {
     pub outcome: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+    /// What the target is called now: a user or invitation by email, a flow, role, connector,
+    /// customer, workspace, application or API token by name; none for unnamed targets (runs,
+    /// sessions, records) or one that is gone.
+    pub target_name: Option<String>,
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

@@ -7,7 +7,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use uuid::Uuid;
 
 use crate::http::error::AppResult;
-use crate::store::entities::{customers, flows, workspaces};
+use crate::store::entities::{
+    api_tokens, applications, connectors, customers, flows, invitations, roles, users, workspaces,
+};
 
 /// Names by id for the rows of one answer.
 #[derive(Default)]
@@ -51,6 +53,48 @@ impl Names {
     pub fn flow(&self, id: Uuid) -> String {
         self.flows.get(&id).cloned().unwrap_or_default()
     }
+}
+
+/// What an audit event's target is called, by its type: a user or invitation by email, the
+/// rest by name. `None` for a type that has no name (a run, a session, a record) or an id
+/// that is gone.
+pub async fn of_targets(
+    db: &DatabaseConnection,
+    targets: impl IntoIterator<Item = (String, Uuid)>,
+) -> AppResult<HashMap<(String, Uuid), String>> {
+    let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
+    for (kind, id) in targets {
+        by_type.entry(kind).or_default().push(id);
+    }
+    let mut out = HashMap::new();
+    for (kind, ids) in by_type {
+        let found = match kind.as_str() {
+            "user" => lookup::<users::Entity, _>(db, users::Column::Id, users::Column::Email, ids).await?,
+            "invitation" => {
+                lookup::<invitations::Entity, _>(db, invitations::Column::Id, invitations::Column::Email, ids).await?
+            }
+            "flow" => lookup::<flows::Entity, _>(db, flows::Column::Id, flows::Column::Name, ids).await?,
+            "role" => lookup::<roles::Entity, _>(db, roles::Column::Id, roles::Column::Name, ids).await?,
+            "connector" => {
+                lookup::<connectors::Entity, _>(db, connectors::Column::Id, connectors::Column::Name, ids).await?
+            }
+            "customer" => {
+                lookup::<customers::Entity, _>(db, customers::Column::Id, customers::Column::Name, ids).await?
+            }
+            "workspace" => {
+                lookup::<workspaces::Entity, _>(db, workspaces::Column::Id, workspaces::Column::Name, ids).await?
+            }
+            "application" => {
+                lookup::<applications::Entity, _>(db, applications::Column::Id, applications::Column::Name, ids).await?
+            }
+            "api_token" => {
+                lookup::<api_tokens::Entity, _>(db, api_tokens::Column::Id, api_tokens::Column::Name, ids).await?
+            }
+            _ => continue,
+        };
+        out.extend(found.into_iter().map(|(id, name)| ((kind.clone(), id), name)));
+    }
+    Ok(out)
 }
 
 async fn lookup<E: EntityTrait, C: ColumnTrait>(

@@ -165,7 +165,12 @@ pub(super) fn dto(
     e: audit_events::Model,
     emails: &std::collections::HashMap<Uuid, String>,
     names: &crate::access::names::Names,
+    targets: &std::collections::HashMap<(String, Uuid), String>,
 ) -> AuditEvent {
+    let target_name = match (&e.target_type, e.target_id.as_deref().and_then(|t| t.parse::<Uuid>().ok())) {
+        (Some(kind), Some(id)) => targets.get(&(kind.clone(), id)).cloned(),
+        _ => None,
+    };
     AuditEvent {
         seq: e.seq,
         id: e.id,
@@ -180,6 +185,7 @@ pub(super) fn dto(
         outcome: e.outcome,
         target_type: e.target_type,
         target_id: e.target_id,
+        target_name,
         request_id: e.request_id,
         ip: e.ip,
         user_agent: e.user_agent,
@@ -292,7 +298,12 @@ pub async fn list_audit(
     let next_cursor = if more { rows.last().map(|e| e.seq.to_string()) } else { None };
     let emails = emails(&state.db, &rows).await?;
     let names = crate::access::names::Names::of(&state.db, rows.iter().filter_map(|e| e.customer_id), [], []).await?;
-    Ok(Page { items: rows.into_iter().map(|e| dto(e, &emails, &names)).collect(), next_cursor })
+    let targets = crate::access::names::of_targets(
+        &state.db,
+        rows.iter().filter_map(|e| Some((e.target_type.clone()?, e.target_id.as_deref()?.parse::<Uuid>().ok()?))),
+    )
+    .await?;
+    Ok(Page { items: rows.into_iter().map(|e| dto(e, &emails, &names, &targets)).collect(), next_cursor })
 }
 
 /// Recompute the hash chain and report the first broken link.

@@ -26,8 +26,8 @@ on_both!(
 
 /// Lists answer names beside ids (issue 33: the console showed `01a24ad4` in admin mode's
 /// Customer column): flows their customer and workspace, runs their customer and flow,
-/// connectors their customer and workspace, audit events their customer; so do the answers of
-/// a create.
+/// connectors their customer and workspace, audit events their customer and what their target
+/// is called; so do the answers of a create.
 async fn lists_name_what_their_ids_point_at(app: TestApp) {
     let admin = app.setup_admin().await;
     let (acme, _) = app.customer("Acme Corp", "tenant").await;
@@ -88,7 +88,10 @@ async fn lists_name_what_their_ids_point_at(app: TestApp) {
     let c = item("/api/connectors", "name", "Warehouse".into()).await;
     assert_eq!((c["customer_name"].as_str(), c["workspace_name"].as_str()), (Some("Acme Corp"), Some("Sales")));
     let e = item("/api/audit", "target_id", flow).await;
-    assert_eq!(e["customer_name"].as_str(), Some("Acme Corp"));
+    assert_eq!((e["customer_name"].as_str(), e["target_name"].as_str()), (Some("Acme Corp"), Some("Nightly sync")));
+    let connector_id = c["id"].as_str().unwrap().to_owned();
+    let e = item("/api/audit", "target_id", connector_id).await;
+    assert_eq!((e["target_type"].as_str(), e["target_name"].as_str()), (Some("connector"), Some("Warehouse")));
     // The first event: a name exactly where there is a customer.
     let setup = item("/api/audit", "action", "setup.complete".into()).await;
     assert_eq!(setup["customer_name"].is_null(), setup["customer_id"].is_null(), "{setup:?}");

@@ -50,10 +50,13 @@ pub fn AuditPage() -> impl IntoView {
     };
     let row = |e: AuditEvent| {
         let who = e.actor_email.clone().unwrap_or_else(|| "—".into());
-        let target = match (&e.target_type, &e.target_id) {
-            (Some(t), Some(id)) => format!("{t} {}", id.chars().take(8).collect::<String>()),
+        // By name where the target has one; the id is on hover.
+        let target = match (&e.target_type, &e.target_name, &e.target_id) {
+            (Some(t), Some(name), _) => format!("{t} {name}"),
+            (Some(t), None, Some(id)) => format!("{t} {}", id.chars().take(8).collect::<String>()),
             _ => "—".into(),
         };
+        let target_id = e.target_id.clone().unwrap_or_default();
         view! {
             <tr>
                 <td class="num mono">{e.seq}</td>
@@ -64,7 +67,7 @@ pub fn AuditPage() -> impl IntoView {
                 </td>
                 <td class="mono action">{e.action.clone()}</td>
                 <td>{pill(e.outcome.clone())}</td>
-                <td class="mono small">{target}</td>
+                <td class="small" title=target_id>{target}</td>
                 <td title=e.customer_id.map(|c| c.to_string()).unwrap_or_default()>{e.customer_name.clone().unwrap_or_else(|| "—".into())}</td>
                 <td class="mono muted small">{e.request_id.clone().unwrap_or_default().chars().take(13).collect::<String>()}</td>
             </tr>
