@@ -25,17 +25,18 @@ pub async fn send_reset_link(
     let event = Event::new("user.password_reset.send", "success").by(actor).target("user", user.id);
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
     txn.commit().await?;
-    let mut line = meta.log_line(
-        "platform",
-        "password_reset",
-        "info",
-        format!("{} sent a password reset link to {}", actor.user.email, user.email),
-    );
+    log_reset(state, actor, meta, &user, "sent a password reset link to");
+    Ok(())
+}
+
+/// The platform log's line for a reset link made for `user`.
+fn log_reset(state: &AppState, actor: &Actor, meta: &RequestMeta, user: &user_rows::Model, what: &str) {
+    let mut line =
+        meta.log_line("platform", "password_reset", "info", format!("{} {what} {}", actor.user.email, user.email));
     line.user_id = Some(actor.author_id());
     line.customer_id = Some(user.customer_id);
     line.fields = serde_json::json!({ "target_user_id": user.id });
     state.logs.emit(line);
-    Ok(())
 }
 
 /// Seed 004's "Generate reset password link", for an instance that cannot mail: a super admin
@@ -71,16 +72,7 @@ pub async fn generate_reset_link(
         .summary(serde_json::json!({ "expires_at": expires_at }));
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
     txn.commit().await?;
-    let mut line = meta.log_line(
-        "platform",
-        "password_reset",
-        "info",
-        format!("{} generated a password reset link for {}", actor.user.email, user.email),
-    );
-    line.user_id = Some(actor.author_id());
-    line.customer_id = Some(user.customer_id);
-    line.fields = serde_json::json!({ "target_user_id": user.id });
-    state.logs.emit(line);
+    log_reset(state, actor, meta, &user, "generated a password reset link for");
     Ok(ResetLink { link: format!("{}/reset-password?token={token}", state.config.link_base()), expires_at })
 }
 
