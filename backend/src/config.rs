@@ -241,6 +241,12 @@ impl Config {
         }
     }
 
+    /// The SMTP server mail is delivered to; `None` (no host, or an empty one): mail stays in
+    /// the outbox.
+    pub fn smtp_server(&self) -> Option<&str> {
+        self.smtp_host.as_deref().filter(|h| !h.is_empty())
+    }
+
     /// The base of links in mail, without a trailing slash.
     pub fn link_base(&self) -> String {
         match &self.public_url {

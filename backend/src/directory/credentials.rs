@@ -54,7 +54,7 @@ pub async fn generate_reset_link(
             detail: "Only a super admin, not viewing as someone, may be handed a reset link.".into(),
         });
     }
-    if state.config.smtp_host.as_deref().is_some_and(|h| !h.is_empty()) {
+    if state.config.smtp_server().is_some() {
         return Err(AppError::Conflict {
             code: "smtp_configured",
             field: None,
@@ -73,7 +73,7 @@ pub async fn generate_reset_link(
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
     txn.commit().await?;
     log_reset(state, actor, meta, &user, "generated a password reset link for");
-    Ok(ResetLink { link: format!("{}/reset-password?token={token}", state.config.link_base()), expires_at })
+    Ok(ResetLink { link: password_reset::link(state, &token), expires_at })
 }
 
 /// Who may have a reset link made for `user`, and only while the account is active.

@@ -33,7 +33,7 @@ pub async fn issue<C: ConnectionTrait>(
     welcome: bool,
 ) -> AppResult<()> {
     let (token, _) = new_link(conn, user, ttl).await?;
-    let link = format!("{}/reset-password?token={}", state.config.link_base(), crate::mail::TOKEN_SLOT);
+    let link = link(state, crate::mail::TOKEN_SLOT);
     let hours = ttl.num_hours();
     let (subject, intro) = if welcome {
         ("Your Steward account", format!("Hello {},\n\nAn account was created for you on Steward.", user.name))
@@ -59,6 +59,11 @@ pub async fn issue<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// The reset page's address with `token` in it.
+pub fn link(state: &AppState, token: &str) -> String {
+    format!("{}/reset-password?token={token}", state.config.link_base())
 }
 
 /// Inside the caller's transaction: a new single-use token for `user` (only its hash is stored)

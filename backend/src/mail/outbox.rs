@@ -93,7 +93,7 @@ async fn insert<C: ConnectionTrait>(
 
 /// The SMTP transport of this configuration, or `None` when mail stays in the outbox.
 pub fn transport(config: &Config) -> anyhow::Result<Option<AsyncSmtpTransport<Tokio1Executor>>> {
-    let Some(host) = config.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
+    let Some(host) = config.smtp_server() else {
         return Ok(None);
     };
     let mut builder = match config.smtp_security.as_str() {
@@ -207,7 +207,7 @@ pub(super) fn build(
 /// Delivers the outbox in the background, every `every`.
 pub fn spawn(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if state.config.smtp_host.is_none() {
+        if state.config.smtp_server().is_none() {
             tracing::info!("no SMTP server configured: mail stays in the outbox");
             return;
         }
