@@ -66,6 +66,16 @@ async fn without_smtp_a_super_admin_is_handed_a_reset_link_once(app: TestApp) {
     let lead = app.user_with_role(platform, home_ws, managers).await;
     let res = app.post(&path, Some(&lead.token), json!({})).await;
     assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "super_admin_required"), "{:?}", res.body);
+    // Nor a super admin viewing as that admin (who holds the leaf): the link is the real super
+    // admin's alone, and only while signed in as themselves.
+    let started = app
+        .post("/api/impersonation", Some(&admin), json!({ "user_id": lead.user_id, "reason": "checking a report" }))
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+    let res = app
+        .call_with(Method::POST, &path, &admin, Some(json!({})), &[("x-steward-confirm", "linked@example.com")])
+        .await;
+    assert_eq!((res.status, res.problem()), (StatusCode::FORBIDDEN, "super_admin_required"), "{:?}", res.body);
 
     // An instance with SMTP mails the link instead.
     let kind = app.kind;
