@@ -1,10 +1,10 @@
 // Starts the real steward-server on a free port with a fresh data dir, and a headless
 // Debian chromium driven by playwright-core. Screenshots land in e2e/test-results/.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
@@ -110,6 +110,38 @@ export function seed(server, counts) {
     env: { ...process.env, STEWARD_DATA_DIR: server.dataDir, STEWARD_LOG: 'warn' }, encoding: 'utf8',
   });
   if (out.status !== 0) throw new Error(`steward-server seed failed: ${out.stderr}`);
+}
+
+/** An application archive (`.tar.gz`) of `files`, a map from path in the bundle to its text. */
+export function appArchive(files) {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-bundle-'));
+  for (const [path, body] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, 'app', path)), { recursive: true });
+    writeFileSync(join(dir, 'app', path), body);
+  }
+  execFileSync('tar', ['czf', join(dir, 'app.tar.gz'), '-C', dir, 'app']);
+  const bytes = readFileSync(join(dir, 'app.tar.gz'));
+  rmSync(dir, { recursive: true, force: true });
+  return bytes;
+}
+
+/** Installs an application archive at `url` (a server's or the balancer's) as `token`. */
+export async function installArchive(url, token, bytes) {
+  const res = await fetch(url + '/api/applications/archive', {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' }, body: bytes,
+  });
+  if (!res.ok) throw new Error(`installing an application → ${res.status}: ${await res.text()}`);
+}
+
+/** Installs a one-step application (hashing contacts) and returns its flow template's id: a
+ * flow needs steps to be published or run. */
+export async function hashTemplate(server, token) {
+  await installArchive(server.url, token, appArchive({
+    'steward.json': JSON.stringify({ name: 'hashing', version: '1.0.0', description: 'Hashes contacts' }),
+    'flows/hash_contacts.json': JSON.stringify({ label: 'Hash contacts', entity_type: 'contact', steps: [{ kind: 'hash' }] }),
+  }));
+  const templates = await api(server, 'GET', '/api/flow-templates', token);
+  return templates.find((t) => t.application === 'hashing').id;
 }
 
 /** A new page signed in as `email`; `errors` collects what the page throws. */

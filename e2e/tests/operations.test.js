@@ -3,13 +3,11 @@
 // kind is probed against a local service; the worker pool restarts with each replica's
 // acknowledgement; a transfer token minted on one platform installs its application on another.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, api, seed, shot, signIn, signedInPage, startServer, useStack } from './harness.js';
+import {
+  PASSWORD, api, appArchive, installArchive, seed, shot, signIn, signedInPage, startServer, useStack,
+} from './harness.js';
 
 const stack = useStack({ STEWARD_ALLOW_PRIVATE_ENDPOINTS: 'true', STEWARD_WORKER_POLL_MS: '50' });
 let other;
@@ -29,8 +27,7 @@ after(async () => {
 });
 
 function bundle() {
-  const dir = mkdtempSync(join(tmpdir(), 'steward-bundle-'));
-  const files = {
+  return appArchive({
     'steward.json': JSON.stringify({ name: 'crm-sync', version: '2.1.0', description: 'Keeps contacts tidy' }),
     'flows/tidy_contacts.json': JSON.stringify({
       label: 'Tidy contacts', entity_type: 'contact', retries: 1, backoff_seconds: 5,
@@ -38,20 +35,7 @@ function bundle() {
         { kind: 'map', ops: [{ op: 'set', path: '/synced_by', value: 'crm-sync' }] }],
     }),
     'connectors/crm_api.json': JSON.stringify({ label: 'CRM API', health: { path: '/health', slow_ms: 1500 } }),
-  };
-  for (const [path, body] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, 'app', path)), { recursive: true });
-    writeFileSync(join(dir, 'app', path), body);
-  }
-  execFileSync('tar', ['czf', join(dir, 'app.tar.gz'), '-C', dir, 'app']);
-  return readFileSync(join(dir, 'app.tar.gz'));
-}
-
-async function installArchive(server, token, bytes) {
-  const res = await fetch(server.url + '/api/applications/archive', {
-    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' }, body: bytes,
   });
-  assert.ok(res.ok, await res.text());
 }
 
 test('runs with steps, connector health, platform actions, transfer', async () => {
@@ -59,7 +43,7 @@ test('runs with steps, connector health, platform actions, transfer', async () =
   await api(server, 'POST', '/api/setup', null, { email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin' });
   seed(server, { customers: 1, users: 2, 'flows-per-customer': 1, 'runs-per-flow': 1, 'records-per-customer': 150 });
   const admin = (await api(server, 'POST', '/api/auth/login', null, { email: 'ada@example.com', password: PASSWORD })).access_token;
-  await installArchive(server, admin, bundle());
+  await installArchive(server.url, admin, bundle());
   const tenant = (await api(server, 'GET', '/api/customers?search=', admin)).items.find((c) => c.kind === 'tenant');
   const ws = (await api(server, 'GET', `/api/customers/${tenant.id}`, admin)).workspaces[0].id;
   const [template] = await api(server, 'GET', '/api/flow-templates', admin);

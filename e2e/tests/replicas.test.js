@@ -4,11 +4,10 @@
 // replica stopped in the middle of traffic and runs loses no request and no run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PASSWORD, PG_URL, VIEWER_ROLE, psql, shot, signIn, startBrowser, startCluster } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import {
+  PASSWORD, PG_URL, VIEWER_ROLE, appArchive, installArchive, psql, shot, signIn, startBrowser, startCluster,
+} from './harness.js';
 
 const skip = PG_URL ? false : 'needs PostgreSQL (STEWARD_TEST_PG_URL)';
 let cluster;
@@ -58,21 +57,14 @@ async function within(limit, probe) {
 }
 
 function bundle() {
-  const dir = mkdtempSync(join(tmpdir(), 'steward-bundle-'));
-  const files = {
+  return appArchive({
     'steward.json': JSON.stringify({ name: 'crm-sync', version: '1.0.0', description: 'Keeps contacts tidy' }),
     'flows/tidy_contacts.json': JSON.stringify({
       label: 'Tidy contacts', entity_type: 'contact',
       steps: [{ kind: 'validate' }, { kind: 'hash' }, { kind: 'dedupe' },
         { kind: 'map', ops: [{ op: 'set', path: '/synced_by', value: 'crm-sync' }] }],
     }),
-  };
-  for (const [path, body] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, 'app', path)), { recursive: true });
-    writeFileSync(join(dir, 'app', path), body);
-  }
-  execFileSync('tar', ['czf', join(dir, 'app.tar.gz'), '-C', dir, 'app']);
-  return readFileSync(join(dir, 'app.tar.gz'));
+  });
 }
 
 test('two replicas behind HAProxy share everything through PostgreSQL', { skip }, async () => {
@@ -125,10 +117,7 @@ test('two replicas behind HAProxy share everything through PostgreSQL', { skip }
     env: { ...process.env, ...cluster.env, STEWARD_DATA_DIR: cluster.dataDir, STEWARD_LOG: 'warn' }, encoding: 'utf8',
   });
   assert.equal(seeded.status, 0, seeded.stderr);
-  const res = await fetch(lb + '/api/applications/archive', {
-    method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/gzip' }, body: bundle(),
-  });
-  assert.ok(res.ok, await res.text());
+  await installArchive(lb, admin, bundle());
   const all = { 'x-steward-scope': 'all' };
   const tenant = (await ok(lb, 'GET', '/api/customers?search=', admin)).items.find((c) => c.kind === 'tenant');
   const tenantWs = (await ok(lb, 'GET', `/api/customers/${tenant.id}`, admin)).workspaces[0].id;

@@ -2,7 +2,7 @@
 // scoped, Refresh refused under All customers and accepted for one, an operator action.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, PASSWORD, shot, signIn, useStack } from './harness.js';
+import { api, hashTemplate, PASSWORD, shot, signIn, useStack } from './harness.js';
 
 const stack = useStack();
 
@@ -11,10 +11,11 @@ test('admin mode, customer picker, scoped lists and Refresh', async () => {
   const { access_token: admin } = await api(server, 'POST', '/api/setup', null, {
     email: 'ada@example.com', password: PASSWORD, name: 'Ada Admin',
   });
+  const template = await hashTemplate(server, admin);
   for (const name of ['Acme', 'Globex']) {
     const c = await api(server, 'POST', '/api/customers', admin, { name });
     const ws = c.workspaces[0].id;
-    const flow = await api(server, 'POST', '/api/flows', admin, { workspace_id: ws, name: `${name} nightly sync`, schedule: 'every 1h', publish: true });
+    const flow = await api(server, 'POST', '/api/flows', admin, { workspace_id: ws, name: `${name} nightly sync`, schedule: 'every 1h', template_id: template, publish: true });
     await api(server, 'POST', `/api/flows/${flow.id}/runs`, admin);
     await api(server, 'POST', '/api/connectors', admin, { workspace_id: ws, name: `${name} warehouse`, kind: 'postgres' });
   }

@@ -494,6 +494,10 @@ pub struct FlowRow {
     pub schedule: Option<String>,
     pub next_run_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// How many steps each run executes. A flow made by hand (not from a template) has none:
+    /// it cannot be published or run until it has some.
+    #[serde(default)]
+    pub steps: u32,
 }
 
 /// Create a flow.
@@ -553,6 +557,9 @@ pub struct RunRow {
     /// An operator asked to cancel it; the worker stops at the next batch.
     #[serde(default)]
     pub cancel_requested: bool,
+    /// Invented by `steward-server seed` (demo data): it never ran.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 /// What one step of a run did.

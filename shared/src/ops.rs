@@ -252,6 +252,9 @@ pub struct StatPoint {
     pub runs_failed: i64,
     pub audit_events: i64,
     pub sign_ins: i64,
+    /// Invented by `steward-server seed` (demo history), not measured by the platform.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 /// One line of the platform, authentication or system log.

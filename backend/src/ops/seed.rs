@@ -274,7 +274,12 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 updated_at: Set(now),
                 application_id: Set(None),
                 template_id: Set(None),
-                definition: Set(None),
+                // Real steps over the seeded records (a flow with none is not published or
+                // run): hash one entity type's records, then flag the repeats among them.
+                definition: Set(Some(json!({
+                    "entity_type": pick(&mut rng, ENTITIES),
+                    "steps": [{ "kind": "hash" }, { "kind": "dedupe" }],
+                }))),
                 connector_id: Set(None),
             });
             for _ in 0..args.runs_per_flow {
@@ -300,6 +305,7 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
                     failed_record: Set(None),
                     not_before: Set(None),
                     cancel_requested: Set(false),
+                    demo: Set(true),
                 });
             }
         }

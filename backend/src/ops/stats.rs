@@ -90,6 +90,8 @@ pub async fn compute<C: ConnectionTrait>(
             .filter(runs::Column::FinishedAt.gte(start))
             .filter(runs::Column::FinishedAt.lt(end))
             .filter(runs::Column::Status.eq(status))
+            // What the seed invented never ran: a measurement leaves it out.
+            .filter(runs::Column::Demo.eq(false))
             .group_by(runs::Column::CustomerId)
     };
     let succeeded = grouped(conn, finished("succeeded")).await?;
@@ -126,6 +128,7 @@ pub async fn compute<C: ConnectionTrait>(
                 runs_failed: of(&failed, k),
                 audit_events: of(&audit, k),
                 sign_ins: of(&sign_ins, k),
+                demo: false,
             };
             (k, f)
         })
@@ -143,6 +146,7 @@ pub async fn compute<C: ConnectionTrait>(
             runs_failed: sum(&failed),
             audit_events: sum(&audit),
             sign_ins: sum(&sign_ins),
+            demo: false,
         },
     );
     Ok(out)
@@ -164,6 +168,7 @@ fn row(bucket: &str, customer: Option<Uuid>, f: Figures) -> stat_snapshots::Acti
         records: Set(f.records),
         audit_events: Set(f.audit_events),
         sign_ins: Set(f.sign_ins),
+        demo: Set(f.demo),
     }
 }
 
@@ -188,6 +193,7 @@ pub async fn store<C: ConnectionTrait>(conn: &C, rows: Vec<stat_snapshots::Activ
                         C::Records,
                         C::AuditEvents,
                         C::SignIns,
+                        C::Demo,
                     ])
                     .to_owned(),
             )
@@ -244,6 +250,7 @@ pub async fn series(state: &AppState, scope: &Scope, range: Option<&str>) -> App
                 runs_failed: r.runs_failed,
                 audit_events: r.audit_events,
                 sign_ins: r.sign_ins,
+                demo: r.demo,
             })
             .collect(),
     })
@@ -286,6 +293,7 @@ pub async fn seed_history<C: ConnectionTrait>(conn: &C, rng: &mut impl Rng, now:
                         runs_failed: runs / 20 + i64::from(rng.random_range(0..10) == 0),
                         audit_events: busy((users as f64 * 0.3).max(1.0), rng),
                         sign_ins: busy((users as f64 * 0.1).max(1.0), rng),
+                        demo: true,
                     },
                 ));
             }

@@ -77,8 +77,14 @@ pub async fn execute(state: &AppState, run: runs::Model) -> AppResult<()> {
             retry: false,
         },
         Some(f) => match f.definition.map(serde_json::from_value::<FlowDefinition>) {
-            // A flow made by hand has no steps: its run has nothing to do.
-            None => Outcome::Succeeded,
+            // A flow made by hand has no steps: it is neither published nor triggered, and a
+            // run queued before that rule does not pretend to have done something.
+            None => Outcome::Failed {
+                error: format!("the flow `{}` has no steps: there is nothing to run", f.name),
+                step: None,
+                record: None,
+                retry: false,
+            },
             Some(Err(e)) => Outcome::Failed {
                 error: format!("the flow's definition cannot be read: {e}"),
                 step: None,
@@ -276,6 +282,7 @@ pub async fn schedule_due(state: &AppState) -> AppResult<usize> {
     let due = flows::Entity::find()
         .filter(flows::Column::State.eq("active"))
         .filter(flows::Column::Status.eq("published"))
+        .filter(flows::Column::Definition.is_not_null())
         .filter(flows::Column::NextRunAt.lte(now))
         .limit(500)
         .all(&state.db)

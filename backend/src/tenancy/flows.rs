@@ -21,6 +21,7 @@ use crate::state::AppState;
 use crate::store::entities::{applications, connectors, flow_templates, flows, runs};
 
 pub fn flow_row(f: flows::Model, names: &Names) -> FlowRow {
+    let steps = step_count(&f);
     FlowRow {
         id: f.id,
         customer_id: f.customer_id.into(),
@@ -33,7 +34,33 @@ pub fn flow_row(f: flows::Model, names: &Names) -> FlowRow {
         schedule: f.schedule,
         next_run_at: f.next_run_at,
         created_at: f.created_at,
+        steps,
     }
+}
+
+/// How many steps the flow's runs execute: none for a flow made by hand (not from a template)
+/// or one whose definition cannot be read.
+pub fn step_count(f: &flows::Model) -> u32 {
+    f.definition
+        .as_ref()
+        .and_then(|d| d.get("steps"))
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, |steps| steps.len() as u32)
+}
+
+/// A flow with no steps would "succeed" at once having done nothing: it is neither published
+/// nor run (422 on `steps`, saying why).
+fn require_steps(f: &flows::Model, act: &str) -> AppResult<()> {
+    if step_count(f) > 0 {
+        return Ok(());
+    }
+    Err(AppError::field(
+        "steps",
+        format!(
+            "the flow `{}` has no steps, so it cannot be {act}: make it from a flow template (`template_id`), whose steps its runs execute",
+            f.name
+        ),
+    ))
 }
 
 pub fn run_row(r: runs::Model, names: &Names) -> RunRow {
@@ -56,6 +83,7 @@ pub fn run_row(r: runs::Model, names: &Names) -> RunRow {
         failed_record: r.failed_record,
         not_before: r.not_before,
         cancel_requested: r.cancel_requested,
+        demo: r.demo,
     }
 }
 
@@ -202,6 +230,7 @@ pub async fn enqueue<C: sea_orm::ConnectionTrait>(
         failed_record: Set(None),
         not_before: Set(None),
         cancel_requested: Set(false),
+        demo: Set(false),
     }
     .insert(conn)
     .await?)
@@ -285,6 +314,12 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
     }
     let template = match body.template_id {
         Some(id) => Some(usable_template(state, id).await?),
+        None if body.publish => {
+            return Err(AppError::field(
+                "publish",
+                "a flow made without a template has no steps, so it cannot be published: give `template_id`, or create a draft",
+            ))
+        }
         None => None,
     };
     let connector = match body.connector_id {
@@ -352,6 +387,9 @@ pub async fn resume_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, id
 
 /// Publish a draft flow.
 pub async fn publish_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<FlowRow> {
+    let flow = visible_flow(state, actor, id).await?;
+    actor.require_in(flow.workspace_id)?;
+    require_steps(&flow, "published")?;
     transition(state, actor, meta, id, PUBLISH).await
 }
 
@@ -366,6 +404,7 @@ pub async fn trigger_run(state: &AppState, actor: &Actor, meta: &RequestMeta, id
             detail: format!("The flow `{}` is paused; resume it first.", flow.name),
         });
     }
+    require_steps(&flow, "run")?;
     let txn = crate::store::begin(&state.db).await?;
     let run = enqueue(&txn, &flow, "manual", Some(actor.user_id()), Utc::now()).await?;
     let event =

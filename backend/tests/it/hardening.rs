@@ -170,8 +170,9 @@ async fn every_refusal_is_one_audit_event_under_concurrent_writers(app: TestApp)
     let lead = app.user_with_role(acme, ws, lead_role).await;
     let nobody = app.principal(&[]).await;
     // Background writers: a worker pool executing a queue of runs.
-    let flow =
-        app.post("/api/flows", Some(&root), json!({ "workspace_id": ws, "name": "Busy", "publish": true })).await;
+    let template = crate::runs::hash_template(&app, &root).await;
+    let body = json!({ "workspace_id": ws, "name": "Busy", "template_id": template, "publish": true });
+    let flow = app.post("/api/flows", Some(&root), body).await;
     let flow_id = flow.body["id"].as_str().unwrap().to_owned();
     for _ in 0..40 {
         let res = app.call(Method::POST, &format!("/api/flows/{flow_id}/runs"), Some(&root), None).await;

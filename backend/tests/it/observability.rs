@@ -129,7 +129,10 @@ async fn metrics_exposition_parses_and_moves(app: TestApp) {
     let scrapes_before = sample(&before, "steward_http_requests_total", &ok).unwrap_or(0.0);
     // A queued run raises the queue depth; a request raises its operation's count.
     let (_, ws) = app.customer("Acme", "tenant").await;
-    let flow = app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Sync" })).await;
+    let template = crate::runs::hash_template(&app, &admin).await;
+    let flow = app
+        .post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Sync", "template_id": template }))
+        .await;
     let id = flow.body["id"].as_str().unwrap().to_owned();
     assert_eq!(
         app.call(Method::POST, &format!("/api/flows/{id}/runs"), Some(&admin), None).await.status,
@@ -156,7 +159,10 @@ async fn queue_depth_and_oldest_age_follow_the_queue(app: TestApp) {
     let empty = queue(&app.get("/api/system/status", Some(&admin)).await.body);
     assert_eq!((empty["depth"].as_u64(), empty["oldest_queued_secs"].is_null()), (Some(0), true));
     let (_, ws) = app.customer("Acme", "tenant").await;
-    let flow = app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Sync" })).await;
+    let template = crate::runs::hash_template(&app, &admin).await;
+    let flow = app
+        .post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Sync", "template_id": template }))
+        .await;
     let id = flow.body["id"].as_str().unwrap().to_owned();
     for _ in 0..2 {
         app.call(Method::POST, &format!("/api/flows/{id}/runs"), Some(&admin), None).await;
@@ -204,7 +210,10 @@ async fn stats_snapshots_follow_the_scope(app: TestApp) {
     let role = app.role(acme, ws, &["steward.system.status"]).await;
     let lead = app.user_with_role(acme, ws, role).await;
     app.user_with_role(acme, ws, role).await;
-    let flow = app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Sync" })).await;
+    let template = crate::runs::hash_template(&app, &admin).await;
+    let flow = app
+        .post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Sync", "template_id": template }))
+        .await;
     let id = flow.body["id"].as_str().unwrap().to_owned();
     app.call(Method::POST, &format!("/api/flows/{id}/runs"), Some(&admin), None).await;
     steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();

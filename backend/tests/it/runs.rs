@@ -27,7 +27,7 @@ on_both!(
 );
 
 /// Installs an application with one template of these steps; returns the template's id.
-async fn template(app: &TestApp, token: &str, name: &str, definition: Value) -> Value {
+pub(crate) async fn template(app: &TestApp, token: &str, name: &str, definition: Value) -> Value {
     let bundle = archive(&[
         ("steward.json", &manifest(name, "1.0.0", json!({}))),
         ("models/lead.json", LEAD),
@@ -38,6 +38,12 @@ async fn template(app: &TestApp, token: &str, name: &str, definition: Value) -> 
     assert_eq!(res.body["errors"], json!([]), "{:?}", res.body);
     let templates = app.get("/api/flow-templates", Some(token)).await;
     templates.body.as_array().unwrap().iter().find(|t| t["application"] == name).unwrap()["id"].clone()
+}
+
+/// A template of one step (hashing the tenant's leads): a flow needs steps to be published or
+/// run. Installs its application (as a super admin).
+pub(crate) async fn hash_template(app: &TestApp, admin: &str) -> Value {
+    template(app, admin, "hashing", json!({ "entity_type": "lead", "steps": [{ "kind": "hash" }] })).await
 }
 
 /// A published flow of the template in the tenant's workspace.

@@ -34,12 +34,13 @@ async fn lists_name_what_their_ids_point_at(app: TestApp) {
     let sales = app.workspace(acme, "Sales").await;
     let all = [("x-steward-scope", "all")];
     let ws = sales.to_string();
+    let template = crate::runs::hash_template(&app, &admin).await;
     let created = app
         .call_with(
             Method::POST,
             "/api/flows",
             &admin,
-            Some(json!({ "workspace_id": ws, "name": "Nightly sync", "publish": true })),
+            Some(json!({ "workspace_id": ws, "name": "Nightly sync", "template_id": template, "publish": true })),
             &all,
         )
         .await;
@@ -126,12 +127,13 @@ async fn world(app: &TestApp) -> World {
     let globex_role = app.role(globex, globex_ws, TENANT_LEAD).await;
     let acme = app.user_with_role(acme, acme_ws, acme_role).await;
     let globex = app.user_with_role(globex, globex_ws, globex_role).await;
+    let template = crate::runs::hash_template(app, &admin).await;
     for (p, name) in [(&acme, "Acme sync"), (&globex, "Globex sync")] {
         let res = app
             .post(
                 "/api/flows",
                 Some(&p.token),
-                json!({ "workspace_id": p.workspace_id, "name": name, "publish": true }),
+                json!({ "workspace_id": p.workspace_id, "name": name, "template_id": template, "publish": true }),
             )
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
@@ -457,14 +459,51 @@ async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
     let refused = app.call(Method::POST, &format!("/api/flows/{id}/runs"), t, None).await;
     assert_eq!(refused.problem(), "flow_paused");
     assert_eq!(app.call(Method::POST, &format!("/api/flows/{id}/resume"), t, None).await.status, StatusCode::OK);
+    // A flow made by hand has no steps: it would "succeed" having done nothing, so it is neither
+    // run nor published, and the refusal says why.
+    assert_eq!(newest.body["items"][0]["steps"], 0);
+    for action in ["runs", "publish"] {
+        let res = app.call(Method::POST, &format!("/api/flows/{id}/{action}"), t, None).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("steps")),
+            "{action}: {:?}",
+            res.body
+        );
+        assert!(res.body["errors"][0]["message"].as_str().unwrap().contains("template"), "{:?}", res.body);
+    }
+    let bare = json!({ "workspace_id": w.acme.workspace_id, "name": "Bare", "publish": true });
+    let res = app.post("/api/flows", t, bare).await;
+    assert_eq!(res.body["errors"][0]["field"], "publish", "{:?}", res.body);
+    let draft = flows::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap()).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(draft.status, "draft", "a refused publish changes nothing");
+    // A run of it queued before this rule fails saying why, and the scheduler passes it by even
+    // when an older build published it with a schedule.
+    steward_backend::tenancy::flows::enqueue(app.db(), &draft, "manual", None, chrono::Utc::now()).await.unwrap();
+    steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();
+    let legacy = app.get(&format!("/api/runs?flow_id={id}"), t).await;
+    assert_eq!(legacy.body["items"][0]["status"], "failed", "{:?}", legacy.body);
+    assert!(legacy.body["items"][0]["error"].as_str().unwrap().contains("no steps"), "{:?}", legacy.body);
+    let due = flows::ActiveModel {
+        status: sea_orm::Set("published".into()),
+        schedule: sea_orm::Set(Some("every 1h".into())),
+        next_run_at: sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1))),
+        ..draft.clone().into()
+    };
+    sea_orm::ActiveModelTrait::update(due, app.db()).await.unwrap();
+    assert_eq!(steward_backend::ops::worker::schedule_due(&app.state).await.unwrap(), 0);
+    // One made from a template runs its steps.
+    let synced = app.get("/api/flows?search=Acme%20sync", t).await;
+    assert_eq!(synced.body["items"][0]["steps"], 1, "{:?}", synced.body);
+    let id = synced.body["items"][0]["id"].as_str().unwrap().to_owned();
     let queued = app.call(Method::POST, &format!("/api/flows/{id}/runs"), t, None).await;
     assert_eq!((queued.status, queued.body["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")));
     steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();
     let runs = app.get(&format!("/api/runs?flow_id={id}"), t).await;
-    assert_eq!(runs.body["items"][0]["status"], "succeeded");
-    // A flow made by hand has no steps: its run has nothing to do, and says so.
+    assert_eq!(runs.body["items"][0]["status"], "succeeded", "{:?}", runs.body);
     assert!(runs.body["items"][0]["duration_ms"].as_i64().is_some());
-    assert_eq!(runs.body["items"][0]["steps"], serde_json::json!([]));
+    assert_eq!(runs.body["items"][0]["steps"][0]["kind"], "hash");
+    assert_eq!(runs.body["items"][0]["demo"], false);
 
     // A viewer reads but cannot act.
     let viewer_role =
@@ -685,4 +724,47 @@ async fn seed_fills_every_table(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(app.login(&some_user.email, "demo-password-123").await.status, StatusCode::OK);
+
+    // What the seed invented says so (issue 31): every run it wrote and the whole stats history
+    // are demo data; a measurement is not, and leaves the invented runs out even when they
+    // "finished" within the hour it measures.
+    let listed = app.send(with_scope(Method::GET, "/api/runs?limit=100", &admin, "all")).await;
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 18, "{:?}", listed.body);
+    assert!(items.iter().all(|r| r["demo"] == true), "{items:?}");
+    let year = app.send(with_scope(Method::GET, "/api/stats?range=1y", &admin, "all")).await;
+    let points = year.body["points"].as_array().unwrap();
+    assert!(points.len() >= 300 && points.iter().all(|p| p["demo"] == true), "{} points", points.len());
+    use sea_orm::sea_query::Expr;
+    let just_now = chrono::Utc::now() - chrono::Duration::seconds(5);
+    runs::Entity::update_many()
+        .col_expr(runs::Column::FinishedAt, Expr::value(just_now))
+        .filter(runs::Column::Demo.eq(true))
+        .exec(app.db())
+        .await
+        .unwrap();
+    steward_backend::ops::stats::snapshot(&app.state, chrono::Utc::now()).await.unwrap();
+    let day = app.send(with_scope(Method::GET, "/api/stats?range=24h", &admin, "all")).await;
+    let now = day.body["points"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (now["demo"].as_bool(), now["runs_succeeded"].as_i64(), now["runs_failed"].as_i64()),
+        (Some(false), Some(0), Some(0)),
+        "{now}"
+    );
+    // The seeded flows have real steps: a published one runs them, and its run is not demo.
+    let flow = flows::Entity::find()
+        .filter(flows::Column::Status.eq("published"))
+        .filter(flows::Column::State.eq("active"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .expect("a published, active seeded flow");
+    let path = format!("/api/flows/{}/runs", flow.id);
+    let queued = app.send(with_scope(Method::POST, &path, &admin, "all")).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{:?}", queued.body);
+    steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();
+    let ran = app.send(with_scope(Method::GET, &format!("/api/runs?flow_id={}", flow.id), &admin, "all")).await;
+    let newest = &ran.body["items"][0];
+    assert_eq!((newest["status"].as_str(), newest["demo"].as_bool()), (Some("succeeded"), Some(false)), "{newest}");
+    assert_eq!(newest["steps"].as_array().map(Vec::len), Some(2), "{newest}");
 }

@@ -37,6 +37,18 @@ fn compact(v: f64) -> String {
     }
 }
 
+/// The index ranges (first, last) of consecutive `true`s.
+fn demo_spans(demo: &[bool]) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (i, _) in demo.iter().enumerate().filter(|(_, d)| **d) {
+        match spans.last_mut() {
+            Some((_, last)) if *last + 1 == i => *last = i,
+            _ => spans.push((i, i)),
+        }
+    }
+    spans
+}
+
 #[component]
 pub fn LineChart(
     title: &'static str,
@@ -44,6 +56,9 @@ pub fn LineChart(
     series: Vec<Series>,
     /// `%H:%M` for hours, `%b %d` for days.
     label_format: &'static str,
+    /// Per point: invented (demo data), not measured; those spans are shaded and labelled.
+    #[prop(optional)]
+    demo: Vec<bool>,
 ) -> impl IntoView {
     let n = at.len();
     let max = nice_max(series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0, f64::max));
@@ -55,6 +70,17 @@ pub fn LineChart(
             view! {
                 <line x1=LEFT x2=W y1=y(v) y2=y(v) class="chart-grid"/>
                 <text x=LEFT - 6.0 y=y(v) + 4.0 class="chart-axis" text-anchor="end">{compact(v)}</text>
+            }
+        })
+        .collect_view();
+    let half = if n <= 1 { (W - LEFT) / 2.0 } else { (W - LEFT) / (n - 1) as f64 / 2.0 };
+    let shaded = demo_spans(&demo)
+        .into_iter()
+        .map(|(first, last)| {
+            let (from, to) = ((x(first) - half).max(LEFT), (x(last) + half).min(W));
+            view! {
+                <rect x=from y=TOP width=to - from height=H - TOP - BOTTOM class="chart-demo"/>
+                <text x=from + 4.0 y=TOP + 12.0 class="chart-axis">"demo data"</text>
             }
         })
         .collect_view();
@@ -119,7 +145,7 @@ pub fn LineChart(
             } else {
                 view! {
                     <svg viewBox=format!("0 0 {W} {H}") class="chart-svg" role="img" aria-label=title>
-                        {grid}{labels}{lines}
+                        {shaded}{grid}{labels}{lines}
                     </svg>
                 }.into_any()
             }}

@@ -28,6 +28,8 @@ pub struct Model {
     /// A retry waits for its backoff: no worker claims the run before this.
     pub not_before: Option<DateTimeUtc>,
     pub cancel_requested: bool,
+    /// Written by `steward-server seed`: a run that never ran.
+    pub demo: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,8 @@ pub struct Model {
     pub records: i64,
     pub audit_events: i64,
     pub sign_ins: i64,
+    /// Written by `steward-server seed`: invented history, not a measurement.
+    pub demo: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

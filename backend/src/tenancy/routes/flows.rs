@@ -106,6 +106,7 @@ async fn resume_flow(
     responses(
         (status = 200, description = "Published", body = FlowRow),
         (status = 409, description = "Already published (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The flow has no steps (`steps`): a flow made without a template cannot be published", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn publish_flow(
@@ -125,6 +126,7 @@ async fn publish_flow(
     responses(
         (status = 202, description = "Queued", body = RunRow),
         (status = 409, description = "The flow is paused (`flow_paused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The flow has no steps (`steps`): there is nothing to run", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn trigger_run(

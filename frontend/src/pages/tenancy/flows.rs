@@ -24,13 +24,17 @@ pub fn FlowsPage() -> impl IntoView {
         },
         |q| async move { api::flows(&q).await },
     );
-    let (can_pause, can_trigger) = (holds("steward.flows.pause"), holds("steward.flows.trigger"));
+    let (can_pause, can_trigger, can_publish) =
+        (holds("steward.flows.pause"), holds("steward.flows.trigger"), holds("steward.flows.publish"));
     let act = move |id: String, action: &'static str| {
         spawn_local(async move {
             let result = if action == "runs" {
                 api::trigger_run(&id).await.map(|_| "Run queued.".to_string())
             } else {
-                api::flow_action(&id, action).await.map(|f| format!("“{}” is now {}.", f.name, f.state))
+                api::flow_action(&id, action).await.map(|f| {
+                    let now = if action == "publish" { f.status } else { f.state };
+                    format!("“{}” is now {now}.", f.name)
+                })
             };
             toast.0.set(Some(result));
             paged.reload();
@@ -38,21 +42,38 @@ pub fn FlowsPage() -> impl IntoView {
     };
     let row = move |f: FlowRow| {
         let id = f.id.to_string();
-        let (id1, id2) = (id.clone(), id.clone());
+        let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
         let paused = f.state == "paused";
+        // A flow with no steps is neither run nor published (the API refuses both, saying why).
+        let stepless = f.steps == 0;
+        let draft = f.status == "draft";
+        let steps = match f.steps {
+            0 => "no steps".to_string(),
+            1 => "1 step".to_string(),
+            n => format!("{n} steps"),
+        };
         view! {
             <tr>
                 <td class="row-title">{f.name.clone()}</td>
-                {move || scope.admin_mode().then(|| view! { <td title=f.customer_id.to_string()>{f.customer_name.clone()}</td> })}
+                {move || scope.admin_mode().then(|| view! { <td class="nowrap" title=f.customer_id.to_string()>{f.customer_name.clone()}</td> })}
                 <td>{pill(f.status.clone())}</td>
                 <td>{pill(f.state.clone())}</td>
-                <td>{f.schedule.clone().unwrap_or_else(|| "manual".into())}</td>
-                <td>{when(f.next_run_at)}</td>
+                <td class=if stepless { "muted nowrap" } else { "nowrap" }
+                    title=stepless.then_some("Made by hand, not from a template: nothing to run or publish")>{steps}</td>
+                <td class="nowrap">{f.schedule.clone().unwrap_or_else(|| "manual".into())}</td>
+                <td class="nowrap">{when(f.next_run_at)}</td>
                 <td class="actions">
-                    {can_trigger.then(|| view! {
-                        <button class="btn btn-small" disabled=paused on:click=move |_| act(id1.clone(), "runs")>"Run now"</button>
+                    {(can_publish && draft && !stepless).then(|| view! {
+                        <button class="btn btn-small" on:click=move |_| act(id3.clone(), "publish")>"Publish"</button>
                     })}
-                    {can_pause.then(|| view! {
+                    {can_trigger.then(|| view! {
+                        <button class="btn btn-small" disabled=paused || stepless
+                            title=stepless.then_some("This flow has no steps")
+                            on:click=move |_| act(id1.clone(), "runs")>"Run now"</button>
+                    })}
+                    // Two actions a row: a draft is published (pausing a draft means nothing), a
+                    // published flow paused or resumed.
+                    {(can_pause && !draft).then(|| view! {
                         <button class="btn btn-small" on:click=move |_| act(id2.clone(), if paused { "resume" } else { "pause" })>
                             {if paused { "Resume" } else { "Pause" }}
                         </button>
@@ -80,7 +101,7 @@ pub fn FlowsPage() -> impl IntoView {
                 <thead><tr>
                     <th>"Name"</th>
                     {move || scope.admin_mode().then(|| view! { <th>"Customer"</th> })}
-                    <th>"Status"</th><th>"State"</th><th>"Schedule"</th><th>"Next run"</th><th></th>
+                    <th>"Status"</th><th>"State"</th><th>"Steps"</th><th>"Schedule"</th><th>"Next run"</th><th></th>
                 </tr></thead>
                 <tbody>{move || paged.items.get().into_iter().map(row).collect_view()}</tbody>
             </table></div>
