@@ -15,6 +15,7 @@ const PAGES = [
   { id: 'sessions', path: '/admin/sessions', label: 'Sessions' },
   { id: 'roles', path: '/admin/roles', label: 'Roles' },
   { id: 'audit', path: '/admin/audit', label: 'Audit log' },
+  { id: 'customers', path: '/admin/customers', label: 'Customers' },
   { id: 'system', path: '/admin/system', label: 'System status' },
 ];
 const ADMIN_LABELS = PAGES.filter((p) => p.id !== 'dashboard').map((p) => p.label);

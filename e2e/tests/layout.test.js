@@ -11,7 +11,7 @@ const stack = useStack();
 
 const ROUTES = [
   '/', '/flows', '/runs', '/connectors', '/data', '/account',
-  '/admin/users', '/admin/invitations', '/admin/sessions', '/admin/roles', '/admin/audit',
+  '/admin/users', '/admin/invitations', '/admin/sessions', '/admin/roles', '/admin/audit', '/admin/customers',
   '/admin/system', '/admin/stats', '/admin/logs', '/admin/config',
   '/admin/explorer', '/admin/data-ops', '/admin/hash-warnings',
   '/admin/applications', '/admin/import-errors', '/admin/packages', '/admin/actions',
@@ -137,7 +137,7 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
 
   // The administration in groups; its last page is reachable on an 800 px tall window.
   const headings = await page.getByTestId('admin-section').locator('.nav-heading').allTextContents();
-  assert.deepEqual(headings.map((h) => h.trim()), ['People', 'Operations', 'Data', 'Platform', 'Audit']);
+  assert.deepEqual(headings.map((h) => h.trim()), ['People', 'Tenants', 'Operations', 'Data', 'Platform', 'Audit']);
   await page.getByTestId('admin-section').getByRole('link', { name: 'Audit log' }).click();
   await page.waitForURL(server.url + '/admin/audit');
   assert.equal(await page.getByRole('link', { name: 'API reference' }).getAttribute('href'), '/api/docs/');

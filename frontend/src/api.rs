@@ -364,6 +364,29 @@ pub async fn customer(id: &str) -> ApiResult<steward_shared::api::CustomerDetail
     get(&format!("/api/customers/{id}")).await
 }
 
+/// The Customers page's rows (counts and last activity).
+pub async fn customer_overview(q: &str) -> ApiResult<Page<steward_shared::api::CustomerOverview>> {
+    get(&format!("/api/customers/overview{q}")).await
+}
+
+pub async fn create_customer(
+    body: &steward_shared::api::CreateCustomer,
+) -> ApiResult<steward_shared::api::CustomerDetail> {
+    post("/api/customers", body).await
+}
+
+pub async fn rename_customer(id: &str, name: String) -> ApiResult<steward_shared::api::CustomerSummary> {
+    put(&format!("/api/customers/{id}"), &steward_shared::api::Rename { name }).await
+}
+
+pub async fn create_workspace(customer: &str, name: String) -> ApiResult<steward_shared::api::WorkspaceRef> {
+    post(&format!("/api/customers/{customer}/workspaces"), &steward_shared::api::Rename { name }).await
+}
+
+pub async fn rename_workspace(id: &str, name: String) -> ApiResult<steward_shared::api::WorkspaceRef> {
+    put(&format!("/api/workspaces/{id}"), &steward_shared::api::Rename { name }).await
+}
+
 pub async fn record_customer_view(id: &str) -> ApiResult<()> {
     send(Method::Post, &format!("/api/customers/{id}/views"), None, true).await.map(|_| ())
 }

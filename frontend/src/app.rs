@@ -27,7 +27,12 @@ use crate::pages::operations::{
     actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, stats::StatsPage, system::SystemPage,
 };
 use crate::pages::tenancy::{
-    connectors::ConnectorsPage, dashboard::DashboardPage, data::DataPage, flows::FlowsPage, runs::RunsPage,
+    connectors::ConnectorsPage,
+    customers::{CustomerDetailPage, CustomersPage},
+    dashboard::DashboardPage,
+    data::DataPage,
+    flows::FlowsPage,
+    runs::RunsPage,
 };
 use crate::scope::ScopeState;
 
@@ -61,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/import-errors") view=ImportErrorsPage/>
                     <Route path=path!("admin/packages") view=PackagesPage/>
                     <Route path=path!("admin/actions") view=PlatformActionsPage/>
+                    <Route path=path!("admin/customers") view=CustomersPage/>
+                    <Route path=path!("admin/customers/:id") view=CustomerDetailPage/>
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>

@@ -423,6 +423,21 @@ pub struct CustomerList {
     pub next_cursor: Option<String>,
 }
 
+/// A row of the Customers page: the customer, what it holds, and when it last did anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct CustomerOverview {
+    #[serde(flatten)]
+    pub customer: CustomerSummary,
+    pub workspaces: u64,
+    /// Users not erased (active and inactive).
+    pub users: u64,
+    pub flows: u64,
+    /// Its newest audit event; absent when it has none.
+    #[serde(default)]
+    pub last_activity_at: Option<DateTime<Utc>>,
+}
+
 /// A customer with its counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

@@ -119,7 +119,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     page(
         "customers",
         "Customers",
-        &["list_customers", "get_customer", "list_workspaces"],
+        &["customer_overview", "get_customer", "list_workspaces"],
         &["create_customer", "rename_customer"],
     ),
     page("system", "System status", &["get_system_status"], &[]),

@@ -6,7 +6,10 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
 use serde_json::json;
-use steward_shared::api::{CreateCustomer, CustomerDetail, CustomerList, CustomerSummary, Rename, WorkspaceRef};
+use std::collections::HashMap;
+use steward_shared::api::{
+    CreateCustomer, CustomerDetail, CustomerList, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
+};
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -15,7 +18,7 @@ use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::pagination::{self, Cursor};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
-use crate::store::entities::{customer_views, customers, users, workspaces};
+use crate::store::entities::{audit_events, customer_views, customers, flows, users, workspaces};
 
 pub fn summary(c: &customers::Model) -> CustomerSummary {
     CustomerSummary {
@@ -61,12 +64,10 @@ pub(super) fn name_taken(field: &str) -> AppError {
     }
 }
 
-/// The customer picker: up to five recently viewed customers, then every match by name.
-///
-/// Principals without `steward.admin.cross_tenant` see only their own customer.
-pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<CustomerList> {
-    let limit = pagination::limit(q.limit)?;
-    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
+/// The customers this principal may see (principals without `steward.admin.cross_tenant`: only
+/// their own), matching `search` in the name or slug, case-insensitively.
+fn matching(actor: &Actor, search: Option<&str>) -> AppResult<sea_orm::Select<customers::Entity>> {
+    let search = search.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
     if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
         return Err(AppError::field("search", "must be at most 100 characters"));
     }
@@ -82,6 +83,38 @@ pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> Ap
                 .or(Expr::col(customers::Column::Slug).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))),
         );
     }
+    Ok(base)
+}
+
+/// One page of `base` by name (keyset on name and id), and the cursor of the next.
+async fn page_by_name(
+    state: &AppState,
+    base: sea_orm::Select<customers::Entity>,
+    limit: u64,
+    cursor: Option<&str>,
+) -> AppResult<(Vec<customers::Model>, Option<String>)> {
+    let mut page = base.order_by_asc(customers::Column::Name).order_by_asc(customers::Column::Id).limit(limit + 1);
+    if let Some(raw) = cursor {
+        let c = Cursor::decode(raw)?;
+        let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        page = page.filter(pagination::after(
+            Expr::col(customers::Column::Name),
+            Expr::col(customers::Column::Id),
+            name,
+            c.id,
+            false,
+        ));
+    }
+    let rows = page.all(&state.db).await?;
+    Ok(pagination::finish(rows, limit, |c| Cursor { key: Some(c.name.clone()), id: c.id }))
+}
+
+/// The customer picker: up to five recently viewed customers, then every match by name.
+///
+/// Principals without `steward.admin.cross_tenant` see only their own customer.
+pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<CustomerList> {
+    let limit = pagination::limit(q.limit)?;
+    let base = matching(actor, q.search.as_deref())?;
     let recent = if q.cursor.is_none() {
         let viewed: Vec<Uuid> = customer_views::Entity::find()
             .select_only()
@@ -97,21 +130,67 @@ pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> Ap
     } else {
         Vec::new()
     };
-    let mut page = base.order_by_asc(customers::Column::Name).order_by_asc(customers::Column::Id).limit(limit + 1);
-    if let Some(raw) = &q.cursor {
-        let c = Cursor::decode(raw)?;
-        let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
-        page = page.filter(pagination::after(
-            Expr::col(customers::Column::Name),
-            Expr::col(customers::Column::Id),
-            name,
-            c.id,
-            false,
-        ));
-    }
-    let rows = page.all(&state.db).await?;
-    let (rows, next_cursor) = pagination::finish(rows, limit, |c| Cursor { key: Some(c.name.clone()), id: c.id });
+    let (rows, next_cursor) = page_by_name(state, base, limit, q.cursor.as_deref()).await?;
     Ok(CustomerList { recent, items: rows.iter().map(summary).collect(), next_cursor })
+}
+
+/// Per customer of `ids`: how many rows of `E` it owns (by its `customer_id` column).
+async fn count_by_customer<E: EntityTrait>(
+    state: &AppState,
+    column: E::Column,
+    ids: &[Uuid],
+    filter: Option<sea_orm::Condition>,
+) -> AppResult<HashMap<Uuid, u64>> {
+    let mut q = E::find()
+        .select_only()
+        .column(column)
+        .column_as(Expr::col(column).count(), "n")
+        .filter(column.is_in(ids.iter().copied()))
+        .group_by(column);
+    if let Some(f) = filter {
+        q = q.filter(f);
+    }
+    let rows: Vec<(Uuid, i64)> = q.into_tuple().all(&state.db).await?;
+    Ok(rows.into_iter().map(|(id, n)| (id, u64::try_from(n).unwrap_or(0))).collect())
+}
+
+/// The Customers page: a page of customers by name, each with its workspaces, users (not
+/// erased) and flows counted, and when its audit trail last moved. The counts are grouped
+/// queries over the page's ids (indexes lead with `customer_id`); the last activity is each
+/// customer's newest audit event, read from the end of `(customer_id, occurred_at)`.
+pub async fn customer_overview(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<Page<CustomerOverview>> {
+    let limit = pagination::limit(q.limit)?;
+    let base = matching(actor, q.search.as_deref())?;
+    let (rows, next_cursor) = page_by_name(state, base, limit, q.cursor.as_deref()).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let workspaces_n =
+        count_by_customer::<workspaces::Entity>(state, workspaces::Column::CustomerId, &ids, None).await?;
+    let live = sea_orm::Condition::all().add(users::Column::ErasedAt.is_null());
+    let users_n = count_by_customer::<users::Entity>(state, users::Column::CustomerId, &ids, Some(live)).await?;
+    let flows_n = count_by_customer::<flows::Entity>(state, flows::Column::CustomerId, &ids, None).await?;
+    let last = futures::future::try_join_all(ids.iter().map(|id| {
+        audit_events::Entity::find()
+            .select_only()
+            .column(audit_events::Column::OccurredAt)
+            .filter(audit_events::Column::CustomerId.eq(*id))
+            .order_by_desc(audit_events::Column::OccurredAt)
+            .limit(1)
+            .into_tuple::<chrono::DateTime<Utc>>()
+            .one(&state.db)
+    }))
+    .await?;
+    let items = rows
+        .iter()
+        .zip(last)
+        .map(|(c, last_activity_at)| CustomerOverview {
+            customer: summary(c),
+            workspaces: workspaces_n.get(&c.id).copied().unwrap_or(0),
+            users: users_n.get(&c.id).copied().unwrap_or(0),
+            flows: flows_n.get(&c.id).copied().unwrap_or(0),
+            last_activity_at,
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
 }
 
 /// Remember that you looked at this customer (floats it to the top of your picker).

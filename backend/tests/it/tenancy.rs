@@ -22,6 +22,7 @@ on_both!(
     connector_keys_rotate_and_show_once,
     seed_fills_every_table,
     lists_name_what_their_ids_point_at,
+    customer_overview_counts_what_each_customer_holds,
 );
 
 /// Lists answer names beside ids (issue 33: the console showed `01a24ad4` in admin mode's
@@ -767,4 +768,55 @@ async fn seed_fills_every_table(app: TestApp) {
     let newest = &ran.body["items"][0];
     assert_eq!((newest["status"].as_str(), newest["demo"].as_bool()), (Some("succeeded"), Some(false)), "{newest}");
     assert_eq!(newest["steps"].as_array().map(Vec::len), Some(2), "{newest}");
+}
+
+/// Issue 34's Customers page: each customer with its workspaces, users and flows counted and its
+/// newest audit event, by name in keyset pages; a tenant's lead sees its own customer only.
+async fn customer_overview_counts_what_each_customer_holds(app: TestApp) {
+    let w = world(&app).await;
+    app.workspace(w.acme.customer_id, "Sales").await;
+    app.user_with_role(w.acme.customer_id, w.acme.workspace_id, {
+        let role = app.role(w.acme.customer_id, w.acme.workspace_id, &["steward.flows.view"]).await;
+        role
+    })
+    .await;
+    let all = app.get("/api/customers/overview?limit=200", Some(&w.admin)).await;
+    assert_eq!(all.status, StatusCode::OK, "{:?}", all.body);
+    let items = all.body["items"].as_array().unwrap();
+    let names: Vec<&str> = items.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name");
+    let acme = items.iter().find(|c| c["name"] == "Acme").unwrap();
+    assert_eq!(
+        (acme["workspaces"].as_u64(), acme["users"].as_u64(), acme["flows"].as_u64()),
+        (Some(2), Some(2), Some(1)),
+        "{acme}"
+    );
+    assert!(acme["last_activity_at"].is_string(), "{acme}");
+    assert_eq!(acme["id"], w.acme.customer_id.to_string());
+    // Keyset pages: one customer a page, every one once.
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/customers/overview?limit=1&cursor={c}"),
+            None => "/api/customers/overview?limit=1".into(),
+        };
+        let page = app.get(&path, Some(&w.admin)).await;
+        seen.extend(page.body["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, names);
+    let found = app.get("/api/customers/overview?search=GLOB", Some(&w.admin)).await;
+    assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1), "{:?}", found.body);
+    // A tenant's lead: its own customer, never another's.
+    let own = app.get("/api/customers/overview", Some(&w.globex.token)).await;
+    assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
+    let own: Vec<&str> = own.body["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(own, ["Globex"]);
+    let bad = app.get("/api/customers/overview?limit=0", Some(&w.admin)).await;
+    assert_eq!(bad.body["errors"][0]["field"], "limit");
 }

@@ -33,6 +33,7 @@ pub fn Icon(name: &'static str) -> impl IntoView {
         "package" => "M2.5 5h11v8.5h-11zM2 2.5h12V5H2zM6.5 7.5h3",
         "power" => "M8 1.5v6M4.4 3.9a5 5 0 1 0 7.2 0",
         "menu" => "M2.5 4h11M2.5 8h11M2.5 12h11",
+        "building" => "M3 14V2.5h7V14M10 6h3v8M1.5 14h13M5 5h1.5M5 8h1.5M5 11h1.5M7.5 5H9M7.5 8H9",
         "grid" => "M2.5 2.5h11v11h-11zM2.5 6.5h11M2.5 10h11M6.5 2.5v11",
         _ => "M8 8h.01",
     };

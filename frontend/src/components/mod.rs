@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod dialog;
 pub mod form;
+pub mod form_dialog;
 pub mod icon;
 pub mod list;
 pub mod row_menu;

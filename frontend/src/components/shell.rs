@@ -19,6 +19,7 @@ use crate::components::view_as::ImpersonationBanner;
 enum Group {
     Workspace,
     People,
+    Tenants,
     Operations,
     Data,
     Platform,
@@ -29,6 +30,7 @@ enum Group {
 /// Access, seed 000's admin section); a group with no page open to the principal is not shown.
 const ADMIN_GROUPS: &[(Group, &str)] = &[
     (Group::People, "People"),
+    (Group::Tenants, "Tenants"),
     (Group::Operations, "Operations"),
     (Group::Data, "Data"),
     (Group::Platform, "Platform"),
@@ -42,6 +44,7 @@ struct NavItem {
     icon: &'static str,
     group: Group,
     /// Shown when the principal holds any of these leaves (super admins hold all); empty: always.
+    /// With `page`, both must hold.
     leaves: &'static [&'static str],
     /// A console page of the catalog: shown exactly when `/api/me` says the page opens (the
     /// server decides with the same check its routes make).
@@ -121,6 +124,16 @@ const NAV: &[NavItem] = &[
         group: Group::People,
         leaves: &[],
         page: Some("roles"),
+    },
+    NavItem {
+        label: "Customers",
+        href: "/admin/customers",
+        icon: "building",
+        group: Group::Tenants,
+        // Administering tenants: looking across them, managing one, or the page delegated. A
+        // viewer may read its own customer (the picker does) without an admin page for it.
+        leaves: &["steward.admin.cross_tenant", "steward.customers.manage", "steward.console.customers.read"],
+        page: Some("customers"),
     },
     NavItem {
         label: "Audit log",
@@ -226,11 +239,11 @@ pub fn page_link(page: &str) -> Option<(&'static str, &'static str)> {
 }
 
 fn visible(item: &NavItem, me: &Me) -> bool {
+    let holds =
+        item.leaves.is_empty() || me.super_admin || me.permissions.iter().any(|p| item.leaves.contains(&p.as_str()));
     match item.page {
-        Some(page) => me.console_pages.iter().any(|p| p.id == page),
-        None => {
-            item.leaves.is_empty() || me.super_admin || me.permissions.iter().any(|p| item.leaves.contains(&p.as_str()))
-        }
+        Some(page) => holds && me.console_pages.iter().any(|p| p.id == page),
+        None => holds,
     }
 }
 

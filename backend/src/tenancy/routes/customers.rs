@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use steward_shared::api::{CreateCustomer, CustomerDetail, CustomerList, CustomerSummary, Rename, WorkspaceRef};
+use steward_shared::api::{
+    CreateCustomer, CustomerDetail, CustomerList, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
+};
 use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +21,7 @@ use crate::tenancy::customers::*;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_customers, create_customer))
+        .routes(routes!(customer_overview))
         .routes(routes!(get_customer, rename_customer))
         .routes(routes!(record_customer_view))
         .routes(routes!(create_workspace))
@@ -40,6 +43,24 @@ async fn list_customers(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<CustomerList>> {
     crate::tenancy::customers::list_customers(&state, &actor, q).await.map(Json)
+}
+
+/// The Customers page: customers by name, each with its workspaces, users and flows counted and
+/// the time of its newest audit event.
+///
+/// Principals without `steward.admin.cross_tenant` see only their own customer.
+#[utoipa::path(
+    get, path = "/api/customers/overview", tag = "customers", operation_id = "customer_overview",
+    security(("bearer" = ["steward.customers.view"])),
+    params(ListQuery),
+    responses((status = 200, description = "A page of customers with their counts", body = Page<CustomerOverview>)),
+)]
+async fn customer_overview(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<Page<CustomerOverview>>> {
+    crate::tenancy::customers::customer_overview(&state, &actor, q).await.map(Json)
 }
 
 /// Remember that you looked at this customer (floats it to the top of your picker).
