@@ -77,6 +77,8 @@ test('runs with steps, connector health, platform actions, transfer', async () =
   const text = await steps.textContent();
   for (const kind of ['validate', 'hash', 'dedupe', 'map']) assert.match(text, new RegExp(kind));
   assert.equal(await steps.locator('tbody tr').count(), 4);
+  // The list shows a short id; the detail shows it whole, with a copy button.
+  assert.equal((await page.getByTestId('run-detail').getByTestId('copy-id').textContent()).trim(), run.id);
   await shot(page, '70-run-steps');
 
   // Connector health, measured: Check now, and the run's outcome on it.
