@@ -13,6 +13,7 @@ const PAGES = [
   { id: 'users', path: '/admin/users', label: 'Users' },
   { id: 'invitations', path: '/admin/invitations', label: 'Invitations' },
   { id: 'sessions', path: '/admin/sessions', label: 'Sessions' },
+  { id: 'explain', path: '/admin/access', label: 'Explain access' },
   { id: 'roles', path: '/admin/roles', label: 'Roles' },
   { id: 'audit', path: '/admin/audit', label: 'Audit log' },
   { id: 'customers', path: '/admin/customers', label: 'Customers' },

@@ -7,8 +7,8 @@ use leptos_router::path;
 use crate::auth::Auth;
 use crate::components::shell::Shell;
 use crate::pages::access::{
-    invitations::InvitationsPage, role_editor::RoleEditorPage, roles::RolesPage, sessions::SessionsPage,
-    users::UsersPage,
+    explain::ExplainAccessPage, invitations::InvitationsPage, role_editor::RoleEditorPage, roles::RolesPage,
+    sessions::SessionsPage, users::UsersPage,
 };
 use crate::pages::applications::apps::{ApplicationDetailPage, ApplicationsPage, ImportErrorsPage, PackagesPage};
 use crate::pages::audit::AuditPage;
@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>
+                    <Route path=path!("admin/access") view=ExplainAccessPage/>
                     <Route path=path!("admin/roles") view=RolesPage/>
                     <Route path=path!("admin/audit") view=AuditPage/>
                     <Route path=path!("admin/roles/:id") view=RoleEditorPage/>

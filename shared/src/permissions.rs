@@ -114,6 +114,8 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
         &["create_invitation", "revoke_invitation"],
     ),
     page("sessions", "Sessions", &["list_sessions"], &["revoke_session", "revoke_user_sessions"]),
+    // Whether someone holds a leaf and why: finding the user is part of asking.
+    page("explain", "Explain access", &["explain_access", "list_users", "get_user", "list_workspaces"], &[]),
     // Looking at the log is reading; exporting and verifying it are acts on it.
     page("audit", "Audit log", &["list_audit"], &["export_audit", "verify_audit"]),
     page(
@@ -289,6 +291,8 @@ pub const CATALOG: &[Module] = &[
             leaf("steward.console.invitations.write", "Invitations page: write"),
             leaf("steward.console.sessions.read", "Sessions page: read"),
             leaf("steward.console.sessions.write", "Sessions page: write"),
+            leaf("steward.console.explain.read", "Explain access page: read"),
+            leaf("steward.console.explain.write", "Explain access page: write"),
             leaf("steward.console.audit.read", "Audit log page: read"),
             leaf("steward.console.audit.write", "Audit log page: write"),
             leaf("steward.console.customers.read", "Customers page: read"),
@@ -513,7 +517,7 @@ mod tests {
         assert!(!is_root_only("steward.console.roles.write"));
         assert!(!is_root_only("steward.flows.view"));
         assert_eq!(page_leaves_for("create_role"), ["steward.console.roles.write"]);
-        assert_eq!(page_leaves_for("list_workspaces").len(), 4);
+        assert_eq!(page_leaves_for("list_workspaces").len(), 5);
     }
 
     #[test]

@@ -126,6 +126,14 @@ const NAV: &[NavItem] = &[
         page: Some("roles"),
     },
     NavItem {
+        label: "Explain access",
+        href: "/admin/access",
+        icon: "shield",
+        group: Group::People,
+        leaves: &[],
+        page: Some("explain"),
+    },
+    NavItem {
         label: "Customers",
         href: "/admin/customers",
         icon: "building",
