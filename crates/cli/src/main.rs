@@ -13,8 +13,9 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use steward_shared::api::{
-    AuditEvent, AuditVerification, CreatedApiToken, CustomerList, DirectoryUser, Explanation, Invitation, Me, Page,
-    RoleList, RoleSummary, SessionRow, TokenPair,
+    AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerList, CustomerOverview,
+    CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleList, RoleSummary, SessionRow,
+    TokenPair, WorkspaceRef, WorkspaceSummary,
 };
 
 use client::{query, CliError, CliResult, Client, Stored};
@@ -69,6 +70,12 @@ enum Command {
     /// The tenants' users in the current scope.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Customers (organizations): counts, detail, create, rename.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
+    /// Workspaces of a customer: list, create, rename (creating and renaming: super admins).
+    #[command(subcommand)]
+    Workspaces(WorkspacesCommand),
     /// Roles.
     #[command(subcommand)]
     Roles(RolesCommand),
@@ -316,6 +323,49 @@ enum Sessions {
 }
 
 #[derive(Subcommand)]
+enum CustomersCommand {
+    /// Customers by name, with their workspaces, users, flows and last activity.
+    List {
+        /// Part of the name or slug.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// One customer (id or name) with its workspaces.
+    Get { customer: String },
+    /// A new tenant customer with its first workspace (platform staff).
+    Create {
+        name: String,
+        /// Lowercase letters, digits and dashes; default: from the name.
+        #[arg(long)]
+        slug: Option<String>,
+        /// The first workspace's name; default: Main.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Rename a customer (id or name).
+    Rename { customer: String, name: String },
+}
+
+#[derive(Subcommand)]
+enum WorkspacesCommand {
+    /// A customer's workspaces (yours when no customer is named).
+    List {
+        /// Customer id or name.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// A new workspace in a customer.
+    Create {
+        /// Customer id or name.
+        #[arg(long)]
+        customer: String,
+        name: String,
+    },
+    /// Rename a workspace (by id).
+    Rename { workspace: uuid::Uuid, name: String },
+}
+
+#[derive(Subcommand)]
 enum RolesCommand {
     List,
     /// One role, by id or name.
@@ -487,6 +537,8 @@ fn run(cli: Cli) -> CliResult<()> {
                 UsersCommand::Delete { user } => delete_user(&c, &ctx, user),
             }
         }
+        Command::Customers(cmd) => customers(&client(&cli, &stored)?, &ctx, cmd),
+        Command::Workspaces(cmd) => workspaces(&client(&cli, &stored)?, &ctx, cmd),
         Command::Roles(cmd) => {
             let c = client(&cli, &stored)?;
             match cmd {
@@ -1052,6 +1104,142 @@ fn revoke_all(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
         c.post_confirmed(&format!("/api/users/{}/sessions/revoke", u.id), &u.email)?;
     done(ctx, json!({ "revoked": r.revoked }), &format!("{} session(s) of {} ended.", r.revoked, u.email));
     Ok(())
+}
+
+/// A customer by id, exact name (any case), or the one name containing `key`.
+fn find_customer(c: &Client, key: &str) -> CliResult<CustomerOverview> {
+    let page: Page<CustomerOverview> = c.get(&format!(
+        "/api/customers/overview{}",
+        query(&[
+            ("search", (uuid::Uuid::parse_str(key).is_err()).then(|| key.to_owned())),
+            ("limit", Some("200".into()))
+        ])
+    ))?;
+    if let Some(hit) =
+        page.items.iter().find(|x| x.customer.id.to_string() == key || x.customer.name.eq_ignore_ascii_case(key))
+    {
+        return Ok(hit.clone());
+    }
+    let mut hits: Vec<CustomerOverview> =
+        page.items.into_iter().filter(|x| x.customer.name.to_lowercase().contains(&key.to_lowercase())).collect();
+    match hits.len() {
+        1 => Ok(hits.remove(0)),
+        0 => Err(CliError::Usage(format!("no customer matches `{key}` (see `steward customers list`)"))),
+        _ => {
+            let names: Vec<String> = hits.iter().map(|x| x.customer.name.clone()).collect();
+            Err(CliError::Usage(format!("`{key}` matches several customers: {}", names.join(", "))))
+        }
+    }
+}
+
+fn customers(c: &Client, ctx: &Ctx, cmd: &CustomersCommand) -> CliResult<()> {
+    match cmd {
+        CustomersCommand::List { search } => {
+            let page: Page<CustomerOverview> = c.get(&format!(
+                "/api/customers/overview{}",
+                query(&[("search", search.clone()), ("limit", Some("200".into()))])
+            ))?;
+            if ctx.json {
+                output::json(&page.items);
+                return Ok(());
+            }
+            table(
+                &["ID", "NAME", "SLUG", "KIND", "WORKSPACES", "USERS", "FLOWS", "LAST ACTIVITY"],
+                page.items
+                    .iter()
+                    .map(|x| {
+                        vec![
+                            x.customer.id.to_string(),
+                            x.customer.name.clone(),
+                            x.customer.slug.clone(),
+                            x.customer.kind.clone(),
+                            x.workspaces.to_string(),
+                            x.users.to_string(),
+                            x.flows.to_string(),
+                            when(x.last_activity_at),
+                        ]
+                    })
+                    .collect(),
+            );
+            if page.next_cursor.is_some() {
+                eprintln!("(the first 200; narrow with --search)");
+            }
+            Ok(())
+        }
+        CustomersCommand::Get { customer } => {
+            let id = find_customer(c, customer)?.customer.id;
+            let d: CustomerDetail = c.get(&format!("/api/customers/{id}"))?;
+            if ctx.json {
+                output::json(&d);
+                return Ok(());
+            }
+            facts(&[
+                ("id", d.customer.id.to_string()),
+                ("name", d.customer.name.clone()),
+                ("slug", d.customer.slug.clone()),
+                ("kind", d.customer.kind.clone()),
+                ("users", d.users.to_string()),
+                ("created", when(Some(d.customer.created_at))),
+            ]);
+            println!();
+            table(
+                &["WORKSPACE ID", "WORKSPACE"],
+                d.workspaces.iter().map(|w| vec![w.id.to_string(), w.name.clone()]).collect(),
+            );
+            Ok(())
+        }
+        CustomersCommand::Create { name, slug, workspace } => {
+            let body = CreateCustomer { name: name.clone(), slug: slug.clone(), workspace_name: workspace.clone() };
+            let d: CustomerDetail = c.post("/api/customers", &body)?;
+            let first = d.workspaces.first().map(|w| w.name.clone()).unwrap_or_default();
+            done(
+                ctx,
+                json!(d),
+                &format!("Created {} ({}) with its workspace {first}.", d.customer.name, d.customer.id),
+            );
+            Ok(())
+        }
+        CustomersCommand::Rename { customer, name } => {
+            let found = find_customer(c, customer)?;
+            let renamed: CustomerSummary =
+                c.put(&format!("/api/customers/{}", found.customer.id), &Rename { name: name.clone() })?;
+            done(ctx, json!(renamed), &format!("{} is now {}.", found.customer.name, renamed.name));
+            Ok(())
+        }
+    }
+}
+
+fn workspaces(c: &Client, ctx: &Ctx, cmd: &WorkspacesCommand) -> CliResult<()> {
+    match cmd {
+        WorkspacesCommand::List { customer } => {
+            let path = match customer {
+                Some(key) => format!("/api/workspaces?customer_id={}", find_customer(c, key)?.customer.id),
+                None => "/api/workspaces".to_owned(),
+            };
+            let list: Vec<WorkspaceSummary> = c.get(&path)?;
+            if ctx.json {
+                output::json(&list);
+                return Ok(());
+            }
+            table(
+                &["ID", "NAME", "MEMBERS"],
+                list.iter().map(|w| vec![w.id.to_string(), w.name.clone(), w.member_count.to_string()]).collect(),
+            );
+            Ok(())
+        }
+        WorkspacesCommand::Create { customer, name } => {
+            let found = find_customer(c, customer)?;
+            let w: WorkspaceRef =
+                c.post(&format!("/api/customers/{}/workspaces", found.customer.id), &Rename { name: name.clone() })?;
+            done(ctx, json!(w), &format!("Created workspace {} ({}) in {}.", w.name, w.id, found.customer.name));
+            Ok(())
+        }
+        WorkspacesCommand::Rename { workspace, name } => {
+            let w: WorkspaceRef = c.put(&format!("/api/workspaces/{workspace}"), &Rename { name: name.clone() })?;
+            done(ctx, json!(w), &format!("Workspace {} is now {}.", w.id, w.name));
+            Ok(())
+        }
+    }
 }
 
 fn list_roles(c: &Client, ctx: &Ctx) -> CliResult<()> {

@@ -183,6 +183,25 @@ fn every_command_against_a_live_server() {
     assert_eq!(ok(run(&["users", "list", "--json"])).json(), json!([]));
     ok(run(&["scope", "tenant"]));
 
+    // Customers and workspaces: counts, create, rename, by name or id.
+    let listed = ok(run(&["customers", "list", "--json"])).json();
+    assert!(listed.as_array().unwrap().iter().any(|c| c["name"] == "Acme Corp" && c["workspaces"] == 1), "{listed}");
+    assert!(ok(run(&["customers", "list"])).stdout.contains("LAST ACTIVITY"));
+    let made = ok(run(&["customers", "create", "Initech", "--workspace", "Ops", "--json"])).json();
+    assert_eq!(made["workspaces"][0]["name"], "Ops");
+    assert!(ok(run(&["customers", "rename", "initech", "Initrode"])).stdout.contains("is now Initrode"));
+    let support = ok(run(&["workspaces", "create", "--customer", "Initrode", "Support", "--json"])).json();
+    ok(run(&["workspaces", "rename", support["id"].as_str().unwrap(), "Helpdesk"]));
+    let detail = ok(run(&["customers", "get", "Initrode"])).stdout;
+    assert!(detail.contains("Helpdesk") && detail.contains("Ops") && detail.contains("initech"), "{detail}");
+    assert_eq!(
+        ok(run(&["workspaces", "list", "--customer", "Initrode", "--json"])).json().as_array().unwrap().len(),
+        2
+    );
+    let missing = run(&["customers", "get", "nobody-here"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("no customer matches"), "{}", missing.stderr);
+
     // Audit: list, export with a filter to a file, verify.
     let events = ok(run(&["audit", "list", "--limit", "5", "--json"])).json();
     assert_eq!(events.as_array().unwrap().len(), 5);
