@@ -1008,6 +1008,13 @@ pub struct CreatedApiToken {
 pub struct OutboxMail {
     pub id: uuid::Uuid,
     pub customer_id: Option<CustomerId>,
+    /// The customer's name; absent for platform mail.
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    /// `sent`, `waiting` (not tried yet), `retrying` (failed, tried again later) or `failed`
+    /// (gave up after its attempts: resend it with `resend_mail`).
+    #[serde(default)]
+    pub status: String,
     /// `password_reset`, `invitation`, `two_factor`.
     pub kind: String,
     pub to_address: String,

@@ -126,7 +126,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     ),
     page("system", "System status", &["get_system_status"], &[]),
     page("stats", "Stats", &["get_stats"], &[]),
-    page("logs", "Logs", &["list_logs", "follow_logs", "list_outbox"], &[]),
+    page("logs", "Logs", &["list_logs", "follow_logs", "list_outbox"], &["resend_mail"]),
     page(
         "data_ops",
         "Data ops",
@@ -274,6 +274,7 @@ pub const CATALOG: &[Module] = &[
         leaves: &[
             leaf(SYSTEM_STATUS, "View system status, metrics and stats over time"),
             leaf("steward.system.logs", "View platform and system logs and the mail outbox"),
+            leaf("steward.system.mail", "Resend mail the outbox gave up on"),
             leaf("steward.system.settings", "See the configuration and change instance settings (the 2FA policy)"),
         ],
     },

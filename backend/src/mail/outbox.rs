@@ -20,6 +20,7 @@ use std::time::Duration;
 use steward_shared::api::{OutboxMail, Page};
 use uuid::Uuid;
 
+use crate::access::names::Names;
 use crate::access::scope::Scope;
 use crate::access::Actor;
 use crate::config::Config;
@@ -29,6 +30,16 @@ use crate::state::AppState;
 use crate::store::entities::outbox_mail;
 
 pub(super) const MAX_ATTEMPTS: i32 = 5;
+
+/// Where a mail is: `sent`, `waiting`, `retrying` or `failed` (out of attempts).
+pub fn status_of(m: &outbox_mail::Model) -> &'static str {
+    match (m.sent_at, m.attempts) {
+        (Some(_), _) => "sent",
+        (None, 0) => "waiting",
+        (None, n) if n < MAX_ATTEMPTS => "retrying",
+        _ => "failed",
+    }
+}
 
 /// What a stored body says where its link's single-use token goes: the outbox never holds a
 /// working credential; delivery puts the token in (see [`enqueue_with_token`]).
@@ -252,20 +263,89 @@ pub async fn list_outbox(
     let rows = query.order_by_desc(outbox_mail::Column::Id).limit(limit + 1).all(&state.db).await?;
     let (rows, next_cursor) = pagination::finish(rows, limit, |m| Cursor { key: None, id: m.id });
     let bodies = actor.is_super_admin() && actor.impersonator.is_none();
-    let items = rows
-        .into_iter()
-        .map(|m| OutboxMail {
-            id: m.id,
-            customer_id: m.customer_id.map(Into::into),
-            kind: m.kind,
-            to_address: m.to_address,
-            subject: m.subject,
-            body_text: bodies.then_some(m.body_text),
-            created_at: m.created_at,
-            sent_at: m.sent_at,
-            attempts: m.attempts,
-            last_error: m.last_error,
-        })
-        .collect();
+    let names = Names::of(&state.db, rows.iter().filter_map(|m| m.customer_id), [], []).await?;
+    let items = rows.into_iter().map(|m| wire(m, &names, bodies)).collect();
     Ok(Page { items, next_cursor })
+}
+
+/// Resend a mail the outbox gave up on (`failed`): its attempts start again at the next
+/// delivery pass (a link in it works for as long as its token does). Audited.
+pub async fn resend_mail(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    meta: &crate::http::request_meta::RequestMeta,
+    id: uuid::Uuid,
+) -> AppResult<OutboxMail> {
+    // Another tenant's mail is a recorded refusal answered as "not found"; the scope narrows
+    // further (platform mail is in no tenant's scope).
+    let mail = actor.tenant_row(
+        outbox_mail::Entity::find_by_id(id).one(&state.db).await?,
+        |m| m.customer_id,
+        "No such mail.",
+    )?;
+    if scope.customer_id().is_some_and(|c| mail.customer_id != Some(c)) {
+        return Err(AppError::NotFound("No such mail.".into()));
+    }
+    if state.config.smtp_server().is_none() {
+        return Err(AppError::Conflict {
+            code: "smtp_not_configured",
+            field: None,
+            detail: "No SMTP server is configured: mail stays in the outbox, so resending would do nothing.".into(),
+        });
+    }
+    if status_of(&mail) != "failed" {
+        return Err(AppError::Conflict {
+            code: "not_failed",
+            field: None,
+            detail: format!("This mail is {}: only mail the outbox gave up on is resent.", status_of(&mail)),
+        });
+    }
+    let txn = crate::store::begin(&state.db).await?;
+    // Compare-and-swap on the attempts: two resends at once make one.
+    let reset = outbox_mail::Entity::update_many()
+        .col_expr(outbox_mail::Column::Attempts, Expr::value(0))
+        .col_expr(outbox_mail::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(outbox_mail::Column::Id.eq(mail.id))
+        .filter(outbox_mail::Column::SentAt.is_null())
+        .filter(outbox_mail::Column::Attempts.eq(mail.attempts))
+        .exec(&txn)
+        .await?;
+    if reset.rows_affected != 1 {
+        return Err(AppError::Conflict {
+            code: "not_failed",
+            field: None,
+            detail: "This mail changed meanwhile; look again.".into(),
+        });
+    }
+    let event = crate::audit::Event::new("mail.resend", "success").by(actor).target("mail", mail.id).summary(
+        serde_json::json!({ "to": mail.to_address, "kind": mail.kind, "before": { "attempts": mail.attempts, "last_error": mail.last_error } }),
+    );
+    crate::audit::append(&txn, meta, crate::audit::Event { customer_id: mail.customer_id, ..event }).await?;
+    txn.commit().await?;
+    let updated = outbox_mail::Entity::find_by_id(mail.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("mail vanished"))?;
+    let names = Names::of(&state.db, updated.customer_id, [], []).await?;
+    Ok(wire(updated, &names, actor.is_super_admin() && actor.impersonator.is_none()))
+}
+
+/// A mail as the API shows it: its customer named, its status, its body only to super admins
+/// (`bodies`), and as stored (no working link in it).
+fn wire(m: outbox_mail::Model, names: &Names, bodies: bool) -> OutboxMail {
+    OutboxMail {
+        id: m.id,
+        customer_id: m.customer_id.map(Into::into),
+        customer_name: m.customer_id.map(|c| names.customer(c)),
+        status: status_of(&m).into(),
+        kind: m.kind,
+        to_address: m.to_address,
+        subject: m.subject,
+        body_text: bodies.then_some(m.body_text),
+        created_at: m.created_at,
+        sent_at: m.sent_at,
+        attempts: m.attempts,
+        last_error: m.last_error,
+    }
 }

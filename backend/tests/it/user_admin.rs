@@ -25,6 +25,7 @@ on_both!(
     invitations_are_single_use_and_expire,
     sessions_are_listed_and_revocation_bites_at_once,
     mail_is_delivered_through_a_real_smtp_server,
+    failed_mail_is_resent_once_by_a_holder_of_the_leaf,
     without_smtp_a_super_admin_is_handed_a_reset_link_once,
 );
 
@@ -922,4 +923,70 @@ async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
         .patch(&format!("/api/users/{}", senior.user_id), Some(&lead.token), json!({ "email": "x@example.com" }))
         .await;
     assert_eq!(up.status, StatusCode::FORBIDDEN, "{:?}", up.body);
+}
+
+/// Issue 34's outbox: a mail the outbox gave up on is `failed`; resending it (the
+/// `steward.system.mail` leaf, audited) starts its attempts again and the next pass delivers it;
+/// mail that is not failed, another tenant's mail, a principal without the leaf and an instance
+/// without SMTP are each refused.
+async fn failed_mail_is_resent_once_by_a_holder_of_the_leaf(app: TestApp) {
+    // Without an SMTP server mail stays in the outbox: resending would do nothing.
+    let plain = app.setup_admin().await;
+    let plain_ws = home(&app, &plain).await;
+    create(&app, &plain, &plain_ws, "kept@example.com", "Kept Mail", None).await;
+    let kept = outbox_mail::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let id = kept.id;
+    let mut given_up: outbox_mail::ActiveModel = kept.into();
+    given_up.attempts = sea_orm::Set(5);
+    sea_orm::ActiveModelTrait::update(given_up, app.db()).await.unwrap();
+    let refused = app.call(Method::POST, &format!("/api/outbox/{id}/resend"), Some(&plain), None).await;
+    assert_eq!((refused.status, refused.problem()), (StatusCode::CONFLICT, "smtp_not_configured"));
+    let smtp = SmtpServer::start();
+    let kind = app.kind;
+    drop(app);
+    let app = TestApp::of_kind_with(kind, |c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = smtp.port;
+        c.smtp_security = "none".into();
+        c.smtp_from = "Steward <steward@example.com>".into();
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    let ws = home(&app, &admin).await;
+    create(&app, &admin, &ws, "late@example.com", "Late Mail", None).await;
+    let row = outbox_mail::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let id = row.id;
+    let listed = app.get("/api/outbox", Some(&admin)).await;
+    assert_eq!(listed.body["items"][0]["status"], "waiting", "{:?}", listed.body);
+    let resend = format!("/api/outbox/{id}/resend");
+    let early = app.call(Method::POST, &resend, Some(&admin), None).await;
+    assert_eq!((early.status, early.problem()), (StatusCode::CONFLICT, "not_failed"));
+    // The outbox gave up on it (five failed attempts).
+    let mut failed: outbox_mail::ActiveModel = row.into();
+    failed.attempts = sea_orm::Set(5);
+    failed.last_error = sea_orm::Set(Some("Connection refused (os error 111)".into()));
+    sea_orm::ActiveModelTrait::update(failed, app.db()).await.unwrap();
+    let listed = app.get("/api/outbox", Some(&admin)).await;
+    assert_eq!(listed.body["items"][0]["status"], "failed");
+    assert_eq!(steward_backend::mail::deliver_pending(&app.state).await.unwrap(), 0, "given up on");
+    // Without the leaf: refused; another tenant's lead with it: not found.
+    let reader = app.principal(&["steward.system.logs"]).await;
+    assert_eq!(app.call(Method::POST, &resend, Some(&reader.token), None).await.status, StatusCode::FORBIDDEN);
+    let (acme, acme_ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, acme_ws, &["steward.system.logs", "steward.system.mail"]).await;
+    let foreign = app.user_with_role(acme, acme_ws, role).await;
+    assert_eq!(app.call(Method::POST, &resend, Some(&foreign.token), None).await.status, StatusCode::NOT_FOUND);
+    // Resent: waiting again, audited, and delivered by the next pass; a second resend is refused.
+    let again = app.call(Method::POST, &resend, Some(&admin), None).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!((again.body["status"].as_str(), again.body["attempts"].as_i64()), (Some("waiting"), Some(0)));
+    let twice = app.call(Method::POST, &resend, Some(&admin), None).await;
+    assert_eq!(twice.problem(), "not_failed");
+    let events = app.get(&format!("/api/audit?action=mail.resend&target_id={id}"), Some(&admin)).await;
+    assert_eq!(events.body["items"].as_array().map(Vec::len), Some(1), "{:?}", events.body);
+    assert_eq!(steward_backend::mail::deliver_pending(&app.state).await.unwrap(), 1);
+    assert!(smtp.messages().iter().any(|m| m.contains("To: late@example.com")));
+    let sent = app.get("/api/outbox", Some(&admin)).await;
+    assert_eq!(sent.body["items"][0]["status"], "sent");
+    assert_eq!(app.call(Method::POST, &resend, Some(&admin), None).await.problem(), "not_failed");
 }
