@@ -364,6 +364,14 @@ pub async fn customer(id: &str) -> ApiResult<steward_shared::api::CustomerDetail
     get(&format!("/api/customers/{id}")).await
 }
 
+pub async fn outbox(q: &str) -> ApiResult<Page<steward_shared::api::OutboxMail>> {
+    get(&format!("/api/outbox{q}")).await
+}
+
+pub async fn resend_mail(id: &str) -> ApiResult<steward_shared::api::OutboxMail> {
+    json(send(Method::Post, &format!("/api/outbox/{id}/resend"), None, true).await?).await
+}
+
 /// The Customers page's rows (counts and last activity).
 pub async fn customer_overview(q: &str) -> ApiResult<Page<steward_shared::api::CustomerOverview>> {
     get(&format!("/api/customers/overview{q}")).await

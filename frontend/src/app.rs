@@ -24,7 +24,8 @@ use crate::pages::identity::{
 };
 use crate::pages::not_found::NotFound;
 use crate::pages::operations::{
-    actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, stats::StatsPage, system::SystemPage,
+    actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, outbox::OutboxPage, stats::StatsPage,
+    system::SystemPage,
 };
 use crate::pages::tenancy::{
     connectors::ConnectorsPage,
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/system") view=SystemPage/>
                     <Route path=path!("admin/stats") view=StatsPage/>
                     <Route path=path!("admin/logs") view=LogsPage/>
+                    <Route path=path!("admin/outbox") view=OutboxPage/>
                     <Route path=path!("admin/config") view=ConfigPage/>
                     <Route path=path!("admin/explorer") view=ExplorerPage/>
                     <Route path=path!("admin/data-ops") view=DataOpsPage/>

@@ -176,6 +176,14 @@ const NAV: &[NavItem] = &[
         page: Some("logs"),
     },
     NavItem {
+        label: "Outbox",
+        href: "/admin/outbox",
+        icon: "mail",
+        group: Group::Operations,
+        leaves: &[],
+        page: Some("logs"),
+    },
+    NavItem {
         label: "Data explorer",
         href: "/admin/explorer",
         icon: "grid",

@@ -3,5 +3,6 @@
 pub mod actions;
 pub mod config;
 pub mod logs;
+pub mod outbox;
 pub mod stats;
 pub mod system;
