@@ -84,6 +84,31 @@ test('impersonation journey and its audit trail', async () => {
   await page.getByLabel('Action').press('Enter');
   await filtered(page, 'connector.rotate_key');
   await table.locator('tr', { hasText: 'connector.rotate_key' }).filter({ hasText: 'as mia@example.com' }).waitFor();
+  assert.match(await page.getByTestId('audit-scope').textContent(), /your organization's events/);
+  // An event in full: both identities, its request, what changed, its chain hash; and a filter
+  // picked from it.
+  await table.locator('tr', { hasText: 'connector.rotate_key' }).first().click();
+  const drawer = page.getByRole('dialog', { name: 'Audit event' });
+  const detail = drawer.getByTestId('event-detail');
+  await detail.waitFor();
+  const text = await detail.textContent();
+  assert.match(text, /ada@example\.com/);
+  assert.match(text, /viewing as mia@example\.com/);
+  assert.match(text, /[0-9a-f]{64}/, 'the chain hash');
+  await shot(page, '33-audit-event-drawer');
+  await drawer.getByRole('button', { name: /^Only target/ }).click();
+  await drawer.waitFor({ state: 'hidden' });
+  await page.getByTestId('audit-filter').filter({ hasText: 'target' }).waitFor();
+  await page.getByLabel('Action').fill('');
+  await page.getByLabel('Action').press('Enter');
+  await page.waitForFunction(() => {
+    const t = document.querySelector('[data-testid="audit-table"]');
+    return t && t.getAttribute('aria-busy') === 'false' && t.querySelectorAll('tbody tr').length > 0;
+  });
+  const targets = await table.locator('tbody tr td:nth-child(6)').allTextContents();
+  assert.ok(targets.every((t) => t === targets[0]), `one target: ${targets}`);
+  await page.getByRole('button', { name: /^Remove the filter target/ }).click();
+  await page.getByTestId('audit-filter').waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'Verify chain' }).click();
   await page.getByText(/Chain verified: \d+ events/).waitFor();
   assert.deepEqual(errors, []);
