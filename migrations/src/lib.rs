@@ -40,6 +40,7 @@ chain!(
     m20261203_000013_transfer_and_health,
     m20261206_000014_outbox_secret,
     m20261206_000015_demo_data,
+    m20261206_000016_audit_actor_index,
 );
 
 pub use m20261203_000010_data::FEED_TABLES;

@@ -329,6 +329,30 @@ pub struct Grant {
     pub pattern: String,
 }
 
+/// One "view as", from the audit log: who viewed as whom, why, for how long, how it ended, and
+/// how many things the admin did meanwhile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ImpersonationRow {
+    /// The `seq` of its `impersonation.start` event.
+    pub seq: i64,
+    pub admin_user_id: UserId,
+    pub admin_email: String,
+    pub target_user_id: UserId,
+    pub target_email: String,
+    pub customer_id: Option<CustomerId>,
+    pub customer_name: Option<String>,
+    pub reason: String,
+    pub started_at: DateTime<Utc>,
+    /// Absent while it lasts.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// `active`, `exit`, `expired`, `target_not_impersonable` or `session_ended` (signed out,
+    /// seen when the admin next viewed as someone).
+    pub ended_how: String,
+    /// Audit events the admin caused while viewing as the target.
+    pub actions: u64,
+}
+
 /// `GET /api/access/explain`: whether a user holds a leaf, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]

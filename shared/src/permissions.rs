@@ -118,6 +118,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     page("explain", "Explain access", &["explain_access", "list_users", "get_user", "list_workspaces"], &[]),
     // Looking at the log is reading; exporting and verifying it are acts on it.
     page("audit", "Audit log", &["list_audit"], &["export_audit", "verify_audit"]),
+    page("impersonations", "Impersonation history", &["list_impersonations"], &[]),
     page(
         "customers",
         "Customers",
@@ -296,6 +297,8 @@ pub const CATALOG: &[Module] = &[
             leaf("steward.console.explain.write", "Explain access page: write"),
             leaf("steward.console.audit.read", "Audit log page: read"),
             leaf("steward.console.audit.write", "Audit log page: write"),
+            leaf("steward.console.impersonations.read", "Impersonation history page: read"),
+            leaf("steward.console.impersonations.write", "Impersonation history page: write"),
             leaf("steward.console.customers.read", "Customers page: read"),
             leaf("steward.console.customers.write", "Customers page: write"),
             leaf("steward.console.system.read", "System status page: read"),

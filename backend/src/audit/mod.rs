@@ -2,6 +2,7 @@
 //! transaction as the change; the log is listed, exported and verified here.
 
 pub mod chain;
+pub mod impersonations;
 pub mod log;
 pub mod routes;
 

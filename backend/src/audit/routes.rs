@@ -17,7 +17,11 @@ use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(verify_audit)).routes(routes!(export_audit))
+    OpenApiRouter::new()
+        .routes(routes!(list_audit))
+        .routes(routes!(verify_audit))
+        .routes(routes!(export_audit))
+        .routes(routes!(list_impersonations))
 }
 
 /// Audit events in scope, newest first.
@@ -75,4 +79,20 @@ async fn export_audit(
         }
     }
     Ok(response)
+}
+
+/// Impersonation history: who viewed as whom, when, why, for how long, how it ended, and how
+/// many things were done meanwhile (from the audit log, in scope: the target's customer).
+#[utoipa::path(
+    get, path = "/api/impersonations", tag = "audit", operation_id = "list_impersonations",
+    security(("bearer" = ["steward.audit.view"])),
+    params(crate::audit::impersonations::ImpersonationQuery, ScopeHeader),
+    responses((status = 200, description = "A page of views, newest first", body = Page<steward_shared::api::ImpersonationRow>)),
+)]
+async fn list_impersonations(
+    State(state): State<AppState>,
+    scope: Scope,
+    ApiQuery(q): ApiQuery<crate::audit::impersonations::ImpersonationQuery>,
+) -> AppResult<Json<Page<steward_shared::api::ImpersonationRow>>> {
+    crate::audit::impersonations::list_impersonations(&state, &scope, q).await.map(Json)
 }

@@ -22,6 +22,7 @@ on_both!(
     the_newest_events_are_anchored_within_a_second,
     a_rewritten_or_truncated_chain_is_found,
     audit_filters_scope_and_export,
+    impersonation_history_pairs_each_view_with_its_end,
 );
 
 async fn admin_id(app: &TestApp, token: &str) -> String {
@@ -597,4 +598,53 @@ async fn audit_filters_scope_and_export(app: TestApp) {
     // The summary cell is quoted JSON (whitespace is the database's own), never a bare formula.
     assert!(csv.contains(r#","{""after"":"#) && csv.contains("=cmd|' /C calc'!A0"), "{csv}");
     assert!(!csv.contains(",=cmd"), "no cell starts with a formula");
+}
+
+/// Issue 34's impersonation history: each view with its reason, how it ended and what was done
+/// meanwhile, read from the audit log in the target's customer's scope.
+async fn impersonation_history_pairs_each_view_with_its_end(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.flows.*"]).await;
+    let target = app.user_with_role(acme, ws, role).await;
+    let auditor_role = app.role(acme, ws, &["steward.audit.view"]).await;
+    let auditor = app.user_with_role(acme, ws, auditor_role).await;
+    let (globex, gws) = app.customer("Globex", "tenant").await;
+    let globex_role = app.role(globex, gws, &["steward.audit.view"]).await;
+    let globex_auditor = app.user_with_role(globex, gws, globex_role).await;
+    let start = |reason: &str| json!({ "user_id": target.user_id, "reason": reason });
+    assert_eq!(app.post("/api/impersonation", Some(&admin), start("ticket 42")).await.status, StatusCode::OK);
+    for name in ["One", "Two"] {
+        let made = app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": name })).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    }
+    assert_eq!(app.post("/api/impersonation/exit", Some(&admin), json!({})).await.status, StatusCode::OK);
+    // Done as itself, not counted.
+    app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Three" })).await;
+    assert_eq!(app.post("/api/impersonation", Some(&admin), start("second look")).await.status, StatusCode::OK);
+
+    let views = app.get("/api/impersonations", Some(&auditor.token)).await;
+    assert_eq!(views.status, StatusCode::OK, "{:?}", views.body);
+    let items = views.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{items:?}");
+    let (open, done) = (&items[0], &items[1]);
+    assert_eq!((open["reason"].as_str(), open["ended_how"].as_str()), (Some("second look"), Some("active")));
+    assert!(open["ended_at"].is_null());
+    assert_eq!(open["actions"], 0);
+    assert_eq!((done["reason"].as_str(), done["ended_how"].as_str()), (Some("ticket 42"), Some("exit")));
+    assert!(done["ended_at"].is_string());
+    assert_eq!(done["actions"], 2, "{done}");
+    assert_eq!(done["admin_email"], crate::harness::ADMIN_EMAIL);
+    assert_eq!(done["target_email"], target.email.as_str());
+    assert_eq!(done["customer_name"], "Acme");
+    // Keyset pages; another tenant sees none of it.
+    let first = app.get("/api/impersonations?limit=1", Some(&auditor.token)).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = app.get(&format!("/api/impersonations?limit=1&cursor={cursor}"), Some(&auditor.token)).await;
+    assert_eq!(second.body["items"][0]["reason"], "ticket 42");
+    assert!(second.body["next_cursor"].is_null());
+    let theirs = app.get("/api/impersonations", Some(&globex_auditor.token)).await;
+    assert_eq!(theirs.body["items"], json!([]));
+    let bad = app.get("/api/impersonations?cursor=zzz", Some(&auditor.token)).await;
+    assert_eq!(bad.body["errors"][0]["field"], "cursor");
 }
