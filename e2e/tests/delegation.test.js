@@ -16,6 +16,7 @@ const PAGES = [
   { id: 'explain', path: '/admin/access', label: 'Explain access' },
   { id: 'roles', path: '/admin/roles', label: 'Roles' },
   { id: 'audit', path: '/admin/audit', label: 'Audit log' },
+  { id: 'impersonations', path: '/admin/impersonations', label: 'Impersonation history' },
   { id: 'customers', path: '/admin/customers', label: 'Customers' },
   { id: 'system', path: '/admin/system', label: 'System status' },
 ];

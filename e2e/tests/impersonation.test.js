@@ -111,5 +111,28 @@ test('impersonation journey and its audit trail', async () => {
   await page.getByTestId('audit-filter').waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'Verify chain' }).click();
   await page.getByText(/Chain verified: \d+ events/).waitFor();
+
+  // The view in the impersonation history: who, as whom, why, how it ended; its link opens the
+  // audit log on what the admin did over that time.
+  await page.getByRole('link', { name: 'Impersonation history' }).click();
+  const views = page.getByTestId('impersonations-table');
+  const view = views.locator('tbody tr').first();
+  await view.getByText('Ticket 4711: key rotation').waitFor();
+  const cells = await view.textContent();
+  assert.match(cells, /ada@example\.com/);
+  assert.match(cells, /as mia@example\.com/);
+  assert.match(cells, /exited/);
+  const done = (await view.getByTestId('view-actions').textContent()).trim();
+  assert.match(done, /^[1-9]\d* actions?$/, done);
+  await shot(page, '34-impersonation-history');
+  await view.getByTestId('view-actions').click();
+  await page.waitForURL(/\/admin\/audit\?actor=/);
+  assert.equal(await page.getByTestId('audit-filter').count(), 3, 'actor, from and to');
+  await page.waitForFunction(() => {
+    const t = document.querySelector('[data-testid="audit-table"]');
+    return t && t.getAttribute('aria-busy') === 'false' && t.querySelectorAll('tbody tr').length > 0;
+  });
+  const actions = await table.locator('tbody tr td.action').allTextContents();
+  assert.ok(actions.some((a) => a.trim() === 'connector.rotate_key'), `${actions}`);
   assert.deepEqual(errors, []);
 });

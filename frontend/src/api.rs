@@ -364,6 +364,10 @@ pub async fn customer(id: &str) -> ApiResult<steward_shared::api::CustomerDetail
     get(&format!("/api/customers/{id}")).await
 }
 
+pub async fn impersonations(q: &str) -> ApiResult<Page<steward_shared::api::ImpersonationRow>> {
+    get(&format!("/api/impersonations{q}")).await
+}
+
 pub async fn outbox(q: &str) -> ApiResult<Page<steward_shared::api::OutboxMail>> {
     get(&format!("/api/outbox{q}")).await
 }

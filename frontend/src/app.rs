@@ -22,6 +22,7 @@ use crate::pages::identity::{
     setup::SetupPage,
     token_pages::{AcceptInvitationPage, ResetPasswordPage},
 };
+use crate::pages::impersonations::ImpersonationsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::operations::{
     actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, outbox::OutboxPage, stats::StatsPage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/access") view=ExplainAccessPage/>
                     <Route path=path!("admin/roles") view=RolesPage/>
                     <Route path=path!("admin/audit") view=AuditPage/>
+                    <Route path=path!("admin/impersonations") view=ImpersonationsPage/>
                     <Route path=path!("admin/roles/:id") view=RoleEditorPage/>
                 </ParentRoute>
             </Routes>

@@ -152,6 +152,14 @@ const NAV: &[NavItem] = &[
         page: Some("audit"),
     },
     NavItem {
+        label: "Impersonation history",
+        href: "/admin/impersonations",
+        icon: "shield",
+        group: Group::Audit,
+        leaves: &[],
+        page: Some("impersonations"),
+    },
+    NavItem {
         label: "System status",
         href: "/admin/system",
         icon: "pulse",

@@ -30,13 +30,13 @@ pub fn AuditPage() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let scope = use_scope();
-    // Links name an actor, a target, a customer or a request (the logs link the request a line
-    // concerns): each becomes a removable filter.
+    // Links name an actor, a target, a customer, a request (the logs link the request a line
+    // concerns) or a time span (impersonation history links a view's): each a removable filter.
     let url = leptos_router::hooks::use_query_map();
     let picks = RwSignal::new(Vec::<Pick>::new());
     Effect::new(move |_| {
         let from_url: Vec<Pick> = url.with(|q| {
-            ["actor", "target_id", "customer_id", "request_id"]
+            ["actor", "target_id", "customer_id", "request_id", "from", "to"]
                 .into_iter()
                 .filter_map(|param| {
                     q.get(param).map(|value| Pick {
@@ -64,8 +64,8 @@ pub fn AuditPage() -> impl IntoView {
         api::query(&[
             ("action", Some(action.get())),
             ("outcome", Some(outcome.get())),
-            ("from", day(from.get(), false)),
-            ("to", day(to.get(), true)),
+            ("from", by("from").or_else(|| day(from.get(), false))),
+            ("to", by("to").or_else(|| day(to.get(), true))),
             ("actor", by("actor")),
             ("target_id", by("target_id")),
             ("customer_id", by("customer_id")),

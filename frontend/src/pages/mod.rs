@@ -8,6 +8,7 @@ pub mod audit;
 pub mod data;
 pub mod fmt;
 pub mod identity;
+pub mod impersonations;
 pub mod not_found;
 pub mod operations;
 pub mod tenancy;
