@@ -2,7 +2,7 @@
 // Debian chromium driven by playwright-core. Screenshots land in e2e/test-results/.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before } from 'node:test';
@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const RESULTS = join(ROOT, 'e2e', 'test-results');
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -20,6 +20,36 @@ function freePort() {
     });
     srv.on('error', fail);
   });
+}
+
+/** The server's environment for delivering mail to an SMTP server on `port` (plain, local). */
+export function smtpEnv(port) {
+  return {
+    STEWARD_SMTP_HOST: '127.0.0.1',
+    STEWARD_SMTP_PORT: String(port),
+    STEWARD_SMTP_SECURITY: 'none',
+    STEWARD_SMTP_FROM: 'Steward <steward@example.com>',
+  };
+}
+
+/** A real SMTP server (aiosmtpd) on `port`, storing what it receives in `maildir`/mail. */
+export function startSmtp(port, maildir) {
+  return spawn('python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`,
+    '-c', 'aiosmtpd.handlers.Mailbox', join(maildir, 'mail')], { stdio: 'ignore' });
+}
+
+/** Resolves once something accepts connections on the port. */
+export async function listening(port, limit = 20_000) {
+  const deadline = Date.now() + limit;
+  for (;;) {
+    const up = await new Promise((ok) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); ok(true); });
+      socket.on('error', () => ok(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Starts the server binary (STEWARD_BIN, default target/debug/steward-server) on SQLite or DATABASE_URL. */

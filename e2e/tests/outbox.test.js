@@ -2,49 +2,20 @@
 // on (failed, with the last error); its stored body shows no working link; Resend queues it
 // again and, with the SMTP server up, it leaves and the row says sent.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { api, PASSWORD, shot, signedInPage, startBrowser, startServer } from './harness.js';
-
-function freePort() {
-  return new Promise((ok) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-/** Resolves once something accepts connections on the port. */
-async function listening(port, limit = 20_000) {
-  const deadline = Date.now() + limit;
-  for (;;) {
-    const up = await new Promise((ok) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); ok(true); });
-      socket.on('error', () => ok(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import {
+  api, freePort, listening, PASSWORD, shot, signedInPage, smtpEnv, startBrowser, startServer, startSmtp,
+} from './harness.js';
 
 const stack = {};
 before(async () => {
   // The SMTP server is down at first: nothing listens on its port.
   stack.smtpPort = await freePort();
   stack.maildir = mkdtempSync(join(tmpdir(), 'steward-mail-'));
-  stack.server = await startServer({
-    STEWARD_SMTP_HOST: '127.0.0.1',
-    STEWARD_SMTP_PORT: String(stack.smtpPort),
-    STEWARD_SMTP_SECURITY: 'none',
-    STEWARD_SMTP_FROM: 'Steward <steward@example.com>',
-  });
+  stack.server = await startServer(smtpEnv(stack.smtpPort));
   stack.chrome = await startBrowser();
 });
 after(async () => {
@@ -90,8 +61,7 @@ test('outbox: a failed mail, its stored body, resend', async () => {
   await shot(page, 'outbox-failed');
 
   // The SMTP server comes up; Resend sends it.
-  stack.smtp = spawn('python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${stack.smtpPort}`,
-    '-c', 'aiosmtpd.handlers.Mailbox', join(stack.maildir, 'mail')], { stdio: 'ignore' });
+  stack.smtp = startSmtp(stack.smtpPort, stack.maildir);
   await listening(stack.smtpPort);
   await row.getByRole('button', { name: 'Resend' }).click();
   await page.getByText('The mail to mo@example.com will be sent again.').waitFor();

@@ -2,36 +2,20 @@
 // SMTP server (aiosmtpd) → the link sets a password → deactivate → sign-in refused; then a
 // bulk action whose skipped rows are shown with their reasons.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { api, PASSWORD, shot, signIn, startBrowser, startServer, VIEWER_ROLE } from './harness.js';
-
-function freePort() {
-  return new Promise((ok) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
+import {
+  api, freePort, PASSWORD, shot, signIn, smtpEnv, startBrowser, startServer, startSmtp, VIEWER_ROLE,
+} from './harness.js';
 
 const stack = {};
 before(async () => {
   stack.smtpPort = await freePort();
   stack.maildir = mkdtempSync(join(tmpdir(), 'steward-mail-'));
-  stack.smtp = spawn('python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${stack.smtpPort}`,
-    '-c', 'aiosmtpd.handlers.Mailbox', join(stack.maildir, 'mail')], { stdio: 'ignore' });
-  stack.server = await startServer({
-    STEWARD_SMTP_HOST: '127.0.0.1',
-    STEWARD_SMTP_PORT: String(stack.smtpPort),
-    STEWARD_SMTP_SECURITY: 'none',
-    STEWARD_SMTP_FROM: 'Steward <steward@example.com>',
-  });
+  stack.smtp = startSmtp(stack.smtpPort, stack.maildir);
+  stack.server = await startServer(smtpEnv(stack.smtpPort));
   stack.chrome = await startBrowser();
 });
 after(async () => {

@@ -709,6 +709,22 @@ impl SmtpServer {
         Self { child, port, maildir }
     }
 
+    /// A real SMTP server and the app again (same database kind, fresh) delivering to it.
+    async fn serving(app: TestApp) -> (Self, TestApp) {
+        let smtp = Self::start();
+        let (kind, port) = (app.kind, smtp.port);
+        drop(app);
+        let app = TestApp::of_kind_with(kind, |c| {
+            c.smtp_host = Some("127.0.0.1".into());
+            c.smtp_port = port;
+            c.smtp_security = "none".into();
+            c.smtp_from = "Steward <steward@example.com>".into();
+            c.public_url = Some("https://steward.example.com".into());
+        })
+        .await;
+        (smtp, app)
+    }
+
     /// Every message the server received, as raw text.
     fn messages(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -724,17 +740,7 @@ impl SmtpServer {
 }
 
 async fn mail_is_delivered_through_a_real_smtp_server(app: TestApp) {
-    let smtp = SmtpServer::start();
-    let kind = app.kind;
-    drop(app);
-    let app = TestApp::of_kind_with(kind, |c| {
-        c.smtp_host = Some("127.0.0.1".into());
-        c.smtp_port = smtp.port;
-        c.smtp_security = "none".into();
-        c.smtp_from = "Steward <steward@example.com>".into();
-        c.public_url = Some("https://steward.example.com".into());
-    })
-    .await;
+    let (smtp, app) = SmtpServer::serving(app).await;
     let admin = app.setup_admin().await;
     let ws = home(&app, &admin).await;
     create(&app, &admin, &ws, "mailed@example.com", "Mailed Person", None).await;
@@ -941,16 +947,7 @@ async fn failed_mail_is_resent_once_by_a_holder_of_the_leaf(app: TestApp) {
     sea_orm::ActiveModelTrait::update(given_up, app.db()).await.unwrap();
     let refused = app.call(Method::POST, &format!("/api/outbox/{id}/resend"), Some(&plain), None).await;
     assert_eq!((refused.status, refused.problem()), (StatusCode::CONFLICT, "smtp_not_configured"));
-    let smtp = SmtpServer::start();
-    let kind = app.kind;
-    drop(app);
-    let app = TestApp::of_kind_with(kind, |c| {
-        c.smtp_host = Some("127.0.0.1".into());
-        c.smtp_port = smtp.port;
-        c.smtp_security = "none".into();
-        c.smtp_from = "Steward <steward@example.com>".into();
-    })
-    .await;
+    let (smtp, app) = SmtpServer::serving(app).await;
     let admin = app.setup_admin().await;
     let ws = home(&app, &admin).await;
     create(&app, &admin, &ws, "late@example.com", "Late Mail", None).await;
