@@ -132,6 +132,18 @@ test('create → reset mail → deactivate → sign-in refused; bulk with skippe
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=users-table] tbody tr').length === 2);
   await page.getByTestId('users-table').getByText('bob@example.com').waitFor();
 
+  // Seed 002's Active toggle: created inactive, mailed nothing.
+  await page.getByTestId('new-user').click();
+  await dialog.getByLabel('Email').fill('quinn@example.com');
+  await dialog.getByLabel('Name').fill('Quinn Quiet');
+  await dialog.getByLabel('Role there').selectOption({ label: 'viewer' });
+  await dialog.getByLabel(/^Active/).uncheck();
+  await dialog.getByRole('button', { name: 'Create user' }).click();
+  await page.getByText('quinn@example.com was created inactive: activate them to let them sign in.').waitFor();
+  await page.getByTestId('users-table').locator('tr', { hasText: 'quinn@example.com' }).getByText('inactive').waitFor();
+  const quinn = await api(server, 'GET', '/api/outbox', admin);
+  assert.equal(quinn.items.filter((m) => m.to_address === 'quinn@example.com').length, 0);
+
   assert.deepEqual(errors, []);
   await context.close();
 });

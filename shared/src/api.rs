@@ -395,6 +395,15 @@ pub struct CreateUser {
     pub role_id: RoleId,
     #[serde(default)]
     pub super_admin: bool,
+    /// `false` creates the account inactive (seed 002's Active toggle): it cannot sign in until
+    /// activated, and no set-password link is mailed (send one when you activate it).
+    #[serde(default = "active_by_default")]
+    #[cfg_attr(feature = "server", schema(default = true))]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
 }
 
 /// Grant or take away super admin.

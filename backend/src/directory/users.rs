@@ -399,7 +399,8 @@ pub async fn create_user(
         Some(p) => Some(password::hash(state, p).await?),
         None => None,
     };
-    let mailed = hash.is_none();
+    // An inactive account cannot sign in: a link to set a password would only wait.
+    let (has_password, mailed) = (hash.is_some(), hash.is_none() && body.active);
     let txn = crate::store::begin(&state.db).await?;
     let account = NewAccount {
         customer_id: workspace.customer_id,
@@ -412,13 +413,19 @@ pub async fn create_user(
         super_admin: body.super_admin,
         signed_in: false,
     };
-    let user = insert_account(&txn, account).await?;
+    let mut user = insert_account(&txn, account).await?;
+    if !body.active {
+        let mut inactive: users::ActiveModel = user.into();
+        inactive.status = Set("inactive".into());
+        user = inactive.update(&txn).await?;
+    }
     if mailed {
         password_reset::issue(&txn, state, &user, password_reset::WELCOME_TTL, true).await?;
     }
     let event = Event::new("user.create", "success").by(actor).target("user", user.id).summary(json!({ "after": {
         "email": user.email, "name": user.name, "workspace_id": workspace.id, "role": role.name,
-        "super_admin": user.super_admin, "password": if mailed { "reset link mailed" } else { "set by admin" },
+        "super_admin": user.super_admin, "status": user.status,
+        "password": if mailed { "reset link mailed" } else if has_password { "set by admin" } else { "none yet (inactive)" },
     }}));
     audit::append(&txn, meta, Event { customer_id: Some(workspace.customer_id), ..event }).await?;
     let row = one_row(&txn, user).await?;

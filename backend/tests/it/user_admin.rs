@@ -26,6 +26,7 @@ on_both!(
     sessions_are_listed_and_revocation_bites_at_once,
     mail_is_delivered_through_a_real_smtp_server,
     failed_mail_is_resent_once_by_a_holder_of_the_leaf,
+    a_user_created_inactive_cannot_sign_in_and_gets_no_mail,
     without_smtp_a_super_admin_is_handed_a_reset_link_once,
 );
 
@@ -986,4 +987,51 @@ async fn failed_mail_is_resent_once_by_a_holder_of_the_leaf(app: TestApp) {
     let sent = app.get("/api/outbox", Some(&admin)).await;
     assert_eq!(sent.body["items"][0]["status"], "sent");
     assert_eq!(app.call(Method::POST, &resend, Some(&admin), None).await.problem(), "not_failed");
+}
+
+/// Seed 002's Active toggle: a user created inactive cannot sign in until activated and is
+/// mailed nothing; active is the default (absent means active).
+async fn a_user_created_inactive_cannot_sign_in_and_gets_no_mail(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let ws = home(&app, &admin).await;
+    let body = |email: &str, password: Option<&str>| {
+        let mut b = json!({ "email": email, "name": "Quiet Person", "home_workspace_id": ws,
+            "role_id": SYSTEM_VIEWER_ROLE.to_string(), "active": false });
+        if let Some(p) = password {
+            b["password"] = json!(p);
+        }
+        b
+    };
+    let quiet = app.post("/api/users", Some(&admin), body("quiet@example.com", None)).await;
+    assert_eq!(
+        (quiet.status, quiet.body["status"].as_str()),
+        (StatusCode::CREATED, Some("inactive")),
+        "{:?}",
+        quiet.body
+    );
+    let mails =
+        outbox_mail::Entity::find().filter(outbox_mail::Column::ToAddress.eq("quiet@example.com")).all(app.db());
+    assert!(mails.await.unwrap().is_empty(), "no link for an account that cannot sign in");
+    let with_password =
+        app.post("/api/users", Some(&admin), body("held@example.com", Some("a long enough password"))).await;
+    assert_eq!(with_password.body["status"], "inactive");
+    assert_eq!(app.login("held@example.com", "a long enough password").await.status, StatusCode::FORBIDDEN);
+    let id = with_password.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.call(Method::POST, &format!("/api/users/{id}/activate"), Some(&admin), None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.login("held@example.com", "a long enough password").await.status, StatusCode::OK);
+    let event = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("user.create"))
+        .filter(audit_events::Column::TargetId.eq(quiet.body["id"].as_str().unwrap()))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.summary["after"]["status"], "inactive");
+    assert_eq!(event.summary["after"]["password"], "none yet (inactive)");
+    // Absent means active.
+    let default = create(&app, &admin, &ws, "loud@example.com", "Loud Person", None).await;
+    assert_eq!(default["status"], "active");
 }

@@ -497,6 +497,7 @@ fn UserDialog(
     let workspace = RwSignal::new(String::new());
     let role = RwSignal::new(String::new());
     let super_admin = RwSignal::new(false);
+    let active = RwSignal::new(true);
     let i_am_root = use_auth().me.with_untracked(|m| m.as_ref().is_some_and(|m| m.super_admin));
     Effect::new(move |_| {
         let Some(el) = dialog.get() else { return };
@@ -509,6 +510,7 @@ fn UserDialog(
                 name.set(u.map(|u| u.name.clone()).unwrap_or_default());
                 locale.set(u.map(|u| u.locale.clone()).unwrap_or_else(|| "en".into()));
                 super_admin.set(u.is_some_and(|u| u.super_admin));
+                active.set(true);
                 let home = u.and_then(|u| u.home_workspace.clone()).map(|w| w.id.to_string());
                 let first = choices.workspaces.with_untracked(|w| w.first().map(|w| w.id.to_string()));
                 workspace.set(home.clone().or(first).unwrap_or_default());
@@ -544,10 +546,13 @@ fn UserDialog(
                         home_workspace_id: ws.unwrap_or(steward_shared::WorkspaceId(Default::default())),
                         role_id: rl.unwrap_or(steward_shared::RoleId(Default::default())),
                         super_admin: super_admin.get_untracked(),
+                        active: active.get_untracked(),
                     };
-                    let mailed = body.password.is_none();
+                    let (mailed, inactive) = (body.password.is_none() && body.active, !body.active);
                     api::create_user(&body).await.map(|u| {
-                        if mailed {
+                        if inactive {
+                            format!("{} was created inactive: activate them to let them sign in.", u.email)
+                        } else if mailed {
                             format!("{} was created; a link to set a password is on its way.", u.email)
                         } else {
                             format!("{} was created.", u.email)
@@ -616,6 +621,12 @@ fn UserDialog(
                             autocomplete="new-password" hint="Leave empty to mail a single-use link instead."/>
                     })}
                 </div>
+                {move || is_new().then(|| view! {
+                    <label class="check-label">
+                        <input type="checkbox" prop:checked=active on:change=move |_| active.update(|a| *a = !*a)/>
+                        "Active — can sign in. Leave it off to prepare the account; no mail is sent until you activate it."
+                    </label>
+                })}
                 {i_am_root.then(|| view! {
                     <label class="check-label">
                         <input type="checkbox" prop:checked=super_admin on:change=move |_| super_admin.update(|s| *s = !*s)/>
