@@ -268,6 +268,9 @@ enum UsersCommand {
     Invite(InviteArgs),
     /// Erase a user (the anonymizing delete).
     Delete { user: String },
+    /// Turn a user's 2FA off (they lost their device): their sessions end and they enrol again.
+    #[command(name = "reset-2fa")]
+    Reset2fa { user: String },
 }
 
 #[derive(Args)]
@@ -535,6 +538,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 UsersCommand::Get { user } => get_user(&c, &ctx, user),
                 UsersCommand::Invite(args) => invite(&c, &ctx, args, VIEWER_ROLE),
                 UsersCommand::Delete { user } => delete_user(&c, &ctx, user),
+                UsersCommand::Reset2fa { user } => reset_two_factor(&c, &ctx, user),
             }
         }
         Command::Customers(cmd) => customers(&client(&cli, &stored)?, &ctx, cmd),
@@ -959,6 +963,18 @@ fn delete_user(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
     confirm(ctx, &format!("Erase {} <{}>? Their identity is scrubbed; this cannot be undone.", u.name, u.email))?;
     c.delete(&format!("/api/users/{}", u.id), &u.email)?;
     done(ctx, json!({ "erased": u.id }), &format!("Erased {}.", u.email));
+    Ok(())
+}
+
+fn reset_two_factor(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
+    let u = resolve_user(c, user)?;
+    confirm(ctx, &format!("Turn 2FA off for {} <{}>? Their sessions end; they enrol again.", u.name, u.email))?;
+    c.delete(&format!("/api/users/{}/2fa", u.id), &u.email)?;
+    done(
+        ctx,
+        json!({ "two_factor_reset": u.id }),
+        &format!("2FA is off for {}; they enrol again after signing in.", u.email),
+    );
     Ok(())
 }
 

@@ -212,6 +212,13 @@ fn every_command_against_a_live_server() {
     assert!(text.contains("invitation.revoke"));
     assert!(ok(run(&["audit", "verify"])).stdout.contains("holds"));
 
+    // 2FA reset: asks first, then turns it off (Bob enrolled none: still off, and audited).
+    assert_eq!(run(&["users", "reset-2fa", "bob@example.com"]).code, 2);
+    assert!(ok(run(&["users", "reset-2fa", "bob@example.com", "--yes"]))
+        .stdout
+        .contains("2FA is off for bob@example.com"));
+    assert!(ok(run(&["audit", "list", "--action", "user.2fa.reset", "--json"])).json().as_array().unwrap().len() == 1);
+
     // Delete: refused without a terminal or --yes; done with --yes; then not found (exit 4).
     let unconfirmed = run(&["users", "delete", "bob@example.com"]);
     assert_eq!(unconfirmed.code, 2, "{}", unconfirmed.stderr);
