@@ -10,7 +10,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password_reset, two_factor};
 use crate::state::AppState;
 use crate::store::entities::users as user_rows;
-use steward_shared::api::ResetLink;
+use steward_shared::api::{ApiTokenInfo, Page, ResetLink};
 
 /// Mails `user` a reset link, when `actor` may act on them.
 pub async fn send_reset_link(
@@ -118,6 +118,64 @@ pub async fn reset_two_factor(
     )
     .await?;
     let event = Event::new("user.2fa.reset", "success").by(actor).target("user", user.id);
+    audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// That user's API tokens, newest first: name, prefix, leaves, expiry, last use — never the
+/// secret (only its hash is stored).
+pub async fn user_tokens(
+    state: &AppState,
+    user: &user_rows::Model,
+    limit: Option<u64>,
+    cursor: Option<&str>,
+) -> AppResult<Page<ApiTokenInfo>> {
+    use crate::store::entities::api_tokens;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let limit = crate::http::pagination::limit(limit)?;
+    let mut q = api_tokens::Entity::find().filter(api_tokens::Column::UserId.eq(user.id));
+    if let Some(raw) = cursor {
+        q = q.filter(api_tokens::Column::Id.lt(crate::http::pagination::Cursor::decode(raw)?.id));
+    }
+    let rows = q.order_by_desc(api_tokens::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) =
+        crate::http::pagination::finish(rows, limit, |t| crate::http::pagination::Cursor { key: None, id: t.id });
+    Ok(Page { items: rows.into_iter().map(crate::identity::tokens::info).collect(), next_cursor })
+}
+
+/// Revoke one of that user's API tokens: strictly stronger rights than that account's (the
+/// same rule as its password and 2FA), audited; revoking a revoked token changes nothing.
+pub async fn revoke_user_token(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user: user_rows::Model,
+    token_id: uuid::Uuid,
+) -> AppResult<()> {
+    use crate::store::entities::api_tokens;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let token = api_tokens::Entity::find_by_id(token_id)
+        .one(&state.db)
+        .await?
+        .filter(|t| t.user_id == user.id)
+        .ok_or_else(|| AppError::NotFound("No such token.".into()))?;
+    let txn = crate::store::begin(&state.db).await?;
+    users::may_act_on_credentials(&txn, actor, &user).await?;
+    let revoked = api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(chrono::Utc::now())))
+        .filter(api_tokens::Column::Id.eq(token.id))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if revoked.rows_affected == 0 {
+        return Ok(());
+    }
+    let event = Event::new("api_token.revoke", "success")
+        .by(actor)
+        .target("api_token", token.id)
+        .summary(serde_json::json!({ "owner": user.email, "name": token.name }));
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
     txn.commit().await?;
     Ok(())

@@ -24,7 +24,7 @@ use crate::store::entities::api_tokens;
 /// (and secret scanners can find leaked ones).
 pub const PREFIX: &str = "stw_";
 
-pub(super) fn info(t: api_tokens::Model) -> ApiTokenInfo {
+pub(crate) fn info(t: api_tokens::Model) -> ApiTokenInfo {
     let permissions = serde_json::from_value(t.permissions).unwrap_or_default();
     ApiTokenInfo {
         id: t.id,

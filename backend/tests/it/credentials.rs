@@ -14,6 +14,7 @@ on_both!(
     totp_codes_work_once_and_recovery_codes_stand_in,
     policy_holds_admins_to_enrolment,
     api_tokens_hold_a_subset_and_die_when_revoked,
+    an_admin_lists_and_revokes_another_users_tokens,
     brute_force_is_throttled_per_account_and_per_ip,
     a_login_flood_is_shed_past_the_hashing_queue,
 );
@@ -348,4 +349,62 @@ async fn a_login_flood_is_shed_past_the_hashing_queue(app: TestApp) {
     // Shed requests were not counted as failures, and the queue drains: the right password works.
     assert_eq!(app.state.hashing_admission.available_permits(), 3);
     assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
+}
+
+/// Issue 34: an admin sees another user's API tokens (never their secrets) and revokes one, with
+/// strictly stronger rights than that account's; a peer admin cannot; audited once.
+async fn an_admin_lists_and_revokes_another_users_tokens(app: TestApp) {
+    use axum::http::Method;
+    app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let lead_role = app.role(acme, ws, &["steward.access.users.*", "steward.flows.view"]).await;
+    let lead = app.user_with_role(acme, ws, lead_role).await;
+    let peer = app.user_with_role(acme, ws, lead_role).await;
+    let member_role = app.role(acme, ws, &["steward.flows.view"]).await;
+    let bob = app.user_with_role(acme, ws, member_role).await;
+    let mint = |token: String| {
+        let app = &app;
+        async move {
+            let made = app
+                .post(
+                    "/api/me/tokens",
+                    Some(&token),
+                    json!({ "name": "nightly", "permissions": ["steward.flows.view"] }),
+                )
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+            (made.body["info"]["id"].as_str().unwrap().to_owned(), made.body["token"].as_str().unwrap().to_owned())
+        }
+    };
+    let (bob_token_id, bob_secret) = mint(bob.token.clone()).await;
+    let listed = app.get(&format!("/api/users/{}/tokens", bob.user_id), Some(&lead.token)).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["items"][0]["name"], "nightly");
+    assert!(!listed.body.to_string().contains(&bob_secret), "never the secret");
+    let nobody = app.principal(&["steward.flows.view"]).await;
+    let refused = app.get(&format!("/api/users/{}/tokens", bob.user_id), Some(&nobody.token)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/flows", Some(&bob_secret)).await.status, StatusCode::OK);
+    let path = format!("/api/users/{}/tokens/{bob_token_id}", bob.user_id);
+    assert_eq!(app.call(Method::DELETE, &path, Some(&lead.token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/flows", Some(&bob_secret)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call(Method::DELETE, &path, Some(&lead.token), None).await.status, StatusCode::NO_CONTENT);
+    let events = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("api_token.revoke"))
+        .filter(audit_events::Column::TargetId.eq(bob_token_id.clone()))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "one event for the one change");
+    assert_eq!(events[0].actor_user_id, Some(lead.user_id));
+    assert_eq!(events[0].summary["owner"], bob.email.as_str());
+    // A peer holding the same rights acts on nothing of the lead's credentials.
+    let (lead_token_id, lead_secret) = mint(lead.token.clone()).await;
+    let peer_path = format!("/api/users/{}/tokens/{lead_token_id}", lead.user_id);
+    let peer_try = app.call(Method::DELETE, &peer_path, Some(&peer.token), None).await;
+    assert!(peer_try.status.is_client_error() && peer_try.status != StatusCode::NOT_FOUND, "{:?}", peer_try.body);
+    assert_eq!(app.get("/api/flows", Some(&lead_secret)).await.status, StatusCode::OK);
+    // A token id of someone else under this user's path is not found.
+    let crossed = format!("/api/users/{}/tokens/{lead_token_id}", bob.user_id);
+    assert_eq!(app.call(Method::DELETE, &crossed, Some(&lead.token), None).await.status, StatusCode::NOT_FOUND);
 }

@@ -13,9 +13,9 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use steward_shared::api::{
-    AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerList, CustomerOverview,
-    CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleList, RoleSummary, SessionRow,
-    TokenPair, WorkspaceRef, WorkspaceSummary,
+    ApiTokenInfo, AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerList,
+    CustomerOverview, CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleList, RoleSummary,
+    SessionRow, TokenPair, WorkspaceRef, WorkspaceSummary,
 };
 
 use client::{query, CliError, CliResult, Client, Stored};
@@ -271,6 +271,10 @@ enum UsersCommand {
     /// Turn a user's 2FA off (they lost their device): their sessions end and they enrol again.
     #[command(name = "reset-2fa")]
     Reset2fa { user: String },
+    /// A user's API tokens (names, prefixes, leaves, expiry; never the secrets).
+    Tokens { user: String },
+    /// Revoke one of a user's API tokens; asks first.
+    RevokeToken { user: String, token_id: uuid::Uuid },
 }
 
 #[derive(Args)]
@@ -539,6 +543,8 @@ fn run(cli: Cli) -> CliResult<()> {
                 UsersCommand::Invite(args) => invite(&c, &ctx, args, VIEWER_ROLE),
                 UsersCommand::Delete { user } => delete_user(&c, &ctx, user),
                 UsersCommand::Reset2fa { user } => reset_two_factor(&c, &ctx, user),
+                UsersCommand::Tokens { user } => user_tokens(&c, &ctx, user),
+                UsersCommand::RevokeToken { user, token_id } => revoke_user_token(&c, &ctx, user, *token_id),
             }
         }
         Command::Customers(cmd) => customers(&client(&cli, &stored)?, &ctx, cmd),
@@ -963,6 +969,41 @@ fn delete_user(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
     confirm(ctx, &format!("Erase {} <{}>? Their identity is scrubbed; this cannot be undone.", u.name, u.email))?;
     c.delete(&format!("/api/users/{}", u.id), &u.email)?;
     done(ctx, json!({ "erased": u.id }), &format!("Erased {}.", u.email));
+    Ok(())
+}
+
+fn user_tokens(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
+    let u = resolve_user(c, user)?;
+    let page: Page<ApiTokenInfo> = c.get(&format!("/api/users/{}/tokens?limit=200", u.id))?;
+    if ctx.json {
+        output::json(&page.items);
+        return Ok(());
+    }
+    table(
+        &["ID", "NAME", "PREFIX", "PERMISSIONS", "EXPIRES", "LAST USED", "REVOKED"],
+        page.items
+            .iter()
+            .map(|t| {
+                vec![
+                    t.id.to_string(),
+                    t.name.clone(),
+                    t.prefix.clone(),
+                    t.permissions.join(" "),
+                    when(t.expires_at),
+                    when(t.last_used_at),
+                    when(t.revoked_at),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+fn revoke_user_token(c: &Client, ctx: &Ctx, user: &str, token: uuid::Uuid) -> CliResult<()> {
+    let u = resolve_user(c, user)?;
+    confirm(ctx, &format!("Revoke API token {token} of {} <{}>? Scripts using it stop working.", u.name, u.email))?;
+    c.delete(&format!("/api/users/{}/tokens/{token}", u.id), &u.email)?;
+    done(ctx, json!({ "revoked": token }), &format!("Revoked that token of {}.", u.email));
     Ok(())
 }
 

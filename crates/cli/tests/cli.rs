@@ -212,6 +212,24 @@ fn every_command_against_a_live_server() {
     assert!(text.contains("invitation.revoke"));
     assert!(ok(run(&["audit", "verify"])).stdout.contains("holds"));
 
+    // Another user's API tokens: listed without secrets, revoked after asking.
+    let bob_again =
+        api(&server, "POST", "/api/auth/login", None, json!({ "email": "bob@example.com", "password": PASSWORD }));
+    let bob_token = api(
+        &server,
+        "POST",
+        "/api/me/tokens",
+        Some(bob_again["access_token"].as_str().unwrap()),
+        json!({ "name": "bob nightly", "permissions": ["steward.flows.view"] }),
+    );
+    let bob_token_id = bob_token["info"]["id"].as_str().unwrap().to_owned();
+    let listed = ok(run(&["users", "tokens", "bob@example.com"])).stdout;
+    assert!(listed.contains("bob nightly") && !listed.contains(bob_token["token"].as_str().unwrap()), "{listed}");
+    assert_eq!(run(&["users", "revoke-token", "bob@example.com", &bob_token_id]).code, 2);
+    ok(run(&["users", "revoke-token", "bob@example.com", &bob_token_id, "--yes"]));
+    let after = ok(run(&["users", "tokens", "bob@example.com", "--json"])).json();
+    assert!(after[0]["revoked_at"].is_string(), "{after}");
+
     // 2FA reset: asks first, then turns it off (Bob enrolled none: still off, and audited).
     assert_eq!(run(&["users", "reset-2fa", "bob@example.com"]).code, 2);
     assert!(ok(run(&["users", "reset-2fa", "bob@example.com", "--yes"]))

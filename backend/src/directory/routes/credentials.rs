@@ -14,7 +14,7 @@ use crate::access::Actor;
 use crate::directory::credentials;
 use crate::directory::listing::visible_user;
 use crate::http::error::{AppError, AppResult, Validator};
-use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::users;
@@ -25,6 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(generate_reset_link))
         .routes(routes!(request_password_reset))
         .routes(routes!(reset_user_two_factor))
+        .routes(routes!(list_user_tokens))
+        .routes(routes!(revoke_user_token))
 }
 
 /// Mail a reset link to a user.
@@ -126,5 +128,52 @@ async fn reset_user_two_factor(
 ) -> AppResult<StatusCode> {
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
     credentials::reset_two_factor(&state, &actor, &meta, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenPageQuery {
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A user's API tokens, newest first (never their secrets).
+#[utoipa::path(
+    get, path = "/api/users/{user_id}/tokens", tag = "tokens", operation_id = "list_user_tokens",
+    security(("bearer" = ["steward.access.users.manage"])),
+    params(("user_id" = Uuid, Path, description = "The user"), TokenPageQuery),
+    responses((status = 200, description = "A page of that user's tokens", body = steward_shared::api::Page<steward_shared::api::ApiTokenInfo>)),
+)]
+async fn list_user_tokens(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<TokenPageQuery>,
+) -> AppResult<Json<steward_shared::api::Page<steward_shared::api::ApiTokenInfo>>> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    credentials::user_tokens(&state, &user, q.limit, q.cursor.as_deref()).await.map(Json)
+}
+
+/// Revoke one of a user's API tokens (needs strictly stronger rights than that account's).
+#[utoipa::path(
+    delete, path = "/api/users/{user_id}/tokens/{token_id}", tag = "tokens", operation_id = "revoke_user_token",
+    security(("bearer" = ["steward.access.users.manage"])),
+    extensions(("x-confirm" = json!("user"))),
+    params(("user_id" = Uuid, Path, description = "The user"), ("token_id" = Uuid, Path, description = "The token")),
+    responses(
+        (status = 204, description = "Revoked (or already was)"),
+        (status = 409, description = "Yourself (`yourself`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn revoke_user_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiPath((id, token)): ApiPath<(Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
+    let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
+    credentials::revoke_user_token(&state, &actor, &meta, user, token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
