@@ -19,6 +19,10 @@ const PAGES = [
   { id: 'impersonations', path: '/admin/impersonations', label: 'Impersonation history' },
   { id: 'customers', path: '/admin/customers', label: 'Customers' },
   { id: 'system', path: '/admin/system', label: 'System status' },
+  { id: 'stats', path: '/admin/stats', label: 'Stats' },
+  { id: 'logs', path: '/admin/logs', label: 'Logs' },
+  { id: 'data_ops', path: '/admin/data-ops', label: 'Data ops' },
+  { id: 'hash_warnings', path: '/admin/hash-warnings', label: 'Hash warnings' },
 ];
 const ADMIN_LABELS = PAGES.filter((p) => p.id !== 'dashboard').map((p) => p.label);
 
