@@ -154,8 +154,7 @@ pub async fn revoke_user_token(
     token_id: uuid::Uuid,
 ) -> AppResult<()> {
     use crate::store::entities::api_tokens;
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::EntityTrait;
     let token = api_tokens::Entity::find_by_id(token_id)
         .one(&state.db)
         .await?
@@ -163,13 +162,7 @@ pub async fn revoke_user_token(
         .ok_or_else(|| AppError::NotFound("No such token.".into()))?;
     let txn = crate::store::begin(&state.db).await?;
     users::may_act_on_credentials(&txn, actor, &user).await?;
-    let revoked = api_tokens::Entity::update_many()
-        .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(chrono::Utc::now())))
-        .filter(api_tokens::Column::Id.eq(token.id))
-        .filter(api_tokens::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if revoked.rows_affected == 0 {
+    if !crate::identity::tokens::mark_revoked(&txn, token.id).await? {
         return Ok(());
     }
     let event = Event::new("api_token.revoke", "success")

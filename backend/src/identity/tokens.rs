@@ -129,6 +129,17 @@ pub async fn create_token(
     Ok(CreatedApiToken { token: secret, info: info(row) })
 }
 
+/// Marks a token revoked now; `false` when it already was (nothing changed, nothing to audit).
+pub(crate) async fn mark_revoked<C: sea_orm::ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<bool> {
+    let revoked = api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .filter(api_tokens::Column::Id.eq(id))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(revoked.rows_affected == 1)
+}
+
 /// Revoke one of your API tokens; it stops working on its next request.
 pub async fn revoke_token(state: &AppState, actor: &Actor, meta: &RequestMeta, id: Uuid) -> AppResult<()> {
     let token = api_tokens::Entity::find_by_id(id)
@@ -137,13 +148,7 @@ pub async fn revoke_token(state: &AppState, actor: &Actor, meta: &RequestMeta, i
         .filter(|t| t.user_id == actor.user.id)
         .ok_or_else(|| AppError::NotFound("No such token.".into()))?;
     let txn = crate::store::begin(&state.db).await?;
-    let revoked = api_tokens::Entity::update_many()
-        .col_expr(api_tokens::Column::RevokedAt, Expr::value(Some(Utc::now())))
-        .filter(api_tokens::Column::Id.eq(token.id))
-        .filter(api_tokens::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if revoked.rows_affected == 0 {
+    if !mark_revoked(&txn, token.id).await? {
         // Already revoked: the same answer, and no second event for a change that did not happen.
         return Ok(());
     }
