@@ -140,12 +140,21 @@ impl Actor {
     /// (super admins and holders of cross-tenant rights). While impersonating, only the
     /// workspaces where both the target and the real admin hold it: a view never reads more
     /// than either identity may.
+    ///
+    /// For the current route's own leaf, a grant holding a console page leaf that opens the
+    /// route (`route_leaves`) counts too: the gate admitted the request by that leaf, and the
+    /// rows it reads are those of the workspaces where it is held.
     pub fn workspaces_with(&self, leaf: &str) -> Option<Vec<Uuid>> {
         let everywhere = self.user.super_admin
             || self.grants.iter().any(|g| g.leaves.contains(permissions::ADMIN_CROSS_TENANT))
                 && self.token_leaves.as_ref().is_none_or(|t| t.contains(permissions::ADMIN_CROSS_TENANT));
-        let own = (!everywhere)
-            .then(|| self.grants.iter().filter(|g| g.leaves.contains(leaf)).map(|g| g.workspace_id).collect());
+        // Where `leaf` is the current route's own, a delegable console page leaf that opens the
+        // route counts as it does: a page delegated in a workspace shows that workspace's rows.
+        let page_leaves: &[&'static str] = if self.route_leaves.contains(&leaf) { &self.route_leaves } else { &[] };
+        let opens = |g: &&Grants| {
+            g.leaves.contains(leaf) || page_leaves.iter().any(|l| !permissions::is_root_only(l) && g.leaves.contains(l))
+        };
+        let own = (!everywhere).then(|| self.grants.iter().filter(opens).map(|g| g.workspace_id).collect());
         match (own, self.impersonator.as_ref().map(|real| real.workspaces_with(leaf))) {
             (own, None) => own,
             (None, Some(real)) => real,

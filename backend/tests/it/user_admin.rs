@@ -281,8 +281,26 @@ async fn directory_is_scoped_to_what_you_may_see(app: TestApp) {
     let viewer_role = app.role(acme, other_ws, &["steward.access.users.view"]).await;
     let ws_viewer = app.user_with_role(acme, other_ws, viewer_role).await;
     let visible = emails(&app.get("/api/users", Some(&ws_viewer.token)).await.body);
-    assert_eq!(visible, vec![ws_viewer.email]);
+    assert_eq!(visible, vec![ws_viewer.email.clone()]);
     assert_eq!(app.get(&format!("/api/users/{mid}"), Some(&ws_viewer.token)).await.status, StatusCode::NOT_FOUND);
+
+    // The Users page delegated in that workspace (its console leaf alone) shows the same rows:
+    // that workspace's members, each one opens, and no one else's.
+    let page_role = app.role(acme, other_ws, &["steward.console.users.read"]).await;
+    let page_reader = app.user_with_role(acme, other_ws, page_role).await;
+    let mut visible = emails(&app.get("/api/users", Some(&page_reader.token)).await.body);
+    visible.sort();
+    let mut expected = vec![ws_viewer.email.clone(), page_reader.email.clone()];
+    expected.sort();
+    assert_eq!(visible, expected);
+    let one = app.get(&format!("/api/users/{}", ws_viewer.user_id), Some(&page_reader.token)).await;
+    assert_eq!((one.status, one.body["email"].as_str()), (StatusCode::OK, Some(ws_viewer.email.as_str())));
+    assert_eq!(app.get(&format!("/api/users/{mid}"), Some(&page_reader.token)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/users/{fid}"), Some(&page_reader.token)).await.status, StatusCode::NOT_FOUND);
+    // A read page does not write: its holder cannot deactivate the member it sees.
+    let refused =
+        app.post(&format!("/api/users/{}/deactivate", ws_viewer.user_id), Some(&page_reader.token), json!({})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
 async fn create_without_password_mails_a_single_use_link(app: TestApp) {
