@@ -34,7 +34,9 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
   await page.getByRole('button', { name: 'My organization' }).click();
   await page.getByRole('button', { name: 'Admin mode' }).waitFor();
 
-  const routes = custom ? [...ROUTES, `/admin/roles/${custom.id}`] : ROUTES;
+  // A seeded user's detail page: memberships, sessions, tokens and trail tables.
+  const someone = (await api(server, 'GET', '/api/users?limit=1&segment=active', admin, null)).items[0];
+  const routes = [...ROUTES, ...(custom ? [`/admin/roles/${custom.id}`] : []), `/admin/users/${someone.id}`];
   const overflowing = [];
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 800 });

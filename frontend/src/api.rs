@@ -420,6 +420,33 @@ pub async fn records(q: &str) -> ApiResult<Page<RecordRow>> {
 }
 
 /// `pause`, `resume`, `publish` on a flow.
+/// The flow templates of the active applications (what a new flow is made from).
+pub async fn flow_templates() -> ApiResult<Vec<steward_shared::apps::FlowTemplateRow>> {
+    get("/api/flow-templates").await
+}
+
+/// The connector kinds of the active applications.
+pub async fn connector_kinds() -> ApiResult<Vec<steward_shared::apps::ConnectorKindRow>> {
+    get("/api/connector-kinds").await
+}
+
+pub async fn create_flow(body: &steward_shared::api::CreateFlow) -> ApiResult<FlowRow> {
+    post("/api/flows", body).await
+}
+
+/// A new connector; its API key is in the answer, shown this once.
+pub async fn create_connector(body: &serde_json::Value) -> ApiResult<RotatedKey> {
+    post("/api/connectors", body).await
+}
+
+/// The workspaces of the scope the picker shows: one customer's, or the principal's own.
+pub async fn scoped_workspaces(scope: &str) -> ApiResult<Vec<WorkspaceSummary>> {
+    match scope.strip_prefix("customer:") {
+        Some(c) => workspaces_of(c).await,
+        None => workspaces().await,
+    }
+}
+
 pub async fn flow_action(id: &str, action: &str) -> ApiResult<FlowRow> {
     json(send(Method::Post, &format!("/api/flows/{id}/{action}"), None, true).await?).await
 }
@@ -520,6 +547,25 @@ pub async fn send_password_reset(id: &str) -> ApiResult<()> {
 
 pub async fn erase_user(id: &str, confirm: Option<&str>) -> ApiResult<()> {
     send_confirmed(Method::Delete, &format!("/api/users/{id}"), None, true, confirm).await.map(|_| ())
+}
+
+/// Another user's API tokens (no secrets): an administrator's view.
+pub async fn user_tokens(user: &str) -> ApiResult<Page<ApiTokenInfo>> {
+    get(&format!("/api/users/{user}/tokens?limit=100")).await
+}
+
+/// Revokes another user's API token (destructive: typed confirmation while impersonating).
+pub async fn revoke_user_token(user: &str, token: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/users/{user}/tokens/{token}"), None, true, confirm).await.map(|_| ())
+}
+
+/// Turns a user's two-factor sign-in off, so they enrol again (typed confirmation while impersonating).
+pub async fn reset_user_two_factor(user: &str, confirm: Option<&str>) -> ApiResult<()> {
+    send_confirmed(Method::Delete, &format!("/api/users/{user}/2fa"), None, true, confirm).await.map(|_| ())
+}
+
+pub async fn user(id: &str) -> ApiResult<DirectoryUser> {
+    get(&format!("/api/users/{id}")).await
 }
 
 pub async fn bulk_users(body: &BulkUsers, confirm: Option<&str>) -> ApiResult<BulkOutcome> {

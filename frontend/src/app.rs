@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::components::shell::Shell;
 use crate::pages::access::{
     explain::ExplainAccessPage, invitations::InvitationsPage, role_editor::RoleEditorPage, roles::RolesPage,
-    sessions::SessionsPage, users::UsersPage,
+    sessions::SessionsPage, user_detail::UserDetailPage, users::UsersPage,
 };
 use crate::pages::applications::apps::{ApplicationDetailPage, ApplicationsPage, ImportErrorsPage, PackagesPage};
 use crate::pages::audit::AuditPage;
@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/customers") view=CustomersPage/>
                     <Route path=path!("admin/customers/:id") view=CustomerDetailPage/>
                     <Route path=path!("admin/users") view=UsersPage/>
+                    <Route path=path!("admin/users/:id") view=UserDetailPage/>
                     <Route path=path!("admin/invitations") view=InvitationsPage/>
                     <Route path=path!("admin/sessions") view=SessionsPage/>
                     <Route path=path!("admin/access") view=ExplainAccessPage/>

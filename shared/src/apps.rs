@@ -107,8 +107,11 @@ pub struct FlowTemplateRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
 pub struct ConnectorKindRow {
+    /// What a connector of this kind names as its `kind`.
     pub kind: String,
     pub label: String,
+    /// The application that brings it.
+    pub application: String,
     /// `GET /health`-style: the method and path the probe requests.
     pub probe: String,
 }

@@ -257,15 +257,7 @@ pub async fn detail(state: &AppState, id: Uuid) -> AppResult<ApplicationDetail> 
                 }
             })
             .collect(),
-        connector_kinds: kinds
-            .into_iter()
-            .map(|k| {
-                let probe = serde_json::from_value::<ConnectorKind>(k.definition)
-                    .map(|d| format!("{} {}", d.health.method, d.health.path))
-                    .unwrap_or_default();
-                ConnectorKindRow { kind: k.kind, label: k.label, probe }
-            })
-            .collect(),
+        connector_kinds: kinds.into_iter().map(|k| kind_row(k, name.clone())).collect(),
         requirements: reqs
             .into_iter()
             .map(|r| RequirementRow {
@@ -433,9 +425,7 @@ pub async fn packages(state: &AppState, q: PackageQuery) -> AppResult<Page<Packa
 
 /// The templates of the active applications' versions in use (what a new flow can be made from).
 pub async fn templates(state: &AppState) -> AppResult<Vec<FlowTemplateRow>> {
-    let apps = applications::Entity::find().filter(applications::Column::Active.eq(true)).all(&state.db).await?;
-    let current: HashMap<Uuid, String> =
-        apps.into_iter().filter_map(|a| a.current_version_id.map(|v| (v, a.name))).collect();
+    let current = active_versions(state).await?;
     if current.is_empty() {
         return Ok(vec![]);
     }
@@ -458,4 +448,38 @@ pub async fn templates(state: &AppState) -> AppResult<Vec<FlowTemplateRow>> {
             }
         })
         .collect())
+}
+
+/// The connector kinds of the active applications (their version in use), by kind: what a
+/// new connector can be besides a free-form kind, which is never probed.
+pub async fn connector_kinds(state: &AppState) -> AppResult<Vec<ConnectorKindRow>> {
+    let current = active_versions(state).await?;
+    if current.is_empty() {
+        return Ok(vec![]);
+    }
+    let found = connector_kinds::Entity::find()
+        .filter(connector_kinds::Column::VersionId.is_in(current.keys().copied()))
+        .order_by_asc(connector_kinds::Column::Kind)
+        .all(&state.db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|k| {
+            let application = current.get(&k.version_id).cloned().unwrap_or_default();
+            kind_row(k, application)
+        })
+        .collect())
+}
+
+/// The version in use of each active application, with the application's name.
+async fn active_versions(state: &AppState) -> AppResult<HashMap<Uuid, String>> {
+    let apps = applications::Entity::find().filter(applications::Column::Active.eq(true)).all(&state.db).await?;
+    Ok(apps.into_iter().filter_map(|a| a.current_version_id.map(|v| (v, a.name))).collect())
+}
+
+fn kind_row(k: connector_kinds::Model, application: String) -> ConnectorKindRow {
+    let probe = serde_json::from_value::<ConnectorKind>(k.definition)
+        .map(|d| format!("{} {}", d.health.method, d.health.path))
+        .unwrap_or_default();
+    ConnectorKindRow { kind: k.kind, label: k.label, application, probe }
 }

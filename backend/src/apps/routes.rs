@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use steward_shared::api::Page;
 use steward_shared::apps::{
-    ApplicationDetail, ApplicationRow, CommitRow, DeleteApplication, FlowTemplateRow, ImportErrorRow, InstallFromGit,
-    InstallReport, MintTransferToken, PackageRow, PinCommit, SwitchVersion, TransferExport, TransferFrom,
-    TransferReport, TransferToken,
+    ApplicationDetail, ApplicationRow, CommitRow, ConnectorKindRow, DeleteApplication, FlowTemplateRow, ImportErrorRow,
+    InstallFromGit, InstallReport, MintTransferToken, PackageRow, PinCommit, SwitchVersion, TransferExport,
+    TransferFrom, TransferReport, TransferToken,
 };
 use steward_shared::problem::Problem;
 use utoipa::ToSchema;
@@ -50,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(install_application_transfer))
         .routes(routes!(list_packages))
         .routes(routes!(list_flow_templates))
+        .routes(routes!(list_connector_kinds))
         .merge(uploads)
 }
 
@@ -421,6 +422,17 @@ async fn list_packages(
 )]
 async fn list_flow_templates(State(state): State<AppState>) -> AppResult<Json<Vec<FlowTemplateRow>>> {
     catalog::templates(&state).await.map(Json)
+}
+
+/// The connector kinds of the active applications (what a new connector's kind can be, besides
+/// a free-form one that is never probed).
+#[utoipa::path(
+    get, path = "/api/connector-kinds", tag = "connectors", operation_id = "list_connector_kinds",
+    security(("bearer" = ["steward.connectors.manage"])),
+    responses((status = 200, description = "The kinds by kind", body = Vec<ConnectorKindRow>)),
+)]
+async fn list_connector_kinds(State(state): State<AppState>) -> AppResult<Json<Vec<ConnectorKindRow>>> {
+    catalog::connector_kinds(&state).await.map(Json)
 }
 
 /// Mint a transfer token (shown this once): a short-lived, single-use JWT signed by this

@@ -89,8 +89,8 @@ pub struct ListQuery {
 pub struct CreateConnector {
     pub workspace_id: Uuid,
     pub name: String,
-    /// A connector kind of an active application (`crm-sync/crm_api`, probed by its health
-    /// check) or a free-form kind (`salesforce`, `http`: never probed).
+    /// A connector kind of an active application (`crm_api`, as `list_connector_kinds` names
+    /// it; probed by its health check) or a free-form kind (`salesforce`, `http`: never probed).
     pub kind: String,
     /// Where its service answers (`https://crm.example.com/api`).
     #[serde(default)]

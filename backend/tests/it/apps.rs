@@ -138,6 +138,12 @@ async fn installs_from_an_archive(app: TestApp) {
     let templates = app.get("/api/flow-templates", Some(&token)).await;
     assert_eq!(templates.body[0]["name"], "clean_leads");
     assert_eq!(templates.body[0]["application"], "crm-sync");
+    // Its connector kind is offered for new connectors, with the probe it runs.
+    let kinds = app.get("/api/connector-kinds", Some(&token)).await;
+    assert_eq!(
+        kinds.body,
+        json!([{ "kind": "crm_api", "label": "CRM API", "application": "crm-sync", "probe": "GET /health" }])
+    );
 
     // The install is an audit event.
     let audit = app
@@ -462,6 +468,7 @@ async fn deactivate_and_delete(app: TestApp) {
     assert_eq!((res.status, res.body["active"].as_bool()), (StatusCode::OK, Some(false)), "{:?}", res.body);
     assert_eq!(entity_type_owner(&app, "lead").await, None, "withdrawn");
     assert_eq!(app.get("/api/flow-templates", Some(&token)).await.body, json!([]));
+    assert_eq!(app.get("/api/connector-kinds", Some(&token)).await.body, json!([]), "withdrawn with it");
     let flow = json!({ "workspace_id": ws, "name": "Leads nightly", "template_id": template });
     let res =
         app.call_with(Method::POST, "/api/flows", &token, Some(flow.clone()), &[("x-steward-scope", "all")]).await;

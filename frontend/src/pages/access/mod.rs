@@ -5,4 +5,5 @@ pub mod invitations;
 pub mod role_editor;
 pub mod roles;
 pub mod sessions;
+pub mod user_detail;
 pub mod users;

@@ -26,7 +26,7 @@ impl Revoke {
 }
 
 /// A short description of a user agent: the browser or client name.
-fn client(agent: &Option<String>) -> String {
+pub(crate) fn client(agent: &Option<String>) -> String {
     let Some(a) = agent else { return "—".into() };
     for (needle, name) in [
         ("Edg/", "Edge"),

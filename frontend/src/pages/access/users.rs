@@ -27,13 +27,13 @@ use crate::scope::use_scope;
 const SEGMENTS: &[(&str, &str)] =
     &[("all", "All"), ("active", "Active"), ("super_admins", "Super admins"), ("inactive", "Inactive")];
 
-fn can_manage() -> bool {
+pub(super) fn can_manage() -> bool {
     holds("steward.access.users.manage") || holds("steward.console.users.write")
 }
 
 /// The workspaces and roles the dialogs and filters offer, loaded once per scope.
 #[derive(Clone, Copy)]
-struct Choices {
+pub(crate) struct Choices {
     workspaces: RwSignal<Vec<WorkspaceSummary>>,
     roles: RwSignal<Vec<RoleSummary>>,
 }
@@ -45,19 +45,29 @@ impl Choices {
         Effect::new(move |_| {
             let value = scope.value.get();
             spawn_local(async move {
-                let ws = match value.strip_prefix("customer:") {
-                    Some(c) => api::workspaces_of(c).await,
-                    None => api::workspaces().await,
-                };
-                this.workspaces.set(ws.unwrap_or_default());
+                this.workspaces.set(api::scoped_workspaces(&value).await.unwrap_or_default());
                 this.roles.set(api::roles().await.map(|r| r.roles).unwrap_or_default());
             });
         });
         this
     }
 
+    /// The workspaces and roles of one customer (a user's detail page offers those).
+    pub(super) fn of_customer(customer: String) -> Self {
+        let this = Self { workspaces: RwSignal::new(Vec::new()), roles: RwSignal::new(Vec::new()) };
+        spawn_local(async move {
+            this.workspaces.set(api::workspaces_of(&customer).await.unwrap_or_default());
+            this.roles.set(api::roles().await.map(|r| r.roles).unwrap_or_default());
+        });
+        this
+    }
+
+    pub(super) fn workspaces(&self) -> Vec<WorkspaceSummary> {
+        self.workspaces.get()
+    }
+
     /// Roles that may be held in `workspace`: system roles and that workspace's own.
-    fn roles_for(&self, workspace: &str) -> Vec<RoleSummary> {
+    pub(super) fn roles_for(&self, workspace: &str) -> Vec<RoleSummary> {
         self.roles.with(|roles| {
             roles
                 .iter()
@@ -230,7 +240,7 @@ pub fn UsersPage() -> impl IntoView {
                     })}
                 </td>
                 <td>
-                    <div class="row-title">{u.name.clone()} {u.super_admin.then(|| view! { <span class="badge badge-info">"Super admin"</span> })}</div>
+                    <div class="row-title"><a href=format!("/admin/users/{}", u.id)>{u.name.clone()}</a> {u.super_admin.then(|| view! { <span class="badge badge-info">"Super admin"</span> })}</div>
                     <div class="muted small">{u.email.clone()}</div>
                 </td>
                 {move || scope.admin_mode().then(|| view! { <td class="small">{u.customer_name.clone()}</td> })}
@@ -480,7 +490,7 @@ fn BulkReport(outcome: BulkOutcome, dismiss: RwSignal<Option<BulkOutcome>>) -> i
 
 /// Create (`Some(None)`) or edit (`Some(Some(user))`) a user, in a modal dialog.
 #[component]
-fn UserDialog(
+pub(super) fn UserDialog(
     editing: RwSignal<Option<Option<DirectoryUser>>>,
     choices: Choices,
     on_saved: Callback<String>,

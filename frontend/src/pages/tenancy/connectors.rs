@@ -4,11 +4,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use steward_shared::api::{ConnectorRow, RotatedKey};
+use steward_shared::api::{ConnectorRow, RotatedKey, WorkspaceSummary};
+use steward_shared::apps::ConnectorKindRow;
 
 use crate::api::{self, ApiError};
 use crate::components::dialog::ConfirmDialog;
-use crate::components::form::ErrorBanner;
+use crate::components::form::{ErrorBanner, Field};
+use crate::components::form_dialog::FormDialog;
 use crate::components::list::{ListFooter, Paged};
 use crate::pages::fmt::{holds, impersonating, pill, when};
 use crate::scope::use_scope;
@@ -86,6 +88,9 @@ pub fn ConnectorsPage() -> impl IntoView {
             </tr>
         }
     };
+    let creating = RwSignal::new(false);
+    let can_create = can_check;
+    let all_customers = move || scope.value.get() == "all";
     view! {
         <ErrorBanner error=error.into()/>
         {move || shown.get().map(|k| view! {
@@ -99,6 +104,11 @@ pub fn ConnectorsPage() -> impl IntoView {
             <div class="card-head">
                 <h2>"Connectors"</h2>
                 <div class="filters">
+                    {can_create.then(|| view! {
+                        <button class="btn btn-primary btn-small" disabled=all_customers
+                            title=move || all_customers().then_some("Pick a customer first: a connector belongs to one")
+                            on:click=move |_| creating.set(true)>"New connector"</button>
+                    })}
                     <select aria-label="Health" on:change=move |ev| health.set(event_target_value(&ev))>
                         <option value="">"Any health"</option><option value="healthy">"Healthy"</option>
                         <option value="degraded">"Degraded"</option><option value="down">"Down"</option>
@@ -128,5 +138,93 @@ pub fn ConnectorsPage() -> impl IntoView {
             danger=true
             typed_name=Signal::derive(move || impersonating().then(|| target.get().map(|t| t.1)).flatten())
         />
+        {can_create.then(|| view! {
+            <NewConnectorDialog open=creating on_created=Callback::new(move |key: RotatedKey| {
+                shown.set(Some(key));
+                paged.reload();
+            })/>
+        })}
+    }
+}
+
+/// A new connector in a workspace of the scope: a kind an active application brings (probed by
+/// its health check once it has an endpoint) or a free-form one. Its API key is shown once.
+#[component]
+fn NewConnectorDialog(open: RwSignal<bool>, on_created: Callback<RotatedKey>) -> impl IntoView {
+    let scope = use_scope();
+    let workspaces = RwSignal::new(Vec::<WorkspaceSummary>::new());
+    let kinds = RwSignal::new(Vec::<ConnectorKindRow>::new());
+    let (workspace, name, kind, endpoint) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
+        }
+        let value = scope.value.get_untracked();
+        error.set(None);
+        for field in [name, kind, endpoint] {
+            field.set(String::new());
+        }
+        spawn_local(async move {
+            let ws = api::scoped_workspaces(&value).await.unwrap_or_default();
+            workspace.set(ws.first().map(|w| w.id.to_string()).unwrap_or_default());
+            workspaces.set(ws);
+            kinds.set(api::connector_kinds().await.unwrap_or_default());
+        });
+    });
+    let submit = Callback::new(move |()| {
+        let endpoint = Some(endpoint.get_untracked()).filter(|e| !e.trim().is_empty());
+        let body = serde_json::json!({
+            "workspace_id": workspace.get_untracked(),
+            "name": name.get_untracked(),
+            "kind": kind.get_untracked(),
+            "endpoint": endpoint,
+        });
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::create_connector(&body).await;
+            busy.set(false);
+            match result {
+                Ok(key) => {
+                    open.set(false);
+                    on_created.run(key);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    let probe =
+        move || kinds.with(|all| all.iter().find(|k| k.kind == kind.get()).map(|k| (k.label.clone(), k.probe.clone())));
+    view! {
+        <FormDialog open=open title="New connector" submit_label="Create connector" error=error busy=busy on_submit=submit>
+            <div class="field">
+                <label for="connector-workspace">"Workspace"</label>
+                <select id="connector-workspace" prop:value=move || workspace.get() on:change=move |ev| workspace.set(event_target_value(&ev))>
+                    {move || workspaces.get().into_iter().map(|w| view! { <option value=w.id.to_string()>{w.name.clone()}</option> }).collect_view()}
+                </select>
+                {move || error.get().and_then(|e| e.field("workspace_id")).map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <Field label="Name" name="name" value=name error=error autofocus=true/>
+            <div class="field">
+                <label for="connector-kind">"Kind"</label>
+                <input id="connector-kind" list="connector-kinds" autocomplete="off" prop:value=move || kind.get()
+                    on:input=move |ev| kind.set(event_target_value(&ev))/>
+                <datalist id="connector-kinds">
+                    {move || kinds.get().into_iter().map(|k| view! { <option value=k.kind.clone()>{format!("{} ({})", k.label, k.application)}</option> }).collect_view()}
+                </datalist>
+                {move || match probe() {
+                    Some((label, probe)) => view! { <p class="field-hint">{format!("{label}: its health is probed with {probe} at the endpoint.")}</p> }.into_any(),
+                    None => view! { <p class="field-hint">"Pick a kind an application brings, or type your own (e.g. salesforce): a kind of your own is never probed."</p> }.into_any(),
+                }}
+                {move || error.get().and_then(|e| e.field("kind")).map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <Field label="Endpoint (optional)" name="endpoint" value=endpoint error=error hint="Where its service answers, e.g. https://crm.example.com/api"/>
+        </FormDialog>
     }
 }

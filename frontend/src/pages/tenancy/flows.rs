@@ -2,9 +2,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use steward_shared::api::FlowRow;
+use steward_shared::api::{ConnectorRow, CreateFlow, FlowRow, WorkspaceSummary};
+use steward_shared::apps::FlowTemplateRow;
 
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::components::form::Field;
+use crate::components::form_dialog::FormDialog;
 use crate::components::list::{ListFooter, Paged};
 use crate::components::scope_bar::use_toast;
 use crate::pages::fmt::{holds, pill, when};
@@ -82,11 +85,20 @@ pub fn FlowsPage() -> impl IntoView {
             </tr>
         }
     };
+    let creating = RwSignal::new(false);
+    // A flow belongs to one customer: in admin mode across every customer, pick one first.
+    let can_create = holds("steward.flows.edit");
+    let all_customers = move || scope.value.get() == "all";
     view! {
         <section class="card">
             <div class="card-head">
                 <h2>"Flows"</h2>
                 <div class="filters">
+                    {can_create.then(|| view! {
+                        <button class="btn btn-primary btn-small" disabled=all_customers
+                            title=move || all_customers().then_some("Pick a customer first: a flow belongs to one")
+                            on:click=move |_| creating.set(true)>"New flow"</button>
+                    })}
                     <input type="search" placeholder="Search by name" aria-label="Search flows"
                         on:change=move |ev| search.set(event_target_value(&ev))/>
                     <select aria-label="Status" on:change=move |ev| status.set(event_target_value(&ev))>
@@ -107,5 +119,125 @@ pub fn FlowsPage() -> impl IntoView {
             </table></div>
             <ListFooter paged=paged empty="No flows in this scope."/>
         </section>
+        {can_create.then(|| view! {
+            <NewFlowDialog open=creating can_publish=can_publish on_created=Callback::new(move |message: String| {
+                toast.0.set(Some(Ok(message)));
+                paged.reload();
+            })/>
+        })}
+    }
+}
+
+/// A new flow from a template of an active application, in a workspace of the scope, with an
+/// optional connector and schedule; published at once if asked (and allowed).
+#[component]
+fn NewFlowDialog(open: RwSignal<bool>, can_publish: bool, on_created: Callback<String>) -> impl IntoView {
+    let scope = use_scope();
+    let workspaces = RwSignal::new(Vec::<WorkspaceSummary>::new());
+    let templates = RwSignal::new(Vec::<FlowTemplateRow>::new());
+    let connectors = RwSignal::new(Vec::<ConnectorRow>::new());
+    let (workspace, name, template, connector, schedule) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let publish = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    // What the dialog offers is loaded as it opens, for the scope of that moment.
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
+        }
+        let value = scope.value.get_untracked();
+        error.set(None);
+        for field in [name, connector, schedule] {
+            field.set(String::new());
+        }
+        publish.set(false);
+        spawn_local(async move {
+            let ws = api::scoped_workspaces(&value).await.unwrap_or_default();
+            workspace.set(ws.first().map(|w| w.id.to_string()).unwrap_or_default());
+            workspaces.set(ws);
+            match api::flow_templates().await {
+                Ok(t) => {
+                    template.set(t.first().map(|t| t.id.to_string()).unwrap_or_default());
+                    templates.set(t);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            connectors.set(api::connectors("?limit=200").await.map(|p| p.items).unwrap_or_default());
+        });
+    });
+    let submit = Callback::new(move |()| {
+        let Ok(workspace_id) = workspace.get_untracked().parse() else {
+            error.set(Some(ApiError::local("Choose a workspace", "A flow belongs to a workspace.".into())));
+            return;
+        };
+        let body = CreateFlow {
+            workspace_id: steward_shared::WorkspaceId(workspace_id),
+            name: name.get_untracked(),
+            schedule: Some(schedule.get_untracked()).filter(|s| !s.trim().is_empty()),
+            publish: publish.get_untracked(),
+            template_id: template.get_untracked().parse().ok(),
+            connector_id: connector.get_untracked().parse().ok(),
+        };
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::create_flow(&body).await;
+            busy.set(false);
+            match result {
+                Ok(f) => {
+                    open.set(false);
+                    on_created.run(format!("“{}” was created as {}.", f.name, f.status));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    let chosen = move || templates.with(|all| all.iter().find(|t| t.id.to_string() == template.get()).cloned());
+    view! {
+        <FormDialog open=open title="New flow" submit_label="Create flow" error=error busy=busy on_submit=submit>
+            <div class="field">
+                <label for="flow-workspace">"Workspace"</label>
+                <select id="flow-workspace" prop:value=move || workspace.get() on:change=move |ev| { workspace.set(event_target_value(&ev)); connector.set(String::new()); }>
+                    {move || workspaces.get().into_iter().map(|w| view! { <option value=w.id.to_string()>{w.name.clone()}</option> }).collect_view()}
+                </select>
+                {move || error.get().and_then(|e| e.field("workspace_id")).map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <Field label="Name" name="name" value=name error=error autofocus=true/>
+            <div class="field">
+                <label for="flow-template">"Template"</label>
+                <select id="flow-template" prop:value=move || template.get() on:change=move |ev| template.set(event_target_value(&ev))>
+                    {move || templates.get().into_iter().map(|t| view! {
+                        <option value=t.id.to_string()>{format!("{} ({})", t.label, t.application)}</option>
+                    }).collect_view()}
+                </select>
+                {move || match chosen() {
+                    Some(t) => view! { <p class="field-hint">{format!("Works on {} records: {}.", t.entity_type, t.steps.join(" → "))}</p> }.into_any(),
+                    None => view! { <p class="field-hint">"No active application brings a flow template: install one under Applications first."</p> }.into_any(),
+                }}
+                {move || error.get().and_then(|e| e.field("template_id")).map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <div class="field">
+                <label for="flow-connector">"Connector (optional)"</label>
+                <select id="flow-connector" prop:value=move || connector.get() on:change=move |ev| connector.set(event_target_value(&ev))>
+                    <option value="">"None"</option>
+                    {move || connectors.get().into_iter().filter(|c| c.workspace_id.to_string() == workspace.get()).map(|c| view! {
+                        <option value=c.id.to_string()>{format!("{} ({})", c.name, c.kind)}</option>
+                    }).collect_view()}
+                </select>
+                {move || error.get().and_then(|e| e.field("connector_id")).map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <Field label="Schedule (optional)" name="schedule" value=schedule error=error hint="e.g. every 15m, every 1h, every 1d; empty runs it by hand only."/>
+            {can_publish.then(|| view! {
+                <label class="check-label">
+                    <input type="checkbox" prop:checked=publish on:change=move |_| publish.update(|p| *p = !*p)/>
+                    "Publish at once — scheduled runs start; otherwise it stays a draft."
+                </label>
+            })}
+        </FormDialog>
     }
 }
