@@ -11,7 +11,7 @@ const stack = useStack();
 
 const ROUTES = [
   '/', '/flows', '/runs', '/connectors', '/data', '/account',
-  '/admin/users', '/admin/invitations', '/admin/sessions', '/admin/roles', '/admin/audit', '/admin/impersonations', '/admin/customers', '/admin/access',
+  '/admin/users', '/admin/invitations', '/admin/sessions', '/admin/roles', '/admin/audit', '/admin/impersonations', '/admin/customers', '/admin/access', '/admin/settings',
   '/admin/system', '/admin/stats', '/admin/logs', '/admin/outbox', '/admin/config',
   '/admin/explorer', '/admin/data-ops', '/admin/hash-warnings',
   '/admin/applications', '/admin/import-errors', '/admin/packages', '/admin/actions',

@@ -650,6 +650,16 @@ pub async fn logs(q: &str) -> ApiResult<Page<LogEntry>> {
     get(&format!("/api/logs{q}")).await
 }
 
+pub async fn settings() -> ApiResult<steward_shared::api::SettingsView> {
+    get("/api/settings").await
+}
+
+pub async fn update_settings(
+    body: &steward_shared::api::UpdateSettings,
+) -> ApiResult<steward_shared::api::SettingsView> {
+    patch("/api/settings", body).await
+}
+
 pub async fn config_view() -> ApiResult<ConfigView> {
     get("/api/system/config").await
 }

@@ -25,8 +25,8 @@ use crate::pages::identity::{
 use crate::pages::impersonations::ImpersonationsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::operations::{
-    actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, outbox::OutboxPage, stats::StatsPage,
-    system::SystemPage,
+    actions::PlatformActionsPage, config::ConfigPage, logs::LogsPage, outbox::OutboxPage, settings::SettingsPage,
+    stats::StatsPage, system::SystemPage,
 };
 use crate::pages::tenancy::{
     connectors::ConnectorsPage,
@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/logs") view=LogsPage/>
                     <Route path=path!("admin/outbox") view=OutboxPage/>
                     <Route path=path!("admin/config") view=ConfigPage/>
+                    <Route path=path!("admin/settings") view=SettingsPage/>
                     <Route path=path!("admin/explorer") view=ExplorerPage/>
                     <Route path=path!("admin/data-ops") view=DataOpsPage/>
                     <Route path=path!("admin/hash-warnings") view=HashWarningsPage/>

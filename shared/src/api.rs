@@ -1059,3 +1059,65 @@ pub struct OutboxMail {
     pub attempts: i32,
     pub last_error: Option<String>,
 }
+
+/// The knobs an administrator changes at run time. Stored in the database and applied by every
+/// replica within a second; the boot flags (or their defaults) are what a cleared one returns to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct RuntimeSettings {
+    /// How long a sign-in lasts (its refresh credential), in seconds: 300 to 7,776,000 (90 days).
+    pub session_ttl_secs: u64,
+    /// How long an access token lasts, in seconds: 60 to 86,400, and at most the session's.
+    pub access_token_ttl_secs: u64,
+    /// How long a View as lasts before it ends by itself, in minutes: 1 to 480.
+    pub impersonation_minutes: u64,
+    /// The shortest password accepted, in characters: 8 to 128.
+    pub password_min_length: u32,
+    /// Refuse passwords found in the list of common passwords shipped with the server.
+    pub password_reject_common: bool,
+    /// Super admins and holders of `steward.admin.cross_tenant` must enrol in 2FA first.
+    pub two_factor_required_for_admins: bool,
+}
+
+/// The settings in effect, what each returns to when cleared, and which are stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct SettingsView {
+    pub effective: RuntimeSettings,
+    /// The boot values: flags, environment or built-in defaults.
+    pub defaults: RuntimeSettings,
+    /// The names of the settings stored in the database (the others follow their boot value).
+    pub overridden: Vec<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Change settings: a field given sets it, `null` returns it to its boot value, a field left
+/// out stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSettings {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<u64>))]
+    pub session_ttl_secs: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<u64>))]
+    pub access_token_ttl_secs: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<u64>))]
+    pub impersonation_minutes: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<u32>))]
+    pub password_min_length: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<bool>))]
+    pub password_reject_common: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<bool>))]
+    pub two_factor_required_for_admins: Option<Option<bool>>,
+}
+
+/// A field that is present: `null` is `Some(None)`, a value `Some(Some(v))` (absent stays `None`).
+fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

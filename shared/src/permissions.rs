@@ -167,7 +167,12 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     ),
     root_page("import_errors", "Import errors", &["list_import_errors"], &[]),
     root_page("packages", "Packages", &["list_packages"], &[]),
-    root_page("settings", "Settings", &["get_two_factor_policy", "get_config"], &["set_two_factor_policy"]),
+    root_page(
+        "settings",
+        "Settings",
+        &["get_two_factor_policy", "get_config", "get_settings"],
+        &["set_two_factor_policy", "update_settings"],
+    ),
 ];
 
 /// Whether the operation belongs to a console page that is never delegable: its route must be
@@ -276,7 +281,10 @@ pub const CATALOG: &[Module] = &[
             leaf(SYSTEM_STATUS, "View system status, metrics and stats over time"),
             leaf("steward.system.logs", "View platform and system logs and the mail outbox"),
             leaf("steward.system.mail", "Resend mail the outbox gave up on"),
-            leaf("steward.system.settings", "See the configuration and change instance settings (the 2FA policy)"),
+            leaf(
+                "steward.system.settings",
+                "See the configuration and change instance settings (lifetimes, password rule, 2FA policy)",
+            ),
         ],
     },
     Module {

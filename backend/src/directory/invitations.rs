@@ -253,7 +253,7 @@ pub async fn accept_invitation(state: &AppState, meta: &RequestMeta, body: Accep
         v.error("token", "must be the token from the invitation mail");
     }
     let name = v.text("name", &body.name, 1, 200);
-    v.password("password", &body.password);
+    crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
     v.finish()?;
     let now = Utc::now();
     let gone = || AppError::Gone {

@@ -38,7 +38,7 @@ pub async fn setup(state: &AppState, meta: &RequestMeta, body: SetupRequest) -> 
     }
     let mut v = Validator::new();
     let email = v.email("email", &body.email);
-    v.password("password", &body.password);
+    crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
     let name = v.text("name", &body.name, 1, 200);
     let organization = v.text("organization", body.organization.as_deref().unwrap_or("Platform"), 1, 200);
     v.finish()?;

@@ -377,7 +377,7 @@ pub async fn create_user(
     let email = v.email("email", &body.email);
     let name = v.text("name", &body.name, 1, 200);
     if let Some(p) = &body.password {
-        v.password("password", p);
+        crate::identity::runtime::check_password(state, &mut v, "password", p).await?;
     }
     let locale = v.text("locale", body.locale.as_deref().unwrap_or("en"), 2, 35);
     v.finish()?;

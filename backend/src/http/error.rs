@@ -325,16 +325,6 @@ impl Validator {
         email
     }
 
-    /// Checks a password's length without trimming it.
-    pub fn password(&mut self, field: &str, value: &str) {
-        let len = value.chars().count();
-        if len < 12 {
-            self.error(field, "must be at least 12 characters");
-        } else if len > 256 {
-            self.error(field, "must be at most 256 characters");
-        }
-    }
-
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             Ok(())

@@ -144,7 +144,8 @@ pub async fn start_impersonation(
         return Err(refuse(detail));
     }
     let now = Utc::now();
-    let expires = now + chrono::Duration::minutes(state.config.impersonation_minutes as i64);
+    let minutes = crate::identity::runtime::effective(state).await?.impersonation_minutes;
+    let expires = now + chrono::Duration::minutes(minutes as i64);
     let started = sessions::Entity::update_many()
         .col_expr(sessions::Column::ImpersonatedUserId, Expr::value(Some(target.id)))
         .col_expr(sessions::Column::ImpersonationReason, Expr::value(Some(reason.clone())))

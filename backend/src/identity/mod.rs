@@ -9,6 +9,7 @@ pub mod password;
 pub mod password_reset;
 pub mod principal;
 pub mod routes;
+pub mod runtime;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

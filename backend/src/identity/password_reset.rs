@@ -118,7 +118,7 @@ pub async fn complete_password_reset(
     if body.token.is_empty() || body.token.len() > 200 {
         v.error("token", "must be the token from the reset mail");
     }
-    v.password("password", &body.password);
+    crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
     v.finish()?;
     let now = Utc::now();
     let reset = password_resets::Entity::find()

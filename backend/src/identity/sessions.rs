@@ -20,6 +20,7 @@ pub async fn open<C: ConnectionTrait>(
     user: &users::Model,
     meta: &RequestMeta,
 ) -> AppResult<TokenPair> {
+    let settings = crate::identity::runtime::effective(state).await?;
     let now = Utc::now();
     let refresh = random_token(32);
     let session = sessions::ActiveModel {
@@ -29,7 +30,7 @@ pub async fn open<C: ConnectionTrait>(
         refresh_hash: Set(sha256_hex(&refresh)),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(now + chrono::Duration::seconds(state.config.session_ttl_secs as i64)),
+        expires_at: Set(now + chrono::Duration::seconds(settings.session_ttl_secs as i64)),
         ip: Set(meta.ip.clone()),
         user_agent: Set(meta.user_agent.clone()),
         revoked_at: Set(None),
@@ -44,7 +45,7 @@ pub async fn open<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     prune_spent(conn, now).await?;
-    token_pair(state, &session, refresh, now)
+    token_pair(state, &session, refresh, now, settings.access_token_ttl_secs)
 }
 
 /// Exchanges a refresh credential for a new pair; the old credential stops working. Presenting
@@ -95,7 +96,8 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, refresh_token: &str) 
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    token_pair(state, &session, fresh, now)
+    let ttl = crate::identity::runtime::effective(state).await?.access_token_ttl_secs;
+    token_pair(state, &session, fresh, now, ttl)
 }
 
 /// Ends the session whose spent refresh credential came back, records it, and gives the error
@@ -168,8 +170,8 @@ fn token_pair(
     session: &sessions::Model,
     refresh: String,
     now: DateTime<Utc>,
+    ttl: u64,
 ) -> AppResult<TokenPair> {
-    let ttl = state.config.access_token_ttl_secs;
     let access =
         state.jwt.issue(session.user_id, session.id, now.timestamp().max(0) as u64, ttl).map_err(AppError::internal)?;
     Ok(TokenPair {

@@ -60,7 +60,33 @@ pub async fn config_view(state: &AppState) -> AppResult<ConfigView> {
             }
         })
         .collect();
+    // Settings changed at run time win over their flag: the row says so, with the boot value.
+    for (name, value) in crate::identity::runtime::stored_values(&state.db).await? {
+        let shown = value.to_string();
+        match out.iter_mut().find(|s| s.name == name) {
+            Some(row) => {
+                let boot = row.value.take().unwrap_or_else(|| "unset".into());
+                row.description = format!("{} (changed at run time; boot value {boot})", row.description);
+                row.value = Some(shown);
+                row.source = "settings".into();
+                row.set = true;
+            }
+            None => out.push(ConfigSetting {
+                name,
+                flag: None,
+                env: None,
+                value: Some(shown),
+                secret: false,
+                set: true,
+                source: "settings".into(),
+                description: "Changed at run time (Settings)".into(),
+            }),
+        }
+    }
     for s in settings::Entity::find().all(&state.db).await? {
+        if s.key == crate::identity::runtime::KEY {
+            continue;
+        }
         out.push(ConfigSetting {
             name: s.key.clone(),
             flag: None,

@@ -15,6 +15,7 @@ mod probes;
 mod resilience;
 mod roles;
 mod runs;
+mod settings;
 mod setup;
 mod tenancy;
 mod transfer;

@@ -248,6 +248,14 @@ const NAV: &[NavItem] = &[
         page: Some("platform_actions"),
     },
     NavItem {
+        label: "Settings",
+        href: "/admin/settings",
+        icon: "lock",
+        group: Group::Operations,
+        leaves: &[],
+        page: Some("settings"),
+    },
+    NavItem {
         label: "Configuration",
         href: "/admin/config",
         icon: "sliders",

@@ -1,9 +1,10 @@
-//! The caller's own TOTP 2FA and recovery codes, and the instance's 2FA policy.
+//! The caller's own TOTP 2FA and recovery codes, the instance's 2FA policy, and the settings
+//! changed at run time (`identity::runtime`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use steward_shared::api::{RecoveryCodes, TotpCode, TotpEnrolment, TwoFactorPolicy};
+use steward_shared::api::{RecoveryCodes, SettingsView, TotpCode, TotpEnrolment, TwoFactorPolicy, UpdateSettings};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,6 +21,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disable_totp))
         .routes(routes!(regenerate_recovery_codes))
         .routes(routes!(get_two_factor_policy, set_two_factor_policy))
+        .routes(routes!(get_settings, update_settings))
+}
+
+/// The settings changed at run time: those in effect, their boot values, and which are stored.
+#[utoipa::path(
+    get, path = "/api/settings", tag = "settings", operation_id = "get_settings",
+    security(("super_admin" = ["steward.system.settings"])),
+    responses((status = 200, description = "The settings", body = SettingsView)),
+)]
+async fn get_settings(State(state): State<AppState>) -> AppResult<Json<SettingsView>> {
+    crate::identity::runtime::view(&state).await.map(Json)
+}
+
+/// Change settings at run time: a field given sets it, `null` returns it to its boot value.
+/// Audited with before and after; every replica applies it within a second.
+#[utoipa::path(
+    patch, path = "/api/settings", tag = "settings", operation_id = "update_settings",
+    security(("super_admin" = ["steward.system.settings"])),
+    request_body = UpdateSettings,
+    responses((status = 200, description = "The settings now", body = SettingsView)),
+)]
+async fn update_settings(
+    State(state): State<AppState>,
+    actor: Actor,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<UpdateSettings>,
+) -> AppResult<Json<SettingsView>> {
+    crate::identity::runtime::update(&state, &actor, &meta, body).await.map(Json)
 }
 
 /// Start TOTP enrolment: a fresh secret, its `otpauth://` URL and QR code. 2FA is on once

@@ -4,5 +4,6 @@ pub mod actions;
 pub mod config;
 pub mod logs;
 pub mod outbox;
+pub mod settings;
 pub mod stats;
 pub mod system;

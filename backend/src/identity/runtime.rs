@@ -1,0 +1,264 @@
+//! Settings changed at run time (issue 34): session and access token lifetimes, the View as
+//! limit, the password rule and the 2FA policy. They live in the `settings` table (the 2FA
+//! policy under its own key, the rest under `runtime`), each one stored only once changed; the
+//! boot flags are the defaults a cleared one returns to. Every replica reads them through a
+//! cache that lives one second, so a change is in effect everywhere within a second. Each
+//! change is audited with what it was before and after.
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use steward_shared::api::{RuntimeSettings, SettingsView, UpdateSettings};
+
+use crate::access::Actor;
+use crate::audit::{self, Event};
+use crate::config::Config;
+use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::request_meta::RequestMeta;
+use crate::identity::two_factor::POLICY_KEY;
+use crate::state::AppState;
+use crate::store::entities::settings;
+
+pub const KEY: &str = "runtime";
+
+/// What is stored under `runtime`: only the settings that were changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Stored {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_ttl_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access_token_ttl_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    impersonation_minutes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_min_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_reject_common: Option<bool>,
+}
+
+/// The boot values: what each setting is when it was never changed (or was cleared).
+pub fn defaults(config: &Config) -> RuntimeSettings {
+    RuntimeSettings {
+        session_ttl_secs: config.session_ttl_secs,
+        access_token_ttl_secs: config.access_token_ttl_secs,
+        impersonation_minutes: config.impersonation_minutes,
+        password_min_length: 12,
+        password_reject_common: true,
+        two_factor_required_for_admins: false,
+    }
+}
+
+/// The settings in effect on this replica, at most a second old.
+pub async fn effective(state: &AppState) -> AppResult<RuntimeSettings> {
+    state.runtime_settings.try_get_with((), async { load(state, &state.db).await.map(|(s, _)| s) }).await.map_err(|e| {
+        match &*e {
+            AppError::Unavailable(detail) => AppError::Unavailable(detail.clone()),
+            other => AppError::internal(other.to_string()),
+        }
+    })
+}
+
+/// The settings in effect read from `conn`, with the names of those stored.
+async fn load<C: ConnectionTrait>(state: &AppState, conn: &C) -> AppResult<(RuntimeSettings, Vec<String>)> {
+    let stored = stored(conn).await?;
+    let policy = settings::Entity::find_by_id(POLICY_KEY.to_owned()).one(conn).await?;
+    let base = defaults(&state.config);
+    let mut overridden: Vec<String> = serde_json::to_value(&stored)
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default();
+    let required =
+        match policy.and_then(|r| serde_json::from_value::<steward_shared::api::TwoFactorPolicy>(r.value).ok()) {
+            Some(p) => {
+                overridden.push("two_factor_required_for_admins".into());
+                p.require_for_admins
+            }
+            None => base.two_factor_required_for_admins,
+        };
+    let settings = RuntimeSettings {
+        session_ttl_secs: stored.session_ttl_secs.unwrap_or(base.session_ttl_secs),
+        access_token_ttl_secs: stored.access_token_ttl_secs.unwrap_or(base.access_token_ttl_secs),
+        impersonation_minutes: stored.impersonation_minutes.unwrap_or(base.impersonation_minutes),
+        password_min_length: stored.password_min_length.unwrap_or(base.password_min_length),
+        password_reject_common: stored.password_reject_common.unwrap_or(base.password_reject_common),
+        two_factor_required_for_admins: required,
+    };
+    Ok((settings, overridden))
+}
+
+async fn stored<C: ConnectionTrait>(conn: &C) -> AppResult<Stored> {
+    let row = settings::Entity::find_by_id(KEY.to_owned()).one(conn).await?;
+    Ok(row.and_then(|r| serde_json::from_value(r.value).ok()).unwrap_or_default())
+}
+
+/// The settings as stored, by name, for the Configuration page (which shows where each
+/// effective value came from).
+pub async fn stored_values<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<(String, serde_json::Value)>> {
+    let value = serde_json::to_value(stored(conn).await?).map_err(AppError::internal)?;
+    Ok(value.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+}
+
+/// `GET /api/settings`: read from the database, not the cache.
+pub async fn view(state: &AppState) -> AppResult<SettingsView> {
+    let (effective, overridden) = load(state, &state.db).await?;
+    let rows = settings::Entity::find().all(&state.db).await?;
+    let updated_at = rows.iter().filter(|r| r.key == KEY || r.key == POLICY_KEY).map(|r| r.updated_at).max();
+    Ok(SettingsView { effective, defaults: defaults(&state.config), overridden, updated_at })
+}
+
+/// `PATCH /api/settings`: checks every field (naming each bad one), stores the change, audits
+/// it with before and after, and drops this replica's cache (the others' expire within a second).
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    meta: &RequestMeta,
+    body: UpdateSettings,
+) -> AppResult<SettingsView> {
+    let txn = crate::store::begin(&state.db).await?;
+    let (before, _) = load(state, &txn).await?;
+    let mut next = stored(&txn).await?;
+    apply(&mut next.session_ttl_secs, body.session_ttl_secs);
+    apply(&mut next.access_token_ttl_secs, body.access_token_ttl_secs);
+    apply(&mut next.impersonation_minutes, body.impersonation_minutes);
+    apply(&mut next.password_min_length, body.password_min_length);
+    apply(&mut next.password_reject_common, body.password_reject_common);
+    let base = defaults(&state.config);
+    let session = next.session_ttl_secs.unwrap_or(base.session_ttl_secs);
+    let access = next.access_token_ttl_secs.unwrap_or(base.access_token_ttl_secs);
+    let mut v = Validator::new();
+    if let Some(s) = next.session_ttl_secs {
+        if !(300..=7_776_000).contains(&s) {
+            v.error("session_ttl_secs", "must be 300 to 7776000 seconds (5 minutes to 90 days)");
+        }
+    }
+    if let Some(a) = next.access_token_ttl_secs {
+        if !(60..=86_400).contains(&a) {
+            v.error("access_token_ttl_secs", "must be 60 to 86400 seconds (1 minute to 1 day)");
+        }
+    }
+    if access > session && (body.access_token_ttl_secs.is_some() || body.session_ttl_secs.is_some()) {
+        let field = if body.access_token_ttl_secs.is_some() { "access_token_ttl_secs" } else { "session_ttl_secs" };
+        v.error(field, format!("an access token ({access} s) may not outlive its session ({session} s)"));
+    }
+    if let Some(m) = next.impersonation_minutes {
+        if !(1..=480).contains(&m) {
+            v.error("impersonation_minutes", "must be 1 to 480 minutes");
+        }
+    }
+    if let Some(n) = next.password_min_length {
+        if !(8..=128).contains(&n) {
+            v.error("password_min_length", "must be 8 to 128 characters");
+        }
+    }
+    v.finish()?;
+    let now = Utc::now();
+    let row = settings::ActiveModel {
+        key: Set(KEY.into()),
+        value: Set(serde_json::to_value(&next).map_err(AppError::internal)?),
+        updated_at: Set(now),
+    };
+    upsert(&txn, row).await?;
+    match body.two_factor_required_for_admins {
+        Some(Some(on)) => {
+            let value = json!({ "require_for_admins": on });
+            upsert(
+                &txn,
+                settings::ActiveModel { key: Set(POLICY_KEY.into()), value: Set(value), updated_at: Set(now) },
+            )
+            .await?;
+        }
+        Some(None) => {
+            settings::Entity::delete_by_id(POLICY_KEY.to_owned()).exec(&txn).await?;
+        }
+        None => {}
+    }
+    let (after, _) = load(state, &txn).await?;
+    let (before, after) = (object(&before), object(&after));
+    // What changed, before and after: the fields whose value differs.
+    let (mut was, mut now) = (serde_json::Map::new(), serde_json::Map::new());
+    for (key, value) in &after {
+        let old = before.get(key).cloned().unwrap_or_default();
+        if &old != value {
+            was.insert(key.clone(), old);
+            now.insert(key.clone(), value.clone());
+        }
+    }
+    let event = Event::new("settings.update", "success").by(actor).summary(json!({ "before": was, "after": now }));
+    audit::append(&txn, meta, event).await?;
+    txn.commit().await?;
+    state.runtime_settings.invalidate(&()).await;
+    state.two_factor_policy.invalidate(&()).await;
+    view(state).await
+}
+
+fn object(settings: &RuntimeSettings) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(settings) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn apply<T>(slot: &mut Option<T>, change: Option<Option<T>>) {
+    if let Some(value) = change {
+        *slot = value;
+    }
+}
+
+async fn upsert<C: ConnectionTrait>(conn: &C, row: settings::ActiveModel) -> AppResult<()> {
+    settings::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(settings::Column::Key)
+                .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Checks a new password against the rule in effect: its length, and (when asked) the list of
+/// common passwords the server ships with (zxcvbn's, with l33t and reversed spellings). A
+/// password that is one common password, whole, is refused; one inside a longer phrase is not.
+pub async fn check_password(state: &AppState, v: &mut Validator, field: &str, value: &str) -> AppResult<()> {
+    let rule = effective(state).await?;
+    let len = value.chars().count();
+    if len < rule.password_min_length as usize {
+        v.error(field, format!("must be at least {} characters", rule.password_min_length));
+    } else if len > 256 {
+        v.error(field, "must be at most 256 characters");
+    } else if rule.password_reject_common && common(value) {
+        v.error(field, "is a commonly used password: choose another (a few unrelated words work well)");
+    }
+    Ok(())
+}
+
+/// Whether the whole password is one entry of the common passwords list.
+pub fn common(password: &str) -> bool {
+    let entropy = zxcvbn::zxcvbn(password, &[]);
+    let len = password.chars().count();
+    match entropy.sequence() {
+        [only] => {
+            only.i == 0
+                && only.j + 1 == len
+                && matches!(&only.pattern, zxcvbn::matching::patterns::MatchPattern::Dictionary(d)
+                    if format!("{:?}", d.dictionary_name) == "Passwords")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common;
+
+    #[test]
+    fn common_passwords_are_known_whole() {
+        for p in ["password", "Password", "qwertyuiop", "iloveyou", "p4ssw0rd", "1234567890", "trustno1", "drowssap"] {
+            assert!(common(p), "{p} is common");
+        }
+        for p in ["correct horse battery staple", "password plus three unusual words", "vX9#kq2!Lm7@"] {
+            assert!(!common(p), "{p} is not one common password");
+        }
+    }
+}
