@@ -213,6 +213,10 @@ impl Client {
         decode(self.send(self.request(reqwest::Method::PUT, path).json(body))?)
     }
 
+    pub fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> CliResult<T> {
+        decode(self.send(self.request(reqwest::Method::PATCH, path).json(body))?)
+    }
+
     /// A POST of a file's bytes (`application/gzip`): an application bundle.
     pub fn post_archive<T: DeserializeOwned>(&self, path: &str, bytes: Vec<u8>) -> CliResult<T> {
         decode(

@@ -15,7 +15,7 @@ use serde_json::json;
 use steward_shared::api::{
     ApiTokenInfo, AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerList,
     CustomerOverview, CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleList, RoleSummary,
-    SessionRow, TokenPair, WorkspaceRef, WorkspaceSummary,
+    SessionRow, SettingsView, TokenPair, WorkspaceRef, WorkspaceSummary,
 };
 
 use client::{query, CliError, CliResult, Client, Stored};
@@ -85,6 +85,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Settings changed at run time (super admins): lifetimes, View as limit, password rule, 2FA policy.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// System status: requests, database, run queue, workers, replicas.
     Status,
     /// The platform, authentication and system logs; `--follow` tails them live.
@@ -354,6 +357,18 @@ enum CustomersCommand {
 }
 
 #[derive(Subcommand)]
+enum SettingsCommand {
+    /// Each setting in effect, its boot value, and whether it was changed at run time.
+    Show,
+    /// Change settings, as `name=value` pairs (`access_token_ttl_secs=300`,
+    /// `password_reject_common=true`); `name=default` returns one to its boot value.
+    Set {
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum WorkspacesCommand {
     /// A customer's workspaces (yours when no customer is named).
     List {
@@ -582,6 +597,7 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             Ok(())
         }
+        Command::Settings(cmd) => settings(&client(&cli, &stored)?, &ctx, cmd),
         Command::Status => status(&client(&cli, &stored)?, &ctx),
         Command::Logs(args) => logs(&client(&cli, &stored)?, &ctx, args),
         Command::Data(cmd) => data(&client(&cli, &stored)?, &ctx, cmd),
@@ -1187,6 +1203,53 @@ fn find_customer(c: &Client, key: &str) -> CliResult<CustomerOverview> {
             Err(CliError::Usage(format!("`{key}` matches several customers: {}", names.join(", "))))
         }
     }
+}
+
+fn settings(c: &Client, ctx: &Ctx, cmd: &SettingsCommand) -> CliResult<()> {
+    let view: SettingsView = match cmd {
+        SettingsCommand::Show => c.get("/api/settings")?,
+        SettingsCommand::Set { pairs } => {
+            let mut body = serde_json::Map::new();
+            for pair in pairs {
+                let Some((name, raw)) = pair.split_once('=') else {
+                    return Err(CliError::Usage(format!("`{pair}`: write it as name=value")));
+                };
+                let value = match raw.trim() {
+                    "default" => serde_json::Value::Null,
+                    "true" | "on" => json!(true),
+                    "false" | "off" => json!(false),
+                    n => json!(n.parse::<u64>().map_err(|_| {
+                        CliError::Usage(format!("`{name}`: `{n}` is not a number, true/false or default"))
+                    })?),
+                };
+                body.insert(name.trim().to_owned(), value);
+            }
+            c.patch("/api/settings", &body)?
+        }
+    };
+    if ctx.json {
+        output::json(&view);
+        return Ok(());
+    }
+    let as_map = |s: &steward_shared::api::RuntimeSettings| match serde_json::to_value(s) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (now, boot) = (as_map(&view.effective), as_map(&view.defaults));
+    table(
+        &["SETTING", "VALUE", "BOOT VALUE", "CHANGED"],
+        now.iter()
+            .map(|(name, value)| {
+                vec![
+                    name.clone(),
+                    value.to_string(),
+                    boot.get(name).map(ToString::to_string).unwrap_or_default(),
+                    if view.overridden.contains(name) { "yes".into() } else { "".into() },
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
 }
 
 fn customers(c: &Client, ctx: &Ctx, cmd: &CustomersCommand) -> CliResult<()> {

@@ -183,6 +183,19 @@ fn every_command_against_a_live_server() {
     assert_eq!(ok(run(&["users", "list", "--json"])).json(), json!([]));
     ok(run(&["scope", "tenant"]));
 
+    // Settings: shown, changed (a bad value refused with its field named), reset.
+    assert!(ok(run(&["settings", "show"])).stdout.contains("impersonation_minutes"));
+    let set = ok(run(&["settings", "set", "impersonation_minutes=15", "password_reject_common=off", "--json"])).json();
+    assert_eq!(
+        (set["effective"]["impersonation_minutes"].as_u64(), set["effective"]["password_reject_common"].as_bool()),
+        (Some(15), Some(false))
+    );
+    let bad = run(&["settings", "set", "impersonation_minutes=0"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("impersonation_minutes"), "{}", bad.stderr);
+    let reset = ok(run(&["settings", "set", "impersonation_minutes=default", "password_reject_common=default"])).stdout;
+    assert!(!reset.contains("yes"), "{reset}");
+
     // Customers and workspaces: counts, create, rename, by name or id.
     let listed = ok(run(&["customers", "list", "--json"])).json();
     assert!(listed.as_array().unwrap().iter().any(|c| c["name"] == "Acme Corp" && c["workspaces"] == 1), "{listed}");
