@@ -25,6 +25,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiArchive, ApiJson, ApiPath, ApiQuery};
 use crate::http::pagination;
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 use steward_shared::apps::AppSource;
 
@@ -84,7 +85,7 @@ async fn list_applications(
     security(("super_admin" = ["steward.console.applications.write"])),
     request_body(content = ArchiveBody, content_type = "application/gzip"),
     responses(
-        (status = 201, description = "Installed", body = InstallReport),
+        (status = 201, description = "Installed", body = InstallReport, headers(("Location" = String, description = "The application: `/api/applications/{id}`"))),
         (status = 200, description = "This exact bundle was installed already; it is the version in use now", body = InstallReport),
         (status = 409, description = "The version exists with other contents (`version_exists`), or the name is installed from Git (`source_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Past a size or entry limit", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
@@ -96,14 +97,20 @@ async fn install_application_archive(
     actor: Actor,
     meta: RequestMeta,
     ApiArchive(body): ApiArchive,
-) -> AppResult<(StatusCode, Json<InstallReport>)> {
+) -> AppResult<axum::response::Response> {
     let bundle =
         tokio::task::spawn_blocking(move || Bundle::from_archive(&body)).await.map_err(AppError::internal)??;
     created(install::install(&state, &actor, &meta, bundle, Origin::archive(), None).await?)
 }
 
-fn created(report: InstallReport) -> AppResult<(StatusCode, Json<InstallReport>)> {
-    Ok((if report.created { StatusCode::CREATED } else { StatusCode::OK }, Json(report)))
+/// 201 with the application's address when a new version was installed, else 200.
+fn created(report: InstallReport) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    Ok(if report.created {
+        Created::at(format!("/api/applications/{}", report.application.id), report).into_response()
+    } else {
+        Json(report).into_response()
+    })
 }
 
 /// Install an application from a branch of a Git repository (its head, or a given commit of
@@ -113,7 +120,7 @@ fn created(report: InstallReport) -> AppResult<(StatusCode, Json<InstallReport>)
     security(("super_admin" = ["steward.console.applications.write"])),
     request_body = InstallFromGit,
     responses(
-        (status = 201, description = "Installed", body = InstallReport),
+        (status = 201, description = "Installed", body = InstallReport, headers(("Location" = String, description = "The application: `/api/applications/{id}`"))),
         (status = 200, description = "This commit was installed already; it is the version in use now", body = InstallReport),
         (status = 409, description = "Fetching failed (`git_failed`), or the name is installed from elsewhere (`source_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The commit's tree is past a size or entry limit", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
@@ -124,7 +131,7 @@ async fn install_application_git(
     actor: Actor,
     meta: RequestMeta,
     ApiJson(req): ApiJson<InstallFromGit>,
-) -> AppResult<(StatusCode, Json<InstallReport>)> {
+) -> AppResult<axum::response::Response> {
     git::check_url(&req.url, state.config.allow_file_git)?;
     git::check_branch(&req.branch)?;
     let (bundle, commit) =
@@ -156,7 +163,7 @@ async fn get_application(
     params(("application_id" = Uuid, Path, description = "The application")),
     request_body(content = ArchiveBody, content_type = "application/gzip"),
     responses(
-        (status = 201, description = "Installed", body = InstallReport),
+        (status = 201, description = "Installed", body = InstallReport, headers(("Location" = String, description = "The application: `/api/applications/{id}`"))),
         (status = 200, description = "This exact bundle was installed already; it is the version in use now", body = InstallReport),
         (status = 409, description = "The version exists with other contents (`version_exists`), or the application comes from Git (`source_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Past a size or entry limit", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
@@ -169,7 +176,7 @@ async fn upload_application_version(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiArchive(body): ApiArchive,
-) -> AppResult<(StatusCode, Json<InstallReport>)> {
+) -> AppResult<axum::response::Response> {
     let app = catalog::find(&state, id).await?;
     let bundle =
         tokio::task::spawn_blocking(move || Bundle::from_archive(&body)).await.map_err(AppError::internal)??;
@@ -182,7 +189,7 @@ async fn from_git(
     meta: &RequestMeta,
     id: Uuid,
     commit: Option<String>,
-) -> AppResult<(StatusCode, Json<InstallReport>)> {
+) -> AppResult<axum::response::Response> {
     let app = catalog::find(state, id).await?;
     let (Some(url), Some(branch)) = (app.git_url.clone(), app.git_branch.clone()) else {
         return Err(AppError::Conflict {
@@ -202,7 +209,7 @@ async fn from_git(
     security(("super_admin" = ["steward.console.applications.write"])),
     params(("application_id" = Uuid, Path, description = "The application")),
     responses(
-        (status = 201, description = "A new version installed", body = InstallReport),
+        (status = 201, description = "A new version installed", body = InstallReport, headers(("Location" = String, description = "The application: `/api/applications/{id}`"))),
         (status = 200, description = "The head was installed already; it is the version in use now", body = InstallReport),
         (status = 409, description = "Not a Git application (`not_a_git_application`), or fetching failed (`git_failed`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
@@ -212,7 +219,7 @@ async fn update_application(
     actor: Actor,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<(StatusCode, Json<InstallReport>)> {
+) -> AppResult<axum::response::Response> {
     from_git(&state, &actor, &meta, id, None).await
 }
 
@@ -223,7 +230,7 @@ async fn update_application(
     params(("application_id" = Uuid, Path, description = "The application")),
     request_body = PinCommit,
     responses(
-        (status = 201, description = "The commit installed as a new version", body = InstallReport),
+        (status = 201, description = "The commit installed as a new version", body = InstallReport, headers(("Location" = String, description = "The application: `/api/applications/{id}`"))),
         (status = 200, description = "The commit was installed already; it is the version in use now", body = InstallReport),
         (status = 409, description = "Not a Git application (`not_a_git_application`), or fetching failed (`git_failed`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
@@ -234,7 +241,7 @@ async fn pin_application_commit(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<PinCommit>,
-) -> AppResult<(StatusCode, Json<InstallReport>)> {
+) -> AppResult<axum::response::Response> {
     from_git(&state, &actor, &meta, id, Some(req.commit)).await
 }
 

@@ -7,3 +7,23 @@ pub mod pagination;
 pub mod request_id;
 pub mod request_meta;
 pub mod spa;
+
+/// A `201 Created` answer: the new resource's address in `Location`, its representation as
+/// the body. The route declares the header in its `responses` (see `api::contract`).
+pub struct Created<T> {
+    pub location: String,
+    pub body: T,
+}
+
+impl<T> Created<T> {
+    pub fn at(location: impl Into<String>, body: T) -> Self {
+        Self { location: location.into(), body }
+    }
+}
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Created<T> {
+    fn into_response(self) -> axum::response::Response {
+        (axum::http::StatusCode::CREATED, [(axum::http::header::LOCATION, self.location)], axum::Json(self.body))
+            .into_response()
+    }
+}

@@ -13,6 +13,7 @@ use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::roles::service::*;
 use crate::state::AppState;
 
@@ -65,7 +66,7 @@ async fn get_role(
     params(("workspace_id" = Uuid, Path, description = "The workspace the role belongs to")),
     request_body = RoleWrite,
     responses(
-        (status = 201, description = "Created", body = RoleSummary),
+        (status = 201, description = "Created", body = RoleSummary, headers(("Location" = String, description = "The new role: `/api/roles/{id}`"))),
         (status = 409, description = "The name is taken in this workspace (`role_name_taken`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -75,10 +76,9 @@ async fn create_role(
     meta: RequestMeta,
     ApiPath(workspace_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RoleWrite>,
-) -> AppResult<(StatusCode, Json<RoleSummary>)> {
-    crate::roles::service::create_role(&state, &actor, &meta, workspace_id, body)
-        .await
-        .map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<RoleSummary>> {
+    let role = crate::roles::service::create_role(&state, &actor, &meta, workspace_id, body).await?;
+    Ok(Created::at(format!("/api/roles/{}", role.id), role))
 }
 
 /// Replace a custom role's name, description and patterns.

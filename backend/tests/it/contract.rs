@@ -277,8 +277,59 @@ on_both!(
     unknown_api_paths_and_methods_are_problems,
     answers_are_compressed_by_accept_encoding,
     spa_deep_links_fall_back_to_index,
-    query_enums_in_the_spec_are_what_the_server_takes
+    query_enums_in_the_spec_are_what_the_server_takes,
+    created_answers_say_where_the_resource_is
 );
+
+/// The 201 answers that name no `Location`, each for a reason: flows and connectors have no
+/// single-resource address yet (their lists and actions only), and a reset link or a transfer
+/// token is a secret handed out once, not a resource.
+const CREATED_WITHOUT_LOCATION: &[&str] =
+    &["create_connector", "create_flow", "generate_reset_link", "mint_transfer_token"];
+
+#[test]
+fn created_answers_declare_location() {
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let mut without = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let Some(created) = op["responses"].get("201") else { continue };
+            if created["headers"].get("Location").is_none() {
+                without.push(op["operationId"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    without.sort();
+    assert_eq!(without, CREATED_WITHOUT_LOCATION);
+}
+
+/// What a 201 says in `Location` is where the new thing is: reading it answers that thing.
+async fn created_answers_say_where_the_resource_is(app: TestApp) {
+    use serde_json::json;
+    let admin = app.setup_admin().await;
+    let me = app.get("/api/me", Some(&admin)).await.body;
+    let ws = me["home_workspace"]["id"].as_str().unwrap().to_owned();
+    let customer = me["customer"]["id"].as_str().unwrap().to_owned();
+    let made = [
+        app.post("/api/customers", Some(&admin), json!({ "name": "Located" })).await,
+        app.post(&format!("/api/customers/{customer}/workspaces"), Some(&admin), json!({ "name": "Annex" })).await,
+        app.post(&format!("/api/workspaces/{ws}/roles"), Some(&admin), json!({ "name": "located", "patterns": ["steward.flows.view"] })).await,
+        app.post("/api/users", Some(&admin), json!({ "email": "loc@example.com", "name": "Loc", "home_workspace_id": ws, "role_id": steward_backend::roles::SYSTEM_VIEWER_ROLE.to_string(), "password": crate::harness::ADMIN_PASSWORD })).await,
+        app.post("/api/invitations", Some(&admin), json!({ "email": "inv@example.com", "workspace_id": ws, "role_id": steward_backend::roles::SYSTEM_VIEWER_ROLE.to_string() })).await,
+        app.post("/api/me/tokens", Some(&admin), json!({ "name": "located", "permissions": ["steward.flows.view"] })).await,
+    ];
+    for res in made {
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        let location = res.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let id = res.body["id"].as_str().or(res.body["info"]["id"].as_str()).unwrap().to_owned();
+        assert!(location.starts_with("/api/") && location.ends_with(&id), "{location} names {id}");
+        // Where the address has a GET, it answers the same thing.
+        let read = app.get(&location, Some(&admin)).await;
+        if read.status != StatusCode::METHOD_NOT_ALLOWED {
+            assert_eq!((read.status, read.body["id"].as_str()), (StatusCode::OK, Some(id.as_str())), "GET {location}");
+        }
+    }
+}
 
 /// Fills `{param}` segments of a path template with a random id.
 fn concrete(path: &str) -> String {

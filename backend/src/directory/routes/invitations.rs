@@ -15,6 +15,7 @@ use crate::directory::invitations::*;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     security(("bearer" = ["steward.access.invitations.manage"])),
     request_body = CreateInvitation,
     responses(
-        (status = 201, description = "Invited; the link is in the outbox", body = Invitation),
+        (status = 201, description = "Invited; the link is in the outbox", body = Invitation, headers(("Location" = String, description = "The invitation: `/api/invitations/{id}` (revoked with `DELETE`)"))),
         (status = 409, description = "The email already has an account (`conflict`, field `email`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -40,10 +41,9 @@ async fn create_invitation(
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateInvitation>,
-) -> AppResult<(StatusCode, Json<Invitation>)> {
-    crate::directory::invitations::create_invitation(&state, &actor, &meta, body)
-        .await
-        .map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<Invitation>> {
+    let invitation = crate::directory::invitations::create_invitation(&state, &actor, &meta, body).await?;
+    Ok(Created::at(format!("/api/invitations/{}", invitation.id), invitation))
 }
 
 /// Invitations in scope, newest first; pending only unless asked for more.
@@ -90,7 +90,7 @@ async fn revoke_invitation(
     security(()),
     request_body = AcceptInvitation,
     responses(
-        (status = 201, description = "Account created; signed in", body = TokenPair),
+        (status = 201, description = "Account created; signed in", body = TokenPair, headers(("Location" = String, description = "The new account, as its owner sees it: `/api/me`"))),
         (status = 409, description = "The email already has an account (`conflict`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The invitation was used, revoked or has expired (`token_expired`)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -99,6 +99,7 @@ async fn accept_invitation(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<AcceptInvitation>,
-) -> AppResult<(StatusCode, Json<TokenPair>)> {
-    crate::directory::invitations::accept_invitation(&state, &meta, body).await.map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<TokenPair>> {
+    let pair = crate::directory::invitations::accept_invitation(&state, &meta, body).await?;
+    Ok(Created::at("/api/me", pair))
 }

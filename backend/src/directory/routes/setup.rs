@@ -1,7 +1,6 @@
 //! First launch: is setup open, and the one setup call.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use steward_shared::api::{SetupRequest, SetupStatus, TokenPair};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,6 +9,7 @@ use utoipa_axum::routes;
 use crate::http::error::AppResult;
 use crate::http::extract::ApiJson;
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,7 +35,7 @@ async fn status(State(state): State<AppState>) -> AppResult<Json<SetupStatus>> {
     security(()),
     request_body = SetupRequest,
     responses(
-        (status = 201, description = "Set up; the new admin is signed in", body = TokenPair),
+        (status = 201, description = "Set up; the new admin is signed in", body = TokenPair, headers(("Location" = String, description = "The new admin's account, as they see it: `/api/me`"))),
         (status = 409, description = "Already set up", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -43,6 +43,7 @@ async fn setup(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiJson(body): ApiJson<SetupRequest>,
-) -> AppResult<(StatusCode, Json<TokenPair>)> {
-    crate::directory::setup::setup(&state, &meta, body).await.map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<TokenPair>> {
+    let pair = crate::directory::setup::setup(&state, &meta, body).await?;
+    Ok(Created::at("/api/me", pair))
 }

@@ -13,6 +13,7 @@ use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     security(("bearer" = ["steward.access.users.manage"])),
     request_body = CreateUser,
     responses(
-        (status = 201, description = "Created", body = DirectoryUser),
+        (status = 201, description = "Created", body = DirectoryUser, headers(("Location" = String, description = "The new user: `/api/users/{id}`"))),
         (status = 409, description = "The email is taken (`conflict`, field `email`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -44,8 +45,9 @@ async fn create_user(
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateUser>,
-) -> AppResult<(StatusCode, Json<DirectoryUser>)> {
-    crate::directory::users::create_user(&state, &actor, &meta, body).await.map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<DirectoryUser>> {
+    let user = crate::directory::users::create_user(&state, &actor, &meta, body).await?;
+    Ok(Created::at(format!("/api/users/{}", user.id), user))
 }
 
 /// Edit a user: email, name, locale, home workspace and role. Only the fields given change.

@@ -12,6 +12,7 @@ use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,15 +35,16 @@ async fn list_tokens(State(state): State<AppState>, actor: Actor) -> AppResult<J
     post, path = "/api/me/tokens", tag = "tokens", operation_id = "create_token",
     security(("bearer" = [])),
     request_body = CreateApiToken,
-    responses((status = 201, description = "The new token, shown once", body = CreatedApiToken)),
+    responses((status = 201, description = "The new token, shown once", body = CreatedApiToken, headers(("Location" = String, description = "The token: `/api/me/tokens/{id}` (revoked with `DELETE`)")))),
 )]
 async fn create_token(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateApiToken>,
-) -> AppResult<(StatusCode, Json<CreatedApiToken>)> {
-    crate::identity::tokens::create_token(&state, &actor, &meta, body).await.map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<CreatedApiToken>> {
+    let created = crate::identity::tokens::create_token(&state, &actor, &meta, body).await?;
+    Ok(Created::at(format!("/api/me/tokens/{}", created.info.id), created))
 }
 
 /// Revoke one of your API tokens; it stops working on its next request.

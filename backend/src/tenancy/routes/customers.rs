@@ -15,6 +15,7 @@ use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 use crate::tenancy::customers::*;
 
@@ -99,7 +100,7 @@ async fn get_customer(
     security(("bearer" = ["steward.customers.manage"])),
     request_body = CreateCustomer,
     responses(
-        (status = 201, description = "Created", body = CustomerDetail),
+        (status = 201, description = "Created", body = CustomerDetail, headers(("Location" = String, description = "The new customer: `/api/customers/{id}`"))),
         (status = 409, description = "Name or slug taken (`conflict`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -108,10 +109,9 @@ async fn create_customer(
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateCustomer>,
-) -> AppResult<(StatusCode, Json<CustomerDetail>)> {
-    crate::tenancy::customers::create_customer(&state, &actor, &meta, body)
-        .await
-        .map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<CustomerDetail>> {
+    let customer = crate::tenancy::customers::create_customer(&state, &actor, &meta, body).await?;
+    Ok(Created::at(format!("/api/customers/{}", customer.customer.id), customer))
 }
 
 /// Rename a customer.
@@ -142,7 +142,7 @@ async fn rename_customer(
     params(("customer_id" = Uuid, Path, description = "The customer")),
     request_body = Rename,
     responses(
-        (status = 201, description = "Created", body = WorkspaceRef),
+        (status = 201, description = "Created", body = WorkspaceRef, headers(("Location" = String, description = "The new workspace: `/api/workspaces/{id}`"))),
         (status = 409, description = "Name taken in this customer (`conflict`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -152,10 +152,9 @@ async fn create_workspace(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Rename>,
-) -> AppResult<(StatusCode, Json<WorkspaceRef>)> {
-    crate::tenancy::customers::create_workspace(&state, &actor, &meta, id, body)
-        .await
-        .map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<WorkspaceRef>> {
+    let workspace = crate::tenancy::customers::create_workspace(&state, &actor, &meta, id, body).await?;
+    Ok(Created::at(format!("/api/workspaces/{}", workspace.id), workspace))
 }
 
 /// Rename a workspace.
