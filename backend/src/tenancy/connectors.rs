@@ -144,6 +144,13 @@ pub async fn visible_connector(state: &AppState, actor: &Actor, id: Uuid) -> App
         .ok_or_else(|| AppError::NotFound(missing.into()))
 }
 
+/// One connector, when this principal may see it.
+pub async fn get_connector(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ConnectorRow> {
+    let c = visible_connector(state, actor, id).await?;
+    let names = Names::of(&state.db, [c.customer_id], [c.workspace_id], []).await?;
+    Ok(row(c, &names))
+}
+
 /// Rotate a connector's API key: the old key stops working; the new one is shown this once.
 pub async fn rotate_connector_key(
     state: &AppState,

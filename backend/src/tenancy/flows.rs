@@ -296,6 +296,13 @@ pub async fn list_flows(state: &AppState, actor: &Actor, scope: &Scope, q: FlowQ
     Ok(Page { items: rows.into_iter().map(|f| flow_row(f, &names)).collect(), next_cursor })
 }
 
+/// One flow, when this principal may see it.
+pub async fn get_flow(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<FlowRow> {
+    let flow = visible_flow(state, actor, id).await?;
+    let names = Names::of(&state.db, [flow.customer_id], [flow.workspace_id], []).await?;
+    Ok(flow_row(flow, &names))
+}
+
 /// Create a flow in a workspace.
 pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, body: CreateFlow) -> AppResult<FlowRow> {
     let mut v = Validator::new();

@@ -281,11 +281,9 @@ on_both!(
     created_answers_say_where_the_resource_is
 );
 
-/// The 201 answers that name no `Location`, each for a reason: flows and connectors have no
-/// single-resource address yet (their lists and actions only), and a reset link or a transfer
-/// token is a secret handed out once, not a resource.
-const CREATED_WITHOUT_LOCATION: &[&str] =
-    &["create_connector", "create_flow", "generate_reset_link", "mint_transfer_token"];
+/// The 201 answers that name no `Location`: a reset link and a transfer token are secrets
+/// handed out once, not resources.
+const CREATED_WITHOUT_LOCATION: &[&str] = &["generate_reset_link", "mint_transfer_token"];
 
 #[test]
 fn created_answers_declare_location() {
@@ -317,16 +315,26 @@ async fn created_answers_say_where_the_resource_is(app: TestApp) {
         app.post("/api/users", Some(&admin), json!({ "email": "loc@example.com", "name": "Loc", "home_workspace_id": ws, "role_id": steward_backend::roles::SYSTEM_VIEWER_ROLE.to_string(), "password": crate::harness::ADMIN_PASSWORD })).await,
         app.post("/api/invitations", Some(&admin), json!({ "email": "inv@example.com", "workspace_id": ws, "role_id": steward_backend::roles::SYSTEM_VIEWER_ROLE.to_string() })).await,
         app.post("/api/me/tokens", Some(&admin), json!({ "name": "located", "permissions": ["steward.flows.view"] })).await,
+        app.post("/api/flows", Some(&admin), json!({ "workspace_id": ws, "name": "Located flow" })).await,
+        app.post("/api/connectors", Some(&admin), json!({ "workspace_id": ws, "name": "Located", "kind": "http" })).await,
     ];
+    let (other, other_ws) = app.customer("Elsewhere", "tenant").await;
+    let reader = app.role(other, other_ws, &["steward.flows.view", "steward.connectors.view"]).await;
+    let stranger = app.user_with_role(other, other_ws, reader).await;
     for res in made {
         assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
         let location = res.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let id = res.body["id"].as_str().or(res.body["info"]["id"].as_str()).unwrap().to_owned();
+        let id =
+            ["/id", "/info/id", "/connector_id"].iter().find_map(|p| res.body.pointer(p)?.as_str()).unwrap().to_owned();
         assert!(location.starts_with("/api/") && location.ends_with(&id), "{location} names {id}");
         // Where the address has a GET, it answers the same thing.
         let read = app.get(&location, Some(&admin)).await;
         if read.status != StatusCode::METHOD_NOT_ALLOWED {
             assert_eq!((read.status, read.body["id"].as_str()), (StatusCode::OK, Some(id.as_str())), "GET {location}");
+        }
+        // Another tenant's reader, holding the leaf, finds nothing there.
+        if location.starts_with("/api/flows/") || location.starts_with("/api/connectors/") {
+            assert_eq!(app.get(&location, Some(&stranger.token)).await.status, StatusCode::NOT_FOUND, "{location}");
         }
     }
 }

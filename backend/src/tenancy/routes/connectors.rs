@@ -1,7 +1,6 @@
 //! The tenants' connectors and records: lists, create, rotate a key.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use steward_shared::api::{ConnectorRow, Page, RecordRow, RotatedKey};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,12 +12,14 @@ use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 use crate::tenancy::connectors::*;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_connectors, create_connector))
+        .routes(routes!(get_connector))
         .routes(routes!(rotate_connector_key))
         .routes(routes!(list_records))
 }
@@ -44,17 +45,34 @@ async fn list_connectors(
     post, path = "/api/connectors", tag = "connectors", operation_id = "create_connector",
     security(("bearer" = ["steward.connectors.manage"])),
     request_body = CreateConnector,
-    responses((status = 201, description = "Created; the key is shown once", body = RotatedKey)),
+    responses((status = 201, description = "Created; the key is shown once", body = RotatedKey, headers(("Location" = String, description = "The new connector: `/api/connectors/{id}`")))),
 )]
 async fn create_connector(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateConnector>,
-) -> AppResult<(StatusCode, Json<RotatedKey>)> {
-    crate::tenancy::connectors::create_connector(&state, &actor, &meta, body)
-        .await
-        .map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<RotatedKey>> {
+    let key = crate::tenancy::connectors::create_connector(&state, &actor, &meta, body).await?;
+    Ok(Created::at(format!("/api/connectors/{}", key.connector_id), key))
+}
+
+/// One connector (its customer's, in a workspace where you hold `steward.connectors.view`).
+#[utoipa::path(
+    get, path = "/api/connectors/{connector_id}", tag = "connectors", operation_id = "get_connector",
+    security(("bearer" = ["steward.connectors.view"])),
+    params(("connector_id" = Uuid, Path, description = "The connector")),
+    responses(
+        (status = 200, description = "The connector", body = ConnectorRow),
+        (status = 404, description = "No such connector, or not yours to see (`not_found`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_connector(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<ConnectorRow>> {
+    crate::tenancy::connectors::get_connector(&state, &actor, id).await.map(Json)
 }
 
 /// Rotate a connector's API key: the old key stops working; the new one is shown this once.

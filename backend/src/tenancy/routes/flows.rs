@@ -14,12 +14,14 @@ use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::request_meta::RequestMeta;
+use crate::http::Created;
 use crate::state::AppState;
 use crate::tenancy::flows::*;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_flows, create_flow))
+        .routes(routes!(get_flow))
         .routes(routes!(pause_flow))
         .routes(routes!(resume_flow))
         .routes(routes!(publish_flow))
@@ -49,15 +51,30 @@ async fn list_flows(
     post, path = "/api/flows", tag = "flows", operation_id = "create_flow",
     security(("bearer" = ["steward.flows.edit"])),
     request_body = CreateFlow,
-    responses((status = 201, description = "Created", body = FlowRow)),
+    responses((status = 201, description = "Created", body = FlowRow, headers(("Location" = String, description = "The new flow: `/api/flows/{id}`")))),
 )]
 async fn create_flow(
     State(state): State<AppState>,
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateFlow>,
-) -> AppResult<(StatusCode, Json<FlowRow>)> {
-    crate::tenancy::flows::create_flow(&state, &actor, &meta, body).await.map(|v| (StatusCode::CREATED, Json(v)))
+) -> AppResult<Created<FlowRow>> {
+    let flow = crate::tenancy::flows::create_flow(&state, &actor, &meta, body).await?;
+    Ok(Created::at(format!("/api/flows/{}", flow.id), flow))
+}
+
+/// One flow (its customer's, in a workspace where you hold `steward.flows.view`).
+#[utoipa::path(
+    get, path = "/api/flows/{flow_id}", tag = "flows", operation_id = "get_flow",
+    security(("bearer" = ["steward.flows.view"])),
+    params(("flow_id" = Uuid, Path, description = "The flow")),
+    responses(
+        (status = 200, description = "The flow", body = FlowRow),
+        (status = 404, description = "No such flow, or not yours to see (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_flow(State(state): State<AppState>, actor: Actor, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<FlowRow>> {
+    crate::tenancy::flows::get_flow(&state, &actor, id).await.map(Json)
 }
 
 /// Pause an active flow: the scheduler skips it and queued runs fail.
