@@ -145,4 +145,26 @@ test('user detail: memberships, sessions, 2FA reset, tokens, audit trail', async
   }
   assert.equal(await delegated.getByTestId('user-tokens').count(), 0);
   await context.close();
+
+  // The page's write leaf: the detail offers the changes and its tokens, with no call refused.
+  const writer = await api(server, 'POST', `/api/workspaces/${home}/roles`, admin, {
+    name: 'Users writer', description: 'The Users page, read and write',
+    patterns: ['steward.console.users.read', 'steward.console.users.write'],
+  });
+  await api(server, 'POST', '/api/users', admin, {
+    email: 'wes@example.com', name: 'Wes Writer', password: PASSWORD, home_workspace_id: home, role_id: writer.id,
+  });
+  const wctx = await chrome.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const wpage = await wctx.newPage();
+  const wseen = [];
+  wpage.on('response', (res) => {
+    if (res.url().includes('/api/') && [401, 403].includes(res.status())) wseen.push(`${new URL(res.url()).pathname} → ${res.status()}`);
+  });
+  await signIn(wpage, server, 'wes@example.com');
+  await wpage.goto(`${server.url}/admin/users/${bob.id}`);
+  await wpage.getByTestId('user-tokens').locator('tr', { hasText: 'deploy script' }).waitFor();
+  await wpage.getByRole('button', { name: 'Edit', exact: true }).waitFor();
+  await wpage.waitForLoadState('networkidle');
+  assert.deepEqual(wseen, []);
+  await wctx.close();
 });

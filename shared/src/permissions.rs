@@ -99,6 +99,8 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
             "request_password_reset",
             "reset_user_two_factor",
             "set_super_admin",
+            "list_user_tokens",
+            "revoke_user_token",
         ],
     ),
     page(
