@@ -27,11 +27,9 @@ pub struct AppState {
     pub hashing_admission: Arc<Semaphore>,
     /// Dashboard KPIs, per scope and cache epoch.
     pub kpis: KpiCache,
-    /// Whether the 2FA policy holds admins, read at most once a second per replica (it is
-    /// checked on every admin request; a change reaches other replicas within that time).
-    pub two_factor_policy: moka::future::Cache<(), bool>,
-    /// The settings changed at run time (`identity::runtime`), read at most once a second per
-    /// replica: a change is in effect on every replica within a second.
+    /// The settings changed at run time (`identity::runtime`, the 2FA policy among them), read
+    /// at most once a second per replica: the policy is checked on every admin request, and a
+    /// change is in effect on every replica within a second.
     pub runtime_settings: moka::future::Cache<(), steward_shared::api::RuntimeSettings>,
     /// Refusals that are audited at most once a minute per key, with a count of the rest: a
     /// sign-in refused while locked (per account and address, see `identity::login`), a read
@@ -101,10 +99,6 @@ impl AppState {
             audited_once_a_minute: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))
-                .build(),
-            two_factor_policy: moka::future::Cache::builder()
-                .max_capacity(1)
-                .time_to_live(std::time::Duration::from_secs(1))
                 .build(),
             runtime_settings: moka::future::Cache::builder()
                 .max_capacity(1)

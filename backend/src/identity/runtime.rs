@@ -6,7 +6,7 @@
 //! change is audited with what it was before and after.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward_shared::api::{RuntimeSettings, SettingsView, UpdateSettings};
@@ -16,11 +16,12 @@ use crate::audit::{self, Event};
 use crate::config::Config;
 use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::request_meta::RequestMeta;
-use crate::identity::two_factor::POLICY_KEY;
 use crate::state::AppState;
 use crate::store::entities::settings;
 
 pub const KEY: &str = "runtime";
+/// The 2FA policy's own key (older than `runtime`; its routes `/api/settings/two-factor` stay).
+pub(super) const POLICY_KEY: &str = "two_factor_policy";
 
 /// What is stored under `runtime`: only the settings that were changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,40 +52,44 @@ pub fn defaults(config: &Config) -> RuntimeSettings {
 
 /// The settings in effect on this replica, at most a second old.
 pub async fn effective(state: &AppState) -> AppResult<RuntimeSettings> {
-    state.runtime_settings.try_get_with((), async { load(state, &state.db).await.map(|(s, _)| s) }).await.map_err(|e| {
-        match &*e {
+    state.runtime_settings.try_get_with((), async { load(state, &state.db).await.map(|l| l.settings) }).await.map_err(
+        |e| match &*e {
             AppError::Unavailable(detail) => AppError::Unavailable(detail.clone()),
             other => AppError::internal(other.to_string()),
-        }
-    })
+        },
+    )
 }
 
-/// The settings in effect read from `conn`, with the names of those stored.
-async fn load<C: ConnectionTrait>(state: &AppState, conn: &C) -> AppResult<(RuntimeSettings, Vec<String>)> {
-    let stored = stored(conn).await?;
-    let policy = settings::Entity::find_by_id(POLICY_KEY.to_owned()).one(conn).await?;
+/// What `load` reads: the settings in effect, the names of those stored, when last changed.
+struct Loaded {
+    settings: RuntimeSettings,
+    overridden: Vec<String>,
+    updated_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// The settings in effect read from `conn`: both of their rows in one query.
+async fn load<C: ConnectionTrait>(state: &AppState, conn: &C) -> AppResult<Loaded> {
+    let rows = settings::Entity::find().filter(settings::Column::Key.is_in([KEY, POLICY_KEY])).all(conn).await?;
+    let row = |key: &str| rows.iter().find(|r| r.key == key).map(|r| r.value.clone());
+    let stored: Stored = row(KEY).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let policy = row(POLICY_KEY).and_then(|v| serde_json::from_value::<steward_shared::api::TwoFactorPolicy>(v).ok());
     let base = defaults(&state.config);
     let mut overridden: Vec<String> = serde_json::to_value(&stored)
         .ok()
         .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
         .unwrap_or_default();
-    let required =
-        match policy.and_then(|r| serde_json::from_value::<steward_shared::api::TwoFactorPolicy>(r.value).ok()) {
-            Some(p) => {
-                overridden.push("two_factor_required_for_admins".into());
-                p.require_for_admins
-            }
-            None => base.two_factor_required_for_admins,
-        };
+    if policy.is_some() {
+        overridden.push("two_factor_required_for_admins".into());
+    }
     let settings = RuntimeSettings {
         session_ttl_secs: stored.session_ttl_secs.unwrap_or(base.session_ttl_secs),
         access_token_ttl_secs: stored.access_token_ttl_secs.unwrap_or(base.access_token_ttl_secs),
         impersonation_minutes: stored.impersonation_minutes.unwrap_or(base.impersonation_minutes),
         password_min_length: stored.password_min_length.unwrap_or(base.password_min_length),
         password_reject_common: stored.password_reject_common.unwrap_or(base.password_reject_common),
-        two_factor_required_for_admins: required,
+        two_factor_required_for_admins: policy.map_or(base.two_factor_required_for_admins, |p| p.require_for_admins),
     };
-    Ok((settings, overridden))
+    Ok(Loaded { settings, overridden, updated_at: rows.iter().map(|r| r.updated_at).max() })
 }
 
 async fn stored<C: ConnectionTrait>(conn: &C) -> AppResult<Stored> {
@@ -101,10 +106,8 @@ pub async fn stored_values<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<(Strin
 
 /// `GET /api/settings`: read from the database, not the cache.
 pub async fn view(state: &AppState) -> AppResult<SettingsView> {
-    let (effective, overridden) = load(state, &state.db).await?;
-    let rows = settings::Entity::find().all(&state.db).await?;
-    let updated_at = rows.iter().filter(|r| r.key == KEY || r.key == POLICY_KEY).map(|r| r.updated_at).max();
-    Ok(SettingsView { effective, defaults: defaults(&state.config), overridden, updated_at })
+    let Loaded { settings, overridden, updated_at } = load(state, &state.db).await?;
+    Ok(SettingsView { effective: settings, defaults: defaults(&state.config), overridden, updated_at })
 }
 
 /// `PATCH /api/settings`: checks every field (naming each bad one), stores the change, audits
@@ -116,7 +119,7 @@ pub async fn update(
     body: UpdateSettings,
 ) -> AppResult<SettingsView> {
     let txn = crate::store::begin(&state.db).await?;
-    let (before, _) = load(state, &txn).await?;
+    let before = load(state, &txn).await?.settings;
     let mut next = stored(&txn).await?;
     apply(&mut next.session_ttl_secs, body.session_ttl_secs);
     apply(&mut next.access_token_ttl_secs, body.access_token_ttl_secs);
@@ -173,7 +176,7 @@ pub async fn update(
         }
         None => {}
     }
-    let (after, _) = load(state, &txn).await?;
+    let after = load(state, &txn).await?.settings;
     let (before, after) = (object(&before), object(&after));
     // What changed, before and after: the fields whose value differs.
     let (mut was, mut now) = (serde_json::Map::new(), serde_json::Map::new());
@@ -188,7 +191,6 @@ pub async fn update(
     audit::append(&txn, meta, event).await?;
     txn.commit().await?;
     state.runtime_settings.invalidate(&()).await;
-    state.two_factor_policy.invalidate(&()).await;
     view(state).await
 }
 

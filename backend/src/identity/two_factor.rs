@@ -18,12 +18,12 @@ use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult};
 use crate::http::request_meta::RequestMeta;
+use crate::identity::runtime::{self, POLICY_KEY};
 use crate::identity::throttle;
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
 use crate::store::entities::{recovery_codes, sessions, settings, users};
 
-pub(super) const POLICY_KEY: &str = "two_factor_policy";
 pub(super) const RECOVERY_CODES: usize = 10;
 pub(super) const STEP: u64 = 30;
 
@@ -160,14 +160,8 @@ pub async fn blocked(state: &AppState, actor: &Actor) -> AppResult<bool> {
     if real.user.totp_enabled || !is_admin(actor) {
         return Ok(false);
     }
-    state
-        .two_factor_policy
-        .try_get_with((), async { policy(&state.db).await.map(|p| p.require_for_admins) })
-        .await
-        .map_err(|e| match &*e {
-            AppError::Unavailable(detail) => AppError::Unavailable(detail.clone()),
-            other => AppError::internal(other.to_string()),
-        })
+    // The run-time settings' one-second cache holds the policy with the other settings.
+    Ok(runtime::effective(state).await?.two_factor_required_for_admins)
 }
 
 /// Refuses 2FA and token changes made through an impersonation or an API token: they act on
@@ -362,6 +356,6 @@ pub async fn set_two_factor_policy(
         Event::new("settings.two_factor", "success").by(actor).summary(json!({ "before": before, "after": body }));
     audit::append(&txn, meta, event).await?;
     txn.commit().await?;
-    state.two_factor_policy.invalidate(&()).await;
+    state.runtime_settings.invalidate(&()).await;
     Ok(body)
 }
