@@ -72,7 +72,7 @@ def main(base: str) -> int:
     scope = f"customer:{customer.id}"
 
     roles = expect(list_roles.sync_detailed(client=admin, workspace_id=workspace.id), HTTPStatus.OK, "list roles")
-    viewer = next(r for r in roles.roles if r.name == "viewer")
+    viewer = next(r for r in roles.items if r.name == "viewer")
 
     created = []
     for n in range(3):

@@ -171,7 +171,7 @@ export async function hashTemplate(server, token) {
     'flows/hash_contacts.json': JSON.stringify({ label: 'Hash contacts', entity_type: 'contact', steps: [{ kind: 'hash' }] }),
   }));
   const templates = await api(server, 'GET', '/api/flow-templates', token);
-  return templates.find((t) => t.application === 'hashing').id;
+  return templates.items.find((t) => t.application === 'hashing').id;
 }
 
 /** A new page signed in as `email`; `errors` collects what the page throws. */

@@ -27,7 +27,7 @@ test('every page fits 1280, 800 and 390 px; the menu folds under 1024 px', async
     customers: 3, users: 12, 'flows-per-customer': 3, 'runs-per-flow': 2, 'connectors-per-customer': 2, 'records-per-customer': 40,
   });
   const roles = await api(server, 'GET', '/api/roles', admin);
-  const custom = roles.items?.find((r) => !r.system) ?? (Array.isArray(roles) ? roles[0] : null);
+  const custom = roles.items.find((r) => !r.system);
 
   const { page, errors } = await signedInPage(chrome, server, 'ada@example.com');
   // Admin mode over all customers: lists carry their Customer column.

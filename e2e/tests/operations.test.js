@@ -46,7 +46,7 @@ test('runs with steps, connector health, platform actions, transfer', async () =
   await installArchive(server.url, admin, bundle());
   const tenant = (await api(server, 'GET', '/api/customers?search=', admin)).items.find((c) => c.kind === 'tenant');
   const ws = (await api(server, 'GET', `/api/customers/${tenant.id}`, admin)).workspaces[0].id;
-  const [template] = await api(server, 'GET', '/api/flow-templates', admin);
+  const [template] = (await api(server, 'GET', '/api/flow-templates', admin)).items;
   const scoped = { 'x-steward-scope': 'all' };
   const call = async (method, path, body) => {
     const res = await fetch(server.url + path, {
@@ -133,7 +133,7 @@ test('runs with steps, connector health, platform actions, transfer', async () =
 
   // A queued run is cancelled from the Runs page (this platform runs no workers).
   const bea = (await api(other, 'POST', '/api/auth/login', null, { email: 'bea@example.com', password: PASSWORD })).access_token;
-  const [t2] = await api(other, 'GET', '/api/flow-templates', bea);
+  const [t2] = (await api(other, 'GET', '/api/flow-templates', bea)).items;
   const me = await api(other, 'GET', '/api/me', bea);
   const f2 = await api(other, 'POST', '/api/flows', bea, { workspace_id: me.home_workspace.id, name: 'Tidy', template_id: t2.id, publish: true });
   await api(other, 'POST', `/api/flows/${f2.id}/runs`, bea);

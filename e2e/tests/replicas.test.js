@@ -121,7 +121,7 @@ test('two replicas behind HAProxy share everything through PostgreSQL', { skip }
   const all = { 'x-steward-scope': 'all' };
   const tenant = (await ok(lb, 'GET', '/api/customers?search=', admin)).items.find((c) => c.kind === 'tenant');
   const tenantWs = (await ok(lb, 'GET', `/api/customers/${tenant.id}`, admin)).workspaces[0].id;
-  const [template] = await ok(lb, 'GET', '/api/flow-templates', admin);
+  const [template] = (await ok(lb, 'GET', '/api/flow-templates', admin)).items;
   const flow = await ok(lb, 'POST', '/api/flows', admin, { workspace_id: tenantWs, name: 'Tidy contacts', template_id: template.id, publish: true }, all);
   const runIds = [];
   for (let i = 0; i < 30; i++) runIds.push((await ok(lb, 'POST', `/api/flows/${flow.id}/runs`, admin, undefined, all)).id);

@@ -93,6 +93,6 @@ test('custom role with a subtree, a member, and a refused escalation', async () 
   await shot(page, '14-escalation-refused');
 
   const list = await api(server, 'GET', '/api/roles', admin);
-  assert.equal(list.roles.some((r) => r.name === 'Sneaky'), false, 'nothing was created');
+  assert.equal(list.items.some((r) => r.name === 'Sneaky'), false, 'nothing was created');
   assert.deepEqual(errors, []);
 });

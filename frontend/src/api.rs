@@ -6,10 +6,10 @@ use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use steward_shared::api::{
-    AddMember, LoginRequest, Me, Membership, RefreshRequest, RoleList, RoleMember, RoleSummary, RoleWrite,
+    AddMember, LoginRequest, Me, Membership, RefreshRequest, RoleMember, RoleMetrics, RoleSummary, RoleWrite,
     SetMemberRole, SetupRequest, SetupStatus, TokenPair, WorkspaceSummary,
 };
-use steward_shared::api::{ConnectorRow, CustomerList, FlowRow, Kpis, Page, RecordRow, RotatedKey, RunRow};
+use steward_shared::api::{ConnectorRow, CustomerSummary, FlowRow, Kpis, Page, RecordRow, RotatedKey, RunRow};
 use steward_shared::ops::{ConfigView, LogEntry, StatsSeries, SystemStatus};
 use steward_shared::problem::{Problem, PROBLEM_TYPE_PREFIX};
 
@@ -188,6 +188,23 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
     json(send(Method::Get, path, None, true).await?).await
 }
 
+/// Every row of a list the console needs whole (workspaces and roles for a picker, your tokens):
+/// its pages of 200 followed to the end.
+pub async fn all<T: DeserializeOwned>(path: &str) -> ApiResult<Vec<T>> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor.map(|c| format!("&cursor={}", js_sys::encode_uri_component(&c))).unwrap_or_default();
+        let page: Page<T> = get(&format!("{path}{sep}limit=200{after}")).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> ApiResult<T> {
     json(send(Method::Post, path, Some(&to_value(body)?), true).await?).await
 }
@@ -286,16 +303,21 @@ pub async fn me() -> ApiResult<Me> {
     get("/api/me").await
 }
 
-pub async fn roles() -> ApiResult<RoleList> {
-    get("/api/roles").await
+pub async fn roles() -> ApiResult<Vec<RoleSummary>> {
+    get::<Page<RoleSummary>>("/api/roles").await.map(|p| p.items)
+}
+
+pub async fn role_metrics() -> ApiResult<RoleMetrics> {
+    get("/api/roles/metrics").await
 }
 
 pub async fn role(id: &str) -> ApiResult<RoleSummary> {
     get(&format!("/api/roles/{id}")).await
 }
 
-pub async fn role_members(id: &str) -> ApiResult<Vec<RoleMember>> {
-    get(&format!("/api/roles/{id}/members")).await
+/// A page of the role's members (`cursor`: the previous page's `next_cursor`).
+pub async fn role_members(id: &str, cursor: Option<String>) -> ApiResult<Page<RoleMember>> {
+    get(&format!("/api/roles/{id}/members{}", query(&[("limit", Some("100".into())), ("cursor", cursor)]))).await
 }
 
 pub async fn create_role(workspace: &str, body: &RoleWrite) -> ApiResult<RoleSummary> {
@@ -311,12 +333,12 @@ pub async fn delete_role(id: &str, confirm: Option<&str>) -> ApiResult<()> {
 }
 
 pub async fn workspaces() -> ApiResult<Vec<WorkspaceSummary>> {
-    get("/api/workspaces").await
+    all("/api/workspaces").await
 }
 
 /// The workspaces of one customer (another customer's need cross-tenant rights).
 pub async fn workspaces_of(customer: &str) -> ApiResult<Vec<WorkspaceSummary>> {
-    get(&format!("/api/workspaces?customer_id={customer}")).await
+    all(&format!("/api/workspaces?customer_id={customer}")).await
 }
 
 pub async fn add_member(workspace: &str, body: &AddMember) -> ApiResult<Membership> {
@@ -356,8 +378,13 @@ pub async fn refresh_cache() -> ApiResult<Kpis> {
     json(send(Method::Post, "/api/cache/refresh", None, true).await?).await
 }
 
-pub async fn customers(search: &str) -> ApiResult<CustomerList> {
+pub async fn customers(search: &str) -> ApiResult<Page<CustomerSummary>> {
     get(&format!("/api/customers{}", query(&[("search", Some(search.to_owned())), ("limit", Some("20".into()))]))).await
+}
+
+/// The customers you looked at last, newest first (at most five).
+pub async fn recent_customers() -> ApiResult<Vec<CustomerSummary>> {
+    get::<Page<CustomerSummary>>("/api/customers/recent").await.map(|p| p.items)
 }
 
 pub async fn customer(id: &str) -> ApiResult<steward_shared::api::CustomerDetail> {
@@ -422,12 +449,12 @@ pub async fn records(q: &str) -> ApiResult<Page<RecordRow>> {
 /// `pause`, `resume`, `publish` on a flow.
 /// The flow templates of the active applications (what a new flow is made from).
 pub async fn flow_templates() -> ApiResult<Vec<steward_shared::apps::FlowTemplateRow>> {
-    get("/api/flow-templates").await
+    get::<Page<_>>("/api/flow-templates").await.map(|p| p.items)
 }
 
 /// The connector kinds of the active applications.
 pub async fn connector_kinds() -> ApiResult<Vec<steward_shared::apps::ConnectorKindRow>> {
-    get("/api/connector-kinds").await
+    get::<Page<_>>("/api/connector-kinds").await.map(|p| p.items)
 }
 
 pub async fn create_flow(body: &steward_shared::api::CreateFlow) -> ApiResult<FlowRow> {
@@ -613,7 +640,7 @@ pub async fn regenerate_recovery_codes(code: &str) -> ApiResult<RecoveryCodes> {
 }
 
 pub async fn tokens() -> ApiResult<Vec<ApiTokenInfo>> {
-    get("/api/me/tokens").await
+    all("/api/me/tokens").await
 }
 
 pub async fn create_token(body: &CreateApiToken) -> ApiResult<CreatedApiToken> {

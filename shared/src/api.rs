@@ -259,14 +259,6 @@ pub struct RoleMetrics {
     pub members_assigned: u64,
 }
 
-/// `GET /api/roles`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(ToSchema))]
-pub struct RoleList {
-    pub roles: Vec<RoleSummary>,
-    pub metrics: RoleMetrics,
-}
-
 /// Create or replace a custom role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
@@ -423,6 +415,13 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The only page of a list that is answered whole (a short catalog).
+    pub fn whole(items: Vec<T>) -> Self {
+        Self { items, next_cursor: None }
+    }
+}
+
 /// The scope a request was answered for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
@@ -445,15 +444,6 @@ pub struct CustomerSummary {
     /// `platform` or `tenant`.
     pub kind: String,
     pub created_at: DateTime<Utc>,
-}
-
-/// The picker's answer: recently viewed customers first, then the matching ones by name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(ToSchema))]
-pub struct CustomerList {
-    pub recent: Vec<CustomerSummary>,
-    pub items: Vec<CustomerSummary>,
-    pub next_cursor: Option<String>,
 }
 
 /// A row of the Customers page: the customer, what it holds, and when it last did anything.

@@ -106,7 +106,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     page(
         "roles",
         "Roles",
-        &["list_roles", "get_role", "list_role_members", "list_workspaces", "explain_access"],
+        &["list_roles", "role_metrics", "get_role", "list_role_members", "list_workspaces", "explain_access"],
         &["create_role", "update_role", "delete_role", "add_member", "set_member_role", "remove_member"],
     ),
     page(

@@ -425,10 +425,10 @@ async fn list_packages(
 #[utoipa::path(
     get, path = "/api/flow-templates", tag = "flows", operation_id = "list_flow_templates",
     security(("bearer" = ["steward.flows.edit"])),
-    responses((status = 200, description = "The templates by name", body = Vec<FlowTemplateRow>)),
+    responses((status = 200, description = "Every template by name, on one page", body = Page<FlowTemplateRow>)),
 )]
-async fn list_flow_templates(State(state): State<AppState>) -> AppResult<Json<Vec<FlowTemplateRow>>> {
-    catalog::templates(&state).await.map(Json)
+async fn list_flow_templates(State(state): State<AppState>) -> AppResult<Json<Page<FlowTemplateRow>>> {
+    catalog::templates(&state).await.map(|t| Json(Page::whole(t)))
 }
 
 /// The connector kinds of the active applications (what a new connector's kind can be, besides
@@ -436,10 +436,10 @@ async fn list_flow_templates(State(state): State<AppState>) -> AppResult<Json<Ve
 #[utoipa::path(
     get, path = "/api/connector-kinds", tag = "connectors", operation_id = "list_connector_kinds",
     security(("bearer" = ["steward.connectors.manage"])),
-    responses((status = 200, description = "The kinds by kind", body = Vec<ConnectorKindRow>)),
+    responses((status = 200, description = "Every kind, on one page", body = Page<ConnectorKindRow>)),
 )]
-async fn list_connector_kinds(State(state): State<AppState>) -> AppResult<Json<Vec<ConnectorKindRow>>> {
-    catalog::connector_kinds(&state).await.map(Json)
+async fn list_connector_kinds(State(state): State<AppState>) -> AppResult<Json<Page<ConnectorKindRow>>> {
+    catalog::connector_kinds(&state).await.map(|k| Json(Page::whole(k)))
 }
 
 /// Mint a transfer token (shown this once): a short-lived, single-use JWT signed by this

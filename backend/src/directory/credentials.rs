@@ -128,20 +128,9 @@ pub async fn reset_two_factor(
 pub async fn user_tokens(
     state: &AppState,
     user: &user_rows::Model,
-    limit: Option<u64>,
-    cursor: Option<&str>,
+    q: crate::http::pagination::PageQuery,
 ) -> AppResult<Page<ApiTokenInfo>> {
-    use crate::store::entities::api_tokens;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let limit = crate::http::pagination::limit(limit)?;
-    let mut q = api_tokens::Entity::find().filter(api_tokens::Column::UserId.eq(user.id));
-    if let Some(raw) = cursor {
-        q = q.filter(api_tokens::Column::Id.lt(crate::http::pagination::Cursor::decode(raw)?.id));
-    }
-    let rows = q.order_by_desc(api_tokens::Column::Id).limit(limit + 1).all(&state.db).await?;
-    let (rows, next_cursor) =
-        crate::http::pagination::finish(rows, limit, |t| crate::http::pagination::Cursor { key: None, id: t.id });
-    Ok(Page { items: rows.into_iter().map(crate::identity::tokens::info).collect(), next_cursor })
+    crate::identity::tokens::page_of(state, user.customer_id, user.id, q).await
 }
 
 /// Revoke one of that user's API tokens: strictly stronger rights than that account's (the

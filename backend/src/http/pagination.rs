@@ -39,6 +39,16 @@ pub(crate) use closed_set;
 
 pub const MAX_LIMIT: u64 = 200;
 
+/// `limit` and `cursor` alone, for lists with nothing else to filter by.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Rows per page, 1–200 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
 /// The position after the last row of a page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {

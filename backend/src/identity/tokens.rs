@@ -5,16 +5,17 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 use std::collections::BTreeSet;
-use steward_shared::api::{ApiTokenInfo, CreateApiToken, CreatedApiToken};
+use steward_shared::api::{ApiTokenInfo, CreateApiToken, CreatedApiToken, Page};
 use steward_shared::permissions;
 use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::pagination::{self, Cursor, PageQuery};
 use crate::http::request_meta::RequestMeta;
 use crate::secrets::{random_token, sha256_hex};
 use crate::state::AppState;
@@ -57,14 +58,27 @@ pub fn leaves_of(token: &api_tokens::Model) -> BTreeSet<&'static str> {
 }
 
 /// Your API tokens, newest first (revoked and expired ones included, marked).
-pub async fn list_tokens(state: &AppState, actor: &Actor) -> AppResult<Vec<ApiTokenInfo>> {
-    let rows = api_tokens::Entity::find()
-        .filter(api_tokens::Column::CustomerId.eq(actor.customer_id()))
-        .filter(api_tokens::Column::UserId.eq(actor.user.id))
-        .order_by_desc(api_tokens::Column::Id)
-        .all(&state.db)
-        .await?;
-    Ok(rows.into_iter().map(info).collect())
+pub async fn list_tokens(state: &AppState, actor: &Actor, q: PageQuery) -> AppResult<Page<ApiTokenInfo>> {
+    page_of(state, actor.customer_id(), actor.user.id, q).await
+}
+
+/// A page of `user`'s tokens, newest first.
+pub(crate) async fn page_of(
+    state: &AppState,
+    customer: Uuid,
+    user: Uuid,
+    q: PageQuery,
+) -> AppResult<Page<ApiTokenInfo>> {
+    let limit = pagination::limit(q.limit)?;
+    let mut page = api_tokens::Entity::find()
+        .filter(api_tokens::Column::CustomerId.eq(customer))
+        .filter(api_tokens::Column::UserId.eq(user));
+    if let Some(raw) = q.cursor.as_deref() {
+        page = page.filter(api_tokens::Column::Id.lt(Cursor::decode(raw)?.id));
+    }
+    let rows = page.order_by_desc(api_tokens::Column::Id).limit(limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, |t| Cursor { key: None, id: t.id });
+    Ok(Page { items: rows.into_iter().map(info).collect(), next_cursor })
 }
 
 /// Create an API token limited to `permissions` (each a leaf or subtree you hold yourself).

@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use steward_shared::api::{AddMember, Membership, RoleList, RoleMember, RoleSummary, RoleWrite, SetMemberRole};
+use steward_shared::api::{
+    AddMember, Membership, Page, RoleMember, RoleMetrics, RoleSummary, RoleWrite, SetMemberRole,
+};
 use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,6 +14,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::request_meta::RequestMeta;
 use crate::http::Created;
 use crate::roles::service::*;
@@ -20,6 +23,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_roles))
+        .routes(routes!(role_metrics))
         .routes(routes!(get_role, update_role, delete_role))
         .routes(routes!(create_role))
         .routes(routes!(list_role_members))
@@ -27,19 +31,36 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_member_role, remove_member))
 }
 
-/// Roles: the system roles and your customer's custom roles, with coverage and member counts.
+/// Roles: the system roles and your customer's custom roles, with coverage and member counts,
+/// on one page.
 #[utoipa::path(
     get, path = "/api/roles", tag = "roles", operation_id = "list_roles",
     security(("bearer" = ["steward.access.roles.view"])),
     params(ListQuery),
-    responses((status = 200, description = "Roles and the metrics strip", body = RoleList)),
+    responses((status = 200, description = "Every role, system roles first, then by name", body = Page<RoleSummary>)),
 )]
 async fn list_roles(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<RoleList>> {
+) -> AppResult<Json<Page<RoleSummary>>> {
     crate::roles::service::list_roles(&state, &actor, q).await.map(Json)
+}
+
+/// The metrics strip of the roles page: leaves in the catalog, roles (all and custom) over the
+/// same query as `list_roles`, and memberships assigned in your customer.
+#[utoipa::path(
+    get, path = "/api/roles/metrics", tag = "roles", operation_id = "role_metrics",
+    security(("bearer" = ["steward.access.roles.view"])),
+    params(ListQuery),
+    responses((status = 200, description = "The counts", body = RoleMetrics)),
+)]
+async fn role_metrics(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<RoleMetrics>> {
+    crate::roles::service::role_metrics(&state, &actor, q).await.map(Json)
 }
 
 /// One role.
@@ -123,19 +144,21 @@ async fn delete_role(
     crate::roles::service::delete_role(&state, &actor, &meta, role_id).await.map(|()| StatusCode::NO_CONTENT)
 }
 
-/// Who holds this role, in your customer.
+/// Who holds this role in your customer: a page of people by name, one row per workspace where
+/// they hold it.
 #[utoipa::path(
     get, path = "/api/roles/{role_id}/members", tag = "roles", operation_id = "list_role_members",
     security(("bearer" = ["steward.access.roles.view"])),
-    params(("role_id" = Uuid, Path, description = "The role")),
-    responses((status = 200, description = "Members, by name", body = Vec<RoleMember>)),
+    params(("role_id" = Uuid, Path, description = "The role"), PageQuery),
+    responses((status = 200, description = "A page of members, by name", body = Page<RoleMember>)),
 )]
 async fn list_role_members(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(role_id): ApiPath<Uuid>,
-) -> AppResult<Json<Vec<RoleMember>>> {
-    crate::roles::service::list_role_members(&state, &actor, role_id).await.map(Json)
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<RoleMember>>> {
+    crate::roles::service::list_role_members(&state, &actor, role_id, q).await.map(Json)
 }
 
 /// Give a user (by email) a role in a workspace.

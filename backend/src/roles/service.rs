@@ -3,17 +3,17 @@
 //! created or edited: nobody grants a leaf they do not hold in that workspace.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use steward_shared::api::{
-    AddMember, Membership, ModuleCoverage, RoleList, RoleMember, RoleMetrics, RoleSummary, RoleWrite, SetMemberRole,
+    AddMember, Membership, ModuleCoverage, Page, RoleMember, RoleMetrics, RoleSummary, RoleWrite, SetMemberRole,
     WorkspaceRef,
 };
 use steward_shared::permissions::{self, CATALOG};
@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::http::error::{AppError, AppResult, Validator};
+use crate::http::pagination::{self, Cursor, PageQuery};
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::{invitations, role_permissions, roles, user_roles, users, workspaces};
@@ -315,29 +316,34 @@ pub(super) fn member_candidate(workspace: &workspaces::Model, user: Option<users
         .ok_or_else(|| AppError::NotFound("No such user in this workspace's customer.".into()))
 }
 
-/// Roles: the system roles and your customer's custom roles, with coverage and member counts.
-pub async fn list_roles(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<RoleList> {
-    let db = &state.db;
+/// The roles `q` asks for: the system roles first, then the custom roles of your customer (or
+/// of one workspace), by name.
+async fn roles_of(db: &DatabaseConnection, actor: &Actor, q: &ListQuery) -> AppResult<Vec<roles::Model>> {
     let mut custom =
         Condition::all().add(roles::Column::IsSystem.eq(false)).add(roles::Column::CustomerId.eq(actor.customer_id()));
     if let Some(ws) = q.workspace_id {
         crate::access::workspaces::filter(db, actor, None, ws).await?;
         custom = Condition::all().add(roles::Column::IsSystem.eq(false)).add(roles::Column::WorkspaceId.eq(ws));
     }
-    let rows = roles::Entity::find()
+    Ok(roles::Entity::find()
         .filter(Condition::any().add(roles::Column::IsSystem.eq(true)).add(custom))
         .order_by_desc(roles::Column::IsSystem)
         .order_by_asc(roles::Column::Name)
         .all(db)
-        .await?;
+        .await?)
+}
+
+/// Roles: the system roles and your customer's custom roles, with coverage and member counts,
+/// on one page (a customer's roles are few: they are made by hand).
+pub async fn list_roles(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<Page<RoleSummary>> {
+    let db = &state.db;
+    let rows = roles_of(db, actor, &q).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut patterns = patterns_of(db, &ids).await?;
     let counts = member_counts(db, actor.customer_id()).await?;
     let ws_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.workspace_id).collect();
     let refs = workspace_refs(db, &ws_ids).await?;
-    let members_assigned =
-        user_roles::Entity::find().filter(user_roles::Column::CustomerId.eq(actor.customer_id())).count(db).await?;
-    let roles: Vec<RoleSummary> = rows
+    let items = rows
         .into_iter()
         .map(|r| {
             let p = patterns.remove(&r.id).unwrap_or_default();
@@ -346,13 +352,21 @@ pub async fn list_roles(state: &AppState, actor: &Actor, q: ListQuery) -> AppRes
             summarize(r, p, count, ws)
         })
         .collect();
-    let metrics = RoleMetrics {
+    Ok(Page::whole(items))
+}
+
+/// The metrics strip of the roles page, over the roles `list_roles` answers for the same query.
+pub async fn role_metrics(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<RoleMetrics> {
+    let db = &state.db;
+    let rows = roles_of(db, actor, &q).await?;
+    let members_assigned =
+        user_roles::Entity::find().filter(user_roles::Column::CustomerId.eq(actor.customer_id())).count(db).await?;
+    Ok(RoleMetrics {
         leaves_in_catalog: permissions::all_leaves().count() as u32,
-        total_roles: roles.len() as u32,
-        custom_roles: roles.iter().filter(|r| !r.system).count() as u32,
+        total_roles: rows.len() as u32,
+        custom_roles: rows.iter().filter(|r| !r.is_system).count() as u32,
         members_assigned,
-    };
-    Ok(RoleList { roles, metrics })
+    })
 }
 
 /// One role.
@@ -469,41 +483,69 @@ pub async fn delete_role(state: &AppState, actor: &Actor, meta: &RequestMeta, ro
     Ok(())
 }
 
-/// Who holds this role, in your customer.
-pub async fn list_role_members(state: &AppState, actor: &Actor, role_id: Uuid) -> AppResult<Vec<RoleMember>> {
+/// Who holds this role in your customer, by name: a page of people, each with every workspace
+/// where they hold it (one row per membership).
+pub async fn list_role_members(
+    state: &AppState,
+    actor: &Actor,
+    role_id: Uuid,
+    q: PageQuery,
+) -> AppResult<Page<RoleMember>> {
     let role = visible(&state.db, actor, role_id).await?;
     let customer = role.customer_id.unwrap_or(actor.customer_id());
+    let limit = pagination::limit(q.limit)?;
+    let holders = Query::select()
+        .column(user_roles::Column::UserId)
+        .from(user_roles::Entity)
+        .and_where(Expr::col(user_roles::Column::RoleId).eq(role.id))
+        .and_where(Expr::col(user_roles::Column::CustomerId).eq(customer))
+        .to_owned();
+    let mut page = users::Entity::find()
+        .filter(users::Column::CustomerId.eq(customer))
+        .filter(users::Column::Id.in_subquery(holders))
+        .order_by_asc(users::Column::Name)
+        .order_by_asc(users::Column::Id)
+        .limit(limit + 1);
+    if let Some(raw) = q.cursor.as_deref() {
+        let c = Cursor::decode(raw)?;
+        let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        page = page.filter(pagination::after(
+            Expr::col(users::Column::Name),
+            Expr::col(users::Column::Id),
+            name,
+            c.id,
+            false,
+        ));
+    }
+    let (people, next_cursor) =
+        pagination::finish(page.all(&state.db).await?, limit, |u| Cursor { key: Some(u.name.clone()), id: u.id });
     let memberships = user_roles::Entity::find()
         .filter(user_roles::Column::RoleId.eq(role.id))
         .filter(user_roles::Column::CustomerId.eq(customer))
-        .limit(1000)
+        .filter(user_roles::Column::UserId.is_in(people.iter().map(|u| u.id)))
         .all(&state.db)
         .await?;
-    let user_ids: Vec<Uuid> = memberships.iter().map(|m| m.user_id).collect();
-    let people: HashMap<Uuid, users::Model> = users::Entity::find()
-        .filter(users::Column::Id.is_in(user_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
     let ws_ids: Vec<Uuid> = memberships.iter().map(|m| m.workspace_id).collect();
     let refs = workspace_refs(&state.db, &ws_ids).await?;
-    let mut members: Vec<RoleMember> = memberships
-        .into_iter()
-        .filter_map(|m| {
-            let user = people.get(&m.user_id)?;
-            Some(RoleMember {
-                user_id: user.id.into(),
-                name: user.name.clone(),
-                email: user.email.clone(),
-                workspace: refs.get(&m.workspace_id)?.clone(),
-                home: user.home_workspace_id == Some(m.workspace_id),
+    let mut items = Vec::with_capacity(memberships.len());
+    for user in &people {
+        let mut theirs: Vec<RoleMember> = memberships
+            .iter()
+            .filter(|m| m.user_id == user.id)
+            .filter_map(|m| {
+                Some(RoleMember {
+                    user_id: user.id.into(),
+                    name: user.name.clone(),
+                    email: user.email.clone(),
+                    workspace: refs.get(&m.workspace_id)?.clone(),
+                    home: user.home_workspace_id == Some(m.workspace_id),
+                })
             })
-        })
-        .collect();
-    members.sort_by_key(|m| m.name.to_lowercase());
-    Ok(members)
+            .collect();
+        theirs.sort_by(|a, b| a.workspace.name.cmp(&b.workspace.name));
+        items.extend(theirs);
+    }
+    Ok(Page { items, next_cursor })
 }
 
 /// Give a user (by email) a role in a workspace.

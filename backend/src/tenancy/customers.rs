@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 use steward_shared::api::{
-    CreateCustomer, CustomerDetail, CustomerList, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
+    CreateCustomer, CustomerDetail, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
 };
 use uuid::Uuid;
 
@@ -109,29 +109,30 @@ async fn page_by_name(
     Ok(pagination::finish(rows, limit, |c| Cursor { key: Some(c.name.clone()), id: c.id }))
 }
 
-/// The customer picker: up to five recently viewed customers, then every match by name.
+/// The customer picker: every customer matching `search`, by name.
 ///
 /// Principals without `steward.admin.cross_tenant` see only their own customer.
-pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<CustomerList> {
+pub async fn list_customers(state: &AppState, actor: &Actor, q: ListQuery) -> AppResult<Page<CustomerSummary>> {
     let limit = pagination::limit(q.limit)?;
     let base = matching(actor, q.search.as_deref())?;
-    let recent = if q.cursor.is_none() {
-        let viewed: Vec<Uuid> = customer_views::Entity::find()
-            .select_only()
-            .column(customer_views::Column::CustomerId)
-            .filter(customer_views::Column::UserId.eq(actor.user_id()))
-            .order_by_desc(customer_views::Column::ViewedAt)
-            .limit(5)
-            .into_tuple()
-            .all(&state.db)
-            .await?;
-        let rows = base.clone().filter(customers::Column::Id.is_in(viewed.clone())).all(&state.db).await?;
-        viewed.iter().filter_map(|id| rows.iter().find(|c| c.id == *id)).map(summary).collect()
-    } else {
-        Vec::new()
-    };
     let (rows, next_cursor) = page_by_name(state, base, limit, q.cursor.as_deref()).await?;
-    Ok(CustomerList { recent, items: rows.iter().map(summary).collect(), next_cursor })
+    Ok(Page { items: rows.iter().map(summary).collect(), next_cursor })
+}
+
+/// The customers you looked at last, newest first: at most five, one page.
+pub async fn recent_customers(state: &AppState, actor: &Actor) -> AppResult<Page<CustomerSummary>> {
+    let viewed: Vec<Uuid> = customer_views::Entity::find()
+        .select_only()
+        .column(customer_views::Column::CustomerId)
+        .filter(customer_views::Column::UserId.eq(actor.user_id()))
+        .order_by_desc(customer_views::Column::ViewedAt)
+        .limit(5)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let rows = matching(actor, None)?.filter(customers::Column::Id.is_in(viewed.clone())).all(&state.db).await?;
+    let items = viewed.iter().filter_map(|id| rows.iter().find(|c| c.id == *id)).map(summary).collect();
+    Ok(Page::whole(items))
 }
 
 /// Per customer of `ids`: how many rows of `E` it owns (by its `customer_id` column).

@@ -136,12 +136,13 @@ async fn installs_from_an_archive(app: TestApp) {
     assert_eq!(steward_backend::apps::install::ensure_packages(&app.state).await.unwrap(), 0);
 
     let templates = app.get("/api/flow-templates", Some(&token)).await;
-    assert_eq!(templates.body[0]["name"], "clean_leads");
-    assert_eq!(templates.body[0]["application"], "crm-sync");
+    assert_eq!(templates.body["items"][0]["name"], "clean_leads");
+    assert_eq!(templates.body["items"][0]["application"], "crm-sync");
+    assert_eq!(templates.body["next_cursor"], Value::Null, "one page holds every template");
     // Its connector kind is offered for new connectors, with the probe it runs.
     let kinds = app.get("/api/connector-kinds", Some(&token)).await;
     assert_eq!(
-        kinds.body,
+        kinds.body["items"],
         json!([{ "kind": "crm_api", "label": "CRM API", "application": "crm-sync", "probe": "GET /health" }])
     );
 
@@ -461,14 +462,14 @@ async fn deactivate_and_delete(app: TestApp) {
     let token = app.setup_admin().await;
     let res = install(&app, &token, crm("1.0.0")).await;
     let id = res.body["application"]["id"].as_str().unwrap().to_owned();
-    let template = app.get("/api/flow-templates", Some(&token)).await.body[0]["id"].clone();
+    let template = app.get("/api/flow-templates", Some(&token)).await.body["items"][0]["id"].clone();
     let (_, ws) = app.customer("Acme", "tenant").await;
 
     let res = app.post(&format!("/api/applications/{id}/deactivate"), Some(&token), json!({})).await;
     assert_eq!((res.status, res.body["active"].as_bool()), (StatusCode::OK, Some(false)), "{:?}", res.body);
     assert_eq!(entity_type_owner(&app, "lead").await, None, "withdrawn");
-    assert_eq!(app.get("/api/flow-templates", Some(&token)).await.body, json!([]));
-    assert_eq!(app.get("/api/connector-kinds", Some(&token)).await.body, json!([]), "withdrawn with it");
+    assert_eq!(app.get("/api/flow-templates", Some(&token)).await.body["items"], json!([]));
+    assert_eq!(app.get("/api/connector-kinds", Some(&token)).await.body["items"], json!([]), "withdrawn with it");
     let flow = json!({ "workspace_id": ws, "name": "Leads nightly", "template_id": template });
     let res =
         app.call_with(Method::POST, "/api/flows", &token, Some(flow.clone()), &[("x-steward-scope", "all")]).await;

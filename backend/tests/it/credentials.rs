@@ -193,9 +193,9 @@ async fn api_tokens_hold_a_subset_and_die_when_revoked(app: TestApp) {
     assert_eq!(app.get("/api/settings/two-factor", Some(&root)).await.status, StatusCode::FORBIDDEN);
     // Listed without the secret; revoked, it stops at once.
     let listed = app.get("/api/me/tokens", Some(&lead.token)).await;
-    assert_eq!(listed.body[0]["name"], "ci script");
+    assert_eq!(listed.body["items"][0]["name"], "ci script");
     assert!(!listed.body.to_string().contains(&token));
-    let id = listed.body[0]["id"].as_str().unwrap();
+    let id = listed.body["items"][0]["id"].as_str().unwrap();
     assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&admin)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.delete(&format!("/api/me/tokens/{id}"), Some(&lead.token)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::UNAUTHORIZED);

@@ -397,7 +397,8 @@ async fn merge_moves_every_reference_and_undo_restores(app: TestApp) {
     let foreign = record(&app, globex, "account", "ACC-1", same.clone()).await;
     let warnings =
         app.call_with(Method::GET, "/api/data/hash-warnings", &root, None, &[("x-steward-scope", &scope)]).await;
-    let account = warnings.body.as_array().unwrap().iter().find(|w| w["entity_type"] == "account").unwrap().clone();
+    let account =
+        warnings.body["items"].as_array().unwrap().iter().find(|w| w["entity_type"] == "account").unwrap().clone();
     assert_eq!(
         (account["records"].as_u64(), account["distinct_hashes"].as_u64()),
         (Some(3), Some(1)),
@@ -441,7 +442,8 @@ async fn merge_moves_every_reference_and_undo_restores(app: TestApp) {
     assert_eq!(link_of(l3).await.to_id, a1);
     let warnings =
         app.call_with(Method::GET, "/api/data/hash-warnings", &root, None, &[("x-steward-scope", &scope)]).await;
-    let account = warnings.body.as_array().unwrap().iter().find(|w| w["entity_type"] == "account").unwrap().clone();
+    let account =
+        warnings.body["items"].as_array().unwrap().iter().find(|w| w["entity_type"] == "account").unwrap().clone();
     assert_eq!(account["duplicates"], 0, "merged records no longer count");
     let again = merge(json!({ "survivor_id": a1, "merged_ids": [a2], "dry_run": true })).await;
     assert_eq!(again.body["errors"][0]["field"], "merged_ids[0]", "already merged");
@@ -564,6 +566,8 @@ async fn hash_warnings_follow_every_write(app: TestApp) {
         let (app, root) = (&app, &root);
         async move {
             app.call_with(Method::GET, "/api/data/hash-warnings", root, None, &[("x-steward-scope", &scope)]).await.body
+                ["items"]
+                .clone()
         }
     };
     let w = read(scope.clone()).await;
@@ -750,7 +754,7 @@ async fn migrations_report_their_checksums(app: TestApp) {
     let root = app.setup_admin().await;
     let res = app.get("/api/data/migrations", Some(&root)).await;
     assert_eq!(res.status, StatusCode::OK);
-    let all = res.body.as_array().unwrap();
+    let all = res.body["items"].as_array().unwrap();
     assert!(all.len() >= 10);
     assert!(
         all.iter()
@@ -765,5 +769,5 @@ async fn migrations_report_their_checksums(app: TestApp) {
         .await
         .unwrap();
     let res = app.get("/api/data/migrations", Some(&root)).await;
-    assert_eq!(res.body[0]["state"], "changed");
+    assert_eq!(res.body["items"][0]["state"], "changed");
 }

@@ -196,7 +196,7 @@ async fn connectors_are_probed_as_their_kind_declares(app: TestApp) {
     assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "not_probed"));
 
     // A run of a flow using the connector records its outcome on it.
-    let template = app.get("/api/flow-templates", Some(&token)).await.body[0]["id"].clone();
+    let template = app.get("/api/flow-templates", Some(&token)).await.body["items"][0]["id"].clone();
     let flow =
         json!({ "workspace_id": ws, "name": "Sync", "template_id": template, "connector_id": id, "publish": true });
     let flow = app.call_with(Method::POST, "/api/flows", &token, Some(flow), &[("x-steward-scope", "all")]).await;

@@ -12,6 +12,7 @@ use crate::on_both;
 
 on_both!(
     system_roles_are_listed_and_read_only,
+    members_and_workspaces_come_in_pages,
     custom_role_lifecycle,
     escalation_is_refused_everywhere,
     tenants_cannot_see_each_other,
@@ -25,17 +26,19 @@ async fn home_workspace(app: &TestApp, token: &str) -> String {
 }
 
 fn role_named<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list["roles"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("no role {name}"))
+    list["items"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("no role {name}"))
 }
 
 async fn system_roles_are_listed_and_read_only(app: TestApp) {
     let admin = app.setup_admin().await;
     let list = app.get("/api/roles", Some(&admin)).await;
     assert_eq!(list.status, StatusCode::OK);
-    let total = list.body["metrics"]["leaves_in_catalog"].as_u64().unwrap();
-    assert_eq!(list.body["metrics"]["total_roles"], 3);
-    assert_eq!(list.body["metrics"]["custom_roles"], 0);
-    assert_eq!(list.body["metrics"]["members_assigned"], 1);
+    assert_eq!(list.body["next_cursor"], Value::Null, "every role on one page");
+    let metrics = app.get("/api/roles/metrics", Some(&admin)).await.body;
+    let total = metrics["leaves_in_catalog"].as_u64().unwrap();
+    assert_eq!(metrics["total_roles"], 3);
+    assert_eq!(metrics["custom_roles"], 0);
+    assert_eq!(metrics["members_assigned"], 1);
     let admin_role = role_named(&list.body, "admin");
     assert_eq!(admin_role["system"], true);
     assert_eq!(admin_role["granted_leaves"].as_u64(), Some(total));
@@ -122,9 +125,9 @@ async fn custom_role_lifecycle(app: TestApp) {
         .await;
     assert_eq!(added.status, StatusCode::OK, "{:?}", added.body);
     let members = app.get(&format!("/api/roles/{role_id}/members"), Some(&admin)).await;
-    assert_eq!(members.body.as_array().unwrap().len(), 1);
-    assert_eq!(members.body[0]["email"], "eve@example.com");
-    assert_eq!(members.body[0]["home"], true);
+    assert_eq!(members.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(members.body["items"][0]["email"], "eve@example.com");
+    assert_eq!(members.body["items"][0]["home"], true);
 
     let in_use = app.delete(&format!("/api/roles/{role_id}"), Some(&admin)).await;
     assert_eq!((in_use.status, in_use.problem()), (StatusCode::CONFLICT, "role_in_use"));
@@ -273,10 +276,12 @@ async fn tenants_cannot_see_each_other(app: TestApp) {
 
     let list = app.get("/api/roles", t).await;
     assert_eq!(list.status, StatusCode::OK);
-    let ids: Vec<&str> = list.body["roles"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&acme_role.to_string().as_str()));
     assert!(!ids.contains(&globex_role.to_string().as_str()), "a foreign custom role leaked");
-    assert_eq!(list.body["metrics"]["members_assigned"], 1, "counts stay within the tenant");
+    let metrics = app.get("/api/roles/metrics", t).await.body;
+    assert_eq!(metrics["members_assigned"], 1, "counts stay within the tenant");
+    assert_eq!(metrics["total_roles"], list.body["items"].as_array().unwrap().len());
 
     for path in [
         format!("/api/roles/{globex_role}"),
@@ -464,4 +469,78 @@ async fn explain_says_why(app: TestApp) {
     assert_eq!(missing.body["errors"][0]["field"], "user");
     let bad_path = app.get("/api/roles/not-a-uuid", Some(&admin)).await;
     assert_eq!((bad_path.status, bad_path.problem()), (StatusCode::BAD_REQUEST, "invalid_path_parameter"));
+}
+
+/// Every row once across pages, however small the pages: a person holding the role in two
+/// workspaces is two rows of one page; a forged cursor is refused by name.
+async fn members_and_workspaces_come_in_pages(app: TestApp) {
+    use sea_orm::{ActiveModelTrait, Set};
+    use steward_backend::store::entities::user_roles;
+    let admin = app.setup_admin().await;
+    let platform = app.platform_customer().await;
+    let (ws1, ws2) = (app.workspace(platform, "Pages one").await, app.workspace(platform, "Pages two").await);
+    let mut people = Vec::new();
+    for _ in 0..3 {
+        people.push(app.user_with_role(platform, ws1, SYSTEM_VIEWER_ROLE).await.user_id);
+    }
+    user_roles::ActiveModel {
+        customer_id: Set(platform),
+        workspace_id: Set(ws2),
+        user_id: Set(people[0]),
+        role_id: Set(SYSTEM_VIEWER_ROLE),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+
+    let walk = |first: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (mut rows, mut pages, mut next) = (Vec::new(), Vec::new(), Some(first));
+            while let Some(url) = next.take() {
+                let res = app.get(&url, Some(admin)).await;
+                assert_eq!(res.status, StatusCode::OK, "{url}: {:?}", res.body);
+                let items = res.body["items"].as_array().unwrap().clone();
+                pages.push(items.len());
+                rows.extend(items);
+                if let Some(c) = res.body["next_cursor"].as_str() {
+                    let base = url.split("&cursor=").next().unwrap();
+                    next = Some(format!("{base}&cursor={c}"));
+                }
+            }
+            (rows, pages)
+        }
+    };
+    let (rows, _) = walk(format!("/api/roles/{SYSTEM_VIEWER_ROLE}/members?limit=2")).await;
+    let mut seen: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r["user_id"].as_str().unwrap().to_owned(), r["workspace"]["id"].as_str().unwrap().to_owned()))
+        .collect();
+    seen.sort();
+    let mut expected: Vec<(String, String)> = people.iter().map(|u| (u.to_string(), ws1.to_string())).collect();
+    expected.push((people[0].to_string(), ws2.to_string()));
+    expected.sort();
+    assert_eq!(seen, expected, "each membership once");
+    let whole = app.get(&format!("/api/roles/{SYSTEM_VIEWER_ROLE}/members?limit=200"), Some(&admin)).await;
+    assert_eq!(whole.body["items"].as_array().unwrap().len(), 4);
+    assert_eq!(whole.body["next_cursor"], Value::Null);
+
+    let (rows, pages) = walk("/api/workspaces?limit=1".to_owned()).await;
+    assert!(pages.iter().all(|n| *n <= 1), "{pages:?}");
+    let names: Vec<&str> = rows.iter().map(|w| w["name"].as_str().unwrap()).collect();
+    let whole = app.get("/api/workspaces?limit=200", Some(&admin)).await;
+    let all: Vec<&str> = whole.body["items"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+    assert_eq!(names, all, "the same rows in the same order");
+    assert!(all.contains(&"Pages one") && all.contains(&"Pages two"));
+    let one = whole.body["items"].as_array().unwrap().iter().find(|w| w["name"] == "Pages one").unwrap();
+    assert_eq!(one["member_count"], 3);
+
+    for url in ["/api/workspaces?cursor=forged", &format!("/api/roles/{SYSTEM_VIEWER_ROLE}/members?cursor=forged")] {
+        let res = app.get(url, Some(&admin)).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("cursor"))
+        );
+    }
 }

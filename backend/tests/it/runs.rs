@@ -37,7 +37,7 @@ pub(crate) async fn template(app: &TestApp, token: &str, name: &str, definition:
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
     assert_eq!(res.body["errors"], json!([]), "{:?}", res.body);
     let templates = app.get("/api/flow-templates", Some(token)).await;
-    templates.body.as_array().unwrap().iter().find(|t| t["application"] == name).unwrap()["id"].clone()
+    templates.body["items"].as_array().unwrap().iter().find(|t| t["application"] == name).unwrap()["id"].clone()
 }
 
 /// A template of one step (hashing the tenant's leads): a flow needs steps to be published or

@@ -13,9 +13,9 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use steward_shared::api::{
-    ApiTokenInfo, AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerList,
-    CustomerOverview, CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleList, RoleSummary,
-    SessionRow, SettingsView, TokenPair, WorkspaceRef, WorkspaceSummary,
+    ApiTokenInfo, AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerOverview,
+    CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleSummary, SessionRow, SettingsView,
+    TokenPair, WorkspaceRef, WorkspaceSummary,
 };
 
 use client::{query, CliError, CliResult, Client, Stored};
@@ -808,7 +808,7 @@ fn scope(cli: &Cli, ctx: &Ctx, mode: Option<&str>, customer: Option<&str>) -> Cl
         }
         (Some("tenant"), None) | (Some("all"), None) => mode.unwrap_or_default().to_owned(),
         (Some("customer"), Some(c)) => {
-            let list: CustomerList = Client::new(
+            let list: Page<CustomerSummary> = Client::new(
                 &cli.url.clone().or_else(|| ctx.stored.url.clone()).unwrap_or_else(|| "http://127.0.0.1:8080".into()),
                 cli.token.clone().or_else(|| ctx.stored.token.clone()),
                 Some("all".into()),
@@ -1049,9 +1049,9 @@ fn invite(c: &Client, ctx: &Ctx, args: &InviteArgs, default_role: &str) -> CliRe
         None => default_role.to_owned(),
         Some(r) if uuid::Uuid::parse_str(r).is_ok() => r.clone(),
         Some(name) => {
-            let roles: RoleList = c.get("/api/roles")?;
+            let roles: Page<RoleSummary> = c.get("/api/roles")?;
             roles
-                .roles
+                .items
                 .into_iter()
                 .find(|x| {
                     x.name.eq_ignore_ascii_case(name)
@@ -1336,7 +1336,7 @@ fn workspaces(c: &Client, ctx: &Ctx, cmd: &WorkspacesCommand) -> CliResult<()> {
                 Some(key) => format!("/api/workspaces?customer_id={}", find_customer(c, key)?.customer.id),
                 None => "/api/workspaces".to_owned(),
             };
-            let list: Vec<WorkspaceSummary> = c.get(&path)?;
+            let list: Vec<WorkspaceSummary> = collect(c, &path, usize::MAX)?;
             if ctx.json {
                 output::json(&list);
                 return Ok(());
@@ -1363,14 +1363,14 @@ fn workspaces(c: &Client, ctx: &Ctx, cmd: &WorkspacesCommand) -> CliResult<()> {
 }
 
 fn list_roles(c: &Client, ctx: &Ctx) -> CliResult<()> {
-    let list: RoleList = c.get("/api/roles")?;
+    let list: Page<RoleSummary> = c.get("/api/roles")?;
     if ctx.json {
-        output::json(&list.roles);
+        output::json(&list.items);
         return Ok(());
     }
     table(
         &["ID", "NAME", "TYPE", "WORKSPACE", "MEMBERS", "COVERAGE"],
-        list.roles
+        list.items
             .iter()
             .map(|r| {
                 vec![
@@ -1391,8 +1391,8 @@ fn get_role(c: &Client, ctx: &Ctx, role: &str) -> CliResult<()> {
     let r: RoleSummary = if uuid::Uuid::parse_str(role).is_ok() {
         c.get(&format!("/api/roles/{role}"))?
     } else {
-        let list: RoleList = c.get("/api/roles")?;
-        let mut hits: Vec<RoleSummary> = list.roles.into_iter().filter(|r| r.name.eq_ignore_ascii_case(role)).collect();
+        let list: Page<RoleSummary> = c.get("/api/roles")?;
+        let mut hits: Vec<RoleSummary> = list.items.into_iter().filter(|r| r.name.eq_ignore_ascii_case(role)).collect();
         match hits.len() {
             1 => hits.remove(0),
             0 => return Err(CliError::Usage(format!("no role named `{role}` (see `steward roles list`)"))),
@@ -1729,7 +1729,7 @@ fn data(c: &Client, ctx: &Ctx, cmd: &DataCommand) -> CliResult<()> {
             Ok(())
         }
         DataCommand::Hashes { groups } => {
-            let warnings: Vec<HashWarning> = c.get("/api/data/hash-warnings")?;
+            let warnings: Vec<HashWarning> = c.get::<Page<HashWarning>>("/api/data/hash-warnings")?.items;
             let groups: Option<steward_shared::api::Page<DuplicateGroup>> = match groups {
                 Some(entity) => {
                     Some(c.get(&format!("/api/data/duplicates{}", query(&[("entity_type", Some(entity.clone()))])))?)

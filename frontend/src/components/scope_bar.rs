@@ -77,7 +77,11 @@ fn CustomerPicker() -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
     let results = LocalResource::new(move || {
         let q = search.get();
-        async move { api::customers(&q).await }
+        // The recently viewed above the matches while nothing is typed; the matches alone after.
+        async move {
+            let recent = if q.is_empty() { api::recent_customers().await? } else { Vec::new() };
+            Ok::<_, api::ApiError>((recent, api::customers(&q).await?.items))
+        }
     });
     // The cookie keeps the customer's id; learn its name again after a reload or a new login.
     Effect::new(move |_| {
@@ -141,10 +145,9 @@ fn CustomerPicker() -> impl IntoView {
                         <Transition fallback=|| view! { <li class="muted picker-note">"Searching…"</li> }>
                             {move || Suspend::new(async move {
                                 match results.await {
-                                    Ok(list) => {
-                                        let recent = list.recent.clone();
+                                    Ok((recent, items)) => {
                                         let recent_ids: Vec<_> = recent.iter().map(|c| c.id).collect();
-                                        let rest: Vec<_> = list.items.into_iter().filter(|c| !recent_ids.contains(&c.id)).collect();
+                                        let rest: Vec<_> = items.into_iter().filter(|c| !recent_ids.contains(&c.id)).collect();
                                         let empty = recent.is_empty() && rest.is_empty();
                                         view! {
                                             {(!recent.is_empty()).then(|| view! { <li class="picker-group">"Recent"</li> })}

@@ -35,10 +35,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     get, path = "/api/data/hash-warnings", tag = "data", operation_id = "get_hash_warnings",
     security(("bearer" = ["steward.data.view"])),
     params(ScopeHeader),
-    responses((status = 200, description = "The warnings, worst first", body = Vec<HashWarning>)),
+    responses((status = 200, description = "The warnings, worst first, on one page", body = Page<HashWarning>)),
 )]
-async fn get_hash_warnings(State(state): State<AppState>, scope: Scope) -> AppResult<Json<Vec<HashWarning>>> {
-    crate::data::hashes::hash_warnings(&state, &scope).await.map(Json)
+async fn get_hash_warnings(State(state): State<AppState>, scope: Scope) -> AppResult<Json<Page<HashWarning>>> {
+    crate::data::hashes::hash_warnings(&state, &scope).await.map(|w| Json(Page::whole(w)))
 }
 
 /// Duplicate groups: live records of one customer and entity type sharing a content hash,
@@ -140,8 +140,8 @@ async fn refresh_record(
 #[utoipa::path(
     get, path = "/api/data/migrations", tag = "data", operation_id = "get_migration_status",
     security(("bearer" = ["steward.data.ops"])),
-    responses((status = 200, description = "Every migration of the chain", body = Vec<MigrationStatus>)),
+    responses((status = 200, description = "Every migration of the chain, on one page", body = Page<MigrationStatus>)),
 )]
-async fn get_migration_status(State(state): State<AppState>) -> AppResult<Json<Vec<MigrationStatus>>> {
-    crate::data::ops::migration_status(&state).await.map(Json)
+async fn get_migration_status(State(state): State<AppState>) -> AppResult<Json<Page<MigrationStatus>>> {
+    crate::data::ops::migration_status(&state).await.map(|m| Json(Page::whole(m)))
 }

@@ -15,6 +15,7 @@ use crate::directory::credentials;
 use crate::directory::listing::visible_user;
 use crate::http::error::{AppError, AppResult, Validator};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::store::entities::users;
@@ -131,29 +132,21 @@ async fn reset_user_two_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TokenPageQuery {
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// A user's API tokens, newest first (never their secrets).
 #[utoipa::path(
     get, path = "/api/users/{user_id}/tokens", tag = "tokens", operation_id = "list_user_tokens",
     security(("bearer" = ["steward.access.users.manage"])),
-    params(("user_id" = Uuid, Path, description = "The user"), TokenPageQuery),
+    params(("user_id" = Uuid, Path, description = "The user"), PageQuery),
     responses((status = 200, description = "A page of that user's tokens", body = steward_shared::api::Page<steward_shared::api::ApiTokenInfo>)),
 )]
 async fn list_user_tokens(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-    ApiQuery(q): ApiQuery<TokenPageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<steward_shared::api::Page<steward_shared::api::ApiTokenInfo>>> {
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
-    credentials::user_tokens(&state, &user, q.limit, q.cursor.as_deref()).await.map(Json)
+    credentials::user_tokens(&state, &user, q).await.map(Json)
 }
 
 /// Revoke one of a user's API tokens (needs strictly stronger rights than that account's).

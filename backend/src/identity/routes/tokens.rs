@@ -3,14 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use steward_shared::api::{ApiTokenInfo, CreateApiToken, CreatedApiToken};
+use steward_shared::api::{ApiTokenInfo, CreateApiToken, CreatedApiToken, Page};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::access::Actor;
 use crate::http::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::request_meta::RequestMeta;
 use crate::http::Created;
 use crate::state::AppState;
@@ -23,10 +24,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get, path = "/api/me/tokens", tag = "tokens", operation_id = "list_tokens",
     security(("bearer" = [])),
-    responses((status = 200, description = "Your tokens", body = Vec<ApiTokenInfo>)),
+    params(PageQuery),
+    responses((status = 200, description = "A page of your tokens", body = Page<ApiTokenInfo>)),
 )]
-async fn list_tokens(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Vec<ApiTokenInfo>>> {
-    crate::identity::tokens::list_tokens(&state, &actor).await.map(Json)
+async fn list_tokens(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<ApiTokenInfo>>> {
+    crate::identity::tokens::list_tokens(&state, &actor, q).await.map(Json)
 }
 
 /// Create an API token limited to `permissions` (each a leaf or subtree you hold yourself).

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use steward_shared::api::{
-    CreateCustomer, CustomerDetail, CustomerList, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
+    CreateCustomer, CustomerDetail, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
 };
 use steward_shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,27 +23,39 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_customers, create_customer))
         .routes(routes!(customer_overview))
+        .routes(routes!(recent_customers))
         .routes(routes!(get_customer, rename_customer))
         .routes(routes!(record_customer_view))
         .routes(routes!(create_workspace))
         .routes(routes!(rename_workspace))
 }
 
-/// The customer picker: up to five recently viewed customers, then every match by name.
+/// The customer picker: every customer whose name matches `search`, by name.
 ///
 /// Principals without `steward.admin.cross_tenant` see only their own customer.
 #[utoipa::path(
     get, path = "/api/customers", tag = "customers", operation_id = "list_customers",
     security(("bearer" = ["steward.customers.view"])),
     params(ListQuery),
-    responses((status = 200, description = "Recent customers and a page of matches", body = CustomerList)),
+    responses((status = 200, description = "A page of customers by name", body = Page<CustomerSummary>)),
 )]
 async fn list_customers(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<CustomerList>> {
+) -> AppResult<Json<Page<CustomerSummary>>> {
     crate::tenancy::customers::list_customers(&state, &actor, q).await.map(Json)
+}
+
+/// The customers you looked at last (`POST /api/customers/{customer_id}/views`), newest first:
+/// at most five, on one page. The picker shows them above the matches.
+#[utoipa::path(
+    get, path = "/api/customers/recent", tag = "customers", operation_id = "recent_customers",
+    security(("bearer" = ["steward.customers.view"])),
+    responses((status = 200, description = "Up to five customers, most recently viewed first", body = Page<CustomerSummary>)),
+)]
+async fn recent_customers(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Page<CustomerSummary>>> {
+    crate::tenancy::customers::recent_customers(&state, &actor).await.map(Json)
 }
 
 /// The Customers page: customers by name, each with its workspaces, users and flows counted and

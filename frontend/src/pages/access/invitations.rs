@@ -41,7 +41,7 @@ pub fn InvitationsPage() -> impl IntoView {
     let roles = RwSignal::new(Vec::<RoleSummary>::new());
     spawn_local(async move {
         workspaces.set(api::workspaces().await.unwrap_or_default());
-        roles.set(api::roles().await.map(|r| r.roles).unwrap_or_default());
+        roles.set(api::roles().await.unwrap_or_default());
     });
     let email = RwSignal::new(String::new());
     let workspace = RwSignal::new(String::new());

@@ -29,7 +29,7 @@ struct Loaded {
 
 async fn load(id: String) -> ApiResult<Loaded> {
     let role = if id == "new" { None } else { Some(api::role(&id).await?) };
-    Ok(Loaded { role, workspaces: api::workspaces().await?, roles: api::roles().await?.roles })
+    Ok(Loaded { role, workspaces: api::workspaces().await?, roles: api::roles().await? })
 }
 
 #[component]
@@ -356,11 +356,25 @@ fn Editor(loaded: Loaded) -> impl IntoView {
 #[component]
 fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<WorkspaceSummary>) -> impl IntoView {
     let role_id = role.id.to_string();
+    // Pages of 100 by name; "Show more" asks for one page more (from the start, so a change
+    // made meanwhile shows in place).
+    let wanted = RwSignal::new(1u32);
     let members = LocalResource::new({
         let role_id = role_id.clone();
         move || {
-            let role_id = role_id.clone();
-            async move { api::role_members(&role_id).await }
+            let (role_id, pages) = (role_id.clone(), wanted.get());
+            async move {
+                let (mut list, mut cursor) = (Vec::new(), None);
+                for _ in 0..pages {
+                    let page = api::role_members(&role_id, cursor).await?;
+                    list.extend(page.items);
+                    cursor = page.next_cursor;
+                    if cursor.is_none() {
+                        break;
+                    }
+                }
+                Ok::<_, ApiError>((list, cursor.is_some()))
+            }
         }
     });
     let error = RwSignal::new(None::<ApiError>);
@@ -445,10 +459,10 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                     let roles_for = roles_for.clone();
                     Suspend::new(async move {
                         match members.await {
-                            Ok(list) if list.is_empty() => view! {
+                            Ok((list, _)) if list.is_empty() => view! {
                                 <p class="empty">"Nobody holds this role yet."</p>
                             }.into_any(),
-                            Ok(list) => view! {
+                            Ok((list, more)) => view! {
                                 <div class="table-wrap"><table class="table" data-testid="members-table">
                                     <thead><tr><th>"Name"</th><th>"Email"</th><th>"Workspace"</th><th>"Role"</th><th></th></tr></thead>
                                     <tbody>
@@ -503,6 +517,11 @@ fn Members(role: RoleSummary, roles: Vec<RoleSummary>, workspaces: Vec<Workspace
                                         }).collect_view()}
                                     </tbody>
                                 </table></div>
+                                {more.then(|| view! {
+                                    <div class="card-foot">
+                                        <button class="btn" on:click=move |_| wanted.update(|n| *n += 1)>"Show more"</button>
+                                    </div>
+                                })}
                             }.into_any(),
                             Err(e) => view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
                         }

@@ -25,15 +25,17 @@ pub fn can_manage_roles() -> bool {
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
-    let roles = LocalResource::new(api::roles);
+    let roles = LocalResource::new(|| async {
+        let (roles, metrics) = futures::join!(api::roles(), api::role_metrics());
+        Ok::<_, api::ApiError>((roles?, metrics?))
+    });
     let can_manage = can_manage_roles();
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match roles.await {
-                    Ok(list) => {
-                        let m = list.metrics.clone();
-                        let has_custom = list.roles.iter().any(|r| !r.system);
+                    Ok((list, m)) => {
+                        let has_custom = list.iter().any(|r| !r.system);
                         view! {
                             <section class="kpis" aria-label="Metrics">
                                 <Kpi label="Leaves in catalog" value=m.leaves_in_catalog.to_string()/>
@@ -55,7 +57,7 @@ pub fn RolesPage() -> impl IntoView {
                                         </tr>
                                     </thead>
                                     <tbody>
-                                        {list.roles.into_iter().map(row).collect_view()}
+                                        {list.into_iter().map(row).collect_view()}
                                         {(!has_custom).then(|| view! {
                                             <tr class="empty-row"><td colspan="5">
                                                 "No custom roles yet. Create one to grant a workspace exactly the permissions it needs."

@@ -46,7 +46,7 @@ impl Choices {
             let value = scope.value.get();
             spawn_local(async move {
                 this.workspaces.set(api::scoped_workspaces(&value).await.unwrap_or_default());
-                this.roles.set(api::roles().await.map(|r| r.roles).unwrap_or_default());
+                this.roles.set(api::roles().await.unwrap_or_default());
             });
         });
         this
@@ -57,7 +57,7 @@ impl Choices {
         let this = Self { workspaces: RwSignal::new(Vec::new()), roles: RwSignal::new(Vec::new()) };
         spawn_local(async move {
             this.workspaces.set(api::workspaces_of(&customer).await.unwrap_or_default());
-            this.roles.set(api::roles().await.map(|r| r.roles).unwrap_or_default());
+            this.roles.set(api::roles().await.unwrap_or_default());
         });
         this
     }

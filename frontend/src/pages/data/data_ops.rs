@@ -20,7 +20,7 @@ pub fn HashWarningsPage() -> impl IntoView {
     let scope = use_scope();
     let warnings = LocalResource::new(move || {
         scope.value.track();
-        async move { api::get::<Vec<HashWarning>>("/api/data/hash-warnings").await }
+        async move { api::get::<Page<HashWarning>>("/api/data/hash-warnings").await.map(|p| p.items) }
     });
     view! {
         <section class="card">
@@ -80,7 +80,9 @@ pub fn DataOpsPage() -> impl IntoView {
         tick.track();
         async move { api::get::<Page<MergeRow>>("/api/data/merges").await }
     });
-    let migrations = LocalResource::new(|| async { api::get::<Vec<MigrationStatus>>("/api/data/migrations").await });
+    let migrations = LocalResource::new(|| async {
+        api::get::<Page<MigrationStatus>>("/api/data/migrations").await.map(|p| p.items)
+    });
     let tab = RwSignal::new("duplicates");
 
     // The merge being prepared: group, survivor, the dry run, the typed phrase.
