@@ -93,7 +93,7 @@ test('two replicas behind HAProxy share everything through PostgreSQL', { skip }
   await ok(a, 'PUT', `/api/roles/${keepers.id}`, admin, { name: 'Connector keepers', patterns: ['steward.flows.view'] });
   const roleMs = await within(1000, async () => (await call(b, 'GET', '/api/connectors', pair.access_token)).status === 403);
 
-  await ok(a, 'POST', `/api/users/${mia.id}/sessions/revoke`, admin);
+  await ok(a, 'DELETE', `/api/users/${mia.id}/sessions`, admin);
   const revokeMs = await within(1000, async () => (await call(b, 'GET', '/api/me', pair.access_token)).status === 401);
   // The refresh token of the revoked session is dead on both.
   assert.equal((await call(a, 'POST', '/api/auth/refresh', null, { refresh_token: pair.refresh_token })).status, 401);

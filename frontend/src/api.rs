@@ -213,11 +213,6 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Api
     json(send(Method::Put, path, Some(&to_value(body)?), true).await?).await
 }
 
-/// A POST answered 204.
-pub async fn post_no_content<B: Serialize>(path: &str, body: &B) -> ApiResult<()> {
-    send(Method::Post, path, Some(&to_value(body)?), true).await.map(|_| ())
-}
-
 /// Sends a file as the body (`Content-Type: application/gzip`): an application bundle.
 pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::Blob) -> ApiResult<T> {
     let attempt = || async {
@@ -326,6 +321,13 @@ pub async fn create_role(workspace: &str, body: &RoleWrite) -> ApiResult<RoleSum
 
 pub async fn update_role(id: &str, body: &RoleWrite) -> ApiResult<RoleSummary> {
     put(&format!("/api/roles/{id}"), body).await
+}
+
+/// Delete an application and its versions: its name typed (always), `force` past the flows
+/// that use it.
+pub async fn delete_application(id: &str, force: bool, typed: &str) -> ApiResult<()> {
+    let path = format!("/api/applications/{id}{}", if force { "?force=true" } else { "" });
+    send_confirmed(Method::Delete, &path, None, true, Some(typed)).await.map(|_| ())
 }
 
 pub async fn delete_role(id: &str, confirm: Option<&str>) -> ApiResult<()> {
@@ -620,7 +622,7 @@ pub async fn revoke_session(id: &str, confirm: Option<&str>) -> ApiResult<Revoke
 }
 
 pub async fn revoke_user_sessions(user: &str, confirm: Option<&str>) -> ApiResult<Revoked> {
-    json(send_confirmed(Method::Post, &format!("/api/users/{user}/sessions/revoke"), None, true, confirm).await?).await
+    json(send_confirmed(Method::Delete, &format!("/api/users/{user}/sessions"), None, true, confirm).await?).await
 }
 
 pub async fn enrol_totp() -> ApiResult<TotpEnrolment> {

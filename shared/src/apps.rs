@@ -189,13 +189,12 @@ pub struct SwitchVersion {
     pub version_id: Uuid,
 }
 
-/// Delete an application.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
+/// Delete an application: the query of `DELETE /api/applications/{application_id}` (its name,
+/// typed, goes in `X-Steward-Confirm`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
 pub struct DeleteApplication {
-    /// The application's name, typed.
-    pub confirm: String,
     /// Delete even while flows use it (they keep their steps and lose the link).
     #[serde(default)]
     pub force: bool,

@@ -644,7 +644,7 @@ pub async fn delete(
 ) -> AppResult<()> {
     let app = find(state, id).await?;
     if confirm != app.name {
-        return Err(AppError::field("confirm", "type the application's name to delete it"));
+        return Err(AppError::field("X-Steward-Confirm", "type the application's name to delete it"));
     }
     let txn = crate::store::begin(&state.db).await?;
     let using = flows::Entity::find().filter(flows::Column::ApplicationId.eq(app.id)).count(&txn).await?;

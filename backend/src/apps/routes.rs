@@ -37,14 +37,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_applications))
         .routes(routes!(install_application_git))
-        .routes(routes!(get_application))
+        .routes(routes!(get_application, delete_application))
         .routes(routes!(update_application))
         .routes(routes!(pin_application_commit))
         .routes(routes!(list_application_commits))
         .routes(routes!(switch_application_version))
         .routes(routes!(activate_application))
         .routes(routes!(deactivate_application))
-        .routes(routes!(delete_application))
         .routes(routes!(list_import_errors))
         .routes(routes!(mint_transfer_token))
         .routes(routes!(export_applications))
@@ -367,14 +366,14 @@ async fn deactivate_application(
     install::set_active(&state, &actor, &meta, id, false).await.map(Json)
 }
 
-/// Delete an application and every version of it, its name typed. Refused while flows use it
-/// unless `force` (they keep their steps and lose the link).
+/// Delete an application and every version of it, its name typed in `X-Steward-Confirm`
+/// (always, not only while viewing as someone). Refused while flows use it unless `force`
+/// (they keep their steps and lose the link).
 #[utoipa::path(
-    post, path = "/api/applications/{application_id}/delete", tag = "applications", operation_id = "delete_application",
+    delete, path = "/api/applications/{application_id}", tag = "applications", operation_id = "delete_application",
     security(("super_admin" = ["steward.console.applications.write"])),
     extensions(("x-confirm" = json!("application"))),
-    params(("application_id" = Uuid, Path, description = "The application")),
-    request_body = DeleteApplication,
+    params(("application_id" = Uuid, Path, description = "The application"), DeleteApplication),
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, description = "Flows use it (`application_in_use`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
@@ -385,9 +384,11 @@ async fn delete_application(
     actor: Actor,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(req): ApiJson<DeleteApplication>,
+    ApiQuery(req): ApiQuery<DeleteApplication>,
+    headers: axum::http::HeaderMap,
 ) -> AppResult<StatusCode> {
-    install::delete(&state, &actor, &meta, id, &req.confirm, req.force).await?;
+    let typed = headers.get(crate::access::confirm::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    install::delete(&state, &actor, &meta, id, typed, req.force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

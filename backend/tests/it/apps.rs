@@ -490,24 +490,31 @@ async fn deactivate_and_delete(app: TestApp) {
     assert_eq!(stored.definition.as_ref().unwrap()["steps"].as_array().unwrap().len(), 4, "the flow carries the steps");
     assert_eq!(app.get("/api/applications", Some(&token)).await.body["items"][0]["flows"], 1);
 
-    // Delete: typed name, refused while a flow uses it, then forced.
-    let del = |body: Value| {
-        let path = format!("/api/applications/{id}/delete");
+    // Delete: a DELETE with the name typed in X-Steward-Confirm, refused while a flow uses it,
+    // then forced.
+    let del = |typed: Option<&'static str>, force: bool| {
+        let path = format!("/api/applications/{id}{}", if force { "?force=true" } else { "" });
         let token = token.clone();
         let app = &app;
-        async move { app.post(&path, Some(&token), body).await }
+        async move {
+            let headers: Vec<(&str, &str)> = typed.map(|t| ("x-steward-confirm", t)).into_iter().collect();
+            app.call_with(Method::DELETE, &path, &token, None, &headers).await
+        }
     };
-    let res = del(json!({ "confirm": "crm" })).await;
-    assert_eq!(
-        (res.status, res.body["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("confirm"))
-    );
-    let res = del(json!({ "confirm": "crm-sync" })).await;
+    for typed in [None, Some("crm")] {
+        let res = del(typed, true).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Steward-Confirm")),
+            "{typed:?}"
+        );
+    }
+    let res = del(Some("crm-sync"), false).await;
     assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "application_in_use"));
     let pkg_path =
         app.get("/api/packages", Some(&token)).await.body["items"][0]["install_path"].as_str().unwrap().to_owned();
     assert!(std::path::Path::new(&pkg_path).exists());
-    let res = del(json!({ "confirm": "crm-sync", "force": true })).await;
+    let res = del(Some("crm-sync"), true).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{:?}", res.body);
     let stored = flows::Entity::find_by_id(flow_id).one(app.db()).await.unwrap().unwrap();
     assert_eq!((stored.application_id, stored.template_id), (None, None));

@@ -671,7 +671,7 @@ async fn sessions_are_listed_and_revocation_bites_at_once(app: TestApp) {
     assert_eq!(revoked.body["revoked"], 1);
     assert_eq!(app.get("/api/me", Some(one["access_token"].as_str().unwrap())).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get("/api/me", Some(&two)).await.status, StatusCode::OK);
-    let all_of = app.post(&format!("/api/users/{id}/sessions/revoke"), Some(&admin), json!({})).await;
+    let all_of = app.delete(&format!("/api/users/{id}/sessions"), Some(&admin)).await;
     assert_eq!(all_of.body["revoked"], 1);
     assert_eq!(app.get("/api/me", Some(&two)).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get(&format!("/api/sessions?user_id={id}"), Some(&admin)).await.body["items"], json!([]));
@@ -882,7 +882,7 @@ async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
     let two_factor = app.delete(&format!("/api/users/{id}/2fa"), Some(&lead.token)).await;
     assert_eq!(two_factor.problem(), "stronger_account");
     // Ending the stronger user's sessions follows the same rules: all of them, or one.
-    let all = app.post(&format!("/api/users/{id}/sessions/revoke"), Some(&lead.token), json!({})).await;
+    let all = app.delete(&format!("/api/users/{id}/sessions"), Some(&lead.token)).await;
     assert_eq!((all.status, all.problem()), (StatusCode::FORBIDDEN, "stronger_account"));
     let session = {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -236,6 +236,11 @@ impl Client {
         self.send(self.request(reqwest::Method::DELETE, path).header("X-Steward-Confirm", confirm))
     }
 
+    /// A DELETE carrying the typed confirmation whose answer has a body.
+    pub fn delete_json<T: DeserializeOwned>(&self, path: &str, confirm: &str) -> CliResult<T> {
+        decode(self.delete(path, confirm)?)
+    }
+
     /// A POST carrying the typed confirmation.
     pub fn post_confirmed<T: DeserializeOwned>(&self, path: &str, confirm: &str) -> CliResult<T> {
         decode(self.send(

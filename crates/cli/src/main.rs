@@ -1173,8 +1173,7 @@ fn revoke_session(c: &Client, ctx: &Ctx, id: &str) -> CliResult<()> {
 fn revoke_all(c: &Client, ctx: &Ctx, user: &str) -> CliResult<()> {
     let u = resolve_user(c, user)?;
     confirm(ctx, &format!("End every session of {}?", u.email))?;
-    let r: steward_shared::api::Revoked =
-        c.post_confirmed(&format!("/api/users/{}/sessions/revoke", u.id), &u.email)?;
+    let r: steward_shared::api::Revoked = c.delete_json(&format!("/api/users/{}/sessions", u.id), &u.email)?;
     done(ctx, json!({ "revoked": r.revoked }), &format!("{} session(s) of {} ended.", r.revoked, u.email));
     Ok(())
 }
@@ -1835,9 +1834,7 @@ fn read_bundle(path: &std::path::Path) -> CliResult<Vec<u8>> {
 }
 
 fn apps(c: &Client, ctx: &Ctx, cmd: &AppsCommand) -> CliResult<()> {
-    use steward_shared::apps::{
-        ApplicationRow, DeleteApplication, ImportErrorRow, InstallFromGit, InstallReport, PinCommit,
-    };
+    use steward_shared::apps::{ApplicationRow, ImportErrorRow, InstallFromGit, InstallReport, PinCommit};
     match cmd {
         AppsCommand::List => {
             let page: Page<ApplicationRow> = c.get("/api/applications?limit=200")?;
@@ -1911,10 +1908,7 @@ fn apps(c: &Client, ctx: &Ctx, cmd: &AppsCommand) -> CliResult<()> {
                     return Err(CliError::Usage("the name typed does not match; nothing deleted".into()));
                 }
             }
-            c.post_empty(
-                &format!("/api/applications/{}/delete", a.id),
-                &DeleteApplication { confirm: a.name.clone(), force: *force },
-            )?;
+            c.delete(&format!("/api/applications/{}{}", a.id, if *force { "?force=true" } else { "" }), &a.name)?;
             if !ctx.json {
                 println!("Deleted {}.", a.name);
             }

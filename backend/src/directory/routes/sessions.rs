@@ -63,7 +63,7 @@ async fn revoke_session(
 /// Revoke every session of a user. While impersonating, send the user's email as
 /// `X-Steward-Confirm`.
 #[utoipa::path(
-    post, path = "/api/users/{user_id}/sessions/revoke", tag = "sessions", operation_id = "revoke_user_sessions",
+    delete, path = "/api/users/{user_id}/sessions", tag = "sessions", operation_id = "revoke_user_sessions",
     security(("bearer" = ["steward.access.sessions.manage"])),
     extensions(("x-confirm" = json!("user"))),
     params(("user_id" = Uuid, Path, description = "The user")),

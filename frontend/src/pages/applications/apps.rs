@@ -8,8 +8,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use steward_shared::api::Page;
 use steward_shared::apps::{
-    AppSource, ApplicationDetail, ApplicationRow, CommitRow, DeleteApplication, ImportErrorRow, InstallFromGit,
-    InstallReport, PackageRow, PinCommit, Severity, SwitchVersion,
+    AppSource, ApplicationDetail, ApplicationRow, CommitRow, ImportErrorRow, InstallFromGit, InstallReport, PackageRow,
+    PinCommit, Severity, SwitchVersion,
 };
 use wasm_bindgen::JsCast;
 
@@ -513,10 +513,10 @@ fn DeleteDialog(open: RwSignal<bool>, app: ApplicationRow, error: RwSignal<Optio
     let navigate = use_navigate();
     let id = app.id;
     let confirm = move |_| {
-        let body = DeleteApplication { confirm: typed.get_untracked(), force: force.get_untracked() };
+        let (typed, force) = (typed.get_untracked(), force.get_untracked());
         let navigate = navigate.clone();
         spawn_local(async move {
-            match api::post_no_content(&format!("/api/applications/{id}/delete"), &body).await {
+            match api::delete_application(&id.to_string(), force, &typed).await {
                 Ok(()) => {
                     open.set(false);
                     navigate("/admin/applications", Default::default());
