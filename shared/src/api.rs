@@ -30,6 +30,19 @@ pub struct ResetLink {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A reset link queued for mailing (`202`): its delivery shows in the outbox
+/// (`GET /api/outbox`, `resend_mail`). The link itself never appears in an answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(ToSchema))]
+pub struct ResetQueued {
+    /// The outbox mail carrying the link.
+    pub mail_id: uuid::Uuid,
+    /// Where it goes: the account's email.
+    pub to: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// `GET /api/setup`: whether the first-launch setup is still open.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
@@ -49,7 +62,8 @@ pub struct SetupRequest {
     /// 1 to 200 characters.
     pub name: String,
     /// Name of the platform customer; defaults to "Platform".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub organization: Option<String>,
 }
 
@@ -61,7 +75,8 @@ pub struct LoginRequest {
     pub email: String,
     pub password: String,
     /// The current TOTP code, when the account has 2FA enrolled.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub totp_code: Option<String>,
 }
 
@@ -378,9 +393,11 @@ pub struct CreateUser {
     pub name: String,
     /// 12 to 256 characters, hashed with argon2id. Without one, the user is mailed a
     /// single-use link to set their own.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub password: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub locale: Option<String>,
     pub home_workspace_id: WorkspaceId,
     /// A system role, or a custom role of the home workspace.
@@ -479,10 +496,12 @@ pub struct CreateCustomer {
     /// 1 to 200 characters, unique.
     pub name: String,
     /// Lowercase letters, digits and dashes; default: from the name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub slug: Option<String>,
     /// Default: "Main".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub workspace_name: Option<String>,
 }
 
@@ -545,17 +564,20 @@ pub struct FlowRow {
 pub struct CreateFlow {
     pub workspace_id: WorkspaceId,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub schedule: Option<String>,
     /// Publish at once (needs `steward.flows.publish`).
     #[serde(default)]
     pub publish: bool,
     /// Make it from an active application's flow template (`list_flow_templates`): its runs
     /// execute the template's steps.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub template_id: Option<uuid::Uuid>,
     /// The connector its runs use (of the same workspace): each run records its outcome on it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub connector_id: Option<uuid::Uuid>,
 }
 
@@ -794,17 +816,22 @@ pub struct UserMetrics {
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub locale: Option<String>,
     /// Moves the home membership; give `role_id` with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub home_workspace_id: Option<WorkspaceId>,
     /// The role in the home workspace (a system role or one owned by that workspace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub role_id: Option<RoleId>,
 }
 
@@ -831,10 +858,12 @@ pub struct BulkUsers {
     /// and reported, never fatal to the others.
     pub ids: Vec<String>,
     /// For `assign_role`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub workspace_id: Option<WorkspaceId>,
     /// For `assign_role`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub role_id: Option<RoleId>,
     /// Report what would happen without changing anything.
     #[serde(default)]
@@ -892,7 +921,8 @@ pub struct CreateInvitation {
     /// A system role or a custom role of that workspace.
     pub role_id: RoleId,
     /// 1 to 720 hours; default 72.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub expires_in_hours: Option<u32>,
 }
 
@@ -998,7 +1028,8 @@ pub struct CreateApiToken {
     /// Leaves or subtree patterns, each of which you hold yourself.
     pub permissions: Vec<String>,
     /// 1 to 366 days; default 90.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub expires_in_days: Option<u32>,
 }
 
@@ -1087,27 +1118,22 @@ pub struct SettingsView {
 #[cfg_attr(feature = "server", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettings {
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::absent::null_resets", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<u64>))]
     pub session_ttl_secs: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::absent::null_resets", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<u64>))]
     pub access_token_ttl_secs: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::absent::null_resets", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<u64>))]
     pub impersonation_minutes: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::absent::null_resets", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<u32>))]
     pub password_min_length: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::absent::null_resets", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<bool>))]
     pub password_reject_common: Option<Option<bool>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::absent::null_resets", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<bool>))]
     pub two_factor_required_for_admins: Option<Option<bool>>,
-}
-
-/// A field that is present: `null` is `Some(None)`, a value `Some(Some(v))` (absent stays `None`).
-fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }

@@ -168,7 +168,8 @@ pub struct InstallFromGit {
     #[cfg_attr(feature = "server", schema(max_length = 255))]
     pub branch: String,
     /// A commit of the branch to install (40 hex digits); the branch head when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub commit: Option<String>,
 }
 
@@ -296,10 +297,12 @@ pub struct CommitRow {
 #[cfg_attr(feature = "server", derive(ToSchema))]
 pub struct MintTransferToken {
     /// One application; absent: every installed application.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub application_id: Option<Uuid>,
     /// 1 to 60; 15 when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub ttl_minutes: Option<u32>,
 }
 

@@ -211,19 +211,23 @@ pub struct Selection {
 pub struct ExplorerQuery {
     #[serde(default)]
     pub filters: Vec<Filter>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub search: Option<String>,
     /// A sortable column; the id by default. Ties break on the id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub sort: Option<String>,
     #[serde(default)]
     pub order: SortOrder,
     /// The columns to return (the id always comes); the table's defaults when empty.
     #[serde(default)]
     pub columns: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub limit: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub cursor: Option<String>,
 }
 
@@ -281,18 +285,21 @@ pub enum BatchAction {
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     pub action: BatchAction,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub ids: Option<Vec<Uuid>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub selection: Option<Selection>,
     /// For `edit`: the columns to set on every row.
-    #[serde(default)]
-    #[cfg_attr(feature = "server", schema(value_type = Option<Object>))]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Object>, nullable = false))]
     pub set: Option<Map<String, Value>>,
     #[serde(default)]
     pub dry_run: bool,
     /// For the real run: exactly the `confirm_phrase` the dry run gave, e.g. `delete 12 records`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub confirm: Option<String>,
 }
 
@@ -370,7 +377,8 @@ pub struct MergeRequest {
     #[serde(default)]
     pub dry_run: bool,
     /// For the real run: the `confirm_phrase` of the dry run (`merge N into <external id>`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub confirm: Option<String>,
 }
 
@@ -426,7 +434,8 @@ pub struct Confirmed {
     /// Run nothing: say what would happen and the phrase to type.
     #[serde(default)]
     pub dry_run: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub confirm: Option<String>,
 }
 

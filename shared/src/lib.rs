@@ -2,6 +2,7 @@
 //!
 //! Everything here compiles for wasm32; server-only derives sit behind the `server` feature.
 
+pub mod absent;
 pub mod api;
 pub mod apps;
 pub mod data;

@@ -325,7 +325,8 @@ pub struct RequestAction {
     /// `restart_workers`, `reload_applications`, `purge_demo_data` or `delete_public_objects`.
     pub action: String,
     /// The tenant whose demo data to purge (`purge_demo_data` only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
+    #[cfg_attr(feature = "server", schema(nullable = false))]
     pub customer_id: Option<Uuid>,
     /// What must be typed: `restart workers`, `reload applications`, the customer's name, or
     /// `delete all public objects`.

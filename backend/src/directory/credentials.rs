@@ -10,7 +10,7 @@ use crate::http::request_meta::RequestMeta;
 use crate::identity::{password_reset, two_factor};
 use crate::state::AppState;
 use crate::store::entities::users as user_rows;
-use steward_shared::api::{ApiTokenInfo, Page, ResetLink};
+use steward_shared::api::{ApiTokenInfo, Page, ResetLink, ResetQueued};
 
 /// Mails `user` a reset link, when `actor` may act on them.
 pub async fn send_reset_link(
@@ -18,15 +18,15 @@ pub async fn send_reset_link(
     actor: &Actor,
     meta: &RequestMeta,
     user: user_rows::Model,
-) -> AppResult<()> {
+) -> AppResult<ResetQueued> {
     may_reset(state, actor, &user).await?;
     let txn = crate::store::begin(&state.db).await?;
-    password_reset::issue(&txn, state, &user, password_reset::RESET_TTL, false).await?;
+    let mail_id = password_reset::issue(&txn, state, &user, password_reset::RESET_TTL, false).await?;
     let event = Event::new("user.password_reset.send", "success").by(actor).target("user", user.id);
     audit::append(&txn, meta, Event { customer_id: Some(user.customer_id), ..event }).await?;
     txn.commit().await?;
     log_reset(state, actor, meta, &user, "sent a password reset link to");
-    Ok(())
+    Ok(ResetQueued { mail_id, to: user.email, expires_at: chrono::Utc::now() + password_reset::RESET_TTL })
 }
 
 /// The platform log's line for a reset link made for `user`.

@@ -31,7 +31,7 @@ pub async fn issue<C: ConnectionTrait>(
     user: &users::Model,
     ttl: Duration,
     welcome: bool,
-) -> AppResult<()> {
+) -> AppResult<Uuid> {
     let (token, _) = new_link(conn, user, ttl).await?;
     let link = link(state, crate::mail::TOKEN_SLOT);
     let hours = ttl.num_hours();
@@ -57,8 +57,7 @@ pub async fn issue<C: ConnectionTrait>(
         body,
         &token,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The reset page's address with `token` in it.

@@ -93,7 +93,8 @@ pub struct CreateConnector {
     /// it; probed by its health check) or a free-form kind (`salesforce`, `http`: never probed).
     pub kind: String,
     /// Where its service answers (`https://crm.example.com/api`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "steward_shared::absent::not_null")]
+    #[schema(nullable = false)]
     pub endpoint: Option<String>,
 }
 

@@ -278,7 +278,8 @@ on_both!(
     answers_are_compressed_by_accept_encoding,
     spa_deep_links_fall_back_to_index,
     query_enums_in_the_spec_are_what_the_server_takes,
-    created_answers_say_where_the_resource_is
+    created_answers_say_where_the_resource_is,
+    null_is_refused_where_leaving_out_is_meant
 );
 
 /// The 201 answers that name no `Location`: a reset link and a transfer token are secrets
@@ -337,6 +338,102 @@ async fn created_answers_say_where_the_resource_is(app: TestApp) {
             assert_eq!(app.get(&location, Some(&stranger.token)).await.status, StatusCode::NOT_FOUND, "{location}");
         }
     }
+}
+
+/// The request-body schemas whose fields are both optional and nullable on purpose: a setting's
+/// `null` returns it to its boot value, leaving it out keeps it.
+const OPTIONAL_AND_NULLABLE: &[&str] = &["UpdateSettings"];
+
+fn schema_name(r: &Value) -> Option<&str> {
+    r["$ref"].as_str().and_then(|r| r.rsplit('/').next())
+}
+
+#[test]
+fn the_spec_says_one_thing_per_field_and_answer() {
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mut both = Vec::new();
+    let mut bare_lists = Vec::new();
+    let mut without_body = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            if let Some(name) = schema_name(&op["requestBody"]["content"]["application/json"]["schema"]) {
+                let schema = &schemas[name];
+                let required: Vec<&str> = schema["required"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                for (field, prop) in schema["properties"].as_object().into_iter().flatten() {
+                    let nullable = prop["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"))
+                        || ["oneOf", "anyOf"]
+                            .iter()
+                            .any(|k| prop[k].as_array().is_some_and(|v| v.iter().any(|s| s["type"] == "null")));
+                    if nullable && !required.contains(&field.as_str()) && !OPTIONAL_AND_NULLABLE.contains(&name) {
+                        both.push(format!("{name}.{field}"));
+                    }
+                }
+            }
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') || status == "204" {
+                    continue;
+                }
+                let Some(content) = answer["content"].as_object() else {
+                    without_body.push(format!("{id} {status}"));
+                    continue;
+                };
+                let body = &content.values().next().unwrap()["schema"];
+                if method == "get" && body["type"] == "array" {
+                    bare_lists.push(format!("{method} {path}"));
+                }
+            }
+        }
+    }
+    assert_eq!(both, Vec::<String>::new(), "optional and nullable: say which is meant");
+    assert_eq!(bare_lists, Vec::<String>::new(), "lists answer {{items, next_cursor}}");
+    assert_eq!(without_body, Vec::<String>::new(), "a 2xx other than 204 declares its body");
+}
+
+/// Leaving a field out means "the default" (or "unchanged"); `null` there is a 422 naming the
+/// field, so a client never wonders which of the two it sent. Where `null` means something of
+/// its own (a setting back to its boot value), it is taken.
+async fn null_is_refused_where_leaving_out_is_meant(app: TestApp) {
+    use serde_json::json;
+    let admin = app.setup_admin().await;
+    let me = app.get("/api/me", Some(&admin)).await.body;
+    let ws = me["home_workspace"]["id"].as_str().unwrap().to_owned();
+    let made = app.post("/api/customers", Some(&admin), json!({ "name": "Nulls" })).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let user = app
+        .post("/api/users", Some(&admin), json!({ "email": "null@example.com", "name": "Nul", "home_workspace_id": ws, "role_id": steward_backend::roles::SYSTEM_VIEWER_ROLE.to_string(), "password": crate::harness::ADMIN_PASSWORD }))
+        .await;
+    assert_eq!(user.status, StatusCode::CREATED, "{:?}", user.body);
+    let user_id = user.body["id"].as_str().unwrap().to_owned();
+    let refused = [
+        ("slug", app.post("/api/customers", Some(&admin), json!({ "name": "Nulls 2", "slug": null })).await),
+        ("name", app.call(Method::PATCH, &format!("/api/users/{user_id}"), Some(&admin), Some(json!({ "name": null }))).await),
+        ("expires_in_days", app.post("/api/me/tokens", Some(&admin), json!({ "name": "n", "permissions": ["steward.flows.view"], "expires_in_days": null })).await),
+        ("totp_code", app.post("/api/auth/login", None, json!({ "email": crate::harness::ADMIN_EMAIL, "password": crate::harness::ADMIN_PASSWORD, "totp_code": null })).await),
+    ];
+    for (field, res) in refused {
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{field}: {:?}",
+            res.body
+        );
+    }
+    let unchanged = app.get(&format!("/api/users/{user_id}"), Some(&admin)).await;
+    assert_eq!(unchanged.body["name"], "Nul", "nothing changed");
+    let reset = app.call(Method::PATCH, "/api/settings", Some(&admin), Some(json!({ "session_ttl_secs": null }))).await;
+    assert_eq!(reset.status, StatusCode::OK, "{:?}", reset.body);
+
+    // A reset mail queued is a 202 naming the outbox mail that carries it.
+    let queued = app.post(&format!("/api/users/{user_id}/password-reset"), Some(&admin), json!({})).await;
+    assert_eq!((queued.status, queued.body["to"].as_str()), (StatusCode::ACCEPTED, Some("null@example.com")));
+    let mail = queued.body["mail_id"].as_str().unwrap();
+    let outbox = app.get("/api/outbox?limit=200", Some(&admin)).await;
+    assert!(outbox.body["items"].as_array().unwrap().iter().any(|m| m["id"] == mail), "{mail} in the outbox");
 }
 
 /// Fills `{param}` segments of a path template with a random id.

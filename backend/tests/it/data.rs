@@ -140,7 +140,10 @@ async fn explorer_filters_sorts_and_pages(app: TestApp) {
     let mut seen = Vec::new();
     let mut cursor = Value::Null;
     loop {
-        let body = json!({ "filters": [{ "column": "entity_type", "op": "eq", "value": "contact" }], "sort": "external_id", "order": "asc", "limit": 5, "cursor": cursor });
+        let mut body = json!({ "filters": [{ "column": "entity_type", "op": "eq", "value": "contact" }], "sort": "external_id", "order": "asc", "limit": 5 });
+        if !cursor.is_null() {
+            body["cursor"] = cursor.clone();
+        }
         let page = query(&app, &root, &scope, "records", body).await;
         assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
         seen.extend(

@@ -14,8 +14,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use steward_shared::api::{
     ApiTokenInfo, AuditEvent, AuditVerification, CreateCustomer, CreatedApiToken, CustomerDetail, CustomerOverview,
-    CustomerSummary, DirectoryUser, Explanation, Invitation, Me, Page, Rename, RoleSummary, SessionRow, SettingsView,
-    TokenPair, WorkspaceRef, WorkspaceSummary,
+    CustomerSummary, DirectoryUser, Explanation, Invitation, LoginRequest, Me, Page, Rename, RoleSummary, SessionRow,
+    SettingsView, TokenPair, WorkspaceRef, WorkspaceSummary,
 };
 
 use client::{query, CliError, CliResult, Client, Stored};
@@ -731,7 +731,7 @@ fn login(cli: &Cli, ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
     } else {
         return Err(CliError::Usage("no terminal to ask for the password: pass --password-stdin".into()));
     };
-    let body = |code: Option<String>| json!({ "email": email, "password": password, "totp_code": code });
+    let body = |totp_code: Option<String>| LoginRequest { email: email.clone(), password: password.clone(), totp_code };
     let pair: TokenPair = match anon.post("/api/auth/login", &body(args.totp_code.clone())) {
         Err(CliError::Refused(p)) if p.code() == "totp_required" => {
             if !std::io::stdin().is_terminal() {

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use steward_shared::api::{PasswordResetRequest, ResetLink};
+use steward_shared::api::{PasswordResetRequest, ResetLink, ResetQueued};
 use steward_shared::permissions::USERS_MANAGE;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     extensions(("x-confirm" = json!("user"))),
     params(("user_id" = Uuid, Path, description = "The user")),
     responses(
-        (status = 202, description = "The link is in the outbox"),
+        (status = 202, description = "The link is in the outbox", body = ResetQueued),
         (status = 409, description = "The account is erased or inactive (`account_inactive`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -46,10 +46,10 @@ async fn send_password_reset(
     actor: Actor,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<StatusCode> {
+) -> AppResult<(StatusCode, Json<ResetQueued>)> {
     let user = visible_user(&state.db, &actor, id, USERS_MANAGE).await?;
-    credentials::send_reset_link(&state, &actor, &meta, user).await?;
-    Ok(StatusCode::ACCEPTED)
+    let queued = credentials::send_reset_link(&state, &actor, &meta, user).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued)))
 }
 
 /// Hand a super admin a user's reset link (an instance without SMTP).
@@ -87,7 +87,7 @@ async fn generate_reset_link(
     extensions(("x-confirm" = json!("email"))),
     request_body = PasswordResetRequest,
     responses(
-        (status = 202, description = "The link is in the outbox"),
+        (status = 202, description = "The link is in the outbox", body = ResetQueued),
         (status = 409, description = "The account is erased or inactive (`account_inactive`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -96,7 +96,7 @@ async fn request_password_reset(
     actor: Actor,
     meta: RequestMeta,
     ApiJson(body): ApiJson<PasswordResetRequest>,
-) -> AppResult<StatusCode> {
+) -> AppResult<(StatusCode, Json<ResetQueued>)> {
     let mut v = Validator::new();
     let email = v.email("email", &body.email);
     v.finish()?;
@@ -105,8 +105,8 @@ async fn request_password_reset(
     let user = visible_user(&state.db, &actor, found.ok_or_else(missing)?.id, USERS_MANAGE)
         .await
         .map_err(|e| e.or_miss(missing))?;
-    credentials::send_reset_link(&state, &actor, &meta, user).await?;
-    Ok(StatusCode::ACCEPTED)
+    let queued = credentials::send_reset_link(&state, &actor, &meta, user).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued)))
 }
 
 /// Turn off another user's 2FA (a lost device): they sign in with their password alone and

@@ -180,12 +180,15 @@ fn NewConnectorDialog(open: RwSignal<bool>, on_created: Callback<RotatedKey>) ->
     });
     let submit = Callback::new(move |()| {
         let endpoint = Some(endpoint.get_untracked()).filter(|e| !e.trim().is_empty());
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "workspace_id": workspace.get_untracked(),
             "name": name.get_untracked(),
             "kind": kind.get_untracked(),
-            "endpoint": endpoint,
         });
+        // Left out, never null, when there is none.
+        if let (Some(endpoint), Some(fields)) = (endpoint, body.as_object_mut()) {
+            fields.insert("endpoint".into(), endpoint.into());
+        }
         busy.set(true);
         spawn_local(async move {
             let result = api::create_connector(&body).await;
