@@ -79,6 +79,19 @@ pub struct Config {
     #[arg(long, env = "STEWARD_PASSWORD_HASH_QUEUE", default_value_t = 32)]
     pub password_hash_queue: usize,
 
+    /// How many sign-ins (and other password routes) run at once, in a lane of their own in
+    /// front of their handlers; 0: as many as there are hashing slots.
+    #[arg(long, env = "STEWARD_SIGN_IN_CONCURRENCY", default_value_t = 0)]
+    pub sign_in_concurrency: usize,
+
+    /// How many sign-ins may wait for their turn; past that one is answered 503 `busy` at once.
+    #[arg(long, env = "STEWARD_SIGN_IN_QUEUE", default_value_t = 256)]
+    pub sign_in_queue: usize,
+
+    /// How long a sign-in waits for its turn before it is answered 503 `busy`, in milliseconds.
+    #[arg(long, env = "STEWARD_SIGN_IN_WAIT_MS", default_value_t = 2000)]
+    pub sign_in_wait_ms: u64,
+
     /// SMTP server for outgoing mail; without it mail stays in the outbox.
     #[arg(long, env = "STEWARD_SMTP_HOST")]
     pub smtp_host: Option<String>,

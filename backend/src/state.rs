@@ -25,6 +25,8 @@ pub struct AppState {
     pub hash_pool: Arc<HashPool>,
     /// Admission to `hashing`: its slots plus the queue's; a request that finds none is refused.
     pub hashing_admission: Arc<Semaphore>,
+    /// The line the password routes wait in (`http::lane`).
+    pub sign_in_lane: Arc<crate::http::lane::Lane>,
     /// Dashboard KPIs, per scope and cache epoch.
     pub kpis: KpiCache,
     /// The settings changed at run time (`identity::runtime`, the 2FA policy among them), read
@@ -83,6 +85,14 @@ impl AppState {
             n => n,
         };
         let admission = permits + config.password_hash_queue;
+        let sign_in_lane = Arc::new(crate::http::lane::Lane::new(
+            match config.sign_in_concurrency {
+                0 => permits,
+                n => n,
+            },
+            config.sign_in_queue,
+            std::time::Duration::from_millis(config.sign_in_wait_ms),
+        ));
         let (logs, lines) = LogSink::new(config.log_channel_capacity);
         if tokio::runtime::Handle::try_current().is_ok() {
             crate::store::logs::spawn_writer(db.clone(), logs.clone(), lines, config.log_max_rows);
@@ -95,6 +105,7 @@ impl AppState {
             hashing: Arc::new(Semaphore::new(permits)),
             hash_pool: Arc::new(HashPool::new(permits)),
             hashing_admission: Arc::new(Semaphore::new(admission)),
+            sign_in_lane,
             kpis: KpiCache::default(),
             audited_once_a_minute: moka::future::Cache::builder()
                 .max_capacity(100_000)

@@ -67,5 +67,8 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
     } else {
         router
     };
+    // The sign-in lane inside the request id (its refusals carry one), in front of the rest: a
+    // request refused there costs no more than parsing its head.
+    let router = router.layer(from_fn_with_state(state.clone(), crate::http::lane::middleware));
     Ok(router.layer(from_fn(crate::http::request_id::middleware)).with_state(state))
 }

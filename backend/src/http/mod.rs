@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod lane;
 pub mod pagination;
 pub mod request_id;
 pub mod request_meta;

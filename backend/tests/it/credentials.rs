@@ -17,6 +17,7 @@ on_both!(
     an_admin_lists_and_revokes_another_users_tokens,
     brute_force_is_throttled_per_account_and_per_ip,
     a_login_flood_is_shed_past_the_hashing_queue,
+    sign_ins_wait_in_a_lane_of_their_own,
 );
 
 fn code_at(secret: &str, offset_steps: i64) -> String {
@@ -316,6 +317,8 @@ async fn a_login_flood_is_shed_past_the_hashing_queue(app: TestApp) {
     let app = TestApp::of_kind_with(kind, |c| {
         c.password_hash_concurrency = 1;
         c.password_hash_queue = 2;
+        // The sign-in lane lets all five through to the hashing queue this test is about.
+        c.sign_in_concurrency = 5;
     })
     .await;
     app.setup_admin().await;
@@ -349,6 +352,51 @@ async fn a_login_flood_is_shed_past_the_hashing_queue(app: TestApp) {
     // Shed requests were not counted as failures, and the queue drains: the right password works.
     assert_eq!(app.state.hashing_admission.available_permits(), 3);
     assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
+}
+
+/// The password routes take turns in a lane in front of their handlers: one runs, the queue's
+/// wait, the rest are refused at once (503 `busy`, before their body is read); the rest of the
+/// API does not wait in that line.
+async fn sign_ins_wait_in_a_lane_of_their_own(app: TestApp) {
+    let kind = app.kind;
+    drop(app);
+    let app = TestApp::of_kind_with(kind, |c| {
+        c.sign_in_concurrency = 1;
+        c.sign_in_queue = 1;
+        c.sign_in_wait_ms = 60_000;
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    // The one turn is taken (as by a sign-in in progress).
+    let turn = app.state.sign_in_lane.admit().await.unwrap();
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    let wrong = json!({ "email": ADMIN_EMAIL, "password": "wrong password!!" });
+    let flood = futures::future::join_all((0..3).map(|_| async {
+        let res = app.post("/api/auth/login", None, wrong.clone()).await;
+        answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        res
+    }));
+    let meanwhile = async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < 2 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Two refused while the line was full; the rest of the API is not in it.
+        let other = app.get("/api/me", Some(&admin)).await.status;
+        let health = app.get("/api/health", None).await.status;
+        drop(turn);
+        (other, health)
+    };
+    let (answers, (other, health)) = tokio::join!(flood, meanwhile);
+    assert_eq!((other, health), (StatusCode::OK, StatusCode::OK));
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [401, 503, 503], "one waited its turn, two were refused");
+    for shed in answers.iter().filter(|a| a.status == StatusCode::SERVICE_UNAVAILABLE) {
+        assert_eq!(shed.problem(), "busy");
+        assert_eq!(shed.headers[header::RETRY_AFTER], "1");
+    }
+    assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK, "the lane is free again");
 }
 
 /// Issue 34: an admin sees another user's API tokens (never their secrets) and revokes one, with
