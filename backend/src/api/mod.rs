@@ -69,6 +69,25 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
     };
     // The sign-in lane inside the request id (its refusals carry one), in front of the rest: a
     // request refused there costs no more than parsing its head.
-    let router = router.layer(from_fn_with_state(state.clone(), crate::http::lane::middleware));
+    let router = router.layer(from_fn_with_state(state.clone(), sign_in_lane));
     Ok(router.layer(from_fn(crate::http::request_id::middleware)).with_state(state))
+}
+
+/// Requests to [`crate::http::lane::PATHS`] take their turn in `state.sign_in_lane`; the rest pass.
+async fn sign_in_lane(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method() != axum::http::Method::POST || !crate::http::lane::PATHS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    match state.sign_in_lane.admit().await {
+        Ok(turn) => {
+            let response = next.run(req).await;
+            drop(turn);
+            response
+        }
+        Err(e) => e.into_response(),
+    }
 }

@@ -9,14 +9,9 @@
 
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::http::error::AppError;
-use crate::state::AppState;
 
 /// The routes in the lane (`POST` only): sign-in, setting a password from a reset link or an
 /// invitation, and the first launch's setup.
@@ -55,21 +50,6 @@ impl Lane {
 
 fn busy() -> AppError {
     AppError::Busy { detail: "Too many sign-ins are waiting; try again in a moment.".into(), retry_after_secs: 1 }
-}
-
-/// The middleware: requests to [`PATHS`] take their turn in `state.sign_in_lane`; the rest pass.
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST || !PATHS.contains(&req.uri().path()) {
-        return next.run(req).await;
-    }
-    match state.sign_in_lane.admit().await {
-        Ok(turn) => {
-            let response = next.run(req).await;
-            drop(turn);
-            response
-        }
-        Err(e) => e.into_response(),
-    }
 }
 
 #[cfg(test)]
