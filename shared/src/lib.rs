@@ -10,5 +10,6 @@ pub mod ids;
 pub mod ops;
 pub mod permissions;
 pub mod problem;
+pub mod rules;
 
 pub use ids::*;

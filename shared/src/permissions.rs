@@ -432,6 +432,22 @@ pub fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
     }
 }
 
+/// Every pattern a role or a token may hold: each leaf, and each subtree (`a.b.*`) that covers
+/// a leaf; what [`validate_pattern`] takes, as a list.
+pub fn all_patterns() -> Vec<String> {
+    let mut patterns: Vec<String> = all_leaves().map(|l| l.id.to_owned()).collect();
+    for leaf in all_leaves() {
+        let ends = leaf.id.match_indices('.').map(|(i, _)| i).chain([leaf.id.len()]);
+        for end in ends {
+            let subtree = format!("{}.*", leaf.id.get(..end).unwrap_or_default());
+            if !patterns.contains(&subtree) && validate_pattern(&subtree).is_ok() {
+                patterns.push(subtree);
+            }
+        }
+    }
+    patterns
+}
+
 /// The leaves a set of patterns grants, in catalog order.
 pub fn expand<'a>(patterns: impl IntoIterator<Item = &'a str> + Clone) -> Vec<&'static str> {
     all_leaves().filter(|l| patterns.clone().into_iter().any(|p| pattern_covers(p, l.id))).map(|l| l.id).collect()

@@ -91,6 +91,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
     let mut spec = serde_json::to_value(&openapi).map_err(|e| e.to_string())?;
     let mut table = HashMap::new();
     let mut operation_ids = HashSet::new();
+    let mut parameter_rules = 0;
     let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("spec has no paths")?;
     for (path, item) in paths.iter_mut() {
         for (name, method) in METHODS {
@@ -117,6 +118,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
                 ));
             }
             refine_parameters(op);
+            state_parameter_rules(op, id, &mut parameter_rules)?;
             add_problem_responses(op, path, requirement, confirm.is_some());
             add_response_headers(op);
             if requirement == Requirement::Public && !by_transfer_token {
@@ -169,8 +171,12 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
             }
         }),
     );
+    if parameter_rules != steward_shared::rules::PARAMETERS.len() {
+        return Err("rules::PARAMETERS names a parameter no operation has".into());
+    }
     components.insert("responses".into(), problem_responses());
     reference_page_items(components);
+    state_field_rules(components)?;
     forbid_control_characters(&mut spec);
     link_created_ids(&mut spec);
     Ok(Contract { spec, table })
@@ -458,6 +464,85 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
     }
     add("500", "Internal");
     add("503", "Unavailable");
+}
+
+/// States every rule of [`rules::FIELDS`] on its property: the lengths, pattern, range or bounds
+/// the server checks with the same definition. Fails on a schema or property that is not there.
+fn state_field_rules(components: &mut Map<String, Value>) -> Result<(), String> {
+    use steward_shared::rules;
+    let schemas = components.get_mut("schemas").and_then(Value::as_object_mut).ok_or("no component schemas")?;
+    for (schema, field, rule) in rules::FIELDS {
+        let pointer = match field.strip_suffix("[]") {
+            Some(list) => format!("/properties/{list}/items"),
+            None => format!("/properties/{field}"),
+        };
+        let property = schemas
+            .get_mut(*schema)
+            .and_then(|s| s.pointer_mut(&pointer))
+            .and_then(Value::as_object_mut)
+            .ok_or(format!("rules::FIELDS names {schema}.{field}, which the spec does not have"))?;
+        state_rule(property, schema, field, rule)?;
+    }
+    Ok(())
+}
+
+/// States the rules of [`rules::PARAMETERS`] on this operation's query parameters; counts them.
+fn state_parameter_rules(op: &mut Map<String, Value>, id: &str, stated: &mut usize) -> Result<(), String> {
+    for (_, name, rule) in steward_shared::rules::PARAMETERS.iter().filter(|(op_id, _, _)| *op_id == id) {
+        let schema = op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .and_then(|ps| ps.iter_mut().find(|p| p.get("name").and_then(Value::as_str) == Some(*name)))
+            .and_then(|p| p.get_mut("schema"))
+            .and_then(Value::as_object_mut)
+            .ok_or(format!("rules::PARAMETERS names {id}.{name}, which the spec does not have"))?;
+        state_rule(schema, id, name, rule)?;
+        *stated += 1;
+    }
+    Ok(())
+}
+
+/// Writes one rule into a property's schema.
+fn state_rule(
+    property: &mut Map<String, Value>,
+    schema: &str,
+    field: &str,
+    rule: &steward_shared::rules::Rule,
+) -> Result<(), String> {
+    use steward_shared::rules::{self, Rule};
+    {
+        match rule {
+            Rule::Text(t) => {
+                if t.lines != crate::http::extract::MULTILINE_FIELDS.contains(&field) {
+                    return Err(format!("{schema}.{field}: the rule and the body extractor disagree on line breaks"));
+                }
+                property.insert("minLength".into(), json!(t.min));
+                property.insert("maxLength".into(), json!(t.max));
+                property.insert("pattern".into(), json!(t.pattern()));
+            }
+            Rule::Secret(s) => {
+                property.insert("minLength".into(), json!(s.min));
+                property.insert("maxLength".into(), json!(s.max));
+            }
+            Rule::Email => {
+                property.insert("maxLength".into(), json!(rules::EMAIL_MAX));
+                property.insert("pattern".into(), json!(rules::email_pattern()));
+            }
+            Rule::Range(r) => {
+                property.insert("minimum".into(), json!(r.min));
+                property.insert("maximum".into(), json!(r.max));
+            }
+            Rule::Items(i) => {
+                property.insert("minItems".into(), json!(i.min));
+                property.insert("maxItems".into(), json!(i.max));
+            }
+            Rule::OneOf(_) | Rule::Leaf | Rule::Pattern => {
+                property.remove("pattern");
+                property.insert("enum".into(), json!(rule.values()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A single-line string: no control character (what [`crate::http::extract::refused_character`]

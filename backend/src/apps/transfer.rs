@@ -25,7 +25,6 @@ use crate::store::entities::{application_bundles, application_versions, applicat
 /// The most a fetched export may weigh.
 pub const EXPORT_MAX_BYTES: usize = 128 * 1024 * 1024;
 const DEFAULT_TTL_MINUTES: u32 = 15;
-const MAX_TTL_MINUTES: u32 = 60;
 
 /// Mints a transfer token for one application (`None`: all).
 pub async fn mint(
@@ -36,8 +35,8 @@ pub async fn mint(
     ttl_minutes: Option<u32>,
 ) -> AppResult<TransferToken> {
     let ttl = ttl_minutes.unwrap_or(DEFAULT_TTL_MINUTES);
-    if !(1..=MAX_TTL_MINUTES).contains(&ttl) {
-        return Err(AppError::field("ttl_minutes", format!("must be 1 to {MAX_TTL_MINUTES}")));
+    if let Some(why) = steward_shared::rules::TRANSFER_MINUTES.refuse(i64::from(ttl)) {
+        return Err(AppError::field("ttl_minutes", why));
     }
     let app = match application_id {
         Some(id) => Some(

@@ -13,6 +13,7 @@ use steward_shared::data::{
     BatchAction, BatchReport, BatchRequest, ColumnKind, EditedRow, ExplorerCatalog, ExplorerPage, ExplorerQuery,
     RowEdit, Selection, SkippedRow, SortOrder, ViewingAs,
 };
+use steward_shared::rules;
 use uuid::Uuid;
 
 use super::query::{self, col};
@@ -113,8 +114,8 @@ pub async fn query_rows(
     } else {
         q.columns.clone()
     };
-    if wanted.len() > 40 {
-        return Err(AppError::field("columns", "names at most 40 columns"));
+    if let Some(why) = rules::EXPLORER_COLUMNS.refuse(q.columns.len()) {
+        return Err(AppError::field("columns", why));
     }
     for (i, c) in wanted.iter().enumerate() {
         let c = query::column(table, c, &format!("columns[{i}]"))?;

@@ -31,7 +31,7 @@ use crate::store::entities::{
 };
 
 /// At most this many records merge into one survivor at once.
-pub const MERGE_MAX: usize = 100;
+pub const MERGE_MAX: usize = steward_shared::rules::MERGED.max;
 
 /// Whether a typed confirmation matches, else the 422 saying what to type.
 fn confirmed(c: &Option<String>, phrase: &str) -> AppResult<()> {

@@ -7,6 +7,7 @@ use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Func, LikeExpr, SimpleExp
 use sea_orm::{QueryResult, Value};
 use serde_json::{Map, Value as Json};
 use steward_shared::data::{ColumnKind, Filter, FilterOp, Selection};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use super::registry::{Col, Table};
@@ -100,17 +101,17 @@ pub fn condition(table: &Table, f: &Filter, at: usize) -> AppResult<SimpleExpr> 
 
 /// The filters and the search, as one condition.
 pub fn selection(table: &Table, s: &Selection) -> AppResult<Cond> {
-    if s.filters.len() > 20 {
-        return Err(AppError::field("filters", "takes at most 20 conditions"));
+    if let Some(why) = rules::FILTERS.refuse(s.filters.len()) {
+        return Err(AppError::field("filters", why));
+    }
+    if let Some(why) = s.search.as_deref().and_then(|q| rules::SEARCH.refuse(q)) {
+        return Err(AppError::field("search", why));
     }
     let mut cond = Cond::all();
     for (i, f) in s.filters.iter().enumerate() {
         cond = cond.add(condition(table, f, i)?);
     }
     if let Some(q) = s.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        if q.chars().count() > 100 {
-            return Err(AppError::field("search", "is at most 100 characters"));
-        }
         let pattern = contains_pattern(&q.to_lowercase());
         let mut any = Cond::any();
         for c in table.columns.iter().filter(|c| c.searchable) {

@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::json;
 use steward_shared::api::{AcceptInvitation, CreateInvitation, Invitation, Page, TokenPair, WorkspaceRef};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::scope::Scope;
@@ -102,9 +103,7 @@ pub async fn create_invitation(
     let mut v = Validator::new();
     let email = v.email("email", &body.email);
     let hours = body.expires_in_hours.unwrap_or(72);
-    if !(1..=720).contains(&hours) {
-        v.error("expires_in_hours", "must be between 1 and 720");
-    }
+    v.range("expires_in_hours", hours, rules::INVITATION_HOURS);
     v.finish()?;
     let workspace = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)
         .await
@@ -252,7 +251,7 @@ pub async fn accept_invitation(state: &AppState, meta: &RequestMeta, body: Accep
     if body.token.is_empty() || body.token.len() > 200 {
         v.error("token", "must be the token from the invitation mail");
     }
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
     v.finish()?;
     let now = Utc::now();

@@ -5,6 +5,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::json;
 use steward_shared::api::{SetupRequest, SetupStatus, TokenPair};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
@@ -39,8 +40,8 @@ pub async fn setup(state: &AppState, meta: &RequestMeta, body: SetupRequest) -> 
     let mut v = Validator::new();
     let email = v.email("email", &body.email);
     crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
-    let name = v.text("name", &body.name, 1, 200);
-    let organization = v.text("organization", body.organization.as_deref().unwrap_or("Platform"), 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
+    let organization = v.text("organization", body.organization.as_deref().unwrap_or("Platform"), rules::NAME);
     v.finish()?;
 
     let hash = password::hash(state, body.password).await?;

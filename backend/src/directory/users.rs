@@ -14,6 +14,7 @@ use steward_shared::api::{
     BulkAction, BulkOutcome, BulkUsers, CreateUser, DirectoryUser, SetSuperAdmin, SkippedUser, UpdateUser,
 };
 use steward_shared::permissions::{self, USERS_MANAGE};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -30,7 +31,7 @@ use crate::store::entities::{api_tokens, invitations, user_roles, users};
 pub(super) const SUPER_ADMIN_LOCK: i64 = 0x0053_5550_4552_4144;
 
 /// The most ids one bulk call takes.
-pub const BULK_MAX: usize = 500;
+pub const BULK_MAX: usize = rules::BULK_USERS.max;
 
 /// Takes the lock that serialises super-admin changes, inside `conn`'s transaction.
 pub async fn lock_super_admins<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
@@ -375,11 +376,11 @@ pub async fn create_user(
 ) -> AppResult<DirectoryUser> {
     let mut v = Validator::new();
     let email = v.email("email", &body.email);
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     if let Some(p) = &body.password {
         crate::identity::runtime::check_password(state, &mut v, "password", p).await?;
     }
-    let locale = v.text("locale", body.locale.as_deref().unwrap_or("en"), 2, 35);
+    let locale = v.text("locale", body.locale.as_deref().unwrap_or("en"), rules::LOCALE);
     v.finish()?;
     let workspace = crate::access::workspaces::visible(&state.db, actor, body.home_workspace_id.0)
         .await
@@ -443,8 +444,8 @@ pub async fn update_user(
 ) -> AppResult<DirectoryUser> {
     let mut v = Validator::new();
     let email = body.email.as_deref().map(|e| v.email("email", e));
-    let name = body.name.as_deref().map(|n| v.text("name", n, 1, 200));
-    let locale = body.locale.as_deref().map(|l| v.text("locale", l, 2, 35));
+    let name = body.name.as_deref().map(|n| v.text("name", n, rules::NAME));
+    let locale = body.locale.as_deref().map(|l| v.text("locale", l, rules::LOCALE));
     if body.home_workspace_id.is_some() != body.role_id.is_some() {
         v.error(
             if body.role_id.is_none() { "role_id" } else { "home_workspace_id" },

@@ -4,6 +4,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, SqlErr};
 use steward_shared::problem::{FieldError, Problem, PROBLEM_TYPE_PREFIX};
+use steward_shared::rules;
 
 use crate::http::request_id;
 
@@ -289,40 +290,41 @@ impl Validator {
         self.errors.push(FieldError { field: field.into(), message: message.into() });
     }
 
-    /// Checks a trimmed length in characters; returns the trimmed value.
-    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
-        let trimmed = value.trim();
-        let len = trimmed.chars().count();
-        if len < min {
-            self.error(
-                field,
-                if min == 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") },
-            );
-        } else if len > max {
-            self.error(field, format!("must be at most {max} characters"));
+    /// Checks free text against its rule ([`rules::Text`]); returns it trimmed.
+    pub fn text(&mut self, field: &str, value: &str, rule: rules::Text) -> String {
+        if let Some(why) = rule.refuse(value) {
+            self.error(field, why);
         }
-        trimmed.to_string()
+        value.trim().to_string()
     }
 
-    /// Checks an email address loosely (one `@`, a dot in the domain, no spaces); returns it lowercased.
-    pub fn email(&mut self, field: &str, value: &str) -> String {
-        let email = value.trim().to_lowercase();
-        let valid = email.chars().count() <= 254
-            && !email.chars().any(char::is_whitespace)
-            && match email.split_once('@') {
-                Some((local, domain)) => {
-                    !local.is_empty()
-                        && !domain.contains('@')
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                }
-                None => false,
-            };
-        if !valid {
-            self.error(field, "must be a valid email address");
+    /// Checks a secret against its rule ([`rules::Secret`]); taken as sent.
+    pub fn secret(&mut self, field: &str, value: &str, rule: rules::Secret) {
+        if let Some(why) = rule.refuse(value) {
+            self.error(field, why);
         }
-        email
+    }
+
+    /// Checks an integer against its range ([`rules::Range`]).
+    pub fn range(&mut self, field: &str, value: impl TryInto<i64>, rule: rules::Range) {
+        if let Some(why) = rule.refuse(value.try_into().unwrap_or(i64::MAX)) {
+            self.error(field, why);
+        }
+    }
+
+    /// Checks how many items a list holds ([`rules::Items`]).
+    pub fn items(&mut self, field: &str, len: usize, rule: rules::Items) {
+        if let Some(why) = rule.refuse(len) {
+            self.error(field, why);
+        }
+    }
+
+    /// Checks an email address ([`rules::refuse_email`]); returns it trimmed and lowercased.
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        if let Some(why) = rules::refuse_email(value) {
+            self.error(field, why);
+        }
+        value.trim().to_lowercase()
     }
 
     pub fn finish(self) -> Result<(), AppError> {

@@ -150,6 +150,11 @@ impl<'de> serde::de::Visitor<'de> for Unique<'_> {
         Ok(v.into())
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // JSON Schema counts `2.0` as the integer 2, and so does the server: an integer field
+        // takes it (serde alone would refuse a float there).
+        if v.fract() == 0.0 && (-9.0e15..=9.0e15).contains(&v) {
+            return Ok((v as i64).into());
+        }
         Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {

@@ -37,7 +37,7 @@ macro_rules! closed_set {
 }
 pub(crate) use closed_set;
 
-pub const MAX_LIMIT: u64 = 200;
+pub const MAX_LIMIT: u64 = steward_shared::rules::PAGE_ROWS.max as u64;
 
 /// `limit` and `cursor` alone, for lists with nothing else to filter by.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -8,6 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use steward_shared::api::{Me, StartImpersonation};
+use steward_shared::rules;
 
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -101,7 +102,7 @@ pub async fn start_impersonation(
     body: StartImpersonation,
 ) -> AppResult<sessions::Model> {
     let mut v = Validator::new();
-    let reason = v.text("reason", &body.reason, 3, 500);
+    let reason = v.text("reason", &body.reason, rules::REASON);
     v.finish()?;
     if actor.impersonator.is_some() {
         return Err(already_impersonating());

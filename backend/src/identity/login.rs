@@ -4,6 +4,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::json;
 use steward_shared::api::{LoginRequest, RefreshRequest, TokenPair};
+use steward_shared::rules;
 
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -18,12 +19,8 @@ use crate::store::entities::users;
 /// Unknown email and wrong password get the same answer.
 pub async fn login(state: &AppState, meta: &RequestMeta, body: LoginRequest) -> AppResult<TokenPair> {
     let mut v = Validator::new();
-    let email = v.text("email", &body.email, 1, 254).to_lowercase();
-    if body.password.is_empty() {
-        v.error("password", "must not be empty");
-    } else if body.password.chars().count() > 256 {
-        v.error("password", "must be at most 256 characters");
-    }
+    let email = v.text("email", &body.email, rules::LOGIN_EMAIL).to_lowercase();
+    v.secret("password", &body.password, rules::LOGIN_PASSWORD);
     v.finish()?;
 
     // Throttled keys are refused before the password is even checked.

@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward_shared::api::{RuntimeSettings, SettingsView, UpdateSettings};
+use steward_shared::rules;
 
 use crate::access::Actor;
 use crate::audit::{self, Event};
@@ -131,28 +132,20 @@ pub async fn update(
     let access = next.access_token_ttl_secs.unwrap_or(base.access_token_ttl_secs);
     let mut v = Validator::new();
     if let Some(s) = next.session_ttl_secs {
-        if !(300..=7_776_000).contains(&s) {
-            v.error("session_ttl_secs", "must be 300 to 7776000 seconds (5 minutes to 90 days)");
-        }
+        v.range("session_ttl_secs", s, rules::SESSION_SECS);
     }
     if let Some(a) = next.access_token_ttl_secs {
-        if !(60..=86_400).contains(&a) {
-            v.error("access_token_ttl_secs", "must be 60 to 86400 seconds (1 minute to 1 day)");
-        }
+        v.range("access_token_ttl_secs", a, rules::ACCESS_TOKEN_SECS);
     }
     if access > session && (body.access_token_ttl_secs.is_some() || body.session_ttl_secs.is_some()) {
         let field = if body.access_token_ttl_secs.is_some() { "access_token_ttl_secs" } else { "session_ttl_secs" };
         v.error(field, format!("an access token ({access} s) may not outlive its session ({session} s)"));
     }
     if let Some(m) = next.impersonation_minutes {
-        if !(1..=480).contains(&m) {
-            v.error("impersonation_minutes", "must be 1 to 480 minutes");
-        }
+        v.range("impersonation_minutes", m, rules::IMPERSONATION_MINUTES);
     }
     if let Some(n) = next.password_min_length {
-        if !(8..=128).contains(&n) {
-            v.error("password_min_length", "must be 8 to 128 characters");
-        }
+        v.range("password_min_length", n, rules::PASSWORD_MIN_LENGTH);
     }
     v.finish()?;
     let now = Utc::now();
@@ -227,8 +220,8 @@ pub async fn check_password(state: &AppState, v: &mut Validator, field: &str, va
     let len = value.chars().count();
     if len < rule.password_min_length as usize {
         v.error(field, format!("must be at least {} characters", rule.password_min_length));
-    } else if len > 256 {
-        v.error(field, "must be at most 256 characters");
+    } else if len > rules::PASSWORD.max {
+        v.error(field, format!("must be at most {} characters", rules::PASSWORD.max));
     } else if rule.password_reject_common && common(value) {
         v.error(field, "is a commonly used password: choose another (a few unrelated words work well)");
     }

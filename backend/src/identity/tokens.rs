@@ -10,6 +10,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use steward_shared::api::{ApiTokenInfo, CreateApiToken, CreatedApiToken, Page};
 use steward_shared::permissions;
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -91,14 +92,10 @@ pub async fn create_token(
 ) -> AppResult<CreatedApiToken> {
     crate::identity::two_factor::own_session(actor)?;
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 100);
+    let name = v.text("name", &body.name, rules::SHORT_NAME);
     let days = body.expires_in_days.unwrap_or(90);
-    if !(1..=366).contains(&days) {
-        v.error("expires_in_days", "must be between 1 and 366");
-    }
-    if body.permissions.is_empty() || body.permissions.len() > 100 {
-        v.error("permissions", "must list 1 to 100 leaves or patterns");
-    }
+    v.range("expires_in_days", days, rules::TOKEN_DAYS);
+    v.items("permissions", body.permissions.len(), rules::TOKEN_PERMISSIONS);
     for (i, p) in body.permissions.iter().enumerate() {
         if permissions::validate_pattern(p).is_err() {
             v.error(&format!("permissions[{i}]"), format!("`{p}` is not a leaf or pattern of the catalog"));

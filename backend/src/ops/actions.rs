@@ -53,7 +53,7 @@ pub async fn request(
     let Some((action, phrase, audit_action)) = ACTIONS.iter().find(|(a, _, _)| *a == body.action) else {
         return Err(AppError::field(
             "action",
-            "must be one of restart_workers, reload_applications, purge_demo_data, delete_public_objects",
+            format!("must be one of {}", steward_shared::rules::PLATFORM_ACTIONS.join(", ")),
         ));
     };
     let mut params = json!({});
@@ -347,4 +347,13 @@ async fn rows_with_acks(state: &AppState, rows: Vec<platform_commands::Model>) -
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_spec_lists_the_actions_there_are() {
+        let names: Vec<&str> = super::ACTIONS.iter().map(|(name, _, _)| *name).collect();
+        assert_eq!(names, steward_shared::rules::PLATFORM_ACTIONS);
+    }
 }

@@ -17,6 +17,7 @@ use steward_shared::api::{
     WorkspaceRef,
 };
 use steward_shared::permissions::{self, CATALOG};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -156,11 +157,9 @@ pub(super) async fn summary_of<C: ConnectionTrait>(
 /// Validates a role body: name, description, and each pattern against the catalog.
 pub(super) fn validate(body: &RoleWrite) -> AppResult<(String, String, Vec<String>)> {
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 100);
-    let description = v.text("description", &body.description, 0, 500);
-    if body.patterns.len() > 500 {
-        v.error("patterns", "must hold at most 500 patterns");
-    }
+    let name = v.text("name", &body.name, rules::SHORT_NAME);
+    let description = v.text("description", &body.description, rules::ROLE_DESCRIPTION);
+    v.items("patterns", body.patterns.len(), rules::ROLE_PATTERNS);
     let mut patterns = BTreeSet::new();
     for (i, p) in body.patterns.iter().enumerate() {
         match permissions::validate_pattern(p.trim()) {

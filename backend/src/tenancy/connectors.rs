@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Deserialize;
 use serde_json::json;
 use steward_shared::api::{ConnectorRow, Page, RecordRow, RotatedKey};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::names::Names;
@@ -224,8 +225,8 @@ pub async fn create_connector(
     body: CreateConnector,
 ) -> AppResult<RotatedKey> {
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
-    let kind = v.text("kind", &body.kind, 1, 120);
+    let name = v.text("name", &body.name, rules::NAME);
+    let kind = v.text("kind", &body.kind, rules::CONNECTOR_KIND);
     let endpoint = check_endpoint(&mut v, body.endpoint.as_deref());
     v.finish()?;
     let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id)

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use steward_shared::api::{
     CreateCustomer, CustomerDetail, CustomerOverview, CustomerSummary, Page, Rename, WorkspaceRef,
 };
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::Actor;
@@ -238,7 +239,7 @@ pub async fn rename_customer(
 ) -> AppResult<CustomerSummary> {
     let customer = visible(state, actor, id).await?;
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     v.finish()?;
     let txn = crate::store::begin(&state.db).await?;
     if customers::Entity::find()
@@ -273,7 +274,7 @@ pub async fn create_workspace(
 ) -> AppResult<WorkspaceRef> {
     let customer = visible(state, actor, id).await?;
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     v.finish()?;
     let txn = crate::store::begin(&state.db).await?;
     let ws =
@@ -301,7 +302,7 @@ pub async fn rename_workspace(
     let ws = crate::access::workspaces::visible(&state.db, actor, id).await?;
     actor.require_in(ws.id)?;
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     v.finish()?;
     let txn = crate::store::begin(&state.db).await?;
     let mut active: workspaces::ActiveModel = ws.clone().into();
@@ -334,7 +335,7 @@ pub async fn create_customer(
         });
     }
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     let slug = body.slug.as_deref().map(str::trim).map(str::to_owned).unwrap_or_else(|| slugify(&name));
     if slug.is_empty()
         || slug.len() > 100
@@ -342,7 +343,7 @@ pub async fn create_customer(
     {
         v.error("slug", "must be 1 to 100 lowercase letters, digits and dashes");
     }
-    let ws_name = v.text("workspace_name", body.workspace_name.as_deref().unwrap_or("Main"), 1, 200);
+    let ws_name = v.text("workspace_name", body.workspace_name.as_deref().unwrap_or("Main"), rules::NAME);
     v.finish()?;
     let now = Utc::now();
     let txn = crate::store::begin(&state.db).await?;

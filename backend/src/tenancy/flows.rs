@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter
 use serde::Deserialize;
 use serde_json::json;
 use steward_shared::api::{CreateFlow, FlowRow, Page, RunRow};
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::names::Names;
@@ -306,7 +307,7 @@ pub async fn get_flow(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Fl
 /// Create a flow in a workspace.
 pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, body: CreateFlow) -> AppResult<FlowRow> {
     let mut v = Validator::new();
-    let name = v.text("name", &body.name, 1, 200);
+    let name = v.text("name", &body.name, rules::NAME);
     let schedule = body.schedule.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if schedule.as_deref().is_some_and(|s| parse_schedule(s).is_none()) {
         v.error("schedule", "must look like `every 15m` (s, m, h or d; at least 10 seconds)");

@@ -279,7 +279,8 @@ on_both!(
     spa_deep_links_fall_back_to_index,
     query_enums_in_the_spec_are_what_the_server_takes,
     created_answers_say_where_the_resource_is,
-    null_is_refused_where_leaving_out_is_meant
+    null_is_refused_where_leaving_out_is_meant,
+    field_rules_hold_at_their_bounds
 );
 
 /// The 201 answers that name no `Location`: a reset link and a transfer token are secrets
@@ -434,6 +435,139 @@ async fn null_is_refused_where_leaving_out_is_meant(app: TestApp) {
     let mail = queued.body["mail_id"].as_str().unwrap();
     let outbox = app.get("/api/outbox?limit=200", Some(&admin)).await;
     assert!(outbox.body["items"].as_array().unwrap().iter().any(|m| m["id"] == mail), "{mail} in the outbox");
+}
+
+/// Each field rule is stated in the spec with the definition the server checks: for every text,
+/// email and secret rule of `rules::FIELDS`, the property's schema (as a JSON Schema validator
+/// reads it) and the server's check agree on a set of awkward strings — white space only,
+/// Unicode spaces, padding past the limit, one character either side of each bound.
+#[test]
+fn the_spec_states_each_field_rule_the_server_checks() {
+    use steward_shared::rules::{self, Rule};
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let mut compared = 0;
+    for (schema, field, rule) in rules::FIELDS {
+        let property = match field.strip_suffix("[]") {
+            Some(list) => &spec["components"]["schemas"][schema]["properties"][list]["items"],
+            None => &spec["components"]["schemas"][schema]["properties"][field],
+        };
+        assert!(property.is_object(), "{schema}.{field} in the spec");
+        // The field's own keywords: what a list's items must be is their own schema's business.
+        let mut own = property.clone();
+        own.as_object_mut().unwrap().remove("items");
+        let validator = jsonschema::validator_for(&own).unwrap();
+        let (min, max) = match rule {
+            Rule::Text(t) => (t.min, t.max),
+            Rule::Secret(s) => (s.min, s.max),
+            Rule::Email => (3, rules::EMAIL_MAX),
+            Rule::Range(r) => {
+                for n in [r.min - 1, r.min, r.max, r.max + 1] {
+                    assert_eq!(
+                        validator.is_valid(&serde_json::json!(n)),
+                        r.refuse(n).is_none(),
+                        "{schema}.{field} = {n}"
+                    );
+                }
+                continue;
+            }
+            Rule::Items(i) => {
+                for n in [i.min.saturating_sub(1), i.min, i.max, i.max + 1] {
+                    let list = Value::Array(vec![Value::Null; n]);
+                    assert_eq!(validator.is_valid(&list), i.refuse(n).is_none(), "{schema}.{field}: {n} items");
+                }
+                continue;
+            }
+            Rule::OneOf(_) | Rule::Leaf | Rule::Pattern => {
+                for value in rule.values().unwrap() {
+                    assert!(validator.is_valid(&Value::String(value.clone())), "{schema}.{field} = {value}");
+                    let taken = match rule {
+                        Rule::Pattern => steward_shared::permissions::validate_pattern(&value).is_ok(),
+                        Rule::Leaf => steward_shared::permissions::find_leaf(&value).is_some(),
+                        _ => true,
+                    };
+                    assert!(taken, "{schema}.{field} = {value}");
+                }
+                for other in ["", "steward", "steward.nope", "steward.*.*", "restart"] {
+                    assert!(!validator.is_valid(&Value::String(other.into())), "{schema}.{field} = {other}");
+                }
+                continue;
+            }
+        };
+        let mut samples: Vec<String> =
+            ["", " ", "a", " a ", "ab", "abc", "\u{3000}", "\u{a0}x\u{a0}", "a b", "é\u{2003}ü"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+        for n in [min.saturating_sub(1), min, min + 1, max.saturating_sub(1), max, max + 1] {
+            samples.push("x".repeat(n));
+            samples.push(format!(" {} ", "y".repeat(n.saturating_sub(2))));
+            samples.push(format!("{}\u{2009}", "z".repeat(n)));
+            samples.push(format!("a@{}.co", "d".repeat(n.saturating_sub(5))));
+            samples.push(format!(" A@B.{} ", "c".repeat(n.saturating_sub(6))));
+        }
+        samples.extend(["a@b", "@b.co", "a@.bc", "a@bc.", "a@b@c.de", "a b@c.de", "\u{a0}a@b.co"].map(str::to_owned));
+        for sample in &samples {
+            let server = match rule {
+                Rule::Text(t) => t.refuse(sample).is_none(),
+                Rule::Secret(s) => s.refuse(sample).is_none(),
+                _ => rules::refuse_email(sample).is_none(),
+            };
+            assert_eq!(validator.is_valid(&Value::String(sample.clone())), server, "{schema}.{field} = {sample:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "{compared} comparisons");
+}
+
+/// The rules hold live: a value one past a bound is a 422 naming the field, the bound itself is
+/// taken, and white space alone is not a name.
+async fn field_rules_hold_at_their_bounds(app: TestApp) {
+    use serde_json::json;
+    use steward_shared::rules;
+    let admin = app.setup_admin().await;
+    let long = "n".repeat(rules::NAME.max);
+    let taken = app.post("/api/customers", Some(&admin), json!({ "name": format!("{long}") })).await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{:?}", taken.body);
+    for (body, field) in [
+        (json!({ "name": format!("{long}x") }), "name"),
+        (json!({ "name": " \u{3000}\u{a0} " }), "name"),
+        (json!({ "name": "Padded", "workspace_name": format!(" {long}") }), "workspace_name"),
+    ] {
+        let res = app.post("/api/customers", Some(&admin), body).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{:?}",
+            res.body
+        );
+    }
+    let days = app
+        .post(
+            "/api/me/tokens",
+            Some(&admin),
+            json!({ "name": "t", "permissions": ["steward.flows.view"], "expires_in_days": rules::TOKEN_DAYS.max + 1 }),
+        )
+        .await;
+    assert_eq!(days.body["errors"][0]["field"], "expires_in_days", "{:?}", days.body);
+    let none = app.post("/api/me/tokens", Some(&admin), json!({ "name": "t", "permissions": [] })).await;
+    assert_eq!(none.body["errors"][0]["field"], "permissions", "{:?}", none.body);
+    // JSON Schema's integer 30 may be written 30.0; the server reads it as 30.
+    let float = app
+        .post(
+            "/api/me/tokens",
+            Some(&admin),
+            json!({ "name": "f", "permissions": ["steward.flows.view"], "expires_in_days": 30.0 }),
+        )
+        .await;
+    assert_eq!(float.status, StatusCode::CREATED, "{:?}", float.body);
+    let half = app
+        .post(
+            "/api/me/tokens",
+            Some(&admin),
+            json!({ "name": "h", "permissions": ["steward.flows.view"], "expires_in_days": 30.5 }),
+        )
+        .await;
+    assert_eq!(half.body["errors"][0]["field"], "expires_in_days", "{:?}", half.body);
 }
 
 /// Fills `{param}` segments of a path template with a random id.

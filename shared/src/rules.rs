@@ -1,0 +1,325 @@
+//! What request fields accept, defined once. The server checks a value against its rule (a 422
+//! naming the field) and the OpenAPI spec states the same rule on the field ([`FIELDS`]), so a
+//! value the schema accepts is one the server accepts, and a generated client can know why a
+//! value is refused before it sends it.
+
+/// Control characters: refused in every request string by the body extractor; tab, line feed
+/// and carriage return are allowed in multi-line fields.
+const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+const CONTROL_BUT_LINES: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+/// One character that is neither a control character nor white space (Unicode `White_Space`,
+/// what `str::trim` removes).
+const VISIBLE: &str = r"[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
+/// Free text. Leading and trailing white space is trimmed away; what is left must hold at least
+/// `min` characters, and the value as sent at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    pub min: usize,
+    pub max: usize,
+    /// Tab, line feed and carriage return are allowed.
+    pub lines: bool,
+}
+
+impl Text {
+    pub const fn line(min: usize, max: usize) -> Self {
+        Self { min, max, lines: false }
+    }
+
+    pub const fn lines(min: usize, max: usize) -> Self {
+        Self { min, max, lines: true }
+    }
+
+    /// The JSON Schema `pattern`: no control character, and at least `min` characters between
+    /// the first and the last that is not white space.
+    pub fn pattern(&self) -> String {
+        let any = format!("[^{}]", if self.lines { CONTROL_BUT_LINES } else { CONTROL });
+        match self.min {
+            0 => format!("^{any}*$"),
+            1 => format!("^{any}*{VISIBLE}{any}*$"),
+            n => format!("^{any}*{VISIBLE}{any}{{{},}}{VISIBLE}{any}*$", n - 2),
+        }
+    }
+
+    /// Why a value is refused, or `None`: the rule the pattern and lengths above state.
+    pub fn refuse(&self, value: &str) -> Option<String> {
+        let trimmed = value.trim().chars().count();
+        if trimmed < self.min {
+            Some(if self.min == 1 {
+                "must not be empty".into()
+            } else {
+                format!("must be at least {} characters", self.min)
+            })
+        } else if value.chars().count() > self.max {
+            Some(format!("must be at most {} characters", self.max))
+        } else {
+            None
+        }
+    }
+}
+
+/// A secret (a password): taken as sent, no trimming; `min` to `max` characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secret {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl Secret {
+    pub fn refuse(&self, value: &str) -> Option<String> {
+        let len = value.chars().count();
+        if len < self.min {
+            Some(if self.min == 1 {
+                "must not be empty".into()
+            } else {
+                format!("must be at least {} characters", self.min)
+            })
+        } else if len > self.max {
+            Some(format!("must be at most {} characters", self.max))
+        } else {
+            None
+        }
+    }
+}
+
+/// An integer in `min..=max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub min: i64,
+    pub max: i64,
+    /// The unit the message names ("days", "hours").
+    pub unit: &'static str,
+}
+
+impl Range {
+    pub fn refuse(&self, value: i64) -> Option<String> {
+        (!(self.min..=self.max).contains(&value)).then(|| format!("must be {} to {} {}", self.min, self.max, self.unit))
+    }
+}
+
+/// A list holding `min` to `max` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Items {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl Items {
+    pub fn refuse(&self, len: usize) -> Option<String> {
+        (!(self.min..=self.max).contains(&len)).then(|| format!("must hold {} to {} items", self.min, self.max))
+    }
+}
+
+/// An email address, loosely: one `@`, something before it, a domain with a dot inside, no white
+/// space within, at most 254 characters as sent; leading and trailing white space is trimmed.
+pub const EMAIL_MAX: usize = 254;
+
+/// The JSON Schema `pattern` of an email address ([`refuse_email`]'s rule).
+pub fn email_pattern() -> String {
+    let space = r"[\u0020\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+    let part = r"[^@\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+    let edge = r"[^@.\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+    format!("^{space}*{part}+@{edge}{part}*\\.{part}*{edge}{space}*$")
+}
+
+/// Why an email address is refused, or `None`.
+pub fn refuse_email(value: &str) -> Option<&'static str> {
+    let email = value.trim();
+    let valid = value.chars().count() <= EMAIL_MAX
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    (!valid).then_some("must be a valid email address")
+}
+
+// The rules themselves.
+
+/// The name of a person, customer, workspace, flow, connector.
+pub const NAME: Text = Text::line(1, 200);
+/// The name of a role or an API token.
+pub const SHORT_NAME: Text = Text::line(1, 100);
+pub const ROLE_DESCRIPTION: Text = Text::lines(0, 500);
+/// Why someone is viewed as (stored with the audit events).
+pub const REASON: Text = Text::lines(3, 500);
+/// A BCP 47 language tag, loosely.
+pub const LOCALE: Text = Text::line(2, 35);
+pub const CONNECTOR_KIND: Text = Text::line(1, 120);
+/// A search fragment.
+pub const SEARCH: Text = Text::line(0, 100);
+/// What a sign-in form takes: any text, checked against the account.
+pub const LOGIN_EMAIL: Text = Text::line(1, EMAIL_MAX);
+pub const LOGIN_PASSWORD: Secret = Secret { min: 1, max: 256 };
+/// A new password. `min` is the floor; the password policy (`password_min_length`, 8 to 128,
+/// 12 by default) may ask for more at run time, and refuses a common password whole.
+pub const PASSWORD: Secret = Secret { min: 12, max: 256 };
+
+pub const TOKEN_DAYS: Range = Range { min: 1, max: 366, unit: "days" };
+pub const INVITATION_HOURS: Range = Range { min: 1, max: 720, unit: "hours" };
+pub const TRANSFER_MINUTES: Range = Range { min: 1, max: 60, unit: "minutes" };
+pub const SESSION_SECS: Range = Range { min: 300, max: 7_776_000, unit: "seconds" };
+pub const ACCESS_TOKEN_SECS: Range = Range { min: 60, max: 86_400, unit: "seconds" };
+pub const IMPERSONATION_MINUTES: Range = Range { min: 1, max: 480, unit: "minutes" };
+pub const PASSWORD_MIN_LENGTH: Range = Range { min: 8, max: 128, unit: "characters" };
+
+/// Rows of one page of a list.
+pub const PAGE_ROWS: Range = Range { min: 1, max: 200, unit: "rows" };
+
+/// The leaves or patterns of an API token.
+pub const TOKEN_PERMISSIONS: Items = Items { min: 1, max: 100 };
+/// Users a bulk action names.
+pub const BULK_USERS: Items = Items { min: 1, max: 500 };
+/// Records one merge folds into its survivor.
+pub const MERGED: Items = Items { min: 1, max: 100 };
+/// The patterns a role grants.
+pub const ROLE_PATTERNS: Items = Items { min: 0, max: 500 };
+/// The columns an explorer query asks for (none: the table's defaults).
+pub const EXPLORER_COLUMNS: Items = Items { min: 0, max: 40 };
+/// The conditions of an explorer selection.
+pub const FILTERS: Items = Items { min: 0, max: 20 };
+
+/// The platform actions a super admin may request.
+pub const PLATFORM_ACTIONS: &[&str] =
+    &["restart_workers", "reload_applications", "purge_demo_data", "delete_public_objects"];
+
+/// One rule of a request field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Text(Text),
+    Secret(Secret),
+    Email,
+    Range(Range),
+    Items(Items),
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// A leaf of the permission catalog.
+    Leaf,
+    /// A leaf or a subtree pattern that covers one ([`crate::permissions::all_patterns`]).
+    Pattern,
+}
+
+impl Rule {
+    /// The closed set of values, for the rules that have one.
+    pub fn values(&self) -> Option<Vec<String>> {
+        match self {
+            Rule::OneOf(words) => Some(words.iter().map(|w| (*w).to_owned()).collect()),
+            Rule::Leaf => Some(crate::permissions::all_leaves().map(|l| l.id.to_owned()).collect()),
+            Rule::Pattern => Some(crate::permissions::all_patterns()),
+            _ => None,
+        }
+    }
+}
+
+/// Every rule the spec states, by component schema and property (`name[]` for an array's items).
+/// The OpenAPI generator applies each one and fails when a schema or property is not there.
+pub const FIELDS: &[(&str, &str, Rule)] = &[
+    ("AcceptInvitation", "name", Rule::Text(NAME)),
+    ("AcceptInvitation", "password", Rule::Secret(PASSWORD)),
+    ("AddMember", "email", Rule::Email),
+    ("CompletePasswordReset", "password", Rule::Secret(PASSWORD)),
+    ("CreateApiToken", "name", Rule::Text(SHORT_NAME)),
+    ("CreateApiToken", "expires_in_days", Rule::Range(TOKEN_DAYS)),
+    ("CreateApiToken", "permissions", Rule::Items(TOKEN_PERMISSIONS)),
+    ("CreateApiToken", "permissions[]", Rule::Pattern),
+    ("CreateConnector", "name", Rule::Text(NAME)),
+    ("CreateConnector", "kind", Rule::Text(CONNECTOR_KIND)),
+    ("CreateCustomer", "name", Rule::Text(NAME)),
+    ("CreateCustomer", "workspace_name", Rule::Text(NAME)),
+    ("CreateFlow", "name", Rule::Text(NAME)),
+    ("CreateInvitation", "email", Rule::Email),
+    ("CreateInvitation", "expires_in_hours", Rule::Range(INVITATION_HOURS)),
+    ("CreateUser", "name", Rule::Text(NAME)),
+    ("CreateUser", "email", Rule::Email),
+    ("CreateUser", "locale", Rule::Text(LOCALE)),
+    ("CreateUser", "password", Rule::Secret(PASSWORD)),
+    ("BulkUsers", "ids", Rule::Items(BULK_USERS)),
+    ("LoginRequest", "email", Rule::Text(LOGIN_EMAIL)),
+    ("LoginRequest", "password", Rule::Secret(LOGIN_PASSWORD)),
+    ("ExplorerQuery", "limit", Rule::Range(PAGE_ROWS)),
+    ("ExplorerQuery", "columns", Rule::Items(EXPLORER_COLUMNS)),
+    ("ExplorerQuery", "filters", Rule::Items(FILTERS)),
+    ("ExplorerQuery", "search", Rule::Text(SEARCH)),
+    ("Selection", "filters", Rule::Items(FILTERS)),
+    ("Selection", "search", Rule::Text(SEARCH)),
+    ("MergeRequest", "merged_ids", Rule::Items(MERGED)),
+    ("MintTransferToken", "ttl_minutes", Rule::Range(TRANSFER_MINUTES)),
+    ("PasswordResetRequest", "email", Rule::Email),
+    ("Rename", "name", Rule::Text(NAME)),
+    ("RoleWrite", "name", Rule::Text(SHORT_NAME)),
+    ("RoleWrite", "description", Rule::Text(ROLE_DESCRIPTION)),
+    ("RoleWrite", "patterns", Rule::Items(ROLE_PATTERNS)),
+    ("RoleWrite", "patterns[]", Rule::Pattern),
+    ("RequestAction", "action", Rule::OneOf(PLATFORM_ACTIONS)),
+    ("SetupRequest", "email", Rule::Email),
+    ("SetupRequest", "name", Rule::Text(NAME)),
+    ("SetupRequest", "organization", Rule::Text(NAME)),
+    ("SetupRequest", "password", Rule::Secret(PASSWORD)),
+    ("StartImpersonation", "reason", Rule::Text(REASON)),
+    ("UpdateSettings", "session_ttl_secs", Rule::Range(SESSION_SECS)),
+    ("UpdateSettings", "access_token_ttl_secs", Rule::Range(ACCESS_TOKEN_SECS)),
+    ("UpdateSettings", "impersonation_minutes", Rule::Range(IMPERSONATION_MINUTES)),
+    ("UpdateSettings", "password_min_length", Rule::Range(PASSWORD_MIN_LENGTH)),
+    ("UpdateUser", "name", Rule::Text(NAME)),
+    ("UpdateUser", "email", Rule::Email),
+    ("UpdateUser", "locale", Rule::Text(LOCALE)),
+];
+
+/// Rules of query parameters, by operation id and parameter name.
+pub const PARAMETERS: &[(&str, &str, Rule)] = &[("explain_access", "permission", Rule::Leaf)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_counts_what_is_left_after_trimming_and_what_was_sent() {
+        let name = Text::line(3, 6);
+        assert!(name.refuse("abc").is_none());
+        assert!(name.refuse(" abc  ").is_none());
+        assert!(name.refuse("  ab   ").is_some(), "two characters once trimmed");
+        assert!(name.refuse(" abcdef").is_some(), "seven as sent");
+        assert!(name.refuse("\u{3000}a\u{3000}b\u{3000}").is_none(), "inner white space counts");
+        assert!(NAME.refuse("\u{a0}\u{2000}").is_some(), "Unicode white space is not a name");
+    }
+
+    #[test]
+    fn patterns_say_the_same_in_their_own_words() {
+        assert_eq!(Text::line(0, 9).pattern(), r"^[^\u0000-\u001F\u007F-\u009F]*$");
+        assert!(Text::line(1, 9).pattern().contains(VISIBLE));
+        assert!(Text::lines(3, 9).pattern().contains(&format!("{VISIBLE}[^{CONTROL_BUT_LINES}]{{1,}}{VISIBLE}")));
+    }
+
+    #[test]
+    fn emails_are_loose_but_not_empty() {
+        for ok in ["a@b.co", " Ann@Example.com ", "x.y+z@sub.example.org", "a..b@c.d"] {
+            assert_eq!(refuse_email(ok), None, "{ok}");
+        }
+        for bad in ["", "a", "@b.co", "a@b", "a@.bc", "a@bc.", "a b@c.de", "a@b@c.de", "a@b.c\u{a0}d"] {
+            assert!(refuse_email(bad).is_some(), "{bad}");
+        }
+        assert!(refuse_email(&format!("{}@b.co", "a".repeat(250))).is_some());
+    }
+
+    #[test]
+    fn closed_sets_are_what_the_catalog_takes() {
+        let patterns = Rule::Pattern.values().unwrap();
+        assert!(patterns.iter().all(|p| crate::permissions::validate_pattern(p).is_ok()));
+        assert!(patterns.iter().any(|p| p == "steward.*"), "{patterns:?}");
+        assert!(patterns.len() > Rule::Leaf.values().unwrap().len());
+    }
+
+    #[test]
+    fn every_rule_names_a_field_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (schema, field, _) in FIELDS {
+            assert!(seen.insert((schema, field)), "{schema}.{field} twice");
+        }
+    }
+}
