@@ -295,6 +295,7 @@ pub struct CommitRow {
 /// Mint a transfer token: what it may export and for how long.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct MintTransferToken {
     /// One application; absent: every installed application.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
@@ -342,6 +343,7 @@ pub struct ExportedApplication {
 /// Fetch applications from another Steward with a transfer token minted there, and install them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct TransferFrom {
     /// The source platform's address (`https://steward-a.example.com`).
     pub source_url: String,

@@ -321,6 +321,7 @@ pub struct ConfigSetting {
 /// A platform action to carry out (super admin, typed confirmation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RequestAction {
     /// `restart_workers`, `reload_applications`, `purge_demo_data` or `delete_public_objects`.
     pub action: String,

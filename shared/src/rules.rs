@@ -157,6 +157,8 @@ pub const SEARCH: Text = Text::line(0, 100);
 /// What a sign-in form takes: any text, checked against the account.
 pub const LOGIN_EMAIL: Text = Text::line(1, EMAIL_MAX);
 pub const LOGIN_PASSWORD: Secret = Secret { min: 1, max: 256 };
+/// A token the server issued (a mail's link, a refresh credential), as pasted back.
+pub const ISSUED_TOKEN: Secret = Secret { min: 1, max: 200 };
 /// A new password. `min` is the floor; the password policy (`password_min_length`, 8 to 128,
 /// 12 by default) may ask for more at run time, and refuses a common password whole.
 pub const PASSWORD: Secret = Secret { min: 12, max: 256 };
@@ -222,8 +224,11 @@ impl Rule {
 pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("AcceptInvitation", "name", Rule::Text(NAME)),
     ("AcceptInvitation", "password", Rule::Secret(PASSWORD)),
+    ("AcceptInvitation", "token", Rule::Secret(ISSUED_TOKEN)),
     ("AddMember", "email", Rule::Email),
     ("CompletePasswordReset", "password", Rule::Secret(PASSWORD)),
+    ("CompletePasswordReset", "token", Rule::Secret(ISSUED_TOKEN)),
+    ("RefreshRequest", "refresh_token", Rule::Secret(ISSUED_TOKEN)),
     ("CreateApiToken", "name", Rule::Text(SHORT_NAME)),
     ("CreateApiToken", "expires_in_days", Rule::Range(TOKEN_DAYS)),
     ("CreateApiToken", "permissions", Rule::Items(TOKEN_PERMISSIONS)),

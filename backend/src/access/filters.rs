@@ -147,14 +147,14 @@ fn judge(
     named: Named,
     owner: Option<Option<Uuid>>,
 ) -> AppResult<()> {
-    let unseen = || AppError::field(field, format!("is not a {} you can see", named.noun()));
+    let unseen = || AppError::unknown(field, format!("is not a {} you can see", named.noun()));
     match owner {
         None => Err(unseen()),
         // A thing of no customer (a system role) is everyone's.
         Some(None) => Ok(()),
         Some(Some(owner)) if !actor.sees_customer(owner) => Err(unseen()),
         Some(Some(owner)) if scope.and_then(Scope::customer_id).is_some_and(|c| c != owner) => {
-            Err(AppError::field(field, format!("is a {} of another customer than the current scope", named.noun())))
+            Err(AppError::unknown(field, format!("is a {} of another customer than the current scope", named.noun())))
         }
         Some(Some(_)) => Ok(()),
     }

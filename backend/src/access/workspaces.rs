@@ -24,9 +24,9 @@ pub async fn filter<C: ConnectionTrait>(
 ) -> AppResult<workspaces::Model> {
     let ws = visible(conn, actor, id)
         .await
-        .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
+        .map_err(|e| e.or_miss(|| AppError::unknown("workspace_id", "is not a workspace you can see")))?;
     if scope.and_then(|s| s.customer_id()).is_some_and(|c| c != ws.customer_id) {
-        return Err(AppError::field("workspace_id", "belongs to another customer than the current scope"));
+        return Err(AppError::unknown("workspace_id", "belongs to another customer than the current scope"));
     }
     Ok(ws)
 }

@@ -451,6 +451,10 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
     if has_body || has_query || scoped || confirm {
         add("422", "ValidationFailed");
     }
+    if has_body || has_query {
+        // A well-formed id, email or cursor that names nothing visible: 404 naming the field.
+        add("404", "NotFound");
+    }
     if scoped {
         // `customer:<uuid>` naming no customer.
         add("404", "NotFound");
@@ -603,6 +607,11 @@ fn forbid_control_characters(spec: &mut Value) {
         if is_string && !["pattern", "format", "enum", "const"].iter().any(|k| obj.contains_key(*k)) {
             obj.insert("pattern".into(), json!(if multiline { MULTI_LINE } else { SINGLE_LINE }));
         }
+        // Keys are strings too: the extractor refuses a control character in any of them.
+        let is_object = obj.get("type").is_some_and(|t| t == "object") || obj.contains_key("properties");
+        if is_object && !obj.contains_key("propertyNames") {
+            obj.insert("propertyNames".into(), json!({ "pattern": SINGLE_LINE }));
+        }
         if let Some(properties) = obj.get_mut("properties").and_then(Value::as_object_mut) {
             for (key, property) in properties.iter_mut() {
                 constrain(property, multiline || MULTILINE_FIELDS.contains(&key.as_str()), pending);
@@ -684,7 +693,7 @@ fn problem_responses() -> Value {
         "ValidationFailed": problem("A body field, query parameter or header is missing or invalid (`validation_failed`); `errors` names each one (`X-Steward-Scope` for a scope that is not `tenant`, `all` or `customer:<uuid>`)."),
         "Unauthenticated": problem("No valid credential, or the session has ended (`unauthenticated`, `invalid_token`, `token_expired`, `session_ended`, `account_inactive`)."),
         "Forbidden": problem("The principal lacks the permission leaf in `x-permission` (`permission_denied`), the scope reaches beyond the principal's own customer without `steward.admin.cross_tenant` (`cross_tenant_denied`), the operation is for super admins only (`super_admin_required`), or the instance requires 2FA of this account and it is not enrolled yet (`two_factor_required`)."),
-        "NotFound": problem("No such resource visible to this principal, or a `customer:<uuid>` scope naming no customer (`not_found`)."),
+        "NotFound": problem("No such resource visible to this principal, or a `customer:<uuid>` scope naming no customer (`not_found`). When a field of the request names it (an id, an email, a `cursor` this list did not give out), `errors` names that field."),
         "ConfirmationRequired": problem("While impersonating, this destructive operation needs the typed confirmation named in `x-confirm`, sent as `X-Steward-Confirm` (`confirmation_required`)."),
         "Internal": problem("An unexpected error; the `request_id` identifies it in the server log."),
         "Unavailable": {

@@ -316,7 +316,7 @@ pub async fn import_errors(state: &AppState, q: ImportErrorQuery) -> AppResult<P
             .key
             .as_deref()
             .and_then(|k| k.parse().ok())
-            .ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+            .ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
         query = query.filter(pagination::after(
             Expr::col(import_errors::Column::Rank),
             Expr::col(import_errors::Column::Id),

@@ -562,7 +562,7 @@ pub async fn switch_version(
         .one(&state.db)
         .await?
         .filter(|v| v.application_id == app.id)
-        .ok_or_else(|| AppError::field("version_id", "is not a version of this application"))?;
+        .ok_or_else(|| AppError::unknown("version_id", "is not a version of this application"))?;
     let before = match app.current_version_id {
         Some(v) => application_versions::Entity::find_by_id(v).one(&state.db).await?.map(|v| v.version),
         None => None,

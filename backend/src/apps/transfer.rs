@@ -43,7 +43,7 @@ pub async fn mint(
             applications::Entity::find_by_id(id)
                 .one(&state.db)
                 .await?
-                .ok_or_else(|| AppError::field("application_id", "is not an installed application"))?,
+                .ok_or_else(|| AppError::unknown("application_id", "is not an installed application"))?,
         ),
         None => None,
     };

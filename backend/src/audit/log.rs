@@ -136,7 +136,7 @@ impl AuditPage {
     pub(super) fn cursor(&self) -> AppResult<Option<i64>> {
         self.cursor
             .as_deref()
-            .map(|c| c.parse::<i64>().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out")))
+            .map(|c| c.parse::<i64>().map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out")))
             .transpose()
     }
 }

@@ -150,7 +150,7 @@ pub async fn query_rows(
                 col(id).gt(cursor.id)
             }
         } else {
-            let key = cursor.key.as_deref().ok_or_else(|| AppError::field("cursor", "belongs to another sort"))?;
+            let key = cursor.key.as_deref().ok_or_else(|| AppError::unknown("cursor", "belongs to another sort"))?;
             let key = query::value(sort, &Json::String(key.to_owned()), "cursor")?;
             pagination::after(col(sort), col(id), key, cursor.id, descending)
         };

@@ -155,7 +155,7 @@ pub async fn follow(
 ) -> AppResult<impl Stream<Item = Followed>> {
     let tables: Vec<&'static registry::Table> = match table.as_deref() {
         Some(name) => {
-            vec![registry::table(name).ok_or_else(|| AppError::field("table", "is not a table of the explorer"))?]
+            vec![registry::table(name).ok_or_else(|| AppError::unknown("table", "is not a table of the explorer"))?]
         }
         None => registry::TABLES.iter().collect(),
     };

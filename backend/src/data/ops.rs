@@ -65,7 +65,7 @@ async fn record_in_scope<C: ConnectionTrait>(
     )
     .one(conn)
     .await?
-    .ok_or_else(|| AppError::field(field, "is no record in scope"))
+    .ok_or_else(|| AppError::unknown(field, "is no record in scope"))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -90,9 +90,9 @@ pub async fn duplicate_groups(state: &AppState, scope: &Scope, q: GroupQuery) ->
         let c = Cursor::decode(raw)?;
         let key = c.key.unwrap_or_default();
         let (n, rest) =
-            key.split_once('/').ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+            key.split_once('/').ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
         let (entity, hash) = rest.split_once('/').unwrap_or((rest, ""));
-        let n: i64 = n.parse().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        let n: i64 = n.parse().map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
         query = query.filter(
             Expr::tuple([
                 Expr::col(record_hash_counts::Column::N),

@@ -107,7 +107,7 @@ pub async fn create_invitation(
     v.finish()?;
     let workspace = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)
         .await
-        .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
+        .map_err(|e| e.or_miss(|| AppError::unknown("workspace_id", "is not a workspace you can see")))?;
     actor.require_in(workspace.id)?;
     let role = crate::roles::service::grantable(&state.db, actor, &workspace, body.role_id.0).await?;
     if users::Entity::find().filter(users::Column::Email.eq(email.clone())).count(&state.db).await? > 0 {
@@ -248,7 +248,7 @@ pub async fn revoke_invitation(state: &AppState, actor: &Actor, meta: &RequestMe
 /// your choosing) in the invited workspace and role, and signs you in.
 pub async fn accept_invitation(state: &AppState, meta: &RequestMeta, body: AcceptInvitation) -> AppResult<TokenPair> {
     let mut v = Validator::new();
-    if body.token.is_empty() || body.token.len() > 200 {
+    if rules::ISSUED_TOKEN.refuse(&body.token).is_some() {
         v.error("token", "must be the token from the invitation mail");
     }
     let name = v.text("name", &body.name, rules::NAME);

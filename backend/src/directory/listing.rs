@@ -250,7 +250,7 @@ pub async fn directory_page(
     let sort = q.sort.map_or("created", UserSort::as_str);
     if let Some(raw) = &q.cursor {
         let c = Cursor::decode(raw)?;
-        let key = c.key.clone().ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        let key = c.key.clone().ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
         let (id, name, email, created) = (
             Expr::col((users::Entity, users::Column::Id)),
             Expr::col((users::Entity, users::Column::Name)),
@@ -262,7 +262,7 @@ pub async fn directory_page(
             "email" => pagination::after(email, id, key, c.id, false),
             _ => {
                 let at = DateTime::parse_from_rfc3339(&key)
-                    .map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?
+                    .map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?
                     .with_timezone(&Utc);
                 pagination::after(created, id, at, c.id, true)
             }

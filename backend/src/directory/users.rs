@@ -384,7 +384,7 @@ pub async fn create_user(
     v.finish()?;
     let workspace = crate::access::workspaces::visible(&state.db, actor, body.home_workspace_id.0)
         .await
-        .map_err(|e| e.or_miss(|| AppError::field("home_workspace_id", "is not a workspace you can see")))?;
+        .map_err(|e| e.or_miss(|| AppError::unknown("home_workspace_id", "is not a workspace you can see")))?;
     actor.require_in(workspace.id)?;
     let role = crate::roles::service::grantable(&state.db, actor, &workspace, body.role_id.0).await?;
     if body.super_admin && !actor.is_super_admin() {
@@ -471,7 +471,7 @@ pub async fn update_user(
         (Some(ws), Some(role)) => {
             let workspace = crate::access::workspaces::visible(&state.db, actor, ws.0)
                 .await
-                .map_err(|e| e.or_miss(|| AppError::field("home_workspace_id", "is not a workspace you can see")))?;
+                .map_err(|e| e.or_miss(|| AppError::unknown("home_workspace_id", "is not a workspace you can see")))?;
             if workspace.customer_id != user.customer_id {
                 return Err(AppError::field("home_workspace_id", "must be a workspace of the user's own customer"));
             }
@@ -567,7 +567,7 @@ pub async fn bulk_users(
         (BulkAction::AssignRole, Some(ws), Some(role)) => {
             let workspace = crate::access::workspaces::visible(&state.db, actor, ws.0)
                 .await
-                .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
+                .map_err(|e| e.or_miss(|| AppError::unknown("workspace_id", "is not a workspace you can see")))?;
             actor.require_in(workspace.id)?;
             let role = crate::roles::service::grantable(&state.db, actor, &workspace, role.0).await?;
             Some((workspace, role))

@@ -25,6 +25,11 @@ pub enum AppError {
     /// [`AppError::NotFound`] (its existence is not revealed), and recorded as a refusal.
     #[error("{0}")]
     Foreign(String),
+    /// A well-formed value that names nothing the caller can see (an id, an email, a cursor this
+    /// list did not give out): 404, naming the field. The request's shape was right; what it
+    /// names is not there.
+    #[error("{field} {message}")]
+    Unknown { field: String, message: String },
     #[error("{detail}")]
     Conflict { code: &'static str, field: Option<String>, detail: String },
     #[error("{0}")]
@@ -62,6 +67,11 @@ impl AppError {
         Self::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
+    /// A 404 naming the field whose value names nothing the caller can see.
+    pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unknown { field: field.into(), message: message.into() }
+    }
+
     /// A 401 with this code and detail.
     pub fn unauthenticated(code: &'static str, detail: impl Into<String>) -> Self {
         Self::Unauthenticated { code, detail: detail.into() }
@@ -79,7 +89,7 @@ impl AppError {
         Self::Internal(err.to_string())
     }
 
-    /// A lookup's miss (not found, another tenant's) told another way, such as a 422 naming the
+    /// A lookup's miss (not found, another tenant's) told another way, such as a 404 naming the
     /// field that named it; any other failure passes through unchanged, so a database that
     /// blinked stays a 503 and never reads as "no such thing".
     pub fn or_miss(self, miss: impl FnOnce() -> AppError) -> AppError {
@@ -95,7 +105,9 @@ impl AppError {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
             Self::Unauthenticated { code, .. } => (StatusCode::UNAUTHORIZED, code, "Not signed in"),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code, "Forbidden"),
-            Self::NotFound(_) | Self::Foreign(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            Self::NotFound(_) | Self::Foreign(_) | Self::Unknown { .. } => {
+                (StatusCode::NOT_FOUND, "not_found", "Not found")
+            }
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type")
@@ -130,6 +142,10 @@ impl AppError {
                     errors.push(FieldError { field: field.clone(), message: detail.clone() });
                 }
                 Some(detail.clone())
+            }
+            Self::Unknown { field, message } => {
+                errors.push(FieldError { field: field.clone(), message: message.clone() });
+                Some(format!("Nothing found for: {field}."))
             }
             Self::BadRequest { detail, .. }
             | Self::Forbidden { detail, .. }

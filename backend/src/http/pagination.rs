@@ -68,7 +68,7 @@ impl Cursor {
             .decode(raw)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))
+            .ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))
     }
 }
 

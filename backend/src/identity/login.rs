@@ -159,7 +159,7 @@ fn auth_line(
 ///
 /// Each refresh credential works once; the response carries its successor.
 pub async fn refresh(state: &AppState, meta: &RequestMeta, body: RefreshRequest) -> AppResult<TokenPair> {
-    if body.refresh_token.is_empty() || body.refresh_token.len() > 200 {
+    if rules::ISSUED_TOKEN.refuse(&body.refresh_token).is_some() {
         return Err(AppError::field("refresh_token", "must be a refresh credential issued by login"));
     }
     sessions::refresh(state, meta, &body.refresh_token).await

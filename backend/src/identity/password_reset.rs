@@ -114,7 +114,7 @@ pub async fn complete_password_reset(
     body: CompletePasswordReset,
 ) -> AppResult<()> {
     let mut v = Validator::new();
-    if body.token.is_empty() || body.token.len() > 200 {
+    if steward_shared::rules::ISSUED_TOKEN.refuse(&body.token).is_some() {
         v.error("token", "must be the token from the reset mail");
     }
     crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;

@@ -63,7 +63,7 @@ pub async fn request(
             customers::Entity::find_by_id(id)
                 .one(&state.db)
                 .await?
-                .ok_or_else(|| AppError::field("customer_id", "is not a customer"))?,
+                .ok_or_else(|| AppError::unknown("customer_id", "is not a customer"))?,
         ),
         (_, Some(_)) => return Err(AppError::field("customer_id", "only `purge_demo_data` takes a customer")),
         _ => None,

@@ -171,7 +171,7 @@ impl LogFilter {
         let limit = pagination::limit(self.limit)?;
         let seq = match &self.cursor {
             Some(raw) => {
-                Some(raw.parse().map_err(|_| AppError::field("cursor", "is not a cursor this list gave out"))?)
+                Some(raw.parse().map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?)
             }
             None => None,
         };

@@ -259,7 +259,7 @@ pub async fn grantable<C: ConnectionTrait>(
 ) -> AppResult<roles::Model> {
     let role = visible(conn, actor, role_id)
         .await
-        .map_err(|e| e.or_miss(|| AppError::field("role_id", "is not a role you can see")))?;
+        .map_err(|e| e.or_miss(|| AppError::unknown("role_id", "is not a role you can see")))?;
     if !fits_workspace(&role, workspace.id) {
         return Err(AppError::field("role_id", "must be a system role or a custom role of this workspace"));
     }
@@ -507,7 +507,7 @@ pub async fn list_role_members(
         .limit(limit + 1);
     if let Some(raw) = q.cursor.as_deref() {
         let c = Cursor::decode(raw)?;
-        let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        let name = c.key.ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
         page = page.filter(pagination::after(
             Expr::col(users::Column::Name),
             Expr::col(users::Column::Id),
@@ -562,7 +562,7 @@ pub async fn add_member(
     v.finish()?;
     let user = users::Entity::find().filter(users::Column::Email.eq(email)).one(&state.db).await?;
     let user = member_candidate(&workspace, user)
-        .map_err(|_| AppError::field("email", "is not a user of this workspace's customer"))?;
+        .map_err(|_| AppError::unknown("email", "is not a user of this workspace's customer"))?;
     assign(state, actor, meta, &workspace, &user, body.role_id.0).await
 }
 

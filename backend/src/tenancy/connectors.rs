@@ -231,7 +231,7 @@ pub async fn create_connector(
     v.finish()?;
     let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id)
         .await
-        .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
+        .map_err(|e| e.or_miss(|| AppError::unknown("workspace_id", "is not a workspace you can see")))?;
     actor.require_in(ws.id)?;
     let (key, prefix) = new_key();
     let now = Utc::now();

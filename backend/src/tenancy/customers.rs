@@ -97,7 +97,7 @@ async fn page_by_name(
     let mut page = base.order_by_asc(customers::Column::Name).order_by_asc(customers::Column::Id).limit(limit + 1);
     if let Some(raw) = cursor {
         let c = Cursor::decode(raw)?;
-        let name = c.key.ok_or_else(|| AppError::field("cursor", "is not a cursor this list gave out"))?;
+        let name = c.key.ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
         page = page.filter(pagination::after(
             Expr::col(customers::Column::Name),
             Expr::col(customers::Column::Id),

@@ -272,7 +272,7 @@ pub async fn list_flows(state: &AppState, actor: &Actor, scope: &Scope, q: FlowQ
     if let Some(raw) = &q.cursor {
         let c = Cursor::decode(raw)?;
         query = if by_name {
-            let name = c.key.ok_or_else(|| AppError::field("cursor", "belongs to another sort order"))?;
+            let name = c.key.ok_or_else(|| AppError::unknown("cursor", "belongs to another sort order"))?;
             query.filter(pagination::after(
                 Expr::col(flows::Column::Name),
                 Expr::col(flows::Column::Id),
@@ -315,7 +315,7 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
     v.finish()?;
     let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)
         .await
-        .map_err(|e| e.or_miss(|| AppError::field("workspace_id", "is not a workspace you can see")))?;
+        .map_err(|e| e.or_miss(|| AppError::unknown("workspace_id", "is not a workspace you can see")))?;
     actor.require_in(ws.id)?;
     if body.publish && !actor.holds_in("steward.flows.publish", ws.id) {
         return Err(AppError::missing_leaf("steward.flows.publish"));
@@ -336,7 +336,7 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
                 .one(&state.db)
                 .await?
                 .filter(|c| c.workspace_id == ws.id)
-                .ok_or_else(|| AppError::field("connector_id", "is not a connector of this workspace"))?,
+                .ok_or_else(|| AppError::unknown("connector_id", "is not a connector of this workspace"))?,
         ),
         None => None,
     };
@@ -373,7 +373,7 @@ pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, bo
 
 /// A template of an active application's version in use.
 async fn usable_template(state: &AppState, id: Uuid) -> AppResult<flow_templates::Model> {
-    let unusable = || AppError::field("template_id", "is not a template of an active application");
+    let unusable = || AppError::unknown("template_id", "is not a template of an active application");
     let t = flow_templates::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(unusable)?;
     let app = applications::Entity::find_by_id(t.application_id).one(&state.db).await?.ok_or_else(unusable)?;
     if app.active && app.current_version_id == Some(t.version_id) {

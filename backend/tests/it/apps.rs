@@ -385,10 +385,7 @@ async fn versions_switch_and_conflict(app: TestApp) {
             json!({ "version_id": other.body["version"]["id"] }),
         )
         .await;
-    assert_eq!(
-        (res.status, res.body["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("version_id"))
-    );
+    assert_eq!((res.status, res.body["errors"][0]["field"].as_str()), (StatusCode::NOT_FOUND, Some("version_id")));
     let res = app.post(&format!("/api/applications/{id}/update"), Some(&token), json!({})).await;
     assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "not_a_git_application"));
     let audit = app
@@ -475,7 +472,7 @@ async fn deactivate_and_delete(app: TestApp) {
         app.call_with(Method::POST, "/api/flows", &token, Some(flow.clone()), &[("x-steward-scope", "all")]).await;
     assert_eq!(
         (res.status, res.body["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("template_id")),
+        (StatusCode::NOT_FOUND, Some("template_id")),
         "{:?}",
         res.body
     );

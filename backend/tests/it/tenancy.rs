@@ -396,14 +396,19 @@ async fn id_filters_naming_another_tenant_are_refused_not_narrowed(app: TestApp)
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
     assert!(!res.body["items"].as_array().unwrap().is_empty(), "{:?}", res.body);
     let res = app.get(&format!("/api/sessions?user_id={staff}"), Some(&w.acme.token)).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", res.body);
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{:?}", res.body);
     // The platform admin may name Globex's things, in a scope that reaches them (in its own
     // tenant's scope the filter would be narrowed to nothing, so it is refused there too).
     let uri = format!("/api/audit?actor={}", w.globex.user_id);
     let res = scoped(&app, &uri, &w.admin, Some("all"), None).await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
     let res = scoped(&app, &uri, &w.admin, None, None).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", res.body);
+    assert_eq!(
+        (res.status, res.body["errors"][0]["field"].as_str()),
+        (StatusCode::NOT_FOUND, Some("actor")),
+        "{:?}",
+        res.body
+    );
 }
 
 async fn flows_of(app: &TestApp, customer: uuid::Uuid) -> uuid::Uuid {
@@ -445,11 +450,9 @@ async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
         ("sort=size", "sort"),
     ] {
         let res = app.get(&format!("/api/flows?{q}"), t).await;
-        assert_eq!(
-            (res.status, res.body["errors"][0]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{q}"
-        );
+        // A cursor this list did not give out names no page: 404 on `cursor`.
+        let status = if field == "cursor" { StatusCode::NOT_FOUND } else { StatusCode::UNPROCESSABLE_ENTITY };
+        assert_eq!((res.status, res.body["errors"][0]["field"].as_str()), (status, Some(field)), "{q}");
     }
 
     let id = newest.body["items"][0]["id"].as_str().unwrap().to_owned();

@@ -267,7 +267,7 @@ async fn directory_is_scoped_to_what_you_may_see(app: TestApp) {
         .await;
     assert_eq!(
         (into_foreign.status, into_foreign.body["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("home_workspace_id"))
+        (StatusCode::NOT_FOUND, Some("home_workspace_id"))
     );
     // The lead manages their own tenant's people.
     let mid = mine["id"].as_str().unwrap();
@@ -369,12 +369,12 @@ async fn bad_input_is_refused_with_the_field_named(app: TestApp) {
         ),
         (
             json!({ "email": "x@example.com", "name": "X", "home_workspace_id": uuid::Uuid::now_v7(), "role_id": SYSTEM_VIEWER_ROLE.to_string() }),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
             "home_workspace_id",
         ),
         (
             json!({ "email": "x@example.com", "name": "X", "home_workspace_id": ws, "role_id": uuid::Uuid::now_v7() }),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
             "role_id",
         ),
         (

@@ -101,7 +101,7 @@ async fn request_password_reset(
     let email = v.email("email", &body.email);
     v.finish()?;
     let found = users::Entity::find().filter(users::Column::Email.eq(email)).one(&state.db).await?;
-    let missing = || AppError::field("email", "is not the email of a user you can see");
+    let missing = || AppError::unknown("email", "is not the email of a user you can see");
     let user = visible_user(&state.db, &actor, found.ok_or_else(missing)?.id, USERS_MANAGE)
         .await
         .map_err(|e| e.or_miss(missing))?;
