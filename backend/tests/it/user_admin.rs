@@ -193,11 +193,11 @@ async fn directory_searches_filters_sorts_and_pages(app: TestApp) {
     let other = app.workspace(customer, "Empty").await;
     assert!(emails(&app.get(&format!("/api/users?workspace_id={other}"), Some(&admin)).await.body).is_empty());
     assert_eq!(app.get(&format!("/api/users/metrics?workspace_id={other}"), Some(&admin)).await.body["total"], 0);
-    // A workspace filter naming no workspace is the same 422 on every list that takes one.
+    // A workspace filter naming no workspace is the same 404 on every list that takes one.
     let nowhere = uuid::Uuid::now_v7();
     for list in ["users", "users/metrics", "invitations", "roles"] {
         let res = app.get(&format!("/api/{list}?workspace_id={nowhere}"), Some(&admin)).await;
-        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{list}: {:?}", res.body);
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{list}: {:?}", res.body);
         assert_eq!(res.body["errors"][0]["field"], "workspace_id", "{list}");
     }
 
