@@ -495,7 +495,7 @@ pub struct CustomerDetail {
 pub struct CreateCustomer {
     /// 1 to 200 characters, unique.
     pub name: String,
-    /// Lowercase letters, digits and dashes; default: from the name.
+    /// 1 to 100 lowercase letters, digits and dashes, as sent; default: made from the name.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::absent::not_null")]
     #[cfg_attr(feature = "server", schema(nullable = false))]
     pub slug: Option<String>,

@@ -157,6 +157,10 @@ pub const SEARCH: Text = Text::line(0, 100);
 /// What a sign-in form takes: any text, checked against the account.
 pub const LOGIN_EMAIL: Text = Text::line(1, EMAIL_MAX);
 pub const LOGIN_PASSWORD: Secret = Secret { min: 1, max: 256 };
+/// Log filters, matched exactly as sent: a log's tab, the text a line contains, a request id.
+pub const LOG_KIND: Secret = Secret { min: 1, max: 40 };
+pub const LOG_TEXT: Secret = Secret { min: 1, max: 200 };
+pub const REQUEST_ID: Secret = Secret { min: 1, max: 64 };
 /// A token the server issued (a mail's link, a refresh credential), as pasted back.
 pub const ISSUED_TOKEN: Secret = Secret { min: 1, max: 200 };
 /// A new password. `min` is the floor; the password policy (`password_min_length`, 8 to 128,
@@ -191,12 +195,26 @@ pub const FILTERS: Items = Items { min: 0, max: 20 };
 pub const PLATFORM_ACTIONS: &[&str] =
     &["restart_workers", "reload_applications", "purge_demo_data", "delete_public_objects"];
 
+/// A customer's slug: 1 to 100 lowercase ASCII letters, digits and dashes, taken as sent.
+pub const SLUG_MAX: usize = 100;
+pub const SLUG_PATTERN: &str = "^[a-z0-9-]+$";
+
+/// Why a slug is refused, or `None` ([`SLUG_PATTERN`], [`SLUG_MAX`]).
+pub fn refuse_slug(value: &str) -> Option<&'static str> {
+    let valid = !value.is_empty()
+        && value.len() <= SLUG_MAX
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (!valid).then_some("must be 1 to 100 lowercase letters, digits and dashes")
+}
+
 /// One rule of a request field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     Text(Text),
     Secret(Secret),
     Email,
+    /// A customer's slug ([`refuse_slug`]).
+    Slug,
     Range(Range),
     Items(Items),
     /// One of these words.
@@ -236,6 +254,7 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("CreateConnector", "name", Rule::Text(NAME)),
     ("CreateConnector", "kind", Rule::Text(CONNECTOR_KIND)),
     ("CreateCustomer", "name", Rule::Text(NAME)),
+    ("CreateCustomer", "slug", Rule::Slug),
     ("CreateCustomer", "workspace_name", Rule::Text(NAME)),
     ("CreateFlow", "name", Rule::Text(NAME)),
     ("CreateInvitation", "email", Rule::Email),
@@ -276,8 +295,26 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("UpdateUser", "locale", Rule::Text(LOCALE)),
 ];
 
+/// Properties of a request object given together or not at all (`dependentRequired` each way).
+pub const TOGETHER: &[(&str, &[&str])] = &[("UpdateUser", &["home_workspace_id", "role_id"])];
+
+/// Properties a request object takes for one value of a selecting property only: required
+/// with it, refused without it (`if`/`then`/`else`). (schema, selector, value, properties)
+pub const ONLY_WHEN: &[(&str, &str, &str, &[&str])] = &[
+    ("BulkUsers", "action", "assign_role", &["workspace_id", "role_id"]),
+    ("RequestAction", "action", "purge_demo_data", &["customer_id"]),
+];
+
 /// Rules of query parameters, by operation id and parameter name.
-pub const PARAMETERS: &[(&str, &str, Rule)] = &[("explain_access", "permission", Rule::Leaf)];
+pub const PARAMETERS: &[(&str, &str, Rule)] = &[
+    ("explain_access", "permission", Rule::Leaf),
+    ("list_logs", "kind", Rule::Secret(LOG_KIND)),
+    ("list_logs", "q", Rule::Secret(LOG_TEXT)),
+    ("list_logs", "request_id", Rule::Secret(REQUEST_ID)),
+    ("follow_logs", "kind", Rule::Secret(LOG_KIND)),
+    ("follow_logs", "q", Rule::Secret(LOG_TEXT)),
+    ("follow_logs", "request_id", Rule::Secret(REQUEST_ID)),
+];
 
 #[cfg(test)]
 mod tests {

@@ -487,6 +487,34 @@ fn state_field_rules(components: &mut Map<String, Value>) -> Result<(), String> 
             .ok_or(format!("rules::FIELDS names {schema}.{field}, which the spec does not have"))?;
         state_rule(property, schema, field, rule)?;
     }
+    for (schema, fields) in rules::TOGETHER {
+        let object = schemas
+            .get_mut(*schema)
+            .and_then(Value::as_object_mut)
+            .filter(|o| fields.iter().all(|f| o.get("properties").and_then(|p| p.get(*f)).is_some()))
+            .ok_or(format!("rules::TOGETHER names {schema}.{fields:?}, which the spec does not have"))?;
+        let each: Map<String, Value> = fields
+            .iter()
+            .map(|f| ((*f).to_owned(), json!(fields.iter().filter(|o| *o != f).collect::<Vec<_>>())))
+            .collect();
+        object.insert("dependentRequired".into(), Value::Object(each));
+    }
+    for (schema, selector, value, fields) in rules::ONLY_WHEN {
+        let object = schemas
+            .get_mut(*schema)
+            .and_then(Value::as_object_mut)
+            .filter(|o| {
+                let props = o.get("properties");
+                fields.iter().chain([selector]).all(|f| props.and_then(|p| p.get(*f)).is_some())
+            })
+            .ok_or(format!(
+                "rules::ONLY_WHEN names {schema}.{selector} and {fields:?}, which the spec does not have"
+            ))?;
+        let refused: Map<String, Value> = fields.iter().map(|f| ((*f).to_owned(), Value::Bool(false))).collect();
+        object.insert("if".into(), json!({ "properties": { *selector: { "const": value } }, "required": [selector] }));
+        object.insert("then".into(), json!({ "required": fields }));
+        object.insert("else".into(), json!({ "properties": refused }));
+    }
     Ok(())
 }
 
@@ -514,36 +542,39 @@ fn state_rule(
     rule: &steward_shared::rules::Rule,
 ) -> Result<(), String> {
     use steward_shared::rules::{self, Rule};
-    {
-        match rule {
-            Rule::Text(t) => {
-                if t.lines != crate::http::extract::MULTILINE_FIELDS.contains(&field) {
-                    return Err(format!("{schema}.{field}: the rule and the body extractor disagree on line breaks"));
-                }
-                property.insert("minLength".into(), json!(t.min));
-                property.insert("maxLength".into(), json!(t.max));
-                property.insert("pattern".into(), json!(t.pattern()));
+    match rule {
+        Rule::Text(t) => {
+            if t.lines != crate::http::extract::MULTILINE_FIELDS.contains(&field) {
+                return Err(format!("{schema}.{field}: the rule and the body extractor disagree on line breaks"));
             }
-            Rule::Secret(s) => {
-                property.insert("minLength".into(), json!(s.min));
-                property.insert("maxLength".into(), json!(s.max));
-            }
-            Rule::Email => {
-                property.insert("maxLength".into(), json!(rules::EMAIL_MAX));
-                property.insert("pattern".into(), json!(rules::email_pattern()));
-            }
-            Rule::Range(r) => {
-                property.insert("minimum".into(), json!(r.min));
-                property.insert("maximum".into(), json!(r.max));
-            }
-            Rule::Items(i) => {
-                property.insert("minItems".into(), json!(i.min));
-                property.insert("maxItems".into(), json!(i.max));
-            }
-            Rule::OneOf(_) | Rule::Leaf | Rule::Pattern => {
-                property.remove("pattern");
-                property.insert("enum".into(), json!(rule.values()));
-            }
+            property.insert("minLength".into(), json!(t.min));
+            property.insert("maxLength".into(), json!(t.max));
+            property.insert("pattern".into(), json!(t.pattern()));
+        }
+        Rule::Secret(s) => {
+            property.insert("minLength".into(), json!(s.min));
+            property.insert("maxLength".into(), json!(s.max));
+        }
+        Rule::Email => {
+            property.insert("maxLength".into(), json!(rules::EMAIL_MAX));
+            property.insert("pattern".into(), json!(rules::email_pattern()));
+        }
+        Rule::Slug => {
+            property.insert("minLength".into(), json!(1));
+            property.insert("maxLength".into(), json!(rules::SLUG_MAX));
+            property.insert("pattern".into(), json!(rules::SLUG_PATTERN));
+        }
+        Rule::Range(r) => {
+            property.insert("minimum".into(), json!(r.min));
+            property.insert("maximum".into(), json!(r.max));
+        }
+        Rule::Items(i) => {
+            property.insert("minItems".into(), json!(i.min));
+            property.insert("maxItems".into(), json!(i.max));
+        }
+        Rule::OneOf(_) | Rule::Leaf | Rule::Pattern => {
+            property.remove("pattern");
+            property.insert("enum".into(), json!(rule.values()));
         }
     }
     Ok(())

@@ -312,11 +312,7 @@ pub async fn import_errors(state: &AppState, q: ImportErrorQuery) -> AppResult<P
     }
     if let Some(raw) = &q.cursor {
         let c = Cursor::decode(raw)?;
-        let rank: i16 = c
-            .key
-            .as_deref()
-            .and_then(|k| k.parse().ok())
-            .ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let rank: i16 = c.key.as_deref().and_then(|k| k.parse().ok()).ok_or_else(pagination::foreign_cursor)?;
         query = query.filter(pagination::after(
             Expr::col(import_errors::Column::Rank),
             Expr::col(import_errors::Column::Id),

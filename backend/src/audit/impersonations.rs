@@ -38,7 +38,7 @@ pub async fn list_impersonations(
         .filter(audit_events::Column::Outcome.eq("success"))
         .filter(scope.condition(audit_events::Column::CustomerId));
     if let Some(raw) = &q.cursor {
-        let seq: i64 = raw.parse().map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let seq: i64 = raw.parse().map_err(|_| pagination::foreign_cursor())?;
         starts = starts.filter(audit_events::Column::Seq.lt(seq));
     }
     let rows = starts.order_by_desc(audit_events::Column::Seq).limit(limit + 1).all(&state.db).await?;

@@ -89,10 +89,9 @@ pub async fn duplicate_groups(state: &AppState, scope: &Scope, q: GroupQuery) ->
     if let Some(raw) = &q.cursor {
         let c = Cursor::decode(raw)?;
         let key = c.key.unwrap_or_default();
-        let (n, rest) =
-            key.split_once('/').ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let (n, rest) = key.split_once('/').ok_or_else(pagination::foreign_cursor)?;
         let (entity, hash) = rest.split_once('/').unwrap_or((rest, ""));
-        let n: i64 = n.parse().map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let n: i64 = n.parse().map_err(|_| pagination::foreign_cursor())?;
         query = query.filter(
             Expr::tuple([
                 Expr::col(record_hash_counts::Column::N),

@@ -252,19 +252,24 @@ pub async fn accept_invitation(state: &AppState, meta: &RequestMeta, body: Accep
         v.error("token", "must be the token from the invitation mail");
     }
     let name = v.text("name", &body.name, rules::NAME);
-    crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
+    crate::identity::runtime::check_password_length(state, &mut v, "password", &body.password).await?;
     v.finish()?;
     let now = Utc::now();
     let gone = || AppError::Gone {
         code: "token_expired",
         detail: "This invitation was used, revoked or has expired; ask for a new one.".into(),
     };
+    // The token before the common-passwords list: a password of an allowed length is refused
+    // only for an invitation that can be accepted.
     let invitation = invitations::Entity::find()
         .filter(invitations::Column::TokenHash.eq(sha256_hex(&body.token)))
         .one(&state.db)
         .await?
         .filter(|i| status_of(i) == "pending")
         .ok_or_else(gone)?;
+    let mut policy = Validator::new();
+    crate::identity::runtime::check_password(state, &mut policy, "password", &body.password).await?;
+    policy.finish()?;
     if users::Entity::find().filter(users::Column::Email.eq(invitation.email.clone())).count(&state.db).await? > 0 {
         return Err(AppError::Conflict {
             code: "conflict",

@@ -250,7 +250,7 @@ pub async fn directory_page(
     let sort = q.sort.map_or("created", UserSort::as_str);
     if let Some(raw) = &q.cursor {
         let c = Cursor::decode(raw)?;
-        let key = c.key.clone().ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let key = c.key.clone().ok_or_else(pagination::foreign_cursor)?;
         let (id, name, email, created) = (
             Expr::col((users::Entity, users::Column::Id)),
             Expr::col((users::Entity, users::Column::Name)),
@@ -261,9 +261,8 @@ pub async fn directory_page(
             "name" => pagination::after(name, id, key, c.id, false),
             "email" => pagination::after(email, id, key, c.id, false),
             _ => {
-                let at = DateTime::parse_from_rfc3339(&key)
-                    .map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?
-                    .with_timezone(&Utc);
+                let at =
+                    DateTime::parse_from_rfc3339(&key).map_err(|_| pagination::foreign_cursor())?.with_timezone(&Utc);
                 pagination::after(created, id, at, c.id, true)
             }
         });

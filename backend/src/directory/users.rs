@@ -473,7 +473,7 @@ pub async fn update_user(
                 .await
                 .map_err(|e| e.or_miss(|| AppError::unknown("home_workspace_id", "is not a workspace you can see")))?;
             if workspace.customer_id != user.customer_id {
-                return Err(AppError::field("home_workspace_id", "must be a workspace of the user's own customer"));
+                return Err(AppError::unknown("home_workspace_id", "is not a workspace of the user's customer"));
             }
             actor.require_in(workspace.id)?;
             let role = crate::roles::service::grantable(&state.db, actor, &workspace, role.0).await?;

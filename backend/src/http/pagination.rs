@@ -68,8 +68,13 @@ impl Cursor {
             .decode(raw)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))
+            .ok_or_else(foreign_cursor)
     }
+}
+
+/// The 404 for a `cursor` that is well formed but was not given out by the list it is sent to.
+pub fn foreign_cursor() -> AppError {
+    AppError::unknown("cursor", "is not a cursor this list gave out")
 }
 
 /// Checks `limit`; returns it with one extra row to learn whether a next page exists.

@@ -117,15 +117,20 @@ pub async fn complete_password_reset(
     if steward_shared::rules::ISSUED_TOKEN.refuse(&body.token).is_some() {
         v.error("token", "must be the token from the reset mail");
     }
-    crate::identity::runtime::check_password(state, &mut v, "password", &body.password).await?;
+    crate::identity::runtime::check_password_length(state, &mut v, "password", &body.password).await?;
     v.finish()?;
     let now = Utc::now();
+    // The token before the common-passwords list: a password of an allowed length is refused
+    // only for a link that can still be used.
     let reset = password_resets::Entity::find()
         .filter(password_resets::Column::TokenHash.eq(sha256_hex(&body.token)))
         .one(&state.db)
         .await?
         .filter(|r| r.used_at.is_none() && r.expires_at > now)
         .ok_or_else(gone)?;
+    let mut policy = Validator::new();
+    crate::identity::runtime::check_password(state, &mut policy, "password", &body.password).await?;
+    policy.finish()?;
     let user = users::Entity::find_by_id(reset.user_id)
         .one(&state.db)
         .await?

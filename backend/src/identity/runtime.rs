@@ -217,15 +217,30 @@ async fn upsert<C: ConnectionTrait>(conn: &C, row: settings::ActiveModel) -> App
 /// password that is one common password, whole, is refused; one inside a longer phrase is not.
 pub async fn check_password(state: &AppState, v: &mut Validator, field: &str, value: &str) -> AppResult<()> {
     let rule = effective(state).await?;
-    let len = value.chars().count();
-    if len < rule.password_min_length as usize {
-        v.error(field, format!("must be at least {} characters", rule.password_min_length));
-    } else if len > rules::PASSWORD.max {
-        v.error(field, format!("must be at most {} characters", rules::PASSWORD.max));
-    } else if rule.password_reject_common && common(value) {
+    if !length_refused(v, field, value, rule.password_min_length) && rule.password_reject_common && common(value) {
         v.error(field, "is a commonly used password: choose another (a few unrelated words work well)");
     }
     Ok(())
+}
+
+/// Checks only the length the rule in effect asks of a new password: what a form that redeems a
+/// mailed token checks before it looks the token up, and the whole rule after.
+pub async fn check_password_length(state: &AppState, v: &mut Validator, field: &str, value: &str) -> AppResult<()> {
+    length_refused(v, field, value, effective(state).await?.password_min_length);
+    Ok(())
+}
+
+fn length_refused(v: &mut Validator, field: &str, value: &str, min: u32) -> bool {
+    let len = value.chars().count();
+    let why = if len < min as usize {
+        format!("must be at least {min} characters")
+    } else if len > rules::PASSWORD.max {
+        format!("must be at most {} characters", rules::PASSWORD.max)
+    } else {
+        return false;
+    };
+    v.error(field, why);
+    true
 }
 
 /// Whether the whole password is one entry of the common passwords list.

@@ -14,11 +14,12 @@ use serde::Deserialize;
 use std::time::Duration;
 use steward_shared::api::Page;
 use steward_shared::ops::LogEntry;
+use steward_shared::rules;
 use uuid::Uuid;
 
 use crate::access::scope::Scope;
 use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{AppResult, Validator};
 use crate::http::pagination::{self, contains_pattern};
 use crate::state::AppState;
 use crate::store::entities::{customers, log_entries};
@@ -50,7 +51,7 @@ pub struct LogFilter {
     pub level: Option<LogLevel>,
     /// From this time (inclusive), RFC 3339.
     pub from: Option<DateTime<Utc>>,
-    /// Until this time (exclusive), RFC 3339.
+    /// Until this time (exclusive), RFC 3339; at or before `from` nothing is selected.
     pub to: Option<DateTime<Utc>>,
     /// Text the message contains (case as written).
     pub q: Option<String>,
@@ -68,17 +69,17 @@ impl LogFilter {
     /// The filter as a condition, with the scope's rule applied.
     pub fn condition(&self, scope: &Scope, actor: &Actor) -> AppResult<Condition> {
         use log_entries::Column as L;
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if to <= from {
-                return Err(AppError::field("to", "must be after `from`"));
+        let mut v = Validator::new();
+        for (field, value, rule) in [
+            ("kind", &self.kind, rules::LOG_KIND),
+            ("q", &self.q, rules::LOG_TEXT),
+            ("request_id", &self.request_id, rules::REQUEST_ID),
+        ] {
+            if let Some(value) = value {
+                v.secret(field, value, rule);
             }
         }
-        for (field, value, max) in [("kind", &self.kind, 40), ("q", &self.q, 200), ("request_id", &self.request_id, 64)]
-        {
-            if value.as_ref().is_some_and(|v| v.is_empty() || v.chars().count() > max) {
-                return Err(AppError::field(field, format!("must be 1 to {max} characters")));
-            }
-        }
+        v.finish()?;
         let mut c = Condition::all();
         if let Some(id) = self.customer_id {
             crate::access::filters::customer(actor, "customer_id", id)?;
@@ -170,9 +171,7 @@ impl LogFilter {
     pub fn paging(&self) -> AppResult<(u64, Option<i64>)> {
         let limit = pagination::limit(self.limit)?;
         let seq = match &self.cursor {
-            Some(raw) => {
-                Some(raw.parse().map_err(|_| AppError::unknown("cursor", "is not a cursor this list gave out"))?)
-            }
+            Some(raw) => Some(raw.parse().map_err(|_| pagination::foreign_cursor())?),
             None => None,
         };
         Ok((limit, seq))

@@ -261,7 +261,7 @@ pub async fn grantable<C: ConnectionTrait>(
         .await
         .map_err(|e| e.or_miss(|| AppError::unknown("role_id", "is not a role you can see")))?;
     if !fits_workspace(&role, workspace.id) {
-        return Err(AppError::field("role_id", "must be a system role or a custom role of this workspace"));
+        return Err(AppError::unknown("role_id", "is not a system role or a custom role of this workspace"));
     }
     let leaves = leaves_of(conn, role.id).await?;
     refuse_escalation(actor, workspace.id, &leaves, "grant a role with")?;
@@ -507,7 +507,7 @@ pub async fn list_role_members(
         .limit(limit + 1);
     if let Some(raw) = q.cursor.as_deref() {
         let c = Cursor::decode(raw)?;
-        let name = c.key.ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let name = c.key.ok_or_else(pagination::foreign_cursor)?;
         page = page.filter(pagination::after(
             Expr::col(users::Column::Name),
             Expr::col(users::Column::Id),

@@ -54,7 +54,13 @@ pub(super) fn slugify(name: &str) -> String {
             slug.push('-');
         }
     }
-    slug.trim_end_matches('-').chars().take(100).collect()
+    let slug: String = slug.trim_end_matches('-').chars().take(rules::SLUG_MAX).collect();
+    if slug.is_empty() {
+        // A name with no ASCII letter or digit ("Ünïcødé" or "株式会社") still gets a slug.
+        format!("customer-{}", &Uuid::new_v4().simple().to_string()[..8])
+    } else {
+        slug
+    }
 }
 
 pub(super) fn name_taken(field: &str) -> AppError {
@@ -97,7 +103,7 @@ async fn page_by_name(
     let mut page = base.order_by_asc(customers::Column::Name).order_by_asc(customers::Column::Id).limit(limit + 1);
     if let Some(raw) = cursor {
         let c = Cursor::decode(raw)?;
-        let name = c.key.ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let name = c.key.ok_or_else(pagination::foreign_cursor)?;
         page = page.filter(pagination::after(
             Expr::col(customers::Column::Name),
             Expr::col(customers::Column::Id),
@@ -336,13 +342,15 @@ pub async fn create_customer(
     }
     let mut v = Validator::new();
     let name = v.text("name", &body.name, rules::NAME);
-    let slug = body.slug.as_deref().map(str::trim).map(str::to_owned).unwrap_or_else(|| slugify(&name));
-    if slug.is_empty()
-        || slug.len() > 100
-        || !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        v.error("slug", "must be 1 to 100 lowercase letters, digits and dashes");
-    }
+    let slug = match body.slug {
+        Some(slug) => {
+            if let Some(why) = rules::refuse_slug(&slug) {
+                v.error("slug", why);
+            }
+            slug
+        }
+        None => slugify(&name),
+    };
     let ws_name = v.text("workspace_name", body.workspace_name.as_deref().unwrap_or("Main"), rules::NAME);
     v.finish()?;
     let now = Utc::now();

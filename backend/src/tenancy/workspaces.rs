@@ -9,7 +9,7 @@ use steward_shared::api::{Page, WorkspaceSummary};
 use uuid::Uuid;
 
 use crate::access::Actor;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::AppResult;
 use crate::http::pagination::{self, Cursor};
 use crate::state::AppState;
 use crate::store::entities::{user_roles, workspaces};
@@ -61,7 +61,7 @@ pub async fn list_workspaces(state: &AppState, actor: &Actor, query: ListQuery) 
         .limit(limit + 1);
     if let Some(raw) = query.cursor.as_deref() {
         let c = Cursor::decode(raw)?;
-        let name = c.key.ok_or_else(|| AppError::unknown("cursor", "is not a cursor this list gave out"))?;
+        let name = c.key.ok_or_else(pagination::foreign_cursor)?;
         page = page.filter(pagination::after(
             Expr::col(workspaces::Column::Name),
             Expr::col(workspaces::Column::Id),

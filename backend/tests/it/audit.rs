@@ -574,8 +574,9 @@ async fn audit_filters_scope_and_export(app: TestApp) {
     assert_ne!(page2.body["items"][0]["seq"], paged.body["items"][0]["seq"]);
     let inverted = app.get("/api/audit?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", Some(&lead.token)).await;
     assert_eq!(
-        (inverted.status, inverted.body["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+        (inverted.status, inverted.body["items"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0)),
+        "an empty span"
     );
     let bad = app.get("/api/audit?from=yesterday", Some(&lead.token)).await;
     assert_eq!(bad.body["errors"][0]["field"], "from");

@@ -477,6 +477,18 @@ fn the_spec_states_each_field_rule_the_server_checks() {
                 }
                 continue;
             }
+            Rule::Slug => {
+                let (full, over) = ("s".repeat(rules::SLUG_MAX), "s".repeat(rules::SLUG_MAX + 1));
+                for sample in ["", "a", "acme-2", "-", "Acme", " acme", "acme ", "a_b", "café", "a\nb", &full, &over] {
+                    let server = rules::refuse_slug(sample).is_none();
+                    assert_eq!(
+                        validator.is_valid(&Value::String(sample.into())),
+                        server,
+                        "{schema}.{field} = {sample:?}"
+                    );
+                }
+                continue;
+            }
             Rule::OneOf(_) | Rule::Leaf | Rule::Pattern => {
                 for value in rule.values().unwrap() {
                     assert!(validator.is_valid(&Value::String(value.clone())), "{schema}.{field} = {value}");
@@ -532,6 +544,7 @@ async fn field_rules_hold_at_their_bounds(app: TestApp) {
         (json!({ "name": format!("{long}x") }), "name"),
         (json!({ "name": " \u{3000}\u{a0} " }), "name"),
         (json!({ "name": "Padded", "workspace_name": format!(" {long}") }), "workspace_name"),
+        (json!({ "name": "Slugged", "slug": " slugged" }), "slug"),
     ] {
         let res = app.post("/api/customers", Some(&admin), body).await;
         assert_eq!(
@@ -541,6 +554,11 @@ async fn field_rules_hold_at_their_bounds(app: TestApp) {
             res.body
         );
     }
+    // A name without an ASCII letter or digit still makes a slug.
+    let kanji = app.post("/api/customers", Some(&admin), json!({ "name": "株式会社" })).await;
+    assert_eq!(kanji.status, StatusCode::CREATED, "{:?}", kanji.body);
+    let slug = kanji.body["slug"].as_str().unwrap();
+    assert!(slug.starts_with("customer-") && rules::refuse_slug(slug).is_none(), "{slug}");
     let days = app
         .post(
             "/api/me/tokens",

@@ -114,7 +114,7 @@ async fn custom_role_lifecycle(app: TestApp) {
             json!({ "email": "eve@example.com", "role_id": role_id }),
         )
         .await;
-    assert_eq!(wrong_ws.status, StatusCode::UNPROCESSABLE_ENTITY, "a custom role only fits its own workspace");
+    assert_eq!(wrong_ws.status, StatusCode::NOT_FOUND, "a custom role only fits its own workspace");
     assert_eq!(wrong_ws.body["errors"][0]["field"], "role_id");
     let added = app
         .post(

@@ -48,7 +48,7 @@ pub fn CustomersPage() -> impl IntoView {
     let create = Callback::new(move |()| {
         let body = CreateCustomer {
             name: name.get_untracked(),
-            slug: Some(slug.get_untracked()).filter(|s| !s.trim().is_empty()),
+            slug: Some(slug.get_untracked().trim().to_owned()).filter(|s| !s.is_empty()),
             workspace_name: Some(workspace.get_untracked()).filter(|w| !w.trim().is_empty()),
         };
         busy.set(true);
