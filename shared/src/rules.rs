@@ -207,6 +207,60 @@ pub fn refuse_slug(value: &str) -> Option<&'static str> {
     (!valid).then_some("must be 1 to 100 lowercase letters, digits and dashes")
 }
 
+/// A service address: `http` or `https`, a host (a DNS name whose labels start with a letter,
+/// or an IPv4 address), an optional port, an optional path; no credentials, query or fragment;
+/// at most 2048 characters, taken as sent.
+pub const URL_MAX: usize = 2048;
+const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+const LABEL: &str = "[A-Za-z](-?[A-Za-z0-9])*";
+const PORT: &str = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)";
+/// The characters of a URL path ([`url_pattern`]).
+const PATH_CHARS: &str = "A-Za-z0-9._~!$&'()*+,;=:@%/-";
+
+/// The JSON Schema `pattern` of a service address ([`refuse_url`]'s rule).
+pub fn url_pattern() -> String {
+    format!("^https?://({OCTET}(\\.{OCTET}){{3}}|{LABEL}(\\.{LABEL})*)(:{PORT})?(/[{PATH_CHARS}]*)?$")
+}
+
+/// Why a service address is refused, or `None` ([`url_pattern`], [`URL_MAX`]).
+pub fn refuse_url(value: &str) -> Option<&'static str> {
+    let why = "must be an http(s) URL with a host and no credentials, query or fragment";
+    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"));
+    let Some(rest) = rest.filter(|_| value.chars().count() <= URL_MAX) else {
+        return Some(why);
+    };
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let octet = |o: &str| {
+        !o.is_empty()
+            && o.len() <= 3
+            && o.bytes().all(|b| b.is_ascii_digit())
+            && (o == "0" || !o.starts_with('0'))
+            && o.parse::<u16>().is_ok_and(|n| n <= 255)
+    };
+    let label = |l: &str| {
+        let b = l.as_bytes();
+        b.first().is_some_and(u8::is_ascii_alphabetic)
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && !l.contains("--")
+            && !l.ends_with('-')
+    };
+    let parts: Vec<&str> = host.split('.').collect();
+    let host_ok = (parts.len() == 4 && parts.iter().all(|p| octet(p))) || parts.iter().all(|p| label(p));
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p == "0" || !p.starts_with('0'))
+            && p.parse::<u32>().is_ok_and(|n| n <= 65_535)
+    });
+    let path_ok = path.bytes().all(|b| b.is_ascii_alphanumeric() || b"._~!$&'()*+,;=:@%/-".contains(&b));
+    (!(host_ok && port_ok && path_ok)).then_some(why)
+}
+
 /// One rule of a request field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -215,6 +269,8 @@ pub enum Rule {
     Email,
     /// A customer's slug ([`refuse_slug`]).
     Slug,
+    /// A service address ([`refuse_url`]).
+    Url,
     Range(Range),
     Items(Items),
     /// One of these words.
@@ -253,6 +309,7 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("CreateApiToken", "permissions[]", Rule::Pattern),
     ("CreateConnector", "name", Rule::Text(NAME)),
     ("CreateConnector", "kind", Rule::Text(CONNECTOR_KIND)),
+    ("CreateConnector", "endpoint", Rule::Url),
     ("CreateCustomer", "name", Rule::Text(NAME)),
     ("CreateCustomer", "slug", Rule::Slug),
     ("CreateCustomer", "workspace_name", Rule::Text(NAME)),

@@ -396,7 +396,7 @@ fn refine_parameters(op: &mut Map<String, Value>) {
             ("query", "cursor") => {
                 p["schema"] = json!({ "type": "string", "minLength": 1 });
                 p["description"] = json!(
-                    "The `next_cursor` of the previous page, passed back unchanged (opaque; keyset). A cursor this list did not give out is 422."
+                    "The `next_cursor` of the previous page, passed back unchanged (opaque; keyset). A cursor this list did not give out is 404 naming `cursor`."
                 );
             }
             ("header", "X-Steward-Scope") => {
@@ -563,6 +563,10 @@ fn state_rule(
             property.insert("minLength".into(), json!(1));
             property.insert("maxLength".into(), json!(rules::SLUG_MAX));
             property.insert("pattern".into(), json!(rules::SLUG_PATTERN));
+        }
+        Rule::Url => {
+            property.insert("maxLength".into(), json!(rules::URL_MAX));
+            property.insert("pattern".into(), json!(rules::url_pattern()));
         }
         Rule::Range(r) => {
             property.insert("minimum".into(), json!(r.min));

@@ -569,10 +569,9 @@ pub async fn batch(
         return Ok(report(true, &affected_rows, skipped));
     }
     if req.confirm.as_deref() != Some(confirm_phrase.as_str()) {
-        return Err(AppError::field(
-            "confirm",
-            format!("type `{confirm_phrase}` to confirm (run it with `dry_run` first to see what it does)"),
-        ));
+        return Err(AppError::unconfirmed(format!(
+            "type `{confirm_phrase}` to confirm (run it with `dry_run` first to see what it does)"
+        )));
     }
     let columns: Vec<&str> = set.iter().map(|(c, _, _)| c.name).collect();
     match req.action {

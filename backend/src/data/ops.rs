@@ -33,12 +33,12 @@ use crate::store::entities::{
 /// At most this many records merge into one survivor at once.
 pub const MERGE_MAX: usize = steward_shared::rules::MERGED.max;
 
-/// Whether a typed confirmation matches, else the 422 saying what to type.
+/// Whether a typed confirmation matches, else the 409 saying what to type.
 fn confirmed(c: &Option<String>, phrase: &str) -> AppResult<()> {
     if c.as_deref() == Some(phrase) {
         Ok(())
     } else {
-        Err(AppError::field("confirm", format!("type `{phrase}` to confirm (a dry run shows what it does)")))
+        Err(AppError::unconfirmed(format!("type `{phrase}` to confirm (a dry run shows what it does)")))
     }
 }
 

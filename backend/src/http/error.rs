@@ -67,6 +67,13 @@ impl AppError {
         Self::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
+    /// A typed confirmation in a request body (`confirm`) that is absent or not the phrase: a 409
+    /// on `confirm` (`confirmation_mismatch`). The phrase follows what the operation would do
+    /// now (a count, a name), so one typed for another state conflicts with this one.
+    pub fn unconfirmed(message: impl Into<String>) -> Self {
+        Self::Conflict { code: "confirmation_mismatch", field: Some("confirm".into()), detail: message.into() }
+    }
+
     /// A 404 naming the field whose value names nothing the caller can see.
     pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Unknown { field: field.into(), message: message.into() }

@@ -75,7 +75,7 @@ pub async fn request(
     };
     if body.confirm.trim() != expected {
         let what = if phrase.is_some() { format!("`{expected}`") } else { "the customer's name".into() };
-        return Err(AppError::field("confirm", format!("type {what} to confirm")));
+        return Err(AppError::unconfirmed(format!("type {what} to confirm")));
     }
     if let Some(c) = &customer {
         params = json!({ "customer_id": c.id, "customer_name": c.name });

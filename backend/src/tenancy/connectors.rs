@@ -42,24 +42,14 @@ pub fn row(c: connectors::Model, names: &Names) -> ConnectorRow {
     }
 }
 
-/// An endpoint: an absolute `http` or `https` URL with a host, no credentials in it.
+/// An endpoint ([`rules::refuse_url`]), taken as sent; stored without a trailing slash.
 pub fn check_endpoint(v: &mut Validator, raw: Option<&str>) -> Option<String> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
-    match reqwest::Url::parse(raw) {
-        Ok(u)
-            if ["http", "https"].contains(&u.scheme())
-                && u.host().is_some()
-                && u.username().is_empty()
-                && u.password().is_none()
-                && raw.len() <= 2048 =>
-        {
-            Some(raw.trim_end_matches('/').to_owned())
-        }
-        _ => {
-            v.error("endpoint", "must be an http(s) URL with a host and no credentials, at most 2048 characters");
-            None
-        }
+    let raw = raw?;
+    if let Some(why) = rules::refuse_url(raw) {
+        v.error("endpoint", why);
+        return None;
     }
+    Some(raw.trim_end_matches('/').to_owned())
 }
 
 /// A new connector key: `stc_` and 32 random bytes; the prefix is what lists show.
@@ -93,7 +83,8 @@ pub struct CreateConnector {
     /// A connector kind of an active application (`crm_api`, as `list_connector_kinds` names
     /// it; probed by its health check) or a free-form kind (`salesforce`, `http`: never probed).
     pub kind: String,
-    /// Where its service answers (`https://crm.example.com/api`).
+    /// Where its service answers (`https://crm.example.com/api`): http(s), a host name whose
+    /// labels start with a letter or an IPv4 address, an optional port and path.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "steward_shared::absent::not_null")]
     #[schema(nullable = false)]
     pub endpoint: Option<String>,

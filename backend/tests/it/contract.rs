@@ -489,6 +489,85 @@ fn the_spec_states_each_field_rule_the_server_checks() {
                 }
                 continue;
             }
+            Rule::Url => {
+                let hosts = [
+                    "a",
+                    "crm.example.com",
+                    "Crm-1.EXAMPLE.org",
+                    "a-b",
+                    "a--b",
+                    "-a",
+                    "a-",
+                    "1a.b",
+                    "a.1",
+                    "a..b",
+                    "a.",
+                    "",
+                    "127.0.0.1",
+                    "255.255.255.255",
+                    "256.1.1.1",
+                    "1.2.3",
+                    "1.2.3.4.5",
+                    "01.2.3.4",
+                    "0.0.0.0",
+                    "xn--a",
+                    "xn-a",
+                    "0xab",
+                    "a_b",
+                    "é.com",
+                    "[::1]",
+                    "u:p@h",
+                    "a b",
+                ];
+                let ports = ["", ":0", ":80", ":080", ":65535", ":65536", ":99999", ":", ":8a"];
+                let paths = [
+                    "",
+                    "/",
+                    "/v1/api",
+                    "/a%20b",
+                    "/a%zz",
+                    "/~user/(x)*+,;=:@!$&'",
+                    "/a?b",
+                    "/a#b",
+                    "/a b",
+                    "/a\\b",
+                    "/é",
+                ];
+                let mut samples = vec![
+                    String::new(),
+                    "ftp://a".into(),
+                    "http:/a".into(),
+                    "HTTP://a".into(),
+                    " http://a".into(),
+                    "http://a ".into(),
+                    format!("http://a/{}", "p".repeat(rules::URL_MAX - 9)),
+                    format!("http://a/{}", "p".repeat(rules::URL_MAX - 8)),
+                ];
+                for scheme in ["http://", "https://"] {
+                    for host in hosts {
+                        for port in ports {
+                            for path in paths {
+                                samples.push(format!("{scheme}{host}{port}{path}"));
+                            }
+                        }
+                    }
+                }
+                for sample in &samples {
+                    let server = rules::refuse_url(sample).is_none();
+                    assert_eq!(
+                        validator.is_valid(&Value::String(sample.clone())),
+                        server,
+                        "{schema}.{field} = {sample:?}"
+                    );
+                    if server {
+                        let url = reqwest::Url::parse(sample)
+                            .unwrap_or_else(|e| panic!("{sample:?} is taken but is no URL: {e}"));
+                        assert!(url.host().is_some() && url.username().is_empty(), "{sample:?}");
+                    }
+                    compared += 1;
+                }
+                continue;
+            }
             Rule::OneOf(_) | Rule::Leaf | Rule::Pattern => {
                 for value in rule.values().unwrap() {
                     assert!(validator.is_valid(&Value::String(value.clone())), "{schema}.{field} = {value}");

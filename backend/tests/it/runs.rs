@@ -324,9 +324,14 @@ async fn platform_actions_are_confirmed_and_purge_one_tenant(app: TestApp) {
         (json!({ "action": "purge_demo_data", "customer_id": Uuid::now_v7(), "confirm": "x" }), "customer_id"),
     ] {
         let res = action(&app, &token, body.clone()).await;
-        // A customer id naming no customer is a 404 on the field; the rest are 422.
+        // A customer id naming no customer is a 404 on the field, a confirmation that is not
+        // the phrase a 409; the rest are 422.
         let named_nothing = field == "customer_id" && body["confirm"] == "x";
-        let status = if named_nothing { StatusCode::NOT_FOUND } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let status = match field {
+            _ if named_nothing => StatusCode::NOT_FOUND,
+            "confirm" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
         assert_eq!(
             (res.status, res.body["errors"][0]["field"].as_str()),
             (status, Some(field)),

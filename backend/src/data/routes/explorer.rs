@@ -103,7 +103,7 @@ async fn update_explorer_row(
     request_body = BatchRequest,
     responses(
         (status = 200, description = "What changed (or would)", body = BatchReport),
-        (status = 409, description = "A unique value is taken (`duplicate_value`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A unique value is taken (`duplicate_value`), or the confirmation is not the phrase a dry run names now (`confirmation_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn batch_explorer_rows(

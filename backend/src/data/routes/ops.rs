@@ -64,7 +64,10 @@ async fn list_duplicate_groups(
     security(("bearer" = ["steward.data.ops"])),
     params(ScopeHeader),
     request_body = MergeRequest,
-    responses((status = 200, description = "What moved (or would)", body = MergeReport)),
+    responses(
+        (status = 200, description = "What moved (or would)", body = MergeReport),
+        (status = 409, description = "The confirmation is not the phrase a dry run names now (`confirmation_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn merge_records(
     State(state): State<AppState>,
@@ -100,7 +103,7 @@ async fn list_merges(
     request_body = Confirmed,
     responses(
         (status = 200, description = "What moved back (or would)", body = MergeReport),
-        (status = 409, description = "Undone already (`already_undone`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Undone already (`already_undone`), or the confirmation is not the phrase a dry run names (`confirmation_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
         (status = 410, description = "Past the undo window (`undo_window_passed`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -122,7 +125,10 @@ async fn unmerge_records(
     security(("bearer" = ["steward.data.ops"])),
     params(("record_id" = Uuid, Path, description = "The record"), ScopeHeader),
     request_body = Confirmed,
-    responses((status = 200, description = "The record as refreshed (or as it would be)", body = RefreshReport)),
+    responses(
+        (status = 200, description = "The record as refreshed (or as it would be)", body = RefreshReport),
+        (status = 409, description = "The confirmation is not the phrase a dry run names (`confirmation_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+    ),
 )]
 async fn refresh_record(
     State(state): State<AppState>,

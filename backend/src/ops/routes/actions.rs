@@ -60,7 +60,7 @@ async fn get_platform_action(State(state): State<AppState>, ApiPath(id): ApiPath
     request_body = RequestAction,
     responses(
         (status = 202, description = "Requested; replicas acknowledge within seconds", body = CommandRow),
-        (status = 422, description = "Unknown action, missing customer, or the confirmation does not match", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The confirmation is not what this action asks to type (`confirmation_mismatch`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn request_platform_action(
