@@ -99,6 +99,18 @@ test('runs with steps, connector health, platform actions, transfer', async () =
   await restart.getByRole('button', { name: 'Restart the worker pool' }).click();
   const actions = page.getByTestId('actions-table');
   await actions.getByText(/restarted 2 workers/).waitFor({ timeout: 15_000 });
+  // A purge finds its customer by typing (a page of 20 at a time; any tenant is reachable).
+  const purge = page.getByTestId('action-purge_demo_data');
+  const purgeButton = purge.getByRole('button', { name: "Purge a tenant's demo data" });
+  await purge.getByLabel('Find a customer').fill(tenant.name.slice(0, 5).toLowerCase());
+  await purge.getByLabel('Customer to purge').locator('option', { hasText: tenant.name }).waitFor({ state: 'attached' });
+  await purge.getByLabel('Customer to purge').selectOption({ label: tenant.name });
+  await purge.getByLabel(/Type/).fill(tenant.name);
+  assert.equal(await purgeButton.isDisabled(), false, 'the typed name confirms the chosen customer');
+  await purge.scrollIntoViewIfNeeded();
+  await shot(page, '72-purge-finder');
+  await purge.getByLabel('Find a customer').fill('no such customer at all');
+  assert.equal(await purgeButton.isDisabled(), true, 'a new search clears the choice');
   // Mint a transfer token for the application.
   const transfer = page.getByTestId('action-transfer');
   await transfer.getByLabel('Application to transfer').selectOption({ label: 'crm-sync' });

@@ -352,6 +352,9 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("UpdateUser", "locale", Rule::Text(LOCALE)),
 ];
 
+/// Lists that name each thing once (`uniqueItems`): a repeat is refused, not folded.
+pub const DISTINCT: &[(&str, &str)] = &[("MergeRequest", "merged_ids")];
+
 /// Properties of a request object given together or not at all (`dependentRequired` each way).
 pub const TOGETHER: &[(&str, &[&str])] = &[("UpdateUser", &["home_workspace_id", "role_id"])];
 

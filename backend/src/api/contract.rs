@@ -487,6 +487,15 @@ fn state_field_rules(components: &mut Map<String, Value>) -> Result<(), String> 
             .ok_or(format!("rules::FIELDS names {schema}.{field}, which the spec does not have"))?;
         state_rule(property, schema, field, rule)?;
     }
+    for (schema, field) in rules::DISTINCT {
+        schemas
+            .get_mut(*schema)
+            .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
+            .and_then(Value::as_object_mut)
+            .filter(|p| p.get("type").and_then(Value::as_str) == Some("array"))
+            .ok_or(format!("rules::DISTINCT names {schema}.{field}, which is no list of the spec"))?
+            .insert("uniqueItems".into(), Value::Bool(true));
+    }
     for (schema, fields) in rules::TOGETHER {
         let object = schemas
             .get_mut(*schema)

@@ -421,6 +421,12 @@ async fn merge_moves_every_reference_and_undo_restores(app: TestApp) {
     assert_eq!(cross.body["errors"][0]["field"], "merged_ids[0]", "another customer's record is not in scope");
     let other_type = merge(json!({ "survivor_id": a1, "merged_ids": [contact], "dry_run": true })).await;
     assert_eq!(other_type.body["errors"][0]["field"], "merged_ids[0]");
+    // The spec says `uniqueItems`: a record named twice is refused, not folded.
+    let twice = merge(json!({ "survivor_id": a1, "merged_ids": [a2, a2], "dry_run": true })).await;
+    assert_eq!(
+        (twice.status, twice.body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("merged_ids"))
+    );
     let dry = merge(json!({ "survivor_id": a1, "merged_ids": [a2, a3], "dry_run": true })).await;
     assert_eq!(dry.status, StatusCode::OK, "{:?}", dry.body);
     assert_eq!(dry.body["moved"].as_array().unwrap().len(), 2);

@@ -176,11 +176,24 @@ fn ActionCard(action: &'static Action, on_done: impl Fn() + Copy + Send + Sync +
     let customer = RwSignal::new(None::<CustomerSummary>);
     let customers = RwSignal::new(Vec::<CustomerSummary>::new());
     let busy = RwSignal::new(false);
+    // The customers matching what is typed in the finder (a page of 20 by name): any tenant can
+    // be reached, however many there are. Only the answer to the latest search is shown.
+    let search = RwSignal::new(String::new());
+    let asked = StoredValue::new(0u64);
+    let more = RwSignal::new(false);
     if action.phrase.is_none() {
-        spawn_local(async move {
-            if let Ok(list) = api::customers("").await {
-                customers.set(list.items.into_iter().filter(|c| c.kind == "tenant").collect());
-            }
+        Effect::new(move |_| {
+            let q = search.get();
+            let n = asked.get_value() + 1;
+            asked.set_value(n);
+            spawn_local(async move {
+                if let Ok(list) = api::customers(q.trim()).await {
+                    if asked.get_value() == n {
+                        more.set(list.next_cursor.is_some());
+                        customers.set(list.items.into_iter().filter(|c| c.kind == "tenant").collect());
+                    }
+                }
+            });
         });
     }
     let expected = move || match action.phrase {
@@ -217,6 +230,14 @@ fn ActionCard(action: &'static Action, on_done: impl Fn() + Copy + Send + Sync +
             <h3>{action.title}</h3>
             <p class="muted small">{action.what}</p>
             {action.phrase.is_none().then(|| view! {
+                <label class="field">"Find a customer"
+                    <input type="search" placeholder="Name or slug" autocomplete="off" prop:value=move || search.get()
+                        on:input=move |ev| {
+                            search.set(event_target_value(&ev));
+                            customer.set(None);
+                            typed.set(String::new());
+                        }/>
+                </label>
                 <label class="field">"Customer"
                     <select aria-label="Customer to purge" on:change=move |ev| {
                         let id = event_target_value(&ev);
@@ -226,6 +247,7 @@ fn ActionCard(action: &'static Action, on_done: impl Fn() + Copy + Send + Sync +
                         <option value="">"Choose a customer"</option>
                         {move || customers.get().into_iter().map(|c| view! { <option value=c.id.0.to_string()>{c.name.clone()}</option> }).collect_view()}
                     </select>
+                    {move || more.get().then(|| view! { <span class="field-hint">"More customers match: type to narrow the list."</span> })}
                 </label>
             })}
             <label class="field">
