@@ -182,6 +182,8 @@ pub const PAGE_ROWS: Range = Range { min: 1, max: 200, unit: "rows" };
 pub const TOKEN_PERMISSIONS: Items = Items { min: 1, max: 100 };
 /// Users a bulk action names.
 pub const BULK_USERS: Items = Items { min: 1, max: 500 };
+/// Rows an explorer batch names by id.
+pub const BATCH_ROWS: Items = Items { min: 1, max: 10_000 };
 /// Records one merge folds into its survivor.
 pub const MERGED: Items = Items { min: 1, max: 100 };
 /// The patterns a role grants.
@@ -261,6 +263,30 @@ pub fn refuse_url(value: &str) -> Option<&'static str> {
     (!(host_ok && port_ok && path_ok)).then_some(why)
 }
 
+/// A flow's schedule, taken as sent: `every ` and a count with its unit, 10 to 99999 seconds,
+/// 1 to 99999 minutes, 1 to 999 hours or 1 to 366 days (`every 15m`).
+pub const SCHEDULE_PATTERN: &str =
+    "^every ([1-9][0-9]{1,4}s|[1-9][0-9]{0,4}m|[1-9][0-9]{0,2}h|([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-6])d)$";
+
+/// Why a schedule is refused, or `None` ([`SCHEDULE_PATTERN`]).
+pub fn refuse_schedule(value: &str) -> Option<&'static str> {
+    let why = "must look like `every 15m`: 10–99999 s, 1–99999 m, 1–999 h or 1–366 d";
+    let Some(rest) = value.strip_prefix("every ") else { return Some(why) };
+    let Some(unit) = rest.chars().last() else { return Some(why) };
+    let digits = &rest[..rest.len() - unit.len_utf8()];
+    let lengths = match unit {
+        's' => 2..=5,
+        'm' => 1..=5,
+        'h' | 'd' => 1..=3,
+        _ => return Some(why),
+    };
+    let valid = lengths.contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+        && (unit != 'd' || digits.parse::<u32>().is_ok_and(|n| n <= 366));
+    (!valid).then_some(why)
+}
+
 /// One rule of a request field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -271,6 +297,8 @@ pub enum Rule {
     Slug,
     /// A service address ([`refuse_url`]).
     Url,
+    /// A flow's schedule ([`refuse_schedule`]).
+    Schedule,
     Range(Range),
     Items(Items),
     /// One of these words.
@@ -314,6 +342,7 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("CreateCustomer", "slug", Rule::Slug),
     ("CreateCustomer", "workspace_name", Rule::Text(NAME)),
     ("CreateFlow", "name", Rule::Text(NAME)),
+    ("CreateFlow", "schedule", Rule::Schedule),
     ("CreateInvitation", "email", Rule::Email),
     ("CreateInvitation", "expires_in_hours", Rule::Range(INVITATION_HOURS)),
     ("CreateUser", "name", Rule::Text(NAME)),
@@ -330,6 +359,7 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
     ("Selection", "filters", Rule::Items(FILTERS)),
     ("Selection", "search", Rule::Text(SEARCH)),
     ("MergeRequest", "merged_ids", Rule::Items(MERGED)),
+    ("BatchRequest", "ids", Rule::Items(BATCH_ROWS)),
     ("MintTransferToken", "ttl_minutes", Rule::Range(TRANSFER_MINUTES)),
     ("PasswordResetRequest", "email", Rule::Email),
     ("Rename", "name", Rule::Text(NAME)),
@@ -355,6 +385,9 @@ pub const FIELDS: &[(&str, &str, Rule)] = &[
 /// Lists that name each thing once (`uniqueItems`): a repeat is refused, not folded.
 pub const DISTINCT: &[(&str, &str)] = &[("MergeRequest", "merged_ids")];
 
+/// Properties of which a request object takes exactly one (`oneOf` of each required).
+pub const EXACTLY_ONE: &[(&str, &[&str])] = &[("BatchRequest", &["ids", "selection"])];
+
 /// Properties of a request object given together or not at all (`dependentRequired` each way).
 pub const TOGETHER: &[(&str, &[&str])] = &[("UpdateUser", &["home_workspace_id", "role_id"])];
 
@@ -363,6 +396,7 @@ pub const TOGETHER: &[(&str, &[&str])] = &[("UpdateUser", &["home_workspace_id",
 pub const ONLY_WHEN: &[(&str, &str, &str, &[&str])] = &[
     ("BulkUsers", "action", "assign_role", &["workspace_id", "role_id"]),
     ("RequestAction", "action", "purge_demo_data", &["customer_id"]),
+    ("BatchRequest", "action", "edit", &["set"]),
 ];
 
 /// Rules of query parameters, by operation id and parameter name.

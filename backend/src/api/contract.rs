@@ -179,6 +179,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
     state_field_rules(components)?;
     forbid_control_characters(&mut spec);
     link_created_ids(&mut spec);
+    super::examples::apply(&mut spec)?;
     Ok(Contract { spec, table })
 }
 
@@ -496,6 +497,15 @@ fn state_field_rules(components: &mut Map<String, Value>) -> Result<(), String> 
             .ok_or(format!("rules::DISTINCT names {schema}.{field}, which is no list of the spec"))?
             .insert("uniqueItems".into(), Value::Bool(true));
     }
+    for (schema, fields) in rules::EXACTLY_ONE {
+        let object = schemas
+            .get_mut(*schema)
+            .and_then(Value::as_object_mut)
+            .filter(|o| fields.iter().all(|f| o.get("properties").and_then(|p| p.get(*f)).is_some()))
+            .ok_or(format!("rules::EXACTLY_ONE names {schema}.{fields:?}, which the spec does not have"))?;
+        let each: Vec<Value> = fields.iter().map(|f| json!({ "required": [f] })).collect();
+        object.insert("oneOf".into(), Value::Array(each));
+    }
     for (schema, fields) in rules::TOGETHER {
         let object = schemas
             .get_mut(*schema)
@@ -572,6 +582,9 @@ fn state_rule(
             property.insert("minLength".into(), json!(1));
             property.insert("maxLength".into(), json!(rules::SLUG_MAX));
             property.insert("pattern".into(), json!(rules::SLUG_PATTERN));
+        }
+        Rule::Schedule => {
+            property.insert("pattern".into(), json!(rules::SCHEDULE_PATTERN));
         }
         Rule::Url => {
             property.insert("maxLength".into(), json!(rules::URL_MAX));

@@ -2,6 +2,7 @@
 //! contract (spec and docs), and the single-page app.
 
 pub mod contract;
+pub mod examples;
 pub mod gate;
 pub mod measure;
 use axum::extract::DefaultBodyLimit;

@@ -28,7 +28,7 @@ use crate::state::AppState;
 use crate::store::entities::customers;
 
 /// The most rows one batch touches.
-pub const BATCH_MAX: usize = 10_000;
+pub const BATCH_MAX: usize = steward_shared::rules::BATCH_ROWS.max;
 
 pub fn viewing_as(actor: &Actor) -> Option<ViewingAs> {
     actor.impersonator.as_ref().map(|_| ViewingAs {

@@ -308,9 +308,9 @@ pub async fn get_flow(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Fl
 pub async fn create_flow(state: &AppState, actor: &Actor, meta: &RequestMeta, body: CreateFlow) -> AppResult<FlowRow> {
     let mut v = Validator::new();
     let name = v.text("name", &body.name, rules::NAME);
-    let schedule = body.schedule.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    if schedule.as_deref().is_some_and(|s| parse_schedule(s).is_none()) {
-        v.error("schedule", "must look like `every 15m` (s, m, h or d; at least 10 seconds)");
+    let schedule = body.schedule;
+    if let Some(why) = schedule.as_deref().and_then(rules::refuse_schedule) {
+        v.error("schedule", why);
     }
     v.finish()?;
     let ws = crate::access::workspaces::visible(&state.db, actor, body.workspace_id.0)

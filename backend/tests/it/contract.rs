@@ -489,6 +489,44 @@ fn the_spec_states_each_field_rule_the_server_checks() {
                 }
                 continue;
             }
+            Rule::Schedule => {
+                let mut samples: Vec<String> = [
+                    "",
+                    "every",
+                    "every ",
+                    "every 15m",
+                    "every 15 m",
+                    " every 15m",
+                    "every 15m ",
+                    "Every 15m",
+                    "every 15x",
+                    "every m",
+                    "often",
+                ]
+                .map(str::to_owned)
+                .to_vec();
+                for n in [
+                    "0", "1", "9", "10", "01", "59", "99", "100", "366", "367", "999", "1000", "99999", "100000", "+5",
+                    "1.5",
+                ] {
+                    for unit in ["s", "m", "h", "d", "é"] {
+                        samples.push(format!("every {n}{unit}"));
+                    }
+                }
+                for sample in &samples {
+                    let server = rules::refuse_schedule(sample).is_none();
+                    assert_eq!(
+                        validator.is_valid(&Value::String(sample.clone())),
+                        server,
+                        "{schema}.{field} = {sample:?}"
+                    );
+                    if server {
+                        let every = steward_backend::tenancy::flows::parse_schedule(sample);
+                        assert!(every.is_some(), "{sample:?} is taken but the worker cannot read it");
+                    }
+                }
+                continue;
+            }
             Rule::Url => {
                 let hosts = [
                     "a",

@@ -137,6 +137,15 @@ impl TestApp {
 
     /// Sends one request through the whole router.
     pub async fn send(&self, req: Request<Body>) -> Response {
+        let (req, sent) = if crate::examples::recording() {
+            let (parts, body) = req.into_parts();
+            let bytes = body.collect().await.expect("body").to_bytes();
+            let sent = serde_json::from_slice::<Value>(&bytes).ok();
+            let exchange = (parts.method.clone(), parts.uri.to_string(), sent);
+            (Request::from_parts(parts, Body::from(bytes)), Some(exchange))
+        } else {
+            (req, None)
+        };
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
@@ -147,6 +156,13 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
+        if let Some((method, uri, sent)) = sent {
+            let json = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("application/json"));
+            crate::examples::record(&method, &uri, sent.as_ref(), status, json, &body);
+        }
         Response { status, headers, body }
     }
 

@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod credentials;
 mod data;
+mod examples;
 mod hardening;
 mod harness;
 mod layout;

@@ -179,7 +179,7 @@ fn NewFlowDialog(open: RwSignal<bool>, can_publish: bool, on_created: Callback<S
         let body = CreateFlow {
             workspace_id: steward_shared::WorkspaceId(workspace_id),
             name: name.get_untracked(),
-            schedule: Some(schedule.get_untracked()).filter(|s| !s.trim().is_empty()),
+            schedule: Some(schedule.get_untracked().trim().to_owned()).filter(|s| !s.is_empty()),
             publish: publish.get_untracked(),
             template_id: template.get_untracked().parse().ok(),
             connector_id: connector.get_untracked().parse().ok(),
