@@ -78,10 +78,9 @@ fn collect(schema: &Value, value: &Value, components: &Value, found: &mut BTreeM
     let Some(schema) = schema.as_object() else { return };
     if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
     {
-        if found.contains_key(name) {
-            return;
-        }
-        found.insert(name.to_owned(), value.clone());
+        // The first value met names the component; later ones are still walked, for what they
+        // hold that the first did not (a list the first left empty).
+        found.entry(name.to_owned()).or_insert_with(|| value.clone());
         if let Some(target) = components.pointer(&format!("/schemas/{name}")) {
             collect(target, value, components, found);
         }
@@ -111,8 +110,8 @@ fn collect(schema: &Value, value: &Value, components: &Value, found: &mut BTreeM
             }
         }
         Value::Array(items) => {
-            if let (Some(sub), Some(first)) = (schema.get("items"), items.first()) {
-                collect(sub, first, components, found);
+            if let Some(sub) = schema.get("items") {
+                items.iter().for_each(|item| collect(sub, item, components, found));
             }
         }
         _ => {}

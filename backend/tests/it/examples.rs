@@ -116,7 +116,7 @@ pub fn record(method: &Method, uri: &str, request: Option<&Value>, status: Statu
 }
 
 /// Operations and component schemas that have no example yet: this only goes down.
-const WITHOUT_EXAMPLE: (usize, usize) = (5, 25);
+const WITHOUT_EXAMPLE: (usize, usize) = (5, 23);
 
 /// Every example in the spec fits the schema it illustrates, and the count of operations and
 /// schemas without one does not grow.
