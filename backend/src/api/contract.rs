@@ -498,20 +498,12 @@ fn state_field_rules(components: &mut Map<String, Value>) -> Result<(), String> 
             .insert("uniqueItems".into(), Value::Bool(true));
     }
     for (schema, fields) in rules::EXACTLY_ONE {
-        let object = schemas
-            .get_mut(*schema)
-            .and_then(Value::as_object_mut)
-            .filter(|o| fields.iter().all(|f| o.get("properties").and_then(|p| p.get(*f)).is_some()))
-            .ok_or(format!("rules::EXACTLY_ONE names {schema}.{fields:?}, which the spec does not have"))?;
+        let object = object_with(schemas, schema, fields.iter(), "EXACTLY_ONE")?;
         let each: Vec<Value> = fields.iter().map(|f| json!({ "required": [f] })).collect();
         object.insert("oneOf".into(), Value::Array(each));
     }
     for (schema, fields) in rules::TOGETHER {
-        let object = schemas
-            .get_mut(*schema)
-            .and_then(Value::as_object_mut)
-            .filter(|o| fields.iter().all(|f| o.get("properties").and_then(|p| p.get(*f)).is_some()))
-            .ok_or(format!("rules::TOGETHER names {schema}.{fields:?}, which the spec does not have"))?;
+        let object = object_with(schemas, schema, fields.iter(), "TOGETHER")?;
         let each: Map<String, Value> = fields
             .iter()
             .map(|f| ((*f).to_owned(), json!(fields.iter().filter(|o| *o != f).collect::<Vec<_>>())))
@@ -519,22 +511,28 @@ fn state_field_rules(components: &mut Map<String, Value>) -> Result<(), String> 
         object.insert("dependentRequired".into(), Value::Object(each));
     }
     for (schema, selector, value, fields) in rules::ONLY_WHEN {
-        let object = schemas
-            .get_mut(*schema)
-            .and_then(Value::as_object_mut)
-            .filter(|o| {
-                let props = o.get("properties");
-                fields.iter().chain([selector]).all(|f| props.and_then(|p| p.get(*f)).is_some())
-            })
-            .ok_or(format!(
-                "rules::ONLY_WHEN names {schema}.{selector} and {fields:?}, which the spec does not have"
-            ))?;
+        let object = object_with(schemas, schema, fields.iter().chain([selector]), "ONLY_WHEN")?;
         let refused: Map<String, Value> = fields.iter().map(|f| ((*f).to_owned(), Value::Bool(false))).collect();
         object.insert("if".into(), json!({ "properties": { *selector: { "const": value } }, "required": [selector] }));
         object.insert("then".into(), json!({ "required": fields }));
         object.insert("else".into(), json!({ "properties": refused }));
     }
     Ok(())
+}
+
+/// The component schema `schema`, which must have each of `fields` as a property (`table`
+/// names the rules table asking, for the error).
+fn object_with<'a, 'f>(
+    schemas: &'a mut Map<String, Value>,
+    schema: &str,
+    mut fields: impl Iterator<Item = &'f &'f str>,
+    table: &str,
+) -> Result<&'a mut Map<String, Value>, String> {
+    schemas
+        .get_mut(schema)
+        .and_then(Value::as_object_mut)
+        .filter(|o| fields.all(|f| o.get("properties").and_then(|p| p.get(*f)).is_some()))
+        .ok_or(format!("rules::{table} names {schema} and properties it does not have"))
 }
 
 /// States the rules of [`rules::PARAMETERS`] on this operation's query parameters; counts them.
