@@ -8,6 +8,9 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+/// The prefix of an entry that illustrates a shared problem response rather than an operation.
+pub const RESPONSE: &str = "response:";
+
 /// The recorded examples, as committed.
 const RECORDED: &str = include_str!("../../../openapi/examples.json");
 
@@ -60,6 +63,22 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
                 media.insert("example".into(), answer);
             }
         }
+    }
+    // `response:<Name>`: a problem answer shared by many operations (`components/responses`).
+    let shared: Vec<String> = examples.keys().filter(|k| k.starts_with(RESPONSE)).cloned().collect();
+    for key in shared {
+        let name = &key[RESPONSE.len()..];
+        let Some(answer) = examples.remove(&key).and_then(|e| e.responses.into_values().next()) else { continue };
+        let media = spec
+            .pointer_mut(&format!("/components/responses/{name}/content"))
+            .and_then(Value::as_object_mut)
+            .and_then(|c| c.values_mut().next())
+            .and_then(Value::as_object_mut)
+            .ok_or(format!("examples.json names the response `{name}`, which the spec does not have"))?;
+        if let Some(schema) = media.get("schema") {
+            collect(schema, &answer, &components, &mut found);
+        }
+        media.insert("example".into(), answer);
     }
     if let Some(id) = examples.keys().next() {
         return Err(format!("examples.json names `{id}`, which the spec does not have: re-record"));

@@ -58,6 +58,7 @@ fn fits(spec: &Value, schema: Option<&Value>, value: &Value) -> bool {
 /// Keeps this exchange as its operation's example if it is the first good one.
 pub fn record(method: &Method, uri: &str, request: Option<&Value>, status: StatusCode, json: bool, answer: &Value) {
     if !status.is_success() {
+        record_problem(status, answer);
         return;
     }
     let path = uri.split('?').next().unwrap_or(uri);
@@ -111,12 +112,48 @@ pub fn record(method: &Method, uri: &str, request: Option<&Value>, status: Statu
         return;
     }
     rec.kept.insert(id, kept);
+    save(&rec.kept);
+}
+
+fn save(kept: &BTreeMap<String, Recorded>) {
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/examples.json");
-    std::fs::write(file, serde_json::to_string_pretty(&rec.kept).unwrap() + "\n").unwrap();
+    std::fs::write(file, serde_json::to_string_pretty(kept).unwrap() + "\n").unwrap();
+}
+
+/// The shared problem response a status is answered with (`components/responses`).
+fn shared_response(status: StatusCode) -> Option<&'static str> {
+    Some(match status.as_u16() {
+        400 => "BadRequest",
+        401 => "Unauthenticated",
+        403 => "Forbidden",
+        404 => "NotFound",
+        415 => "UnsupportedMediaType",
+        422 => "ValidationFailed",
+        428 => "ConfirmationRequired",
+        _ => return None,
+    })
+}
+
+/// Keeps the first problem answer of each shared response that fits the `Problem` schema.
+fn record_problem(status: StatusCode, answer: &Value) {
+    let Some(name) = shared_response(status) else { return };
+    let key = format!("{}{name}", examples::RESPONSE);
+    let mut rec = recorder().lock().unwrap_or_else(|e| e.into_inner());
+    if rec.kept.contains_key(&key) || !answer.is_object() {
+        return;
+    }
+    let schema = serde_json::json!({ "$ref": "#/components/schemas/Problem" });
+    if !fits(&rec.spec, Some(&schema), answer) {
+        return;
+    }
+    let mut kept = Recorded::default();
+    kept.responses.insert(status.as_u16().to_string(), answer.clone());
+    rec.kept.insert(key, kept);
+    save(&rec.kept);
 }
 
 /// Operations and component schemas that have no example yet: this only goes down.
-const WITHOUT_EXAMPLE: (usize, usize) = (5, 23);
+const WITHOUT_EXAMPLE: (usize, usize) = (5, 21);
 
 /// Every example in the spec fits the schema it illustrates, and the count of operations and
 /// schemas without one does not grow.
@@ -155,6 +192,13 @@ fn every_example_fits_its_schema() {
                 }
             }
             bare_operations += usize::from(!any);
+        }
+    }
+    for (name, answer) in spec["components"]["responses"].as_object().unwrap() {
+        for media in answer.get("content").and_then(Value::as_object).into_iter().flat_map(|c| c.values()) {
+            if let Some(example) = media.get("example") {
+                check(format!("response {name}"), &media["schema"], example);
+            }
         }
     }
     let mut bare_schemas = 0;
