@@ -45,22 +45,12 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
                     .pointer_mut("/requestBody/content/application~1json")
                     .and_then(Value::as_object_mut)
                     .ok_or(format!("examples.json: `{id}` takes no JSON body"))?;
-                if let Some(schema) = media.get("schema") {
-                    collect(schema, &request, &components, &mut found);
-                }
-                media.insert("example".into(), request);
+                illustrate(media, request, &components, &mut found);
             }
             for (status, answer) in example.responses {
-                let media = op
-                    .pointer_mut(&format!("/responses/{status}/content"))
-                    .and_then(Value::as_object_mut)
-                    .and_then(|c| c.values_mut().next())
-                    .and_then(Value::as_object_mut)
+                let media = first_media(op.pointer_mut(&format!("/responses/{status}/content")))
                     .ok_or(format!("examples.json: `{id}` declares no {status} body"))?;
-                if let Some(schema) = media.get("schema") {
-                    collect(schema, &answer, &components, &mut found);
-                }
-                media.insert("example".into(), answer);
+                illustrate(media, answer, &components, &mut found);
             }
         }
     }
@@ -69,16 +59,9 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
     for key in shared {
         let name = &key[RESPONSE.len()..];
         let Some(answer) = examples.remove(&key).and_then(|e| e.responses.into_values().next()) else { continue };
-        let media = spec
-            .pointer_mut(&format!("/components/responses/{name}/content"))
-            .and_then(Value::as_object_mut)
-            .and_then(|c| c.values_mut().next())
-            .and_then(Value::as_object_mut)
+        let media = first_media(spec.pointer_mut(&format!("/components/responses/{name}/content")))
             .ok_or(format!("examples.json names the response `{name}`, which the spec does not have"))?;
-        if let Some(schema) = media.get("schema") {
-            collect(schema, &answer, &components, &mut found);
-        }
-        media.insert("example".into(), answer);
+        illustrate(media, answer, &components, &mut found);
     }
     if let Some(id) = examples.keys().next() {
         return Err(format!("examples.json names `{id}`, which the spec does not have: re-record"));
@@ -90,6 +73,19 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The first media type of a `content` object (each answer here has one).
+fn first_media(content: Option<&mut Value>) -> Option<&mut Map<String, Value>> {
+    content.and_then(Value::as_object_mut).and_then(|c| c.values_mut().next()).and_then(Value::as_object_mut)
+}
+
+/// Puts `example` on a media type, noting the component values it holds along its schema.
+fn illustrate(media: &mut Map<String, Value>, example: Value, components: &Value, found: &mut BTreeMap<String, Value>) {
+    if let Some(schema) = media.get("schema") {
+        collect(schema, &example, components, found);
+    }
+    media.insert("example".into(), example);
 }
 
 /// Walks `value` along `schema`, noting the first value met for each component schema.
