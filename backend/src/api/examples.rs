@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 /// The prefix of an entry that illustrates a shared problem response rather than an operation.
 pub const RESPONSE: &str = "response:";
 
+/// The prefix of an entry that holds a value of a component schema no operation's example
+/// reaches (met in another exchange: a list the kept example left empty).
+pub const SCHEMA: &str = "schema:";
+
 /// The recorded examples, as committed.
 const RECORDED: &str = include_str!("../../../openapi/examples.json");
 
@@ -19,8 +23,11 @@ const RECORDED: &str = include_str!("../../../openapi/examples.json");
 pub struct Recorded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub responses: BTreeMap<String, Value>,
+    /// A `schema:` entry's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
 }
 
 /// The committed examples by operation id.
@@ -63,6 +70,17 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
             .ok_or(format!("examples.json names the response `{name}`, which the spec does not have"))?;
         illustrate(media, answer, &components, &mut found);
     }
+    // `schema:<Name>`: a value of a component that no example above holds.
+    let values: Vec<String> = examples.keys().filter(|k| k.starts_with(SCHEMA)).cloned().collect();
+    for key in values {
+        let name = &key[SCHEMA.len()..];
+        if components.pointer(&format!("/schemas/{name}")).is_none() {
+            return Err(format!("examples.json names the schema `{name}`, which the spec does not have: re-record"));
+        }
+        if let Some(value) = examples.remove(&key).and_then(|e| e.value) {
+            found.entry(name.to_owned()).or_insert(value);
+        }
+    }
     if let Some(id) = examples.keys().next() {
         return Err(format!("examples.json names `{id}`, which the spec does not have: re-record"));
     }
@@ -72,7 +90,20 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
             schema.entry("examples").or_insert_with(|| Value::Array(vec![value]));
         }
     }
+    // A closed set no recorded value met (a query parameter's type) is its own example.
+    for schema in schemas.values_mut().filter_map(Value::as_object_mut) {
+        if let Some(values) = schema.get("enum").cloned().filter(|_| !schema.contains_key("examples")) {
+            schema.insert("examples".into(), values);
+        }
+    }
     Ok(())
+}
+
+/// The first value of each component schema that a value of `schema` holds.
+pub fn found(schema: &Value, value: &Value, spec: &Value) -> BTreeMap<String, Value> {
+    let mut found = BTreeMap::new();
+    collect(schema, value, spec.get("components").unwrap_or(&Value::Null), &mut found);
+    found
 }
 
 /// The first media type of a `content` object (each answer here has one).

@@ -157,6 +157,13 @@ pub async fn duplicate_groups(state: &AppState, scope: &Scope, q: GroupQuery) ->
     Ok(Page { items, next_cursor })
 }
 
+/// A merge the records' state forbids (merged already, another type or customer): 409
+/// `merge_conflict` naming the field. The request itself may be well formed; what it names is
+/// not in a state to merge.
+fn cannot_merge(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Conflict { code: "merge_conflict", field: Some(field.into()), detail: message.into() }
+}
+
 /// Merge duplicates into a survivor: the others stay, marked `merged_into` it, and every link
 /// from or to them moves to it. Undoable within the configured window.
 pub async fn merge(
@@ -180,20 +187,17 @@ pub async fn merge(
     let backend = txn.get_database_backend();
     let survivor = record_in_scope(&txn, scope, req.survivor_id, "survivor_id").await?;
     if let Some(into) = survivor.merged_into {
-        return Err(AppError::field("survivor_id", format!("is itself merged into {into}: pick that one")));
+        return Err(cannot_merge("survivor_id", format!("is itself merged into {into}: pick that one")));
     }
     let mut merged = Vec::new();
     for (i, id) in req.merged_ids.iter().enumerate() {
         let field = format!("merged_ids[{i}]");
         let r = record_in_scope(&txn, scope, *id, &field).await?;
         if r.customer_id != survivor.customer_id || r.entity_type != survivor.entity_type {
-            return Err(AppError::field(
-                &field,
-                format!("is not a {} of the survivor's customer", survivor.entity_type),
-            ));
+            return Err(cannot_merge(&field, format!("is not a {} of the survivor's customer", survivor.entity_type)));
         }
         if let Some(into) = r.merged_into {
-            return Err(AppError::field(&field, format!("is already merged into {into}")));
+            return Err(cannot_merge(&field, format!("is already merged into {into}")));
         }
         merged.push(r);
     }
@@ -203,7 +207,7 @@ pub async fn merge(
         .count(&txn)
         .await?;
     if into_merged > 0 {
-        return Err(AppError::field(
+        return Err(cannot_merge(
             "merged_ids",
             "other records are merged into some of these: merge into those survivors instead",
         ));

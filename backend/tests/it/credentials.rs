@@ -12,6 +12,7 @@ use crate::on_both;
 
 on_both!(
     totp_codes_work_once_and_recovery_codes_stand_in,
+    recovery_codes_are_replaced_with_a_fresh_code,
     policy_holds_admins_to_enrolment,
     api_tokens_hold_a_subset_and_die_when_revoked,
     an_admin_lists_and_revokes_another_users_tokens,
@@ -28,7 +29,10 @@ fn code_at(secret: &str, offset_steps: i64) -> String {
     totp.generate(now as u64)
 }
 
-async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
+/// Enrols `token`'s user: the secret, the recovery codes, and the TOTP code that verified it
+/// (spent: replaying that string, not a code computed again, is what a replay is; a code computed
+/// later may belong to the next step).
+async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>, String) {
     let enrolment = app.post("/api/me/2fa/enrol", Some(token), json!({})).await;
     assert_eq!(enrolment.status, StatusCode::OK, "{:?}", enrolment.body);
     assert!(
@@ -41,12 +45,13 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
     if code_at(&secret, 0) != "000000" {
         assert_eq!((wrong.status, wrong.problem()), (StatusCode::UNAUTHORIZED, "invalid_totp"));
     }
-    let verified = app.post("/api/me/2fa/verify", Some(token), json!({ "code": code_at(&secret, 0) })).await;
+    let spent = code_at(&secret, 0);
+    let verified = app.post("/api/me/2fa/verify", Some(token), json!({ "code": spent })).await;
     assert_eq!(verified.status, StatusCode::OK, "{:?}", verified.body);
     let codes: Vec<String> =
         verified.body["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     assert_eq!(codes.len(), 10);
-    (secret, codes)
+    (secret, codes, spent)
 }
 
 fn login_body(code: Option<&str>) -> Value {
@@ -59,14 +64,14 @@ fn login_body(code: Option<&str>) -> Value {
 
 async fn totp_codes_work_once_and_recovery_codes_stand_in(app: TestApp) {
     let admin = app.setup_admin().await;
-    let (secret, recovery) = enrol(&app, &admin).await;
+    let (secret, recovery, spent) = enrol(&app, &admin).await;
     assert_eq!(app.get("/api/me", Some(&admin)).await.body["totp_enabled"], true);
     // Enrolling again is refused while it is on.
     assert_eq!(app.post("/api/me/2fa/enrol", Some(&admin), json!({})).await.problem(), "already_enrolled");
     let bare = app.post("/api/auth/login", None, login_body(None)).await;
     assert_eq!((bare.status, bare.problem()), (StatusCode::UNAUTHORIZED, "totp_required"));
     // The code used to verify enrolment is spent; the next step's code works once.
-    let replay = app.post("/api/auth/login", None, login_body(Some(&code_at(&secret, 0)))).await;
+    let replay = app.post("/api/auth/login", None, login_body(Some(&spent))).await;
     assert_eq!((replay.status, replay.problem()), (StatusCode::UNAUTHORIZED, "invalid_totp"));
     let next = code_at(&secret, 1);
     let ok = app.post("/api/auth/login", None, login_body(Some(&next))).await;
@@ -89,6 +94,33 @@ async fn totp_codes_work_once_and_recovery_codes_stand_in(app: TestApp) {
     let actions: Vec<String> =
         audit_events::Entity::find().all(app.db()).await.unwrap().into_iter().map(|e| e.action).collect();
     assert!(actions.contains(&"user.2fa.enable".to_owned()) && actions.contains(&"user.2fa.disable".to_owned()));
+}
+
+/// New recovery codes need a current TOTP code (a recovery code will not do: it is what is
+/// being replaced); the old ones stop working and the new ones sign in.
+async fn recovery_codes_are_replaced_with_a_fresh_code(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let bare = app.principal(&["steward.flows.view"]).await;
+    let res = app.post("/api/me/2fa/recovery-codes", Some(&bare.token), json!({ "code": "123456" })).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::CONFLICT, "not_enrolled"));
+    let (secret, old, _) = enrol(&app, &admin).await;
+    let path = "/api/me/2fa/recovery-codes";
+    // A recovery code is no TOTP code here.
+    let res = app.post(path, Some(&admin), json!({ "code": old[0] })).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::UNAUTHORIZED, "invalid_totp"));
+    let fresh = app.post(path, Some(&admin), json!({ "code": code_at(&secret, 1) })).await;
+    assert_eq!(fresh.status, StatusCode::OK, "{:?}", fresh.body);
+    let new: Vec<String> =
+        fresh.body["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(new.len(), 10);
+    assert!(new.iter().all(|c| !old.contains(c)), "all new");
+    let stale = app.post("/api/auth/login", None, login_body(Some(&old[1]))).await;
+    assert_eq!((stale.status, stale.problem()), (StatusCode::UNAUTHORIZED, "invalid_totp"));
+    let signed_in = app.post("/api/auth/login", None, login_body(Some(&new[0]))).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{:?}", signed_in.body);
+    let actions: Vec<String> =
+        audit_events::Entity::find().all(app.db()).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(actions.contains(&"user.2fa.recovery_codes".to_owned()), "{actions:?}");
 }
 
 async fn policy_holds_admins_to_enrolment(app: TestApp) {
@@ -115,7 +147,7 @@ async fn policy_holds_admins_to_enrolment(app: TestApp) {
     // A non-admin is not held.
     let viewer = app.principal(&["steward.flows.view"]).await;
     assert_eq!(app.get("/api/flows", Some(&viewer.token)).await.status, StatusCode::OK);
-    let (_secret, codes) = enrol(&app, &admin).await;
+    let (_secret, codes, _) = enrol(&app, &admin).await;
     assert_eq!(app.get("/api/users", Some(&admin)).await.status, StatusCode::OK);
     assert_eq!(
         app.get("/api/users", Some(&script)).await.status,

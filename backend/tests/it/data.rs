@@ -455,7 +455,19 @@ async fn merge_moves_every_reference_and_undo_restores(app: TestApp) {
         warnings.body["items"].as_array().unwrap().iter().find(|w| w["entity_type"] == "account").unwrap().clone();
     assert_eq!(account["duplicates"], 0, "merged records no longer count");
     let again = merge(json!({ "survivor_id": a1, "merged_ids": [a2], "dry_run": true })).await;
-    assert_eq!(again.body["errors"][0]["field"], "merged_ids[0]", "already merged");
+    assert_eq!(
+        (again.status, again.problem(), again.body["errors"][0]["field"].as_str()),
+        (StatusCode::CONFLICT, "merge_conflict", Some("merged_ids[0]")),
+        "already merged: {:?}",
+        again.body
+    );
+    let merged_survivor = merge(json!({ "survivor_id": a2, "merged_ids": [a1], "dry_run": true })).await;
+    assert_eq!(
+        (merged_survivor.status, merged_survivor.body["errors"][0]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("survivor_id")),
+        "{:?}",
+        merged_survivor.body
+    );
     let merges = app.call_with(Method::GET, "/api/data/merges", &root, None, &[("x-steward-scope", &scope)]).await;
     assert_eq!(merges.body["items"][0]["undoable"], true);
     assert_eq!(merges.body["items"][0]["links_moved"], 2);
@@ -571,6 +583,31 @@ async fn hash_warnings_follow_every_write(app: TestApp) {
     }
     record(&app, acme, "order", "O-1", json!({ "name": "a" })).await;
     record(&app, globex, "invoice", "I-1", json!({ "name": "n0" })).await;
+    // The records list: the scope's own, of the type asked, by keyset pages.
+    let (mut listed, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/records?entity_type=invoice&limit=4&cursor={c}"),
+            None => "/api/records?entity_type=invoice&limit=4".into(),
+        };
+        let page = app.call_with(Method::GET, &path, &root, None, &[("x-steward-scope", &scope)]).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        for row in page.body["items"].as_array().unwrap() {
+            assert_eq!(
+                (row["customer_id"].as_str(), row["entity_type"].as_str()),
+                (Some(&*acme.to_string()), Some("invoice"))
+            );
+            listed.push(row["id"].as_str().unwrap().to_owned());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    listed.sort();
+    let mut expected: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    expected.sort();
+    assert_eq!(listed, expected, "every invoice of Acme once, none of Globex");
     let read = |scope: String| {
         let (app, root) = (&app, &root);
         async move {
@@ -727,6 +764,7 @@ async fn live_updates_reach_a_second_router(app: TestApp) {
     assert_eq!(edit.status, StatusCode::OK, "{:?}", edit.body);
     let seen = sse_until(res.into_body(), &fid).await.unwrap();
     assert!(seen.contains("event: change") && seen.contains("\"op\":\"update\""), "{seen}");
+    crate::examples::record_stream("/api/explorer/changes", &seen);
     // Another customer's changes do not reach a stream scoped to Acme.
     let (globex, gws) = app.customer("Globex", "tenant").await;
     let req = Request::builder()

@@ -2,13 +2,14 @@
 //! against the schemas they illustrate.
 //!
 //! Recording: `STEWARD_RECORD_EXAMPLES=1 cargo test -p steward-backend --test it sqlite` sends
-//! every request the tests make through [`record`], which keeps, for each operation, the first
-//! successful JSON exchange whose request and answer fit their schemas (lists cut to three
-//! items); then `cargo run -p xtask -- openapi` writes them into the spec.
+//! every request the tests make through [`record`], which keeps, for each operation, the
+//! successful JSON exchange whose request and answer fit their schemas and show the most of
+//! them (lists cut to three items), and the first event of each event stream a test reads
+//! ([`record_stream`]); then `cargo run -p xtask -- openapi` writes them into the spec.
 
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, OnceLock};
 use steward_backend::api::examples::{self, Recorded};
 
@@ -22,9 +23,59 @@ pub fn recording() -> bool {
 
 struct Recorder {
     spec: Value,
-    /// (method, path segments, operation id), from the spec.
-    routes: Vec<(String, Vec<String>, String)>,
+    /// (method, path segments, operation), from the spec.
+    routes: Vec<(String, Vec<String>, Value)>,
     kept: BTreeMap<String, Recorded>,
+}
+
+impl Recorder {
+    /// The operation a request went to: its id and its piece of the spec.
+    fn operation(&self, method: &str, uri: &str) -> Option<(String, Value)> {
+        let path = uri.split('?').next().unwrap_or(uri);
+        let segments: Vec<&str> = path.split('/').collect();
+        let (_, _, op) = self.routes.iter().find(|(m, template, _)| {
+            m == method
+                && template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s)
+        })?;
+        Some((op["operationId"].as_str()?.to_owned(), op.clone()))
+    }
+
+    /// Keeps `kept` as the example of `id` unless the one kept already shows as much; notes the
+    /// component values it holds either way.
+    fn keep(&mut self, id: String, op: &Value, kept: Recorded) {
+        let mut changed = false;
+        for (name, value) in values_in(&self.spec, op, &kept) {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.kept.entry(format!("{}{name}", examples::SCHEMA))
+            {
+                slot.insert(Recorded { value: Some(value), ..Recorded::default() });
+                changed = true;
+            }
+        }
+        let richer =
+            self.kept.get(&id).is_none_or(|old| richness(&self.spec, op, &kept) > richness(&self.spec, op, old));
+        if richer {
+            self.kept.insert(id, kept);
+        }
+        if changed || richer {
+            self.save();
+        }
+    }
+
+    /// Writes what is kept, without the component values an operation's example already holds.
+    fn save(&mut self) {
+        let mut reached = BTreeSet::new();
+        for (id, kept) in &self.kept {
+            if id.starts_with(examples::RESPONSE) {
+                reached.insert("Problem".to_owned());
+            } else if let Some((_, _, op)) = self.routes.iter().find(|(_, _, op)| op["operationId"] == id.as_str()) {
+                reached.extend(values_in(&self.spec, op, kept).into_keys());
+            }
+        }
+        self.kept.retain(|id, _| id.strip_prefix(examples::SCHEMA).is_none_or(|name| !reached.contains(name)));
+        save(&self.kept);
+    }
 }
 
 fn recorder() -> &'static Mutex<Recorder> {
@@ -34,14 +85,51 @@ fn recorder() -> &'static Mutex<Recorder> {
         let mut routes = Vec::new();
         for (path, item) in spec["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
-                if let Some(id) = op["operationId"].as_str() {
-                    routes.push((method.to_uppercase(), path.split('/').map(str::to_owned).collect(), id.to_owned()));
+                if op["operationId"].is_string() {
+                    routes.push((method.to_uppercase(), path.split('/').map(str::to_owned).collect(), op.clone()));
                 }
             }
         }
         // Recording adds to what is recorded (empty the file to record afresh).
         Mutex::new(Recorder { spec, routes, kept: examples::recorded().unwrap_or_default() })
     })
+}
+
+/// The schema of the answer `op` gives with `status` (its first media type).
+fn answer_schema<'a>(op: &'a Value, status: &str) -> Option<&'a Value> {
+    op.pointer(&format!("/responses/{status}/content"))
+        .and_then(Value::as_object)
+        .and_then(|c| c.values().next())
+        .and_then(|m| m.get("schema"))
+}
+
+/// The first value of each component schema an operation's example holds.
+fn values_in(spec: &Value, op: &Value, kept: &Recorded) -> BTreeMap<String, Value> {
+    let mut values = BTreeMap::new();
+    let request = kept.request.as_ref().map(|r| (op.pointer("/requestBody/content/application~1json/schema"), r));
+    let answers = kept.responses.iter().map(|(status, answer)| (answer_schema(op, status), answer));
+    for (schema, value) in request.into_iter().chain(answers) {
+        for (name, found) in schema.map(|s| examples::found(s, value, spec)).unwrap_or_default() {
+            values.entry(name).or_insert(found);
+        }
+    }
+    values
+}
+
+/// How much of the spec an example shows: the component schemas its values reach, then the
+/// lists it fills. The first exchange of an operation often answers an empty list; a later,
+/// fuller one replaces it, and an equal one never does (re-recording does not churn).
+fn richness(spec: &Value, op: &Value, kept: &Recorded) -> (usize, usize) {
+    let lists = kept.request.iter().chain(kept.responses.values()).map(filled_lists).sum();
+    (values_in(spec, op, kept).len(), lists)
+}
+
+fn filled_lists(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => usize::from(!items.is_empty()) + items.iter().map(filled_lists).sum::<usize>(),
+        Value::Object(fields) => fields.values().map(filled_lists).sum(),
+        _ => 0,
+    }
 }
 
 fn fits(spec: &Value, schema: Option<&Value>, value: &Value) -> bool {
@@ -55,38 +143,15 @@ fn fits(spec: &Value, schema: Option<&Value>, value: &Value) -> bool {
     errors.is_empty()
 }
 
-/// Keeps this exchange as its operation's example if it is the first good one.
+/// Keeps this exchange as its operation's example if it is the first good one, or shows more
+/// than the one kept.
 pub fn record(method: &Method, uri: &str, request: Option<&Value>, status: StatusCode, json: bool, answer: &Value) {
     if !status.is_success() {
         record_problem(status, answer);
         return;
     }
-    let path = uri.split('?').next().unwrap_or(uri);
-    let segments: Vec<&str> = path.split('/').collect();
     let mut rec = recorder().lock().unwrap_or_else(|e| e.into_inner());
-    let Some(id) = rec
-        .routes
-        .iter()
-        .find(|(m, template, _)| {
-            m == method.as_str()
-                && template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s)
-        })
-        .map(|(_, _, id)| id.clone())
-    else {
-        return;
-    };
-    if rec.kept.contains_key(&id) {
-        return;
-    }
-    let op = rec.spec["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .flat_map(|item| item.as_object().unwrap().values())
-        .find(|op| op["operationId"] == id.as_str())
-        .cloned()
-        .unwrap();
+    let Some((id, op)) = rec.operation(method.as_str(), uri) else { return };
     let mut kept = Recorded::default();
     // A body sent to an operation that takes none (`{}` out of habit) is no example of anything;
     // nor is one naming a server the test ran, which is gone where the example is read.
@@ -102,8 +167,7 @@ pub fn record(method: &Method, uri: &str, request: Option<&Value>, status: Statu
     if json && !answer.is_null() {
         let mut answer = answer.clone();
         examples::shorten(&mut answer);
-        let content = op.pointer(&format!("/responses/{}/content", status.as_u16())).and_then(Value::as_object);
-        if !fits(&rec.spec, content.and_then(|c| c.values().next()).and_then(|m| m.get("schema")), &answer) {
+        if !fits(&rec.spec, answer_schema(&op, status.as_str()), &answer) {
             return;
         }
         kept.responses.insert(status.as_u16().to_string(), answer);
@@ -111,8 +175,32 @@ pub fn record(method: &Method, uri: &str, request: Option<&Value>, status: Statu
     if kept.request.is_none() && kept.responses.is_empty() {
         return;
     }
-    rec.kept.insert(id, kept);
-    save(&rec.kept);
+    rec.keep(id, &op, kept);
+}
+
+/// Keeps the first event of a server-sent event stream (`text` as read from a `GET` of `uri`)
+/// that fits its operation's event schema: `{event, data, id}`.
+pub fn record_stream(uri: &str, text: &str) {
+    if !recording() {
+        return;
+    }
+    let mut rec = recorder().lock().unwrap_or_else(|e| e.into_inner());
+    let Some((id, op)) = rec.operation("GET", uri) else { return };
+    for block in text.split("\n\n") {
+        let mut event = serde_json::Map::new();
+        for line in block.lines() {
+            if let Some((field @ ("event" | "data" | "id"), value)) = line.split_once(':') {
+                event.insert(field.to_owned(), Value::from(value.strip_prefix(' ').unwrap_or(value)));
+            }
+        }
+        let event = Value::Object(event);
+        if fits(&rec.spec, answer_schema(&op, "200"), &event) {
+            let mut kept = Recorded::default();
+            kept.responses.insert("200".into(), event);
+            rec.keep(id, &op, kept);
+            return;
+        }
+    }
 }
 
 fn save(kept: &BTreeMap<String, Recorded>) {
@@ -149,11 +237,13 @@ fn record_problem(status: StatusCode, answer: &Value) {
     let mut kept = Recorded::default();
     kept.responses.insert(status.as_u16().to_string(), answer.clone());
     rec.kept.insert(key, kept);
-    save(&rec.kept);
+    rec.save();
 }
 
-/// Operations and component schemas that have no example yet: this only goes down.
-const WITHOUT_EXAMPLE: (usize, usize) = (5, 21);
+/// Operations and component schemas without an example, on purpose: none of the first; of the
+/// second, the requests of [`CALLS_OUT`] (`InstallFromGit`, `TransferFrom`), which would name a
+/// server that is gone where the example is read. This only goes down.
+const WITHOUT_EXAMPLE: (usize, usize) = (0, 2);
 
 /// Every example in the spec fits the schema it illustrates, and the count of operations and
 /// schemas without one does not grow.
@@ -211,6 +301,8 @@ fn every_example_fits_its_schema() {
                     e,
                 )
             }),
+            // Raw bytes (an uploaded archive) have no JSON example to give.
+            None if schema["format"] == "binary" => {}
             None => bare_schemas += 1,
         }
     }

@@ -167,8 +167,15 @@ async fn queue_depth_and_oldest_age_follow_the_queue(app: TestApp) {
     for _ in 0..2 {
         app.call(Method::POST, &format!("/api/flows/{id}/runs"), Some(&admin), None).await;
     }
+    // A worker on this replica's board shows with its state and its runs.
+    let slot = app.state.telemetry.workers.register("worker-1");
+    app.state.telemetry.workers.beat(slot, false, true);
     let queued = queue(&app.get("/api/system/status", Some(&admin)).await.body);
     assert_eq!(queued["depth"], 2);
+    let worker = queued["workers"].as_array().unwrap().iter().find(|w| w["name"] == "worker-1").cloned();
+    let worker = worker.unwrap_or_else(|| panic!("{queued}"));
+    assert_eq!((worker["state"].as_str(), worker["runs"].as_u64()), (Some("idle"), Some(1)), "{worker}");
+    assert!(worker["heartbeat_at"].is_string());
     assert!(queued["oldest_queued_secs"].as_f64().unwrap() >= 0.0);
     steward_backend::ops::worker::drain(&app.state, "test").await.unwrap();
     let drained = queue(&app.get("/api/system/status", Some(&admin)).await.body);
@@ -397,6 +404,7 @@ async fn the_tail_receives_lines_written_after_it_connected(app: TestApp) {
         seen.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
     }
     assert!(seen.contains("event: log"), "{seen}");
+    crate::examples::record_stream("/api/logs/follow", &seen);
     assert!(!seen.contains("before the tail"), "only lines after connecting: {seen}");
     assert!(!seen.contains("another log"), "the filter holds: {seen}");
     // A tenant cannot follow another customer's lines.

@@ -23,6 +23,7 @@ on_both!(
     seed_fills_every_table,
     lists_name_what_their_ids_point_at,
     customer_overview_counts_what_each_customer_holds,
+    customers_and_workspaces_are_renamed,
 );
 
 /// Lists answer names beside ids (issue 33: the console showed `01a24ad4` in admin mode's
@@ -118,6 +119,8 @@ struct World {
     acme: Principal,
     globex: Principal,
     globex_flow: String,
+    /// A template of one step (flows made from it can be published and run).
+    template: Value,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -160,7 +163,7 @@ async fn world(app: &TestApp) -> World {
         .unwrap()
         .id
         .to_string();
-    World { admin, acme, globex, globex_flow }
+    World { admin, acme, globex, globex_flow, template }
 }
 
 async fn scoped(
@@ -509,6 +512,26 @@ async fn flows_page_by_keyset_and_operators_act(app: TestApp) {
     assert_eq!(runs.body["items"][0]["steps"][0]["kind"], "hash");
     assert_eq!(runs.body["items"][0]["demo"], false);
 
+    // A draft made from a template is published once; its runs then queue.
+    let draft = app
+        .post(
+            "/api/flows",
+            t,
+            json!({ "workspace_id": w.acme.workspace_id, "name": "Later", "template_id": w.template }),
+        )
+        .await;
+    assert_eq!((draft.status, draft.body["status"].as_str()), (StatusCode::CREATED, Some("draft")), "{:?}", draft.body);
+    let later = draft.body["id"].as_str().unwrap().to_owned();
+    let published = app.call(Method::POST, &format!("/api/flows/{later}/publish"), t, None).await;
+    assert_eq!(
+        (published.status, published.body["status"].as_str(), published.body["id"].as_str()),
+        (StatusCode::OK, Some("published"), Some(later.as_str())),
+        "{:?}",
+        published.body
+    );
+    let twice = app.call(Method::POST, &format!("/api/flows/{later}/publish"), t, None).await;
+    assert_eq!((twice.status, twice.problem()), (StatusCode::CONFLICT, "invalid_transition"), "{:?}", twice.body);
+
     // A viewer reads but cannot act.
     let viewer_role =
         app.role(w.acme.customer_id, w.acme.workspace_id, &["steward.flows.view", "steward.runs.view"]).await;
@@ -823,4 +846,70 @@ async fn customer_overview_counts_what_each_customer_holds(app: TestApp) {
     assert_eq!(own, ["Globex"]);
     let bad = app.get("/api/customers/overview?limit=0", Some(&w.admin)).await;
     assert_eq!(bad.body["errors"][0]["field"], "limit");
+}
+
+/// A customer's lead renames it (a name another customer has is taken; another tenant's
+/// customer is not there); only super admins rename workspaces, and a name is taken within its
+/// customer only. Each rename is audited with before and after.
+async fn customers_and_workspaces_are_renamed(app: TestApp) {
+    let w = world(&app).await;
+    let acme = w.acme.customer_id;
+    let lead = Some(w.acme.token.as_str());
+    let slug = app.get(&format!("/api/customers/{acme}"), lead).await.body["slug"].clone();
+    assert!(slug.is_string());
+    let renamed = app.put(&format!("/api/customers/{acme}"), lead, json!({ "name": "Acme Inc" })).await;
+    assert_eq!(
+        (renamed.status, renamed.body["name"].as_str()),
+        (StatusCode::OK, Some("Acme Inc")),
+        "{:?}",
+        renamed.body
+    );
+    assert_eq!(renamed.body["slug"], slug, "the slug stays: scripts and links use it");
+    let read = app.get(&format!("/api/customers/{acme}"), lead).await;
+    assert_eq!(read.body["name"], "Acme Inc", "{:?}", read.body);
+    for (name, status, field) in [
+        ("Globex", StatusCode::CONFLICT, "name"),
+        ("", StatusCode::UNPROCESSABLE_ENTITY, "name"),
+        (&"x".repeat(201), StatusCode::UNPROCESSABLE_ENTITY, "name"),
+    ] {
+        let res = app.put(&format!("/api/customers/{acme}"), lead, json!({ "name": name })).await;
+        assert_eq!(
+            (res.status, res.body["errors"][0]["field"].as_str()),
+            (status, Some(field)),
+            "{name:?}: {:?}",
+            res.body
+        );
+    }
+    let theirs = app.put(&format!("/api/customers/{acme}"), Some(&w.globex.token), json!({ "name": "Mine now" })).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{:?}", theirs.body);
+
+    let sales = app.workspace(acme, "Sales").await;
+    let ws = w.acme.workspace_id;
+    let path = format!("/api/workspaces/{ws}");
+    let by_lead = app.put(&path, lead, json!({ "name": "Operations" })).await;
+    assert_eq!(by_lead.status, StatusCode::FORBIDDEN, "{:?}", by_lead.body);
+    let done = app.put(&path, Some(&w.admin), json!({ "name": "Operations" })).await;
+    assert_eq!((done.status, done.body["name"].as_str()), (StatusCode::OK, Some("Operations")), "{:?}", done.body);
+    assert_eq!(done.body["id"], ws.to_string());
+    let taken = app.put(&format!("/api/workspaces/{sales}"), Some(&w.admin), json!({ "name": "Operations" })).await;
+    assert_eq!((taken.status, taken.body["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("name")));
+    // Globex may have a workspace called Operations too.
+    let globex_ws = w.globex.workspace_id;
+    let elsewhere =
+        app.put(&format!("/api/workspaces/{globex_ws}"), Some(&w.admin), json!({ "name": "Operations" })).await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{:?}", elsewhere.body);
+
+    let scope = [("x-steward-scope", "all")];
+    for (action, before, after) in
+        [("customer.rename", "Acme", "Acme Inc"), ("workspace.rename", "Acme main", "Operations")]
+    {
+        let res = app.call_with(Method::GET, &format!("/api/audit?action={action}"), &w.admin, None, &scope).await;
+        let event = res.body["items"].as_array().unwrap().iter().find(|e| e["customer_id"] == acme.to_string());
+        let event = event.unwrap_or_else(|| panic!("{action}: {:?}", res.body));
+        assert_eq!(
+            (event["summary"]["before"]["name"].as_str(), event["summary"]["after"]["name"].as_str()),
+            (Some(before), Some(after)),
+            "{event}"
+        );
+    }
 }

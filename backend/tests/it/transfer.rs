@@ -86,6 +86,28 @@ async fn applications_move_between_two_platforms(a: TestApp) {
     assert_eq!((res.status, res.problem()), (StatusCode::UNAUTHORIZED, "transfer_token_invalid"));
     let res = a.get("/api/transfer/export", Some("nonsense")).await;
     assert_eq!((res.status, res.problem()), (StatusCode::UNAUTHORIZED, "transfer_token_invalid"));
+    // Read straight by its holder: the bundle, its digests, once.
+    let direct = a.post("/api/transfer/tokens", Some(&a_root), json!({ "application_id": crm_id })).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = a.get("/api/transfer/export", Some(&direct)).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    let exported = &res.body["applications"];
+    assert_eq!(exported.as_array().map(Vec::len), Some(1), "{exported}");
+    assert_eq!((exported[0]["name"].as_str(), exported[0]["version"].as_str()), (Some("crm-sync"), Some("1.2.0")));
+    assert_eq!(exported[0]["digest"], crm.body["version"]["digest"]);
+    let bytes = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(exported[0]["archive_base64"].as_str().unwrap()).unwrap()
+    };
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    assert_eq!(exported[0]["archive_sha256"].as_str(), Some(sha.as_str()));
+    let res = a.get("/api/transfer/export", Some(&direct)).await;
+    assert_eq!((res.status, res.problem()), (StatusCode::GONE, "transfer_token_used"));
     // An unreachable source, and a bad address.
     let res = b
         .post("/api/applications/transfer", Some(&b_root), json!({ "source_url": "http://127.0.0.1:9", "token": "x" }))
@@ -118,7 +140,7 @@ async fn applications_move_between_two_platforms(a: TestApp) {
     // Both sides audited it.
     let scope = [("x-steward-scope", "all")];
     for (app, token, action, n) in
-        [(&a, &a_root, "transfer.mint", 2), (&a, &a_root, "transfer.export", 2), (&b, &b_root, "transfer.import", 2)]
+        [(&a, &a_root, "transfer.mint", 3), (&a, &a_root, "transfer.export", 3), (&b, &b_root, "transfer.import", 2)]
     {
         let res =
             app.call_with(axum::http::Method::GET, &format!("/api/audit?action={action}"), token, None, &scope).await;

@@ -66,7 +66,7 @@ async fn list_duplicate_groups(
     request_body = MergeRequest,
     responses(
         (status = 200, description = "What moved (or would)", body = MergeReport),
-        (status = 409, description = "The confirmation is not the phrase a dry run names now (`confirmation_mismatch`)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The confirmation is not the phrase a dry run names now (`confirmation_mismatch`), or a record named is not in a state to merge: merged already, merged into, or another type or customer than the survivor (`merge_conflict`, naming the field)", body = steward_shared::problem::Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn merge_records(
