@@ -623,5 +623,6 @@ pub async fn batch(
     let customer_id = if tenants.len() == 1 { tenants.first().copied() } else { None };
     audit::append(&txn, meta, Event { customer_id, ..event }).await?;
     txn.commit().await?;
+    crate::store::after_bulk_write(&state.db, table.name, affected_rows.len() as u64).await;
     Ok(report(false, &affected_rows, skipped))
 }

@@ -158,6 +158,7 @@ pub async fn purge(state: &AppState, customer: Option<Uuid>) -> AppResult<BTreeM
                 break;
             }
         }
+        crate::store::after_bulk_write(&state.db, table, n).await;
         deleted.insert(table.to_string(), n);
     }
     if customer.is_none() {

@@ -88,9 +88,19 @@ impl Execution<'_> {
                 r.error = Some(message.clone());
             }
             self.log_step(i, r);
-            outcome?;
+            if let Err(stop) = outcome {
+                self.after_writes(reports).await;
+                return Err(stop);
+            }
         }
+        self.after_writes(reports).await;
         Ok(())
+    }
+
+    /// A run that rewrote many records leaves their planner statistics current.
+    async fn after_writes(&self, reports: &[StepReport]) {
+        let changed = reports.iter().map(|r| r.changed).sum();
+        crate::store::after_bulk_write(&self.state.db, "records", changed).await;
     }
 
     fn log_step(&self, i: usize, r: &StepReport) {

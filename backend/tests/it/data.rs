@@ -24,6 +24,7 @@ on_both!(
     view_as_shows_exactly_the_targets_rows,
     live_updates_reach_a_second_router,
     migrations_report_their_checksums,
+    a_large_batch_leaves_the_planner_statistics_current,
 );
 
 pub(crate) async fn record(app: &TestApp, customer: Uuid, entity: &str, external: &str, payload: Value) -> Uuid {
@@ -817,4 +818,84 @@ async fn migrations_report_their_checksums(app: TestApp) {
         .unwrap();
     let res = app.get("/api/data/migrations", Some(&root)).await;
     assert_eq!(res.body["items"][0]["state"], "changed");
+}
+
+/// Rows the planner believes `records` holds: PostgreSQL's estimate from its last analysis (-1:
+/// never analysed), SQLite's row count in `sqlite_stat1` (0: no statistics).
+async fn planned_rows(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let backend = app.db().get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT reltuples::bigint AS n FROM pg_class WHERE oid = 'records'::regclass",
+        _ => {
+            let has_stats = "SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'";
+            let row = app.db().query_one_raw(sea_orm::Statement::from_string(backend, has_stats)).await.unwrap();
+            if row.unwrap().try_get::<i64>("", "n").unwrap() == 0 {
+                return 0;
+            }
+            // `stat` starts with the table's row count (for an index entry, the index's).
+            "SELECT coalesce(max(CAST(stat AS INTEGER)), 0) AS n FROM sqlite_stat1 WHERE tbl = 'records'"
+        }
+    };
+    let row = app.db().query_one_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// A batch edit of a thousand rows leaves the planner knowing them: the next query is planned
+/// for the table as it is, not as it was before the write (issue 35).
+async fn a_large_batch_leaves_the_planner_statistics_current(app: TestApp) {
+    let root = app.setup_admin().await;
+    let (acme, _) = app.customer("Acme", "tenant").await;
+    let scope = scoped(acme);
+    let now = chrono::Utc::now();
+    let rows: Vec<records::ActiveModel> = (0..1_000)
+        .map(|i| {
+            let payload = json!({ "name": format!("lead {i}") });
+            let mut row = records::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                customer_id: Set(acme),
+                entity_type: Set("lead".into()),
+                external_id: Set(format!("L-{i}")),
+                source: Set("crm".into()),
+                payload: Set(payload.clone()),
+                merged_into: Set(None),
+                refreshed_at: Set(None),
+                content_hash: Set(None),
+                external_key: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            steward_backend::data::records::derive(&mut row, &payload, &format!("L-{i}"));
+            row
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        records::Entity::insert_many(chunk.to_vec()).exec(app.db()).await.unwrap();
+    }
+    let small = planned_rows(&app).await;
+    assert!(small < 1_000, "written around the server, unanalysed: {small}");
+    let selection = json!({ "filters": [{ "column": "entity_type", "op": "eq", "value": "lead" }] });
+    let batch = |body: Value| {
+        let (app, root, scope) = (&app, &root, &scope);
+        async move {
+            app.call_with(
+                Method::POST,
+                "/api/explorer/tables/records/batch",
+                root,
+                Some(body),
+                &[("x-steward-scope", scope)],
+            )
+            .await
+        }
+    };
+    let body = json!({ "action": "edit", "selection": selection, "set": { "source": "import" }, "dry_run": true });
+    let dry = batch(body.clone()).await;
+    assert_eq!(dry.body["confirm_phrase"], "edit 1000 records", "{:?}", dry.body);
+    let mut body = body;
+    body["dry_run"] = json!(false);
+    body["confirm"] = json!("edit 1000 records");
+    let done = batch(body).await;
+    assert_eq!((done.status, done.body["affected"].as_array().map(Vec::len)), (StatusCode::OK, Some(1_000)));
+    let known = planned_rows(&app).await;
+    assert!(known >= 1_000, "the planner knows the thousand rows after the batch: {known}");
 }
