@@ -53,8 +53,10 @@ impl Recorder {
                 changed = true;
             }
         }
-        let richer =
-            self.kept.get(&id).is_none_or(|old| richness(&self.spec, op, &kept) > richness(&self.spec, op, old));
+        let richer = self
+            .kept
+            .get(&id)
+            .is_none_or(|old| richness(&self.spec, op, &kept) > richness(&self.spec, op, old) && !empties(old, &kept));
         if richer {
             self.kept.insert(id, kept);
         }
@@ -122,6 +124,31 @@ fn values_in(spec: &Value, op: &Value, kept: &Recorded) -> BTreeMap<String, Valu
 fn richness(spec: &Value, op: &Value, kept: &Recorded) -> (usize, usize) {
     let lists = kept.request.iter().chain(kept.responses.values()).map(filled_lists).sum();
     (values_in(spec, op, kept).len(), lists)
+}
+
+/// Whether `new` leaves out or nulls a value `old` had: a dry run's `merge_id: null` shows
+/// less than a merge's id, and a client that follows links from examples (schemathesis does)
+/// would send that null on.
+fn empties(old: &Recorded, new: &Recorded) -> bool {
+    fn loses(old: &Value, new: &Value) -> bool {
+        match (old, new) {
+            (Value::Null, _) => false,
+            (_, Value::Null) => true,
+            (Value::Object(a), Value::Object(b)) => a.iter().any(|(k, v)| b.get(k).is_none_or(|w| loses(v, w))),
+            (Value::Array(a), Value::Array(b)) => match (a.first(), b.first()) {
+                (Some(x), Some(y)) => loses(x, y),
+                (Some(_), None) => true,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+    let request = match (&old.request, &new.request) {
+        (Some(a), Some(b)) => loses(a, b),
+        (Some(_), None) => true,
+        _ => false,
+    };
+    request || old.responses.iter().any(|(status, a)| new.responses.get(status).is_none_or(|b| loses(a, b)))
 }
 
 fn filled_lists(value: &Value) -> usize {
