@@ -10,17 +10,30 @@ use crate::store::entities::{customers, workspaces};
 
 /// What `/api/me` says of a principal (the target's view while impersonating).
 pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
-    let customer = customers::Entity::find_by_id(actor.customer_id())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::internal("user without customer"))?;
-    let home_workspace = match actor.user.home_workspace_id {
-        Some(id) => workspaces::Entity::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .map(|w| WorkspaceRef { id: w.id.into(), name: w.name }),
-        None => None,
+    // The principal's query read the names already (one statement for the whole answer); an
+    // actor built another way looks them up.
+    let (customer, home_workspace) = match &actor.names {
+        Some(n) => (
+            CustomerRef {
+                id: actor.customer_id().into(),
+                name: n.customer_name.clone(),
+                kind: n.customer_kind.clone(),
+            },
+            actor.user.home_workspace_id.zip(n.home_workspace_name.clone()),
+        ),
+        None => {
+            let c = customers::Entity::find_by_id(actor.customer_id())
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::internal("user without customer"))?;
+            let home = match actor.user.home_workspace_id {
+                Some(id) => workspaces::Entity::find_by_id(id).one(&state.db).await?.map(|w| (w.id, w.name)),
+                None => None,
+            };
+            (CustomerRef { id: c.id.into(), name: c.name, kind: c.kind }, home)
+        }
     };
+    let home_workspace = home_workspace.map(|(id, name)| WorkspaceRef { id: id.into(), name });
     let permissions: Vec<String> = actor.effective_leaves().into_iter().map(str::to_owned).collect();
     let console_pages =
         state.operations.get().map(|ops| crate::access::pages::open_pages(actor, ops)).unwrap_or_default();
@@ -34,7 +47,7 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
             target_user_id: actor.user.id.into(),
             target_email: actor.user.email.clone(),
             target_name: actor.user.name.clone(),
-            customer_id: customer.id.into(),
+            customer_id: customer.id,
             customer_name: customer.name.clone(),
             reason: s.impersonation_reason.clone().unwrap_or_default(),
             started_at: s.impersonation_started_at.unwrap_or(s.created_at),
@@ -48,7 +61,7 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
         name: actor.user.name.clone(),
         locale: actor.user.locale.clone(),
         super_admin: actor.user.super_admin,
-        customer: CustomerRef { id: customer.id.into(), name: customer.name, kind: customer.kind },
+        customer,
         home_workspace,
         session_id: actor.session.as_ref().map(|s| s.id.into()),
         permissions,

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use steward_shared::permissions;
 use uuid::Uuid;
 
-use crate::access::actor::{grants_of, Grants};
+use crate::access::actor::{grants_of, ActorNames, Grants};
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -22,6 +22,7 @@ struct PrincipalRow<C> {
     who: i32,
     credential: C,
     user: users::Model,
+    names: ActorNames,
     workspace_id: Option<Uuid>,
     role_id: Option<Uuid>,
     pattern: Option<String>,
@@ -46,13 +47,17 @@ fn grants_from<'a, C: 'a>(rows: impl Iterator<Item = &'a PrincipalRow<C>>) -> Ve
         .collect()
 }
 
-/// The SQL of the principal's query for a credential table: its row, its user's memberships
-/// and patterns, and (for sessions) the same of the user it views as, in one round trip.
+/// The SQL of the principal's query for a credential table: its row, its user's customer and
+/// home workspace names, memberships and patterns, and (for sessions) the same of the user it
+/// views as, in one round trip. On SQLite every statement is a hand-off to the connection's
+/// thread and back, which is most of what `/api/me` cost when it read the names apart.
 fn principal_sql(credential: &str, alias: &str, key: &str, viewed_as: Option<&str>) -> String {
     let part = |who: u8, user_column: &str| {
         format!(
-            "SELECT {who} AS who, {cred}, {user}, ur.workspace_id AS g_workspace, ur.role_id AS g_role, \
-             rp.pattern AS g_pattern FROM {credential} {alias} JOIN users u ON u.id = {alias}.{user_column} \
+            "SELECT {who} AS who, {cred}, {user}, pc.name AS n_customer, pc.kind AS n_kind, pw.name AS n_home, \
+             ur.workspace_id AS g_workspace, ur.role_id AS g_role, rp.pattern AS g_pattern \
+             FROM {credential} {alias} JOIN users u ON u.id = {alias}.{user_column} \
+             JOIN customers pc ON pc.id = u.customer_id LEFT JOIN workspaces pw ON pw.id = u.home_workspace_id \
              LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN role_permissions rp ON rp.role_id = ur.role_id \
              WHERE {alias}.{key} = $1",
             cred = if credential == "sessions" {
@@ -69,17 +74,36 @@ fn principal_sql(credential: &str, alias: &str, key: &str, viewed_as: Option<&st
     }
 }
 
-static SESSION_SQL: LazyLock<String> =
-    LazyLock::new(|| principal_sql("sessions", "s", "id", Some("impersonated_user_id")));
-static TOKEN_SQL: LazyLock<String> = LazyLock::new(|| principal_sql("api_tokens", "t", "token_hash", None));
+/// The principal's query in each backend's spelling, written once (every request runs one).
+struct PrincipalSql {
+    postgres: String,
+    sqlite: String,
+}
+
+impl PrincipalSql {
+    fn new(sql: String) -> Self {
+        let sqlite = crate::store::statement(sea_orm::DbBackend::Sqlite, &sql, []).sql;
+        Self { postgres: sql, sqlite }
+    }
+
+    fn statement(&self, backend: sea_orm::DbBackend, key: sea_orm::Value) -> sea_orm::Statement {
+        let sql = if backend == sea_orm::DbBackend::Postgres { &self.postgres } else { &self.sqlite };
+        sea_orm::Statement::from_sql_and_values(backend, sql.as_str(), [key])
+    }
+}
+
+static SESSION_SQL: LazyLock<PrincipalSql> =
+    LazyLock::new(|| PrincipalSql::new(principal_sql("sessions", "s", "id", Some("impersonated_user_id"))));
+static TOKEN_SQL: LazyLock<PrincipalSql> =
+    LazyLock::new(|| PrincipalSql::new(principal_sql("api_tokens", "t", "token_hash", None)));
 
 /// Runs the principal's query for one credential key.
 async fn principal_rows<C: FromQueryResult>(
     state: &AppState,
-    sql: &str,
+    sql: &PrincipalSql,
     key: sea_orm::Value,
 ) -> AppResult<Vec<PrincipalRow<C>>> {
-    let stmt = crate::store::statement(state.db.get_database_backend(), sql, [key]);
+    let stmt = sql.statement(state.db.get_database_backend(), key);
     let rows = state.db.query_all_raw(stmt).await?;
     rows.iter()
         .map(|r| {
@@ -87,6 +111,11 @@ async fn principal_rows<C: FromQueryResult>(
                 who: r.try_get("", "who")?,
                 credential: C::from_query_result(r, "c_")?,
                 user: users::Model::from_query_result(r, "u_")?,
+                names: ActorNames {
+                    customer_name: r.try_get("", "n_customer")?,
+                    customer_kind: r.try_get("", "n_kind")?,
+                    home_workspace_name: r.try_get("", "n_home")?,
+                },
                 workspace_id: r.try_get("", "g_workspace")?,
                 role_id: r.try_get("", "g_role")?,
                 pattern: r.try_get("", "g_pattern")?,
@@ -139,14 +168,17 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         route_leaves: Vec::new(),
         impersonator: None,
         token_leaves: None,
+        names: Some(first.names.clone()),
     };
     let Some(target_id) = session.impersonated_user_id else { return Ok(admin) };
-    let target = rows.iter().find(|r| r.who == 1).map(|r| &r.user);
+    let target_row = rows.iter().find(|r| r.who == 1);
     let live = session.impersonation_expires_at.is_some_and(|t| t > now);
-    let target = match target {
-        Some(t) if live && t.id == target_id && crate::identity::impersonation::impersonable(t) => Some(t.clone()),
+    let (target, names) = match target_row {
+        Some(r) if live && r.user.id == target_id && crate::identity::impersonation::impersonable(&r.user) => {
+            (Some(r.user.clone()), Some(r.names.clone()))
+        }
         // Ended (expired, or the target can no longer be viewed as): recorded there.
-        _ => crate::identity::impersonation::target_of(state, &session, now).await?,
+        _ => (crate::identity::impersonation::target_of(state, &session, now).await?, None),
     };
     Ok(match target {
         Some(target) => Actor {
@@ -156,6 +188,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
             route_leaves: Vec::new(),
             impersonator: Some(Box::new(admin)),
             token_leaves: None,
+            names,
         },
         None => admin,
     })
@@ -185,6 +218,7 @@ async fn token_actor(state: &AppState, credential: &str) -> AppResult<Actor> {
         route_leaves: Vec::new(),
         impersonator: None,
         token_leaves: Some(crate::identity::tokens::leaves_of(api_token)),
+        names: Some(first.names.clone()),
     })
 }
 
@@ -204,6 +238,7 @@ async fn actor_of(
         route_leaves: Vec::new(),
         impersonator: None,
         token_leaves: None,
+        names: None,
     };
     match crate::identity::impersonation::target_of(state, &session, now).await? {
         Some(target) => {
@@ -215,6 +250,7 @@ async fn actor_of(
                 route_leaves: Vec::new(),
                 impersonator: Some(Box::new(admin)),
                 token_leaves: None,
+                names: None,
             })
         }
         None => Ok(admin),

@@ -3,6 +3,7 @@
 //! and the last 15 minutes are kept.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use steward_shared::ops::SlowStatement;
@@ -16,6 +17,8 @@ const MAX_TEXT: usize = 600;
 
 pub struct SlowStatements {
     pub threshold: Duration,
+    /// Every statement observed, slow or not.
+    observed: AtomicU64,
     started: Instant,
     minutes: Mutex<VecDeque<(u64, HashMap<String, Aggregate>)>>,
 }
@@ -29,11 +32,12 @@ struct Aggregate {
 
 impl SlowStatements {
     pub fn new(threshold: Duration) -> Self {
-        Self { threshold, started: Instant::now(), minutes: Mutex::default() }
+        Self { threshold, observed: AtomicU64::new(0), started: Instant::now(), minutes: Mutex::default() }
     }
 
     /// Called for every statement; cheap unless it was slow.
     pub fn observe(&self, sql: &str, elapsed: Duration) {
+        self.observed.fetch_add(1, Ordering::Relaxed);
         if elapsed < self.threshold {
             return;
         }
@@ -53,6 +57,12 @@ impl SlowStatements {
         entry.count += 1;
         entry.total += elapsed;
         entry.max = entry.max.max(elapsed);
+    }
+
+    /// How many statements this replica has run: what a request costs in round trips, read
+    /// before and after it.
+    pub fn observed(&self) -> u64 {
+        self.observed.load(Ordering::Relaxed)
     }
 
     /// The slowest statements (by their slowest run) of the last 15 minutes.

@@ -21,6 +21,7 @@ on_both!(
     deactivation_bites_on_the_next_request,
     malformed_bodies_get_problems,
     audit_chain_links_every_event,
+    me_is_one_statement_with_the_names_it_shows,
 );
 
 async fn login_refresh_logout(app: TestApp) {
@@ -251,4 +252,41 @@ async fn audit_chain_links_every_event(app: TestApp) {
         assert!(e.request_id.is_some());
         prev = e.hash.clone();
     }
+}
+
+/// `GET /api/me` is one round trip to the database: the principal's query reads the customer
+/// and home workspace names with the session, the user and the grants (on SQLite each statement
+/// is a hand-off to the connection's thread and back, which is what `/api/me` cost beside
+/// `/api/health`). The names are current: a rename shows on the next call.
+async fn me_is_one_statement_with_the_names_it_shows(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.flows.view"]).await;
+    let user = app.user_with_role(acme, ws, role).await;
+    let statements = || app.state.telemetry.statements.observed();
+    // The fewest over a few calls: a background task or a session's once-a-minute touch only
+    // adds to one of them.
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = statements();
+        let me = app.get("/api/me", Some(&user.token)).await;
+        assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
+        assert_eq!(
+            (me.body["customer"]["name"].as_str(), me.body["customer"]["kind"].as_str()),
+            (Some("Acme"), Some("tenant"))
+        );
+        assert_eq!(me.body["home_workspace"]["id"], ws.to_string(), "{:?}", me.body);
+        assert_eq!(me.body["home_workspace"]["name"], "Acme main");
+        fewest = fewest.min(statements() - before);
+    }
+    assert_eq!(fewest, 1, "GET /api/me runs one statement");
+    let renamed = app.put(&format!("/api/customers/{acme}"), Some(&admin), json!({ "name": "Acme Inc" })).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    let renamed = app.put(&format!("/api/workspaces/{ws}"), Some(&admin), json!({ "name": "Ops" })).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    let me = app.get("/api/me", Some(&user.token)).await;
+    assert_eq!(
+        (me.body["customer"]["name"].as_str(), me.body["home_workspace"]["name"].as_str()),
+        (Some("Acme Inc"), Some("Ops"))
+    );
 }
