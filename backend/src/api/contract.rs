@@ -177,6 +177,7 @@ pub fn contract(openapi: utoipa::openapi::OpenApi) -> Result<Contract, String> {
     components.insert("responses".into(), problem_responses());
     reference_page_items(components);
     state_field_rules(components)?;
+    state_answered_sets(components)?;
     forbid_control_characters(&mut spec);
     link_created_ids(&mut spec);
     super::examples::apply(&mut spec)?;
@@ -469,6 +470,68 @@ fn add_problem_responses(op: &mut Map<String, Value>, path: &str, requirement: R
     }
     add("500", "Internal");
     add("503", "Unavailable");
+}
+
+/// Closed sets the server answers with, by schema and property: each becomes the property's
+/// `enum` (with `null` where the property may be null), so a client can match on the values
+/// and a generated one types them. Where a list filters by the same set, the filter's
+/// definition is the one used here.
+const ANSWERED: &[(&str, &str, &[&str])] = {
+    use crate::audit::log::Outcome;
+    use crate::directory::listing::UserStatus;
+    use crate::ops::logs::{LogLevel, LogStream};
+    use crate::tenancy::connectors::ConnectorHealth;
+    use crate::tenancy::flows::{FlowState, FlowStatus, RunStatus};
+    const BACKENDS: &[&str] = &["sqlite", "postgres"];
+    const CUSTOMER_KINDS: &[&str] = &["platform", "tenant"];
+    &[
+        ("AuditEvent", "outcome", Outcome::VALUES),
+        ("CommandAck", "status", &["done", "failed"]),
+        ("ConfigSetting", "source", &["default", "flag", "environment", "settings", "unset"]),
+        ("ConnectorRow", "health", ConnectorHealth::VALUES),
+        ("CustomerRef", "kind", CUSTOMER_KINDS),
+        ("CustomerSummary", "kind", CUSTOMER_KINDS),
+        ("DatabaseStatus", "backend", BACKENDS),
+        ("DirectoryUser", "status", UserStatus::VALUES),
+        ("FlowRow", "state", FlowState::VALUES),
+        ("FlowRow", "status", FlowStatus::VALUES),
+        ("Health", "database", BACKENDS),
+        ("ImpersonationRow", "ended_how", &["active", "exit", "expired", "target_not_impersonable", "session_ended"]),
+        ("Invitation", "status", &["pending", "accepted", "expired", "revoked"]),
+        ("LogEntry", "level", LogLevel::VALUES),
+        ("LogEntry", "stream", LogStream::VALUES),
+        ("MigrationStatus", "state", &["applied", "pending", "changed"]),
+        ("MovedLink", "end", &["from", "to"]),
+        ("OutboxMail", "status", &["sent", "waiting", "retrying", "failed"]),
+        ("RunRow", "status", RunStatus::VALUES),
+        ("RunRow", "trigger", &["schedule", "manual"]),
+        ("ScopeInfo", "mode", &["tenant", "all", "customer"]),
+        ("SlowStatement", "source", &["server", "pg_stat_statements"]),
+        ("StatsSeries", "bucket", &["hour", "day"]),
+        ("StatsSeries", "range", &["24h", "7d", "30d", "1y"]),
+        ("StepReport", "kind", &["validate", "hash", "dedupe", "map"]),
+        // A step is reported `running` while it runs (a run's detail read mid-run shows it).
+        ("StepReport", "status", &["running", "succeeded", "failed", "cancelled", "skipped"]),
+        ("WorkerStatus", "state", &["busy", "idle"]),
+    ]
+};
+
+/// States [`ANSWERED`] on the answers' properties.
+fn state_answered_sets(components: &mut Map<String, Value>) -> Result<(), String> {
+    let schemas = components.get_mut("schemas").and_then(Value::as_object_mut).ok_or("no component schemas")?;
+    for (schema, field, values) in ANSWERED {
+        let property = schemas
+            .get_mut(*schema)
+            .and_then(|s| s.pointer_mut(&format!("/properties/{field}")))
+            .and_then(Value::as_object_mut)
+            .ok_or(format!("ANSWERED names {schema}.{field}, which the spec does not have"))?;
+        let mut set: Vec<Value> = values.iter().map(|v| Value::from(*v)).collect();
+        if property.get("type").and_then(Value::as_array).is_some_and(|t| t.contains(&Value::from("null"))) {
+            set.push(Value::Null);
+        }
+        property.insert("enum".into(), Value::Array(set));
+    }
+    Ok(())
 }
 
 /// States every rule of [`rules::FIELDS`] on its property: the lengths, pattern, range or bounds

@@ -15,8 +15,9 @@ use crate::state::AppState;
 use crate::store::entities::{audit_events, users};
 
 crate::http::pagination::closed_set! {
-    /// How an audited action ended: done, failed, or refused by a rule.
-    pub enum Outcome { Success = "success", Failure = "failure", Refused = "refused" }
+    /// How an audited action ended: done, failed, refused by a rule, or throttled (a sign-in
+    /// while the account or address is locked).
+    pub enum Outcome { Success = "success", Failure = "failure", Refused = "refused", Throttled = "throttled" }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]

@@ -27,6 +27,10 @@ macro_rules! closed_set {
             $($variant),+
         }
         impl $name {
+            /// Every value on the wire: what a filter takes and what an answer holds.
+            #[allow(dead_code)]
+            pub const VALUES: &'static [&'static str] = &[$($wire),+];
+
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $wire),+

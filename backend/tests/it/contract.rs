@@ -978,3 +978,26 @@ async fn query_enums_in_the_spec_are_what_the_server_takes(app: TestApp) {
         );
     }
 }
+
+/// A closed set the server answers with is an `enum`, not a list in a description (issue 36
+/// counted 33 such fields): a generated client types it and a script can match on it. A string
+/// property whose description opens with "`a`, `b` or `c`" must carry the values.
+#[test]
+fn closed_sets_are_enums_not_prose() {
+    let spec: Value = serde_json::from_str(&steward_backend::api::contract::spec_json().unwrap()).unwrap();
+    let mut prose = Vec::new();
+    for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            let description = property["description"].as_str().unwrap_or_default();
+            let opening = description.split(['.', ':']).next().unwrap_or_default();
+            let string = property["type"] == "string"
+                || property["type"].as_array().is_some_and(|t| t.contains(&"string".into()));
+            if string && description.starts_with('`') && opening.contains(" or `") && property.get("enum").is_none() {
+                prose.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(prose.is_empty(), "closed sets stated in prose only: {prose:?}");
+    let outcome = &spec["components"]["schemas"]["AuditEvent"]["properties"]["outcome"]["enum"];
+    assert_eq!(outcome, &serde_json::json!(["success", "failure", "refused", "throttled"]));
+}

@@ -1,7 +1,7 @@
 //! Credentials, attacked: TOTP 2FA (replayed codes, recovery codes, the admin policy), API
 //! tokens (escalation, scope of use, revocation, storage) and brute-force throttling.
 
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use steward_backend::store::entities::{api_tokens, audit_events};
@@ -271,7 +271,7 @@ async fn api_tokens_hold_a_subset_and_die_when_revoked(app: TestApp) {
 }
 
 async fn brute_force_is_throttled_per_account_and_per_ip(app: TestApp) {
-    app.setup_admin().await;
+    let admin = app.setup_admin().await;
     let wrong = json!({ "email": ADMIN_EMAIL, "password": "wrong password!!" });
     for _ in 0..4 {
         assert_eq!(app.post("/api/auth/login", None, wrong.clone()).await.status, StatusCode::UNAUTHORIZED);
@@ -303,6 +303,13 @@ async fn brute_force_is_throttled_per_account_and_per_ip(app: TestApp) {
         audit_events::Entity::find().filter(audit_events::Column::Outcome.eq("throttled")).all(app.db()).await.unwrap();
     let of = |email: &str| throttled.iter().filter(|e| e.summary.to_string().contains(email)).count();
     assert_eq!((of(ADMIN_EMAIL), of("ghost@example.com")), (1, 1), "{throttled:?}");
+    // The audit log filters by that outcome (the session from before the lockout still works).
+    let listed =
+        app.call_with(Method::GET, "/api/audit?outcome=throttled", &admin, None, &[("x-steward-scope", "all")]).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    let outcomes: Vec<&str> =
+        listed.body["items"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert!(!outcomes.is_empty() && outcomes.iter().all(|o| *o == "throttled"), "{outcomes:?}");
     // Per IP: twenty failures over many accounts from one address lock that address.
     for i in 0..20 {
         app.post_from(

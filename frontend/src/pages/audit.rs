@@ -138,6 +138,7 @@ pub fn AuditPage() -> impl IntoView {
                     <select aria-label="Outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
                         <option value="">"Any outcome"</option><option value="success">"Success"</option>
                         <option value="failure">"Failure"</option><option value="refused">"Refused"</option>
+                        <option value="throttled">"Throttled"</option>
                     </select>
                     <input type="date" aria-label="From" on:change=move |ev| from.set(event_target_value(&ev))/>
                     <input type="date" aria-label="To" on:change=move |ev| to.set(event_target_value(&ev))/>
