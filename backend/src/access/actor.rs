@@ -36,16 +36,16 @@ pub struct Actor {
     /// When authenticated by an API token: the leaves the token was created with. The
     /// principal then holds only what both the token and its owner hold.
     pub token_leaves: Option<BTreeSet<&'static str>>,
-    /// The names `/api/me` shows, read in the principal's own query (absent when the actor was
-    /// built another way; then they are looked up).
+    /// The customer and home workspace name, read in the principal's own query for `/api/me`
+    /// and the tenant scope (absent when the actor was built another way; then they are looked
+    /// up).
     pub names: Option<ActorNames>,
 }
 
-/// The user's customer and home workspace as the principal's query read them.
+/// The user's customer and home workspace name as the principal's query read them.
 #[derive(Debug, Clone)]
 pub struct ActorNames {
-    pub customer_name: String,
-    pub customer_kind: String,
+    pub customer: crate::store::entities::customers::Model,
     pub home_workspace_name: Option<String>,
 }
 

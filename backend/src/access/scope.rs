@@ -152,7 +152,12 @@ impl FromRequestParts<AppState> for Scope {
 
 /// Authorizes a requested scope for `actor`.
 pub async fn resolve(state: &AppState, actor: &Actor, requested: Requested) -> Result<Scope, AppError> {
+    // The principal's query read the actor's customer already; an actor built another way
+    // looks it up.
     let own = || async {
+        if let Some(names) = actor.names.as_ref().filter(|n| n.customer.id == actor.customer_id()) {
+            return Ok(names.customer.clone());
+        }
         customers::Entity::find_by_id(actor.customer_id())
             .one(&state.db)
             .await?

@@ -14,11 +14,7 @@ pub async fn me_of(state: &AppState, actor: &Actor) -> AppResult<Me> {
     // actor built another way looks them up.
     let (customer, home_workspace) = match &actor.names {
         Some(n) => (
-            CustomerRef {
-                id: actor.customer_id().into(),
-                name: n.customer_name.clone(),
-                kind: n.customer_kind.clone(),
-            },
+            CustomerRef { id: n.customer.id.into(), name: n.customer.name.clone(), kind: n.customer.kind.clone() },
             actor.user.home_workspace_id.zip(n.home_workspace_name.clone()),
         ),
         None => {

@@ -13,7 +13,7 @@ use crate::access::actor::{grants_of, ActorNames, Grants};
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::entities::{api_tokens, sessions, users};
+use crate::store::entities::{api_tokens, customers, sessions, users};
 
 /// One row of the principal's query: the credential (a session or an API token), the user it
 /// names (`who` 0) or the user the session views as (`who` 1), and one of that user's role
@@ -48,13 +48,14 @@ fn grants_from<'a, C: 'a>(rows: impl Iterator<Item = &'a PrincipalRow<C>>) -> Ve
 }
 
 /// The SQL of the principal's query for a credential table: its row, its user's customer and
-/// home workspace names, memberships and patterns, and (for sessions) the same of the user it
+/// home workspace name, memberships and patterns, and (for sessions) the same of the user it
 /// views as, in one round trip. On SQLite every statement is a hand-off to the connection's
-/// thread and back, which is most of what `/api/me` cost when it read the names apart.
+/// thread and back, which is most of what `/api/me` cost when it read the names apart (and a
+/// tenant-scoped request when it read its customer apart).
 fn principal_sql(credential: &str, alias: &str, key: &str, viewed_as: Option<&str>) -> String {
     let part = |who: u8, user_column: &str| {
         format!(
-            "SELECT {who} AS who, {cred}, {user}, pc.name AS n_customer, pc.kind AS n_kind, pw.name AS n_home, \
+            "SELECT {who} AS who, {cred}, {user}, {customer}, pw.name AS n_home, \
              ur.workspace_id AS g_workspace, ur.role_id AS g_role, rp.pattern AS g_pattern \
              FROM {credential} {alias} JOIN users u ON u.id = {alias}.{user_column} \
              JOIN customers pc ON pc.id = u.customer_id LEFT JOIN workspaces pw ON pw.id = u.home_workspace_id \
@@ -66,6 +67,7 @@ fn principal_sql(credential: &str, alias: &str, key: &str, viewed_as: Option<&st
                 crate::store::columns_as::<api_tokens::Entity>(alias, "c_")
             },
             user = crate::store::columns_as::<users::Entity>("u", "u_"),
+            customer = crate::store::columns_as::<customers::Entity>("pc", "pc_"),
         )
     };
     match viewed_as {
@@ -112,8 +114,7 @@ async fn principal_rows<C: FromQueryResult>(
                 credential: C::from_query_result(r, "c_")?,
                 user: users::Model::from_query_result(r, "u_")?,
                 names: ActorNames {
-                    customer_name: r.try_get("", "n_customer")?,
-                    customer_kind: r.try_get("", "n_kind")?,
+                    customer: customers::Model::from_query_result(r, "pc_")?,
                     home_workspace_name: r.try_get("", "n_home")?,
                 },
                 workspace_id: r.try_get("", "g_workspace")?,

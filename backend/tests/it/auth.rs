@@ -22,6 +22,7 @@ on_both!(
     malformed_bodies_get_problems,
     audit_chain_links_every_event,
     me_is_one_statement_with_the_names_it_shows,
+    the_tenant_scope_costs_no_statement_of_its_own,
 );
 
 async fn login_refresh_logout(app: TestApp) {
@@ -288,5 +289,40 @@ async fn me_is_one_statement_with_the_names_it_shows(app: TestApp) {
     assert_eq!(
         (me.body["customer"]["name"].as_str(), me.body["home_workspace"]["name"].as_str()),
         (Some("Acme Inc"), Some("Ops"))
+    );
+}
+
+/// A tenant-scoped request takes its customer from the principal's query: the users page in
+/// tenant scope is the principal, the page and its memberships, as in admin mode.
+async fn the_tenant_scope_costs_no_statement_of_its_own(app: TestApp) {
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let role = app.role(acme, ws, &["steward.access.users.view"]).await;
+    let lead = app.user_with_role(acme, ws, role).await;
+    let statements = |token: String, scope: &'static str| {
+        let app = &app;
+        async move {
+            let mut fewest = u64::MAX;
+            for _ in 0..5 {
+                let before = app.state.telemetry.statements.observed();
+                let res = app
+                    .call_with(Method::GET, "/api/users?limit=50", &token, None, &[("x-steward-scope", scope)])
+                    .await;
+                assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+                assert!(!res.body["items"].as_array().unwrap().is_empty());
+                fewest = fewest.min(app.state.telemetry.statements.observed() - before);
+            }
+            fewest
+        }
+    };
+    assert_eq!(statements(admin.clone(), "all").await, 3, "principal, page, memberships");
+    assert_eq!(statements(admin, "tenant").await, 3, "the admin's own customer came with the principal");
+    assert_eq!(statements(lead.token.clone(), "tenant").await, 3);
+    // The scope is still the lead's own customer: only Acme's users.
+    let page = app.call_with(Method::GET, "/api/users?limit=50", &lead.token, None, &[]).await;
+    assert!(
+        page.body["items"].as_array().unwrap().iter().all(|u| u["customer_id"] == acme.to_string()),
+        "{:?}",
+        page.body
     );
 }
