@@ -697,6 +697,9 @@ pub struct RecordRow {
     pub entity_type: String,
     pub external_id: String,
     pub source: String,
+    /// The record's data as its source sent it: a JSON object that the JSON Schema of its
+    /// entity type (the model an installed application declares for `entity_type`) accepts,
+    /// so its keys are that model's. The dedup hash and the external key are derived from it.
     pub payload: serde_json::Value,
     pub merged_into: Option<uuid::Uuid>,
     pub updated_at: DateTime<Utc>,
@@ -730,7 +733,14 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    /// Before/after summary.
+    /// What the action did: an object whose keys depend on the action (`{}` when there is
+    /// nothing to add). A change carries `before` and `after`, the fields it changed on each
+    /// side (`{"before": {"status": "active"}, "after": {"status": "inactive"}}`); other keys
+    /// are the facts of the action: `reason` (an impersonation and how it ended), `run_id` (a
+    /// manual run), `params` (a platform action), `table`, `count`, `skipped`, `set` and
+    /// `selection` (an explorer batch), `code` and `status` (a refused request),
+    /// `sessions_ended` (a deactivation). New actions may add keys.
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub summary: serde_json::Value,
     pub hash: String,
 }
