@@ -161,7 +161,7 @@ pub(super) async fn window_search(
     raw: &str,
     sort: &str,
     want: u64,
-) -> AppResult<Option<Vec<users::Model>>> {
+) -> AppResult<Option<Vec<PageRow>>> {
     let q = raw.trim().to_lowercase();
     let like = pagination::contains_pattern(&q);
     let inner = ordered.clone().limit(WINDOW).into_query();
@@ -171,6 +171,7 @@ pub(super) async fn window_search(
     let mut outer = Query::select();
     outer
         .column(sea_orm::sea_query::Asterisk)
+        .expr_as(memberships_of_row(db.get_database_backend()), sea_orm::sea_query::Alias::new("memberships"))
         .from_subquery(inner, users::Entity)
         .cond_where(Condition::any().add(matches(users::Column::Name)).add(matches(users::Column::Email)))
         .limit(want);
@@ -183,8 +184,65 @@ pub(super) async fn window_search(
     for (col, order) in keys {
         outer.order_by((users::Entity, col), order);
     }
-    let rows = users::Model::find_by_statement(db.get_database_backend().build(&outer)).all(db).await?;
+    let rows = PageRow::find_by_statement(db.get_database_backend().build(&outer)).all(db).await?;
     Ok((rows.len() as u64 >= want).then_some(rows))
+}
+
+/// A directory page's row: the user and, read in the same statement, their memberships with
+/// the names a row shows.
+#[derive(Debug)]
+pub(super) struct PageRow {
+    user: users::Model,
+    /// A JSON array of `[workspace_id, role_id, workspace name, role name, customer name]`.
+    memberships: String,
+}
+
+impl FromQueryResult for PageRow {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self { user: users::Model::from_query_result(res, pre)?, memberships: res.try_get(pre, "memberships")? })
+    }
+}
+
+impl PageRow {
+    /// The row's memberships, as the separate memberships query would read them.
+    fn memberships(&self) -> AppResult<Vec<MembershipRow>> {
+        let raw: Vec<(String, String, String, String, String)> = serde_json::from_str(&self.memberships)
+            .map_err(|e| AppError::internal(format!("a directory row's memberships: {e}")))?;
+        let id = |s: &str| Uuid::parse_str(s).map_err(|e| AppError::internal(format!("a membership's id: {e}")));
+        raw.into_iter()
+            .map(|(workspace, role, workspace_name, role_name, customer_name)| {
+                Ok(MembershipRow {
+                    user_id: self.user.id,
+                    workspace_id: id(&workspace)?,
+                    role_id: id(&role)?,
+                    workspace_name,
+                    role_name,
+                    customer_name,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The memberships of the `users` row a select is on, with their workspace, role and customer
+/// names, as one JSON text column: the directory page reads its users and their memberships in
+/// one statement (each statement on SQLite is a hand-off to the connection's thread and back).
+/// SQLite keeps ids as 16-byte blobs, which JSON cannot hold: they go as hex, which
+/// `Uuid::parse_str` reads as it reads PostgreSQL's hyphenated form.
+fn memberships_of_row(backend: DbBackend) -> SimpleExpr {
+    const FROM: &str = "FROM user_roles ur JOIN workspaces w ON w.id = ur.workspace_id \
+        JOIN roles r ON r.id = ur.role_id JOIN customers c ON c.id = ur.customer_id \
+        WHERE ur.user_id = \"users\".\"id\"";
+    Expr::cust(match backend {
+        DbBackend::Postgres => format!(
+            "(SELECT coalesce(json_agg(json_build_array(ur.workspace_id, ur.role_id, w.name, r.name, c.name)), \
+             '[]'::json)::text {FROM})"
+        ),
+        _ => format!(
+            "(SELECT json_group_array(json_array(hex(ur.workspace_id), hex(ur.role_id), w.name, r.name, c.name)) \
+             {FROM})"
+        ),
+    })
 }
 
 /// The users in scope that this principal may see, before search, segment and paging.
@@ -289,10 +347,11 @@ pub async fn directory_page(
             walk = common;
         }
     }
-    let query = query.limit(limit + 1);
+    let backend = state.db.get_database_backend();
+    let query = query.limit(limit + 1).column_as(memberships_of_row(backend), "memberships").into_model::<PageRow>();
     let rows = if let Some(rows) = window_rows {
         rows
-    } else if walk && state.db.get_database_backend() == DbBackend::Postgres {
+    } else if walk && backend == DbBackend::Postgres {
         // PostgreSQL cannot estimate a substring match and would scan the whole table (measured:
         // 500 ms at 1M users); for a common term the sort index, tested row by row, stops after
         // a few thousand rows (5 ms). Steer it there for this one read.
@@ -308,15 +367,19 @@ pub async fn directory_page(
     } else {
         query.all(&state.db).await?
     };
-    let (rows, next_cursor) = pagination::finish(rows, limit, |u| Cursor {
+    let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor {
         key: Some(match sort {
-            "name" => u.name.clone(),
-            "email" => u.email.clone(),
-            _ => u.created_at.to_rfc3339(),
+            "name" => r.user.name.clone(),
+            "email" => r.user.email.clone(),
+            _ => r.user.created_at.to_rfc3339(),
         }),
-        id: u.id,
+        id: r.user.id,
     });
-    let items = rows_of(&state.db, rows).await?;
+    let mut memberships = Vec::new();
+    for row in &rows {
+        memberships.extend(row.memberships()?);
+    }
+    let items = rows_with(&state.db, rows.into_iter().map(|r| r.user).collect(), memberships).await?;
     Ok(Page { items, next_cursor })
 }
 
@@ -368,6 +431,15 @@ pub async fn rows_of<C: ConnectionTrait>(conn: &C, users: Vec<users::Model>) -> 
         .into_model::<MembershipRow>()
         .all(conn)
         .await?;
+    rows_with(conn, users, memberships).await
+}
+
+/// Directory rows for `users` and their `memberships` (read already).
+async fn rows_with<C: ConnectionTrait>(
+    conn: &C,
+    users: Vec<users::Model>,
+    memberships: Vec<MembershipRow>,
+) -> AppResult<Vec<DirectoryUser>> {
     let mut ws: HashMap<Uuid, String> =
         memberships.iter().map(|m| (m.workspace_id, m.workspace_name.clone())).collect();
     let mut customer_names: HashMap<Uuid, String> = HashMap::new();

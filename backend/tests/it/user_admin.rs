@@ -145,6 +145,16 @@ async fn directory_searches_filters_sorts_and_pages(app: TestApp) {
     let turing = app.get("/api/users?search=urin", Some(&admin)).await;
     assert_eq!(turing.status, StatusCode::OK, "{:?}", turing.body);
     assert_eq!(emails(&turing.body), ["alan.turing@bletchley.example"]);
+    // A row carries its memberships with their names, whichever way the page was found (on
+    // PostgreSQL a term many match on a short page is answered from the window walk).
+    let window = app.get("/api/users?search=example&limit=1", Some(&admin)).await;
+    for row in [&turing.body["items"][0], &window.body["items"][0]] {
+        let membership = &row["workspaces"][0];
+        assert_eq!(membership["workspace"]["id"].as_str(), Some(ws.as_str()), "{row}");
+        assert!(membership["workspace"]["name"].as_str().is_some_and(|n| !n.is_empty()), "{row}");
+        assert!(membership["role_name"].as_str().is_some_and(|n| !n.is_empty()), "{row}");
+        assert!(membership["role_id"].is_string(), "{row}");
+    }
     // Case-insensitive, in the email too; quotes and LIKE wildcards are plain text.
     assert_eq!(emails(&app.get("/api/users?search=EINDHOVEN", Some(&admin)).await.body), ["edsger@eindhoven.example"]);
     assert!(emails(&app.get("/api/users?search=%25%22_x", Some(&admin)).await.body).is_empty());
