@@ -28,10 +28,23 @@ on_both!(
 );
 
 pub(crate) async fn record(app: &TestApp, customer: Uuid, entity: &str, external: &str, payload: Value) -> Uuid {
-    let id = Uuid::now_v7();
+    let row = record_row(customer, entity, external, payload);
+    let id = row.id.clone().unwrap();
+    row.insert(app.db()).await.unwrap();
+    id
+}
+
+/// `POST /api/explorer/tables/records/batch` in `scope`.
+async fn batch_records(app: &TestApp, token: &str, scope: &str, body: Value) -> crate::harness::Response {
+    app.call_with(Method::POST, "/api/explorer/tables/records/batch", token, Some(body), &[("x-steward-scope", scope)])
+        .await
+}
+
+/// A record as a source would send it, with its derived fields, not yet written.
+fn record_row(customer: Uuid, entity: &str, external: &str, payload: Value) -> records::ActiveModel {
     let now = chrono::Utc::now();
     let mut row = records::ActiveModel {
-        id: Set(id),
+        id: Set(Uuid::now_v7()),
         customer_id: Set(customer),
         entity_type: Set(entity.into()),
         external_id: Set(external.into()),
@@ -45,8 +58,7 @@ pub(crate) async fn record(app: &TestApp, customer: Uuid, entity: &str, external
         updated_at: Set(now),
     };
     steward_backend::data::records::derive(&mut row, &payload, external);
-    row.insert(app.db()).await.unwrap();
-    id
+    row
 }
 
 async fn link(app: &TestApp, customer: Uuid, from: Uuid, to: Uuid) -> Uuid {
@@ -321,19 +333,7 @@ async fn batch_dry_run_equals_the_real_run(app: TestApp) {
         .await;
     assert_eq!(merge.status, StatusCode::OK, "{:?}", merge.body);
     let selection = json!({ "filters": [{ "column": "entity_type", "op": "eq", "value": "ticket" }] });
-    let batch = |body: Value| {
-        let (app, root, scope) = (&app, &root, &scope);
-        async move {
-            app.call_with(
-                Method::POST,
-                "/api/explorer/tables/records/batch",
-                root,
-                Some(body),
-                &[("x-steward-scope", scope)],
-            )
-            .await
-        }
-    };
+    let batch = |body: Value| batch_records(&app, &root, &scope, body);
     let dry = batch(json!({ "action": "delete", "selection": selection, "dry_run": true })).await;
     assert_eq!(dry.status, StatusCode::OK, "{:?}", dry.body);
     assert_eq!(dry.body["matched"], 8);
@@ -847,27 +847,8 @@ async fn a_large_batch_leaves_the_planner_statistics_current(app: TestApp) {
     let root = app.setup_admin().await;
     let (acme, _) = app.customer("Acme", "tenant").await;
     let scope = scoped(acme);
-    let now = chrono::Utc::now();
     let rows: Vec<records::ActiveModel> = (0..1_000)
-        .map(|i| {
-            let payload = json!({ "name": format!("lead {i}") });
-            let mut row = records::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                customer_id: Set(acme),
-                entity_type: Set("lead".into()),
-                external_id: Set(format!("L-{i}")),
-                source: Set("crm".into()),
-                payload: Set(payload.clone()),
-                merged_into: Set(None),
-                refreshed_at: Set(None),
-                content_hash: Set(None),
-                external_key: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            steward_backend::data::records::derive(&mut row, &payload, &format!("L-{i}"));
-            row
-        })
+        .map(|i| record_row(acme, "lead", &format!("L-{i}"), json!({ "name": format!("lead {i}") })))
         .collect();
     for chunk in rows.chunks(200) {
         records::Entity::insert_many(chunk.to_vec()).exec(app.db()).await.unwrap();
@@ -875,19 +856,7 @@ async fn a_large_batch_leaves_the_planner_statistics_current(app: TestApp) {
     let small = planned_rows(&app).await;
     assert!(small < 1_000, "written around the server, unanalysed: {small}");
     let selection = json!({ "filters": [{ "column": "entity_type", "op": "eq", "value": "lead" }] });
-    let batch = |body: Value| {
-        let (app, root, scope) = (&app, &root, &scope);
-        async move {
-            app.call_with(
-                Method::POST,
-                "/api/explorer/tables/records/batch",
-                root,
-                Some(body),
-                &[("x-steward-scope", scope)],
-            )
-            .await
-        }
-    };
+    let batch = |body: Value| batch_records(&app, &root, &scope, body);
     let body = json!({ "action": "edit", "selection": selection, "set": { "source": "import" }, "dry_run": true });
     let dry = batch(body.clone()).await;
     assert_eq!(dry.body["confirm_phrase"], "edit 1000 records", "{:?}", dry.body);
