@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The console's weight and first paint on a slow link (issue 32's goals), measured from outside:
-// each file the server sends for /login in raw, gzip and brotli bytes, and in headless Chromium
+// each file a cold /login loads and each lazily loaded part in raw, gzip and brotli bytes, and in headless Chromium
 // with the DevTools protocol's network emulation (default 1.6 Mbit/s down, 750 kbit/s up,
 // 150 ms round trip, a cold cache) the time until the loading shell shows and until the sign-in
 // form does. Runs the server binary it is given (STEWARD_BIN, default target/release/
@@ -24,22 +24,37 @@ process.env.STEWARD_BIN ??= join(ROOT, 'target', 'release', 'steward-server');
 const server = await startServer();
 const chrome = await startBrowser();
 try {
-  // What the page loads, in each encoding.
+  // What a cold /login loads (the page, what it names, the split module's link script the app's
+  // script imports), and the parts split off the main module, fetched when their page opens.
   const html = await (await fetch(`${server.url}/login`)).text();
-  const files = ['/login', ...[...html.matchAll(/(?:href|src)="(\/[^"]+\.(?:js|wasm|css))"/g)].map((m) => m[1])];
-  const unique = [...new Set(files)];
-  const sizes = [];
-  for (const path of unique) {
-    const row = { path };
-    for (const [name, accept] of [['raw', 'identity'], ['gzip', 'gzip'], ['br', 'br']]) {
-      const res = await fetch(server.url + path, { headers: { 'accept-encoding': accept }, decompress: false });
-      // fetch decodes bodies; the Content-Length header is the size on the wire.
-      row[name] = Number(res.headers.get('content-length'));
-      row[`${name}Encoding`] = res.headers.get('content-encoding') ?? 'none';
-      await res.arrayBuffer();
-    }
-    sizes.push(row);
+  const named = [...html.matchAll(/(?:href=|src=|from |module_or_path: )["'](\/[^"']+\.(?:js|wasm|css))["']/g)].map((m) => m[1]);
+  const scripts = named.filter((p) => p.endsWith('.js'));
+  const linked = [];
+  const lazy = [];
+  for (const script of scripts) {
+    const text = await (await fetch(server.url + script)).text();
+    for (const m of text.matchAll(/from ["']\.\/([^"']+-split\.js)["']/g)) linked.push(`/${m[1]}`);
   }
+  for (const link of linked) {
+    const text = await (await fetch(server.url + link)).text();
+    for (const m of text.matchAll(/["']\.\/([^"']+\.wasm)["']/g)) lazy.push(`/${m[1]}`);
+  }
+  const measure = async (paths) => {
+    const rows = [];
+    for (const path of [...new Set(paths)]) {
+      const row = { path };
+      for (const [name, accept] of [['raw', 'identity'], ['gzip', 'gzip'], ['br', 'br']]) {
+        const res = await fetch(server.url + path, { headers: { 'accept-encoding': accept }, decompress: false });
+        // fetch decodes bodies; the Content-Length header is the size on the wire.
+        row[name] = Number(res.headers.get('content-length'));
+        await res.arrayBuffer();
+      }
+      rows.push(row);
+    }
+    return rows;
+  };
+  const sizes = await measure(['/login', ...named, ...linked]);
+  const parts = await measure(lazy);
 
   // Cold loads of /login on the emulated link.
   const timings = [];
@@ -67,8 +82,16 @@ try {
   console.log('| file | raw KB | gzip KB | brotli KB |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const r of sizes) console.log(`| \`${r.path.replace(/-[0-9a-f]{16}/, '-<hash>')}\` | ${kb(r.raw)} | ${kb(r.gzip)} | ${kb(r.br)} |`);
-  const total = (k) => sizes.reduce((s, r) => s + r[k], 0);
-  console.log(`| **total** | ${kb(total('raw'))} | ${kb(total('gzip'))} | ${kb(total('br'))} |`);
+  const total = (rows, k) => rows.reduce((s, r) => s + r[k], 0);
+  console.log(`| **a cold \`/login\`** | ${kb(total(sizes, 'raw'))} | ${kb(total(sizes, 'gzip'))} | ${kb(total(sizes, 'br'))} |`);
+  console.log(`| the ${parts.length} lazily loaded part(s): the signed-in pages, fetched in the background once the app is up | ${kb(total(parts, 'raw'))} | ${kb(total(parts, 'gzip'))} | ${kb(total(parts, 'br'))} |`);
+  const all = [...sizes, ...parts];
+  console.log(`| **the whole console** | ${kb(total(all, 'raw'))} | ${kb(total(all, 'gzip'))} | ${kb(total(all, 'br'))} |`);
+  const largest = [...parts].sort((a, b) => b.br - a.br).slice(0, 5);
+  if (largest.length) {
+    console.log('');
+    console.log(`Largest parts (brotli KB): ${largest.map((r) => `${r.path.replace(/-[0-9a-f]{16}/, '')} ${kb(r.br)}`).join(', ')}`);
+  }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log('');
   console.log(`Cold /login at ${opts['down-kbps']} kbit/s down, ${opts['rtt-ms']} ms RTT (median of ${timings.length}):`
