@@ -38,6 +38,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+# Trunk builds the console with `cargo --offline` (Trunk.toml): the locked crates must be here
+# first. Instant when they are.
+cargo fetch --locked -q
+
 if ! command -v npm >/dev/null; then
   say "installing Node.js and npm"
   apt_install nodejs npm
