@@ -12,8 +12,27 @@ use crate::secrets::{AuditKeys, JwtKeys};
 use crate::store::logs::LogSink;
 use crate::telemetry::Telemetry;
 
+/// The handle every handler receives (axum clones it once per extraction): one reference count,
+/// where cloning the fields themselves was a dozen (measured at 2.6% of `/api/me`'s samples).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+impl From<AppStateInner> for AppState {
+    fn from(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+#[derive(Clone)]
+pub struct AppStateInner {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
@@ -97,7 +116,7 @@ impl AppState {
         if tokio::runtime::Handle::try_current().is_ok() {
             crate::store::logs::spawn_writer(db.clone(), logs.clone(), lines, config.log_max_rows);
         }
-        Self {
+        Self::from(AppStateInner {
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),
@@ -124,7 +143,7 @@ impl AppState {
                 .build(),
             changes: ChangeFeed::default(),
             draining: Arc::default(),
-        }
+        })
     }
 }
 

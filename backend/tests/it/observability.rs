@@ -438,7 +438,10 @@ async fn retention_prunes_by_age_and_row_cap(app: TestApp) {
     // The row cap keeps the newest.
     let mut config = (*app.state.config).clone();
     config.log_max_rows = 1;
-    let capped = steward_backend::AppState { config: std::sync::Arc::new(config), ..app.state.clone() };
+    let capped = steward_backend::AppState::from(steward_backend::state::AppStateInner {
+        config: std::sync::Arc::new(config),
+        ..(*app.state).clone()
+    });
     assert_eq!(steward_backend::ops::logs::prune(&capped).await.unwrap(), 1);
     let left: Vec<String> =
         log_entries::Entity::find().all(app.db()).await.unwrap().into_iter().map(|l| l.message).collect();
