@@ -16,7 +16,7 @@ use sea_orm::sqlx;
 use sea_orm::sqlx::Row;
 
 use crate::bench::request;
-use crate::bench_telemetry::{peak_rss_kib, start_with, wrk_with, Server};
+use crate::bench_telemetry::{peak_rss_kib, start_with, wrk_counted, wrk_with, Server};
 
 pub struct Options {
     pub users: u64,
@@ -205,6 +205,71 @@ fn sign_in(server: &Server) -> anyhow::Result<String> {
         .to_owned())
 }
 
+/// What the write benchmarks work on: the bench admin's home workspace, the role held there, and
+/// 100 records of the admin's customer to batch-edit (inserted once, reused next time).
+struct WriteFixture {
+    workspace: uuid::Uuid,
+    role: uuid::Uuid,
+    records: Vec<uuid::Uuid>,
+}
+
+async fn write_fixture(url: &str) -> anyhow::Result<WriteFixture> {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+    use steward_backend::store::entities::{records, user_roles, users};
+    let db = sea_orm::Database::connect(url).await?;
+    let admin = users::Entity::find()
+        .filter(users::Column::Email.eq("bench@example.com"))
+        .one(&db)
+        .await?
+        .context("no bench admin")?;
+    let workspace = admin.home_workspace_id.context("the bench admin has no home workspace")?;
+    let role = user_roles::Entity::find_by_id((workspace, admin.id)).one(&db).await?.context("no role")?.role_id;
+    let mine = || {
+        records::Entity::find()
+            .filter(records::Column::CustomerId.eq(admin.customer_id))
+            .filter(records::Column::EntityType.eq("bench"))
+    };
+    let have = mine().limit(100).all(&db).await?.len();
+    for i in have..100 {
+        let now = chrono::Utc::now();
+        let payload = serde_json::json!({ "name": format!("Bench {i}"), "score": i });
+        let external = format!("BENCH-{i:03}");
+        let mut row = records::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            customer_id: Set(admin.customer_id),
+            entity_type: Set("bench".into()),
+            external_id: Set(external.clone()),
+            source: Set("bench".into()),
+            payload: Set(payload.clone()),
+            merged_into: Set(None),
+            refreshed_at: Set(None),
+            content_hash: Set(None),
+            external_key: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        steward_backend::data::records::derive(&mut row, &payload, &external);
+        row.insert(&db).await?;
+    }
+    let records = mine().limit(100).all(&db).await?.into_iter().map(|r| r.id).collect();
+    db.close().await?;
+    Ok(WriteFixture { workspace, role, records })
+}
+
+/// A wrk script that sends `body` to `path`, each `{n}` in it replaced by a token no other
+/// request of the run uses (any thread, any earlier run): creations need unique names.
+fn write_script(dir: &Path, name: &str, method: &str, path: &str, body: &str) -> anyhow::Result<PathBuf> {
+    let nonce = chrono::Utc::now().timestamp_millis();
+    let script = format!(
+        "local threads = 0\nfunction setup(thread)\n  threads = threads + 1\n  thread:set(\"tid\", threads)\nend\n\
+         local i = 0\nrequest = function()\n  i = i + 1\n  local n = \"{nonce}-\" .. tid .. \"-\" .. i\n  \
+         local body = string.gsub({body:?}, \"{{n}}\", n)\n  return wrk.format({method:?}, {path:?}, nil, body)\nend\n"
+    );
+    let file = dir.join(format!("{name}.lua"));
+    std::fs::write(&file, script)?;
+    Ok(file)
+}
+
 /// One row of the report.
 struct Line {
     name: String,
@@ -213,27 +278,109 @@ struct Line {
     baseline: Option<Figures>,
 }
 
+/// The report as a Markdown table; the baseline's columns only where some line has one.
 fn print_report(title: &str, lines: &[Line]) {
+    let with_baseline = lines.iter().any(|l| l.baseline.is_some());
     println!("\n{title}");
-    println!("| endpoint | req/s | p50 | p99 | `/api/health` just before (req/s, p99) | share of health req/s | bare baseline (req/s, p50, p99) | share of baseline req/s | p99 ÷ baseline p99 |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut head =
+        "| endpoint | req/s | p50 | p99 | `/api/health` just before (req/s, p99) | share of health req/s |".to_owned();
+    let mut rule = "| --- | --- | --- | --- | --- | --- |".to_owned();
+    if with_baseline {
+        head.push_str(" bare baseline (req/s, p50, p99) | share of baseline req/s | p99 ÷ baseline p99 |");
+        rule.push_str(" --- | --- | --- |");
+    }
+    println!("{head}\n{rule}");
     for l in lines {
         let (rps, p50, p99) = l.ours;
         let (hrps, _, hp99) = l.health;
-        let (base, share, p99x) = match l.baseline {
-            Some((brps, bp50, bp99)) => (
-                format!("{brps:.0}, {bp50:.2} ms, {bp99:.2} ms"),
-                format!("{:.0}%", rps / brps * 100.0),
-                format!("{:.2}×", p99 / bp99),
-            ),
-            None => ("—".into(), "—".into(), "—".into()),
-        };
-        println!(
-            "| {} | {rps:.0} | {p50:.2} ms | {p99:.2} ms | {hrps:.0}, {hp99:.2} ms | {:.0}% | {base} | {share} | {p99x} |",
+        let mut row = format!(
+            "| {} | {rps:.0} | {p50:.2} ms | {p99:.2} ms | {hrps:.0}, {hp99:.2} ms | {:.0}% |",
             l.name,
             rps / hrps * 100.0
         );
+        if with_baseline {
+            row.push_str(&match l.baseline {
+                Some((brps, bp50, bp99)) => format!(
+                    " {brps:.0}, {bp50:.2} ms, {bp99:.2} ms | {:.0}% | {:.2}× |",
+                    rps / brps * 100.0,
+                    p99 / bp99
+                ),
+                None => " — | — | — |".to_owned(),
+            });
+        }
+        println!("{row}");
     }
+}
+
+/// Writes/s: creating a user (inactive, so no mail and no password hash), renaming a workspace
+/// (one row and its audit event on the chain), and a batch edit of 100 explorer rows — each
+/// beside `/api/health` just before it. Every answer must be a success, or the figure is not one.
+fn writes(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    server: &Server,
+    token: &str,
+    secs: u32,
+) -> anyhow::Result<Vec<Line>> {
+    let fixture = runtime.block_on(write_fixture(url))?;
+    let dir = server.dir.path();
+    let ids = serde_json::to_string(&fixture.records)?;
+    let n = fixture.records.len();
+    let scripts = [
+        (
+            "create a user (`POST /api/users`, inactive)",
+            write_script(
+                dir,
+                "create-user",
+                "POST",
+                "/api/users",
+                &format!(
+                    r#"{{"email":"w{{n}}@bench.example","name":"Writer {{n}}","home_workspace_id":"{}","role_id":"{}","active":false}}"#,
+                    fixture.workspace, fixture.role
+                ),
+            )?,
+        ),
+        (
+            "rename a workspace (`PUT /api/workspaces/{id}`: a row and its audit event)",
+            write_script(
+                dir,
+                "rename-workspace",
+                "PUT",
+                &format!("/api/workspaces/{}", fixture.workspace),
+                r#"{"name":"Bench {n}"}"#,
+            )?,
+        ),
+        (
+            "batch edit of 100 explorer rows (`POST /api/explorer/tables/records/batch`)",
+            write_script(
+                dir,
+                "batch-edit",
+                "POST",
+                "/api/explorer/tables/records/batch",
+                &format!(
+                    r#"{{"action":"edit","ids":{ids},"set":{{"source":"bench-{{n}}"}},"confirm":"edit {n} records"}}"#
+                ),
+            )?,
+        ),
+    ];
+    let health_url = format!("{}/api/health", server.url);
+    let mut lines = Vec::new();
+    for (name, script) in scripts {
+        let args = vec![
+            "-H".to_owned(),
+            format!("Authorization: Bearer {token}"),
+            "-H".to_owned(),
+            "Content-Type: application/json".to_owned(),
+            "-s".to_owned(),
+            script.display().to_string(),
+        ];
+        let health = wrk_with(&health_url, secs, &[])?;
+        let (ours, failed) = wrk_counted(&server.url, secs, &args)?;
+        anyhow::ensure!(failed == 0, "{name}: {failed} answers were not a success");
+        eprintln!("{name}: {ours:?} (health {health:?})");
+        lines.push(Line { name: name.to_owned(), ours, health, baseline: None });
+    }
+    Ok(lines)
 }
 
 pub fn run(opts: Options) -> anyhow::Result<()> {
@@ -376,6 +523,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             mib(peak_rss_kib(server.child.id())),
             mib(peak_rss_kib(baseline.child.id()))
         );
+        let writes = writes(&runtime, &url, &server, &token, secs)?;
+        print_report(&format!("{kind}, writes in the admin's own customer, each right after `/api/health`"), &writes);
     }
     Ok(())
 }

@@ -62,6 +62,11 @@ pub(crate) fn wrk(url: &str, secs: u32) -> anyhow::Result<(f64, f64, f64)> {
 
 /// As [`wrk`], with extra arguments (headers, a Lua script).
 pub(crate) fn wrk_with(url: &str, secs: u32, extra: &[String]) -> anyhow::Result<(f64, f64, f64)> {
+    Ok(wrk_counted(url, secs, extra)?.0)
+}
+
+/// As [`wrk_with`], with the number of answers that were not 2xx or 3xx (wrk counts them).
+pub(crate) fn wrk_counted(url: &str, secs: u32, extra: &[String]) -> anyhow::Result<((f64, f64, f64), u64)> {
     let out = Command::new("wrk")
         .args(["-t2", "-c16", &format!("-d{secs}s"), "--latency"])
         .args(extra)
@@ -84,7 +89,8 @@ pub(crate) fn wrk_with(url: &str, secs: u32, extra: &[String]) -> anyhow::Result
         field("Requests/sec:").and_then(|v| v.parse().ok()).context(format!("no req/s in wrk's report:\n{text}"))?;
     let p50 = field("50%").and_then(|v| ms(&v)).unwrap_or(f64::NAN);
     let p99 = field("99%").and_then(|v| ms(&v)).unwrap_or(f64::NAN);
-    Ok((rps, p50, p99))
+    let failed = field("Non-2xx or 3xx responses:").and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok(((rps, p50, p99), failed))
 }
 
 pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
