@@ -58,6 +58,36 @@ pub fn external_key(external_id: &str) -> String {
     external_id.trim().to_lowercase()
 }
 
+/// A record as a source would send it (`id`, its tenant, type, external id, source and payload,
+/// stamped `at`), with its derived fields set: what the seed, the tests and the benchmarks insert
+/// directly.
+pub fn new_row(
+    id: uuid::Uuid,
+    customer_id: uuid::Uuid,
+    entity_type: &str,
+    external_id: &str,
+    source: &str,
+    payload: Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> records::ActiveModel {
+    let mut row = records::ActiveModel {
+        id: Set(id),
+        customer_id: Set(customer_id),
+        entity_type: Set(entity_type.into()),
+        external_id: Set(external_id.into()),
+        source: Set(source.into()),
+        payload: Set(payload.clone()),
+        merged_into: Set(None),
+        refreshed_at: Set(None),
+        content_hash: Set(None),
+        external_key: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    derive(&mut row, &payload, external_id);
+    row
+}
+
 /// Sets a record's derived fields from its payload and external id.
 pub fn derive(active: &mut records::ActiveModel, payload: &Value, external_id: &str) {
     active.content_hash = Set(Some(content_hash(payload)));

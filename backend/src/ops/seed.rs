@@ -15,9 +15,7 @@ use crate::config::SeedArgs;
 use crate::roles::{SYSTEM_OPERATOR_ROLE, SYSTEM_VIEWER_ROLE};
 use crate::secrets::sha256_hex;
 use crate::state::AppState;
-use crate::store::entities::{
-    connectors, customers, flows, record_links, records, runs, user_roles, users, workspaces,
-};
+use crate::store::entities::{connectors, customers, flows, record_links, runs, user_roles, users, workspaces};
 
 /// What was created.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -364,21 +362,15 @@ pub async fn run(state: &AppState, args: &SeedArgs) -> anyhow::Result<Seeded> {
             });
             let id = Uuid::now_v7();
             let external_id = format!("{entity}-{r:06}");
-            let mut row = records::ActiveModel {
-                id: Set(id),
-                customer_id: Set(*cid),
-                entity_type: Set(entity.into()),
-                external_id: Set(external_id.clone()),
-                source: Set(pick(&mut rng, KINDS).into()),
-                payload: Set(payload.clone()),
-                merged_into: Set(None),
-                refreshed_at: Set(None),
-                content_hash: Set(None),
-                external_key: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            crate::data::records::derive(&mut row, &payload, &external_id);
+            let row = crate::data::records::new_row(
+                id,
+                *cid,
+                entity,
+                &external_id,
+                pick(&mut rng, KINDS),
+                payload.clone(),
+                now,
+            );
             record_rows.push(row);
             mine.entry(entity).or_default().push((id, payload));
         }

@@ -42,23 +42,15 @@ async fn batch_records(app: &TestApp, token: &str, scope: &str, body: Value) -> 
 
 /// A record as a source would send it, with its derived fields, not yet written.
 fn record_row(customer: Uuid, entity: &str, external: &str, payload: Value) -> records::ActiveModel {
-    let now = chrono::Utc::now();
-    let mut row = records::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(customer),
-        entity_type: Set(entity.into()),
-        external_id: Set(external.into()),
-        source: Set("crm".into()),
-        payload: Set(payload.clone()),
-        merged_into: Set(None),
-        refreshed_at: Set(None),
-        content_hash: Set(None),
-        external_key: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    steward_backend::data::records::derive(&mut row, &payload, external);
-    row
+    steward_backend::data::records::new_row(
+        Uuid::now_v7(),
+        customer,
+        entity,
+        external,
+        "crm",
+        payload,
+        chrono::Utc::now(),
+    )
 }
 
 async fn link(app: &TestApp, customer: Uuid, from: Uuid, to: Uuid) -> Uuid {

@@ -431,8 +431,7 @@ fn status_and_logs_with_a_live_tail() {
 
 #[test]
 fn data_merge_refresh_and_hashes() {
-    use sea_orm::{ActiveModelTrait, Set};
-    use steward_backend::store::entities::records;
+    use sea_orm::ActiveModelTrait;
     let server = server();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("steward").join("config.json");
@@ -449,22 +448,8 @@ fn data_merge_refresh_and_hashes() {
     for ext in ["ACC-1", "ACC-2", "ACC-3"] {
         let id = uuid::Uuid::now_v7();
         let payload = json!({ "name": "Acme" });
-        let now = chrono::Utc::now();
-        let mut row = records::ActiveModel {
-            id: Set(id),
-            customer_id: Set(customer),
-            entity_type: Set("account".into()),
-            external_id: Set(ext.into()),
-            source: Set("crm".into()),
-            payload: Set(payload.clone()),
-            merged_into: Set(None),
-            refreshed_at: Set(None),
-            content_hash: Set(None),
-            external_key: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        steward_backend::data::records::derive(&mut row, &payload, ext);
+        let row =
+            steward_backend::data::records::new_row(id, customer, "account", ext, "crm", payload, chrono::Utc::now());
         server.runtime.block_on(row.insert(&server.db)).unwrap();
         ids.push(id.to_string());
     }

@@ -214,7 +214,7 @@ struct WriteFixture {
 }
 
 async fn write_fixture(url: &str) -> anyhow::Result<WriteFixture> {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     use steward_backend::store::entities::{records, user_roles, users};
     let db = sea_orm::Database::connect(url).await?;
     let admin = users::Entity::find()
@@ -231,24 +231,16 @@ async fn write_fixture(url: &str) -> anyhow::Result<WriteFixture> {
     };
     let have = mine().limit(100).all(&db).await?.len();
     for i in have..100 {
-        let now = chrono::Utc::now();
         let payload = serde_json::json!({ "name": format!("Bench {i}"), "score": i });
-        let external = format!("BENCH-{i:03}");
-        let mut row = records::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            customer_id: Set(admin.customer_id),
-            entity_type: Set("bench".into()),
-            external_id: Set(external.clone()),
-            source: Set("bench".into()),
-            payload: Set(payload.clone()),
-            merged_into: Set(None),
-            refreshed_at: Set(None),
-            content_hash: Set(None),
-            external_key: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        steward_backend::data::records::derive(&mut row, &payload, &external);
+        let row = steward_backend::data::records::new_row(
+            uuid::Uuid::now_v7(),
+            admin.customer_id,
+            "bench",
+            &format!("BENCH-{i:03}"),
+            "bench",
+            payload,
+            chrono::Utc::now(),
+        );
         row.insert(&db).await?;
     }
     let records = mine().limit(100).all(&db).await?.into_iter().map(|r| r.id).collect();
