@@ -1,6 +1,6 @@
-//! Trunk's post-build hook (see `Trunk.toml`): splits the console's wasm module at its lazy
-//! routes, so a cold `/login` downloads the shell and the sign-in page, and each other page's
-//! code arrives when that page is first opened.
+//! Trunk's post-build hook (see `Trunk.toml`): splits the console's wasm module in two at its
+//! lazy routes (`frontend/src/app.rs`), so a cold `/login` downloads the shell and the sign-in
+//! page, and the signed-in pages' module follows in the background.
 //!
 //! Trunk cannot split a module itself: the split has to happen between cargo's link and
 //! wasm-bindgen. So Trunk builds as usual (cargo, then wasm-bindgen, without wasm-opt), and this
