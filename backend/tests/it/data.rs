@@ -25,6 +25,7 @@ on_both!(
     live_updates_reach_a_second_router,
     migrations_report_their_checksums,
     a_large_batch_leaves_the_planner_statistics_current,
+    a_batch_edit_derives_what_its_values_change,
 );
 
 pub(crate) async fn record(app: &TestApp, customer: Uuid, entity: &str, external: &str, payload: Value) -> Uuid {
@@ -859,4 +860,38 @@ async fn a_large_batch_leaves_the_planner_statistics_current(app: TestApp) {
     assert_eq!((done.status, done.body["affected"].as_array().map(Vec::len)), (StatusCode::OK, Some(1_000)));
     let known = planned_rows(&app).await;
     assert!(known >= 1_000, "the planner knows the thousand rows after the batch: {known}");
+}
+
+/// A batch edit is one statement for all its rows: what it derives (the payload's hash, the
+/// time of the change) comes from the new values, and what it does not touch (each row's own
+/// external key) stays each row's.
+async fn a_batch_edit_derives_what_its_values_change(app: TestApp) {
+    let root = app.setup_admin().await;
+    let (acme, _) = app.customer("Acme", "tenant").await;
+    let scope = scoped(acme);
+    let mut edited = Vec::new();
+    for i in 0..3 {
+        edited.push(record(&app, acme, "lead", &format!(" L-{i} "), json!({ "name": format!("lead {i}") })).await);
+    }
+    let other = record(&app, acme, "ticket", "T-1", json!({ "name": "t" })).await;
+    let before = records::Entity::find_by_id(other).one(app.db()).await.unwrap().unwrap();
+    let payload = json!({ "name": "one for all" });
+    let selection = json!({ "filters": [{ "column": "entity_type", "op": "eq", "value": "lead" }] });
+    let done = batch_records(
+        &app,
+        &root,
+        &scope,
+        json!({ "action": "edit", "selection": selection, "set": { "payload": payload }, "confirm": "edit 3 records" }),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    for (i, id) in edited.iter().enumerate() {
+        let row = records::Entity::find_by_id(*id).one(app.db()).await.unwrap().unwrap();
+        assert_eq!(row.payload, payload);
+        assert_eq!(row.content_hash, Some(steward_backend::data::records::content_hash(&payload)));
+        assert_eq!(row.external_key, Some(format!("l-{i}")), "each row keeps its own key");
+        assert!(row.updated_at > before.updated_at);
+    }
+    let untouched = records::Entity::find_by_id(other).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(untouched, before, "a row outside the selection is left alone");
 }
