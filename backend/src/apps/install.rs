@@ -7,8 +7,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use semver::{Version, VersionReq};
 use serde_json::json;
@@ -395,7 +394,7 @@ pub async fn unpack_package(state: &AppState, p: &manifest::Package) -> AppResul
 /// active application's requirement on the package accepts too (the platform holds one version
 /// of a package in use); they all move to it. None fits: an import error saying why.
 async fn resolve(
-    txn: &DatabaseTransaction,
+    txn: &crate::store::Txn,
     app_id: Uuid,
     version_id: Uuid,
     package: &str,
@@ -497,7 +496,7 @@ async fn other_requirements<C: ConnectionTrait>(
 
 /// Makes `version_id` the version in use and the platform's entity types follow.
 async fn set_current(
-    txn: &DatabaseTransaction,
+    txn: &crate::store::Txn,
     app: &applications::Model,
     version_id: Uuid,
     active: bool,
@@ -513,7 +512,7 @@ async fn set_current(
 
 /// The application's entity types are its version in use's models while it is active, none
 /// while it is not. A name another owner holds is left to it.
-async fn sync_entity_types(txn: &DatabaseTransaction, app: &applications::Model) -> AppResult<()> {
+async fn sync_entity_types(txn: &crate::store::Txn, app: &applications::Model) -> AppResult<()> {
     entity_types::Entity::delete_many()
         .filter(entity_types::Column::Application.eq(app.name.clone()))
         .exec(txn)

@@ -33,6 +33,12 @@ pub async fn render(state: &AppState) -> AppResult<String> {
     int_gauge(&now, "steward_db_pool_size", "Pooled database connections open", i64::from(pool.size))?;
     int_gauge(&now, "steward_db_pool_idle", "Pooled database connections idle", i64::from(pool.idle))?;
     int_gauge(&now, "steward_db_pool_in_use", "Pooled database connections in use", i64::from(pool.in_use))?;
+    int_gauge(
+        &now,
+        "steward_db_writers_waiting",
+        "Write transactions of this process waiting for their turn (SQLite has one writer; 0 on PostgreSQL)",
+        crate::store::writers_waiting(&state.db) as i64,
+    )?;
     int_gauge(&now, "steward_run_queue_depth", "Runs waiting for a worker", shared.queue_depth as i64)?;
     int_gauge(&now, "steward_runs_running", "Runs being executed", shared.running as i64)?;
     gauge(

@@ -112,6 +112,7 @@ async fn metrics_exposition_parses_and_moves(app: TestApp) {
     for name in [
         "steward_db_pool_size",
         "steward_db_pool_idle",
+        "steward_db_writers_waiting",
         "steward_run_queue_depth",
         "steward_run_queue_oldest_seconds",
         "steward_scheduler_lag_seconds",
