@@ -246,13 +246,17 @@ export async function startCluster({ replicas = 2, env = {} } = {}) {
   const config = join(dir, 'haproxy.cfg');
   writeFileSync(config, [
     'global', '  maxconn 512',
-    'defaults', '  mode http', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s',
+    // A health check may take its time on a loaded machine (5 s), and one slow or failed check
+    // does not take a replica out (`fall 3`): with `fall 1` and the check's default timeout (its
+    // 300 ms interval), one slow answer of the last replica left the balancer with none, and it
+    // answered the console's page load itself, 503.
+    'defaults', '  mode http', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s', '  timeout check 5s',
     // A new connection per request, so a replica going away is a refused connection (safe to
     // retry on the other one for any method), never a request lost on a reused connection.
     '  option http-server-close', '  retries 3', '  option redispatch 1', '  retry-on conn-failure',
     'frontend steward', `  bind 127.0.0.1:${port}`, '  default_backend replicas',
     'backend replicas', '  balance roundrobin', '  option httpchk GET /api/health', '  http-check expect status 200',
-    ...nodes.map((n, i) => `  server r${i + 1} ${n.url.replace('http://', '')} check inter 300ms fall 1 rise 2`),
+    ...nodes.map((n, i) => `  server r${i + 1} ${n.url.replace('http://', '')} check inter 300ms fall 3 rise 2`),
     '',
   ].join('\n'));
   const haproxy = spawn(process.env.HAPROXY ?? 'haproxy', ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'inherit'] });
