@@ -348,7 +348,7 @@ pub async fn directory_page(
         }
     }
     let backend = state.db.get_database_backend();
-    let query = query.limit(limit + 1).column_as(memberships_of_row(backend), "memberships").into_model::<PageRow>();
+    let query = query.limit(limit + 1).column_as(memberships_of_row(backend), "memberships");
     let rows = if let Some(rows) = window_rows {
         rows
     } else if walk && backend == DbBackend::Postgres {
@@ -361,11 +361,13 @@ pub async fn directory_page(
              SET LOCAL max_parallel_workers_per_gather = 0",
         )
         .await?;
-        let rows = query.all(&txn).await?;
+        let rows = query.into_model::<PageRow>().all(&txn).await?;
         txn.commit().await?;
         rows
+    } else if search.is_none() {
+        PageRow::find_by_statement(pagination::literal_limit(query.build(backend))).all(&state.db).await?
     } else {
-        query.all(&state.db).await?
+        query.into_model::<PageRow>().all(&state.db).await?
     };
     let (rows, next_cursor) = pagination::finish(rows, limit, |r| Cursor {
         key: Some(match sort {
