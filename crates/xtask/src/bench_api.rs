@@ -372,7 +372,33 @@ fn writes(
         eprintln!("{name}: {ours:?} (health {health:?})");
         lines.push(Line { name: name.to_owned(), ours, health, baseline: None });
     }
+    let cleared = runtime.block_on(clear_created_users(url))?;
+    eprintln!("deleted the {cleared} users the writes created");
     Ok(lines)
+}
+
+/// Deletes the users the writes created (`w{n}@bench.example`, with their memberships). The
+/// benchmark reuses its database, and left in place they would be the newest users: on top of
+/// the next run's pages and in front of its walks of the sort order. Their audit events stay
+/// (the chain keeps every event).
+async fn clear_created_users(url: &str) -> anyhow::Result<usize> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    use steward_backend::store::entities::{user_roles, users};
+    let db = sea_orm::Database::connect(url).await?;
+    let created: Vec<uuid::Uuid> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Email.like("w%@bench.example"))
+        .into_tuple()
+        .all(&db)
+        .await?;
+    for chunk in created.chunks(500) {
+        user_roles::Entity::delete_many().filter(user_roles::Column::UserId.is_in(chunk.to_vec())).exec(&db).await?;
+        users::Entity::delete_many().filter(users::Column::Id.is_in(chunk.to_vec())).exec(&db).await?;
+    }
+    steward_backend::store::analyze(&db, &["users", "user_roles"]).await?;
+    db.close().await?;
+    Ok(created.len())
 }
 
 pub fn run(opts: Options) -> anyhow::Result<()> {
