@@ -267,10 +267,10 @@ fn select_row(backend: DbBackend, table: &Table, cond: Cond, id: Uuid) -> Select
     stmt
 }
 
-/// The extra columns an edit sets: `updated_at`, a record's derived fields, a flow's next run.
-/// The columns a write of `set` changes besides the ones it names: the same for every row it
-/// touches, since each is computed from a value in `set` (a column whose source is not in `set`
-/// keeps the value it has), so a batch edit is one statement for all its rows.
+/// The extra columns an edit sets (`updated_at`, a record's derived fields, a flow's next run):
+/// the same for every row it touches, since each is computed from a value in `set` (a column
+/// whose source is not in `set` keeps the value it has), so a batch edit is one statement for
+/// all its rows.
 fn derived(table: &Table, set: &[(&'static Col, Value, Json)]) -> Vec<(&'static str, Value)> {
     let now = Utc::now();
     let mut out = Vec::new();

@@ -139,11 +139,28 @@ impl WriteTurns {
 
     /// Waits for this writer's turn (tokio's mutex serves waiters in the order they came), as
     /// long as SQLite's own busy timeout; past it the request is answered 503, to be retried.
+    /// The count of waiters goes down when the wait ends however it ends, also when the request
+    /// that waits is dropped (its client went away) while it waits.
     async fn take(&self) -> Result<OwnedMutexGuard<()>, DbErr> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting::count(&self.waiting);
         let turn = tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.turn.clone().lock_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
         turn.map_err(|_| DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
+    }
+}
+
+/// One writer counted in [`WriteTurns`]' waiters for as long as this lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        Self(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -316,5 +333,11 @@ mod tests {
         let order: Vec<i64> = rows.unwrap().iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
         assert_eq!(order, [1, 2, 3, 4, 5]);
         assert_eq!(super::writers_waiting(&db), 0);
+        // A writer given up while it waits (its request dropped) is no longer counted.
+        let holder = super::begin(&db).await.unwrap();
+        let given_up = tokio::time::timeout(Duration::from_millis(50), super::begin(&db)).await;
+        assert!(given_up.is_err(), "the second writer had to wait");
+        assert_eq!(super::writers_waiting(&db), 0);
+        holder.rollback().await.unwrap();
     }
 }
