@@ -92,6 +92,12 @@ pub struct Config {
     #[arg(long, env = "STEWARD_SIGN_IN_WAIT_MS", default_value_t = 2000)]
     pub sign_in_wait_ms: u64,
 
+    /// How long a resolved principal (credential, user, grants) is reused, in milliseconds; 0
+    /// reads it from the database on every request. A change made through this replica's API
+    /// is seen at once; one made on another replica (or by the CLI) within this long.
+    #[arg(long, env = "STEWARD_PRINCIPAL_CACHE_MS", default_value_t = 250)]
+    pub principal_cache_ms: u64,
+
     /// SMTP server for outgoing mail; without it mail stays in the outbox.
     #[arg(long, env = "STEWARD_SMTP_HOST")]
     pub smtp_host: Option<String>,

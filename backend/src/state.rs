@@ -48,6 +48,9 @@ pub struct AppStateInner {
     pub sign_in_lane: Arc<crate::http::lane::Lane>,
     /// Dashboard KPIs, per scope and cache epoch.
     pub kpis: KpiCache,
+    /// Principals resolved moments ago (`http::principals`); the gate marks every
+    /// answered write so none outlives a change made here.
+    pub principals: Arc<crate::http::principals::Principals>,
     /// The settings changed at run time (`identity::runtime`, the 2FA policy among them), read
     /// at most once a second per replica: the policy is checked on every admin request, and a
     /// change is in effect on every replica within a second.
@@ -112,6 +115,8 @@ impl AppState {
             config.sign_in_queue,
             std::time::Duration::from_millis(config.sign_in_wait_ms),
         ));
+        let principals =
+            Arc::new(crate::http::principals::Principals::new(Duration::from_millis(config.principal_cache_ms)));
         let (logs, lines) = LogSink::new(config.log_channel_capacity);
         if tokio::runtime::Handle::try_current().is_ok() {
             crate::store::logs::spawn_writer(db.clone(), logs.clone(), lines, config.log_max_rows);
@@ -126,6 +131,7 @@ impl AppState {
             hashing_admission: Arc::new(Semaphore::new(admission)),
             sign_in_lane,
             kpis: KpiCache::default(),
+            principals,
             audited_once_a_minute: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))

@@ -33,8 +33,23 @@ pub struct RouteRule {
 /// (method, path template) → rule; built from the spec.
 pub type RouteTable = Arc<HashMap<(Method, String), RouteRule>>;
 
-/// The single authorization check: runs before every API handler.
-pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, mut req: Request, next: Next) -> Response {
+/// The single authorization check: runs before every API handler. Once a write request is
+/// answered (before its answer leaves), the principals resolved before it are stale: the next
+/// request reads its credential, user and grants again (`http::principals`).
+pub async fn authorize(State((state, table)): State<(AppState, RouteTable)>, req: Request, next: Next) -> Response {
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let principals = state.principals.clone();
+    let response = check(state, table, req, next).await;
+    // A throttled request, or one turned away busy, changed nothing. (A 401 may have: a reused
+    // refresh credential ends its whole session and is answered 401.)
+    let turned_away = matches!(response.status().as_u16(), 429 | 503);
+    if writes && !turned_away {
+        principals.changed();
+    }
+    response
+}
+
+async fn check(state: AppState, table: RouteTable, mut req: Request, next: Next) -> Response {
     let Some(path) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
         return next.run(req).await;
     };

@@ -1,10 +1,12 @@
 //! The HTTP plumbing every area's routes use: RFC 9457 problems, extractors that answer in
-//! problems, the request id and metadata, keyset pagination, and serving the SPA's files.
+//! problems, the request id and metadata, keyset pagination, the principals resolved moments
+//! ago, and serving the SPA's files.
 
 pub mod error;
 pub mod extract;
 pub mod lane;
 pub mod pagination;
+pub mod principals;
 pub mod request_id;
 pub mod request_meta;
 pub mod spa;

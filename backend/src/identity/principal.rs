@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::access::actor::{grants_of, ActorNames, Grants};
 use crate::access::Actor;
 use crate::http::error::{AppError, AppResult};
+use crate::http::principals::Credential;
 use crate::state::AppState;
 use crate::store::entities::{api_tokens, customers, sessions, users};
 
@@ -127,7 +128,9 @@ async fn principal_rows<C: FromQueryResult>(
 }
 
 /// Resolves the bearer credential to a live session of an active user: the session, its user,
-/// the user it views as and both users' grants come back from one query.
+/// the user it views as and both users' grants come back from one query — or from
+/// [`crate::http::principals`], when the same credential was resolved moments ago and
+/// nothing has been written since.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Actor> {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -138,8 +141,18 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         .ok_or_else(|| {
             AppError::unauthenticated("unauthenticated", "Sign in: send `Authorization: Bearer <access token>`.")
         })?;
+    let now = Utc::now();
+    let cache = &state.principals;
     if token.starts_with(crate::identity::tokens::PREFIX) {
-        return token_actor(state, token).await;
+        let hash = crate::secrets::sha256_hex(token);
+        let key = Credential::Token(hash.clone());
+        if let Some(actor) = cache.get::<Actor>(&key, now) {
+            return Ok(actor);
+        }
+        let generation = cache.generation();
+        let (actor, expires_at) = token_actor(state, &hash, now).await?;
+        cache.keep(key, generation, expires_at, &actor);
+        return Ok(actor);
     }
     let claims = state.jwt.verify(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
@@ -147,7 +160,29 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
         }
         _ => AppError::unauthenticated("invalid_token", "The access token is not valid."),
     })?;
-    let now = Utc::now();
+    let key = Credential::Session(claims.sid);
+    // The entry is the session's; the token must name its user too (as the query's path checks).
+    if let Some(actor) =
+        cache.get::<Actor>(&key, now).filter(|a| a.session.as_ref().is_some_and(|s| s.user_id == claims.sub))
+    {
+        return Ok(actor);
+    }
+    let generation = cache.generation();
+    let actor = session_actor(state, &claims, now).await?;
+    // It stops by itself when the session ends, or the impersonation does (then the next
+    // request records the end and answers as the admin).
+    let expires_at = actor.session.as_ref().map(|session| {
+        let impersonation_ends = actor.impersonator.as_ref().and(session.impersonation_expires_at);
+        impersonation_ends.map_or(session.expires_at, |end| end.min(session.expires_at))
+    });
+    if expires_at.is_some() {
+        cache.keep(key, generation, expires_at, &actor);
+    }
+    Ok(actor)
+}
+
+/// A session's principal, read from the database (`authenticate` without the cache).
+async fn session_actor(state: &AppState, claims: &crate::secrets::Claims, now: DateTime<Utc>) -> AppResult<Actor> {
     let rows: Vec<PrincipalRow<sessions::Model>> = principal_rows(state, &SESSION_SQL, claims.sid.into()).await?;
     let ended = || AppError::unauthenticated("session_ended", "This session has ended; sign in again.");
     let first = rows.iter().find(|r| r.who == 0).ok_or_else(ended)?;
@@ -196,10 +231,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Ac
 }
 
 /// An API token's principal: the live token, its active owner and the owner's grants (one
-/// query), holding only what the token was created with.
-async fn token_actor(state: &AppState, credential: &str) -> AppResult<Actor> {
-    let now = Utc::now();
-    let hash = crate::secrets::sha256_hex(credential);
+/// query), holding only what the token was created with; and when the token expires.
+async fn token_actor(state: &AppState, hash: &str, now: DateTime<Utc>) -> AppResult<(Actor, Option<DateTime<Utc>>)> {
     let rows: Vec<PrincipalRow<api_tokens::Model>> = principal_rows(state, &TOKEN_SQL, hash.into()).await?;
     let first = rows
         .first()
@@ -212,7 +245,7 @@ async fn token_actor(state: &AppState, credential: &str) -> AppResult<Actor> {
         return Err(AppError::unauthenticated("account_inactive", "This account is deactivated."));
     }
     crate::identity::tokens::mark_used(state, api_token, now).await?;
-    Ok(Actor {
+    let actor = Actor {
         user: user.clone(),
         session: None,
         grants: grants_from(rows.iter()),
@@ -220,7 +253,8 @@ async fn token_actor(state: &AppState, credential: &str) -> AppResult<Actor> {
         impersonator: None,
         token_leaves: Some(crate::identity::tokens::leaves_of(api_token)),
         names: Some(first.names.clone()),
-    })
+    };
+    Ok((actor, api_token.expires_at))
 }
 
 /// The principal of a live session: its user, or the user it impersonates (with the real

@@ -64,6 +64,8 @@ pub async fn render(state: &AppState) -> AppResult<String> {
         .map_err(internal)?;
     cache.with_label_values(&["kpis", "hit"]).set(state.kpis.hits.load(Ordering::Relaxed) as i64);
     cache.with_label_values(&["kpis", "miss"]).set(state.kpis.misses.load(Ordering::Relaxed) as i64);
+    cache.with_label_values(&["principals", "hit"]).set(state.principals.hits.load(Ordering::Relaxed) as i64);
+    cache.with_label_values(&["principals", "miss"]).set(state.principals.misses.load(Ordering::Relaxed) as i64);
     now.register(Box::new(cache)).map_err(internal)?;
     int_gauge(&now, "steward_sessions_active", "Sessions neither revoked nor expired", shared.sessions_active as i64)?;
     int_gauge(&now, "steward_audit_events", "Events in the audit chain", shared.audit_events as i64)?;

@@ -25,6 +25,101 @@ on_both!(
     the_tenant_scope_costs_no_statement_of_its_own,
 );
 
+mod a_cached_principal_never_outlives_a_change_made_here {
+    // A cache a minute long: what is written around the API stays unseen for the whole test.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = crate::harness::TestApp::sqlite_with(|c| c.principal_cache_ms = 60_000).await;
+        super::a_cached_principal_never_outlives_a_change_made_here(app).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let app = crate::harness::TestApp::postgres_with(|c| c.principal_cache_ms = 60_000).await;
+        super::a_cached_principal_never_outlives_a_change_made_here(app).await
+    }
+}
+
+mod a_change_made_elsewhere_is_seen_once_the_cache_life_ends {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = crate::harness::TestApp::sqlite_with(|c| c.principal_cache_ms = 200).await;
+        super::a_change_made_elsewhere_is_seen_once_the_cache_life_ends(app).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let app = crate::harness::TestApp::postgres_with(|c| c.principal_cache_ms = 200).await;
+        super::a_change_made_elsewhere_is_seen_once_the_cache_life_ends(app).await
+    }
+}
+
+/// A principal is reused for the cache's life, yet no change made through this server's API
+/// outlives it: a rename, a lost permission, revoked sessions and an API token's revocation are
+/// each seen by the very next request. A change written straight into the database (as another
+/// replica or the CLI writes) is not seen while the entry lives, which shows the cache is there.
+async fn a_cached_principal_never_outlives_a_change_made_here(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let admin = app.setup_admin().await;
+    let (acme, ws) = app.customer("Acme", "tenant").await;
+    let reader = app.role(acme, ws, &["steward.flows.view"]).await;
+    let nothing = app.role(acme, ws, &[]).await;
+    let user = app.user_with_role(acme, ws, reader).await;
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/api/me", Some(&token)).await }
+    };
+    assert_eq!(app.get("/api/flows", Some(&user.token)).await.status, StatusCode::OK);
+    let written_elsewhere = format!("UPDATE users SET name = 'Written Elsewhere' WHERE email = '{}'", user.email);
+    app.db().execute_unprepared(&written_elsewhere).await.unwrap();
+    assert_eq!(me(user.token.clone()).await.body["name"], "Fixture User", "the principal is cached");
+
+    let renamed =
+        app.patch(&format!("/api/users/{}", user.user_id), Some(&admin), json!({ "name": "Renamed Here" })).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(me(user.token.clone()).await.body["name"], "Renamed Here");
+
+    // The permission goes with the role.
+    assert_eq!(app.get("/api/flows", Some(&user.token)).await.status, StatusCode::OK);
+    let path = format!("/api/workspaces/{ws}/members/{}", user.user_id);
+    let moved = app.put(&path, Some(&admin), json!({ "role_id": nothing })).await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(app.get("/api/flows", Some(&user.token)).await.status, StatusCode::FORBIDDEN);
+
+    // An API token of the admin's, used, then revoked.
+    let created = app
+        .post("/api/me/tokens", Some(&admin), json!({ "name": "script", "permissions": ["steward.flows.view"] }))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let (token, token_id) = (created.body["token"].as_str().unwrap().to_owned(), created.body["info"]["id"].clone());
+    assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::OK);
+    let revoked = app.delete(&format!("/api/me/tokens/{}", token_id.as_str().unwrap()), Some(&admin)).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/flows", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+
+    // Sessions revoked, then a deactivation: each refused at once.
+    assert_eq!(me(user.token.clone()).await.status, StatusCode::OK);
+    let ended = app.delete(&format!("/api/users/{}/sessions", user.user_id), Some(&admin)).await;
+    assert!(ended.status.is_success(), "{:?}", ended.body);
+    assert_eq!(me(user.token.clone()).await.status, StatusCode::UNAUTHORIZED);
+    let other = app.user_with_role(acme, ws, reader).await;
+    assert_eq!(me(other.token.clone()).await.status, StatusCode::OK);
+    let off = app.post(&format!("/api/users/{}/deactivate", other.user_id), Some(&admin), json!({})).await;
+    assert_eq!(off.status, StatusCode::OK, "{:?}", off.body);
+    assert_eq!(me(other.token.clone()).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// What another replica (or the CLI) writes is seen once the entry's life (200 ms here) is over.
+async fn a_change_made_elsewhere_is_seen_once_the_cache_life_ends(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let token = app.setup_admin().await;
+    assert_eq!(app.get("/api/me", Some(&token)).await.status, StatusCode::OK);
+    app.db().execute_unprepared("UPDATE users SET status = 'inactive'").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let me = app.get("/api/me", Some(&token)).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.problem(), "account_inactive");
+}
+
 async fn login_refresh_logout(app: TestApp) {
     app.setup_admin().await;
     let res = app.login("  ADMIN@example.com ", ADMIN_PASSWORD).await;
@@ -258,7 +353,8 @@ async fn audit_chain_links_every_event(app: TestApp) {
 /// `GET /api/me` is one round trip to the database: the principal's query reads the customer
 /// and home workspace names with the session, the user and the grants (on SQLite each statement
 /// is a hand-off to the connection's thread and back, which is what `/api/me` cost beside
-/// `/api/health`). The names are current: a rename shows on the next call.
+/// `/api/health`) — and none while the principal is cached. The names are current: a rename
+/// shows on the next call.
 async fn me_is_one_statement_with_the_names_it_shows(app: TestApp) {
     let admin = app.setup_admin().await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
@@ -267,8 +363,12 @@ async fn me_is_one_statement_with_the_names_it_shows(app: TestApp) {
     let statements = || app.state.telemetry.statements.observed();
     // The fewest over a few calls: a background task or a session's once-a-minute touch only
     // adds to one of them.
-    let mut fewest = u64::MAX;
-    for _ in 0..5 {
+    let (mut fewest, mut fewest_read) = (u64::MAX, u64::MAX);
+    for i in 0..10 {
+        // Every other call follows an answered write, so it reads the principal again.
+        if i % 2 == 0 {
+            app.state.principals.changed();
+        }
         let before = statements();
         let me = app.get("/api/me", Some(&user.token)).await;
         assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
@@ -278,9 +378,15 @@ async fn me_is_one_statement_with_the_names_it_shows(app: TestApp) {
         );
         assert_eq!(me.body["home_workspace"]["id"], ws.to_string(), "{:?}", me.body);
         assert_eq!(me.body["home_workspace"]["name"], "Acme main");
-        fewest = fewest.min(statements() - before);
+        let ran = statements() - before;
+        if i % 2 == 0 {
+            fewest_read = fewest_read.min(ran);
+        } else {
+            fewest = fewest.min(ran);
+        }
     }
-    assert_eq!(fewest, 1, "GET /api/me runs one statement");
+    assert_eq!(fewest_read, 1, "GET /api/me reads its principal in one statement");
+    assert_eq!(fewest, 0, "GET /api/me runs none while its principal is cached");
     let renamed = app.put(&format!("/api/customers/{acme}"), Some(&admin), json!({ "name": "Acme Inc" })).await;
     assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
     let renamed = app.put(&format!("/api/workspaces/{ws}"), Some(&admin), json!({ "name": "Ops" })).await;
@@ -294,17 +400,20 @@ async fn me_is_one_statement_with_the_names_it_shows(app: TestApp) {
 
 /// A tenant-scoped request takes its customer from the principal's query, and the users page
 /// reads its users with their memberships: two statements in either scope (the principal, the
-/// page).
+/// page), one while the principal is cached.
 async fn the_tenant_scope_costs_no_statement_of_its_own(app: TestApp) {
     let admin = app.setup_admin().await;
     let (acme, ws) = app.customer("Acme", "tenant").await;
     let role = app.role(acme, ws, &["steward.access.users.view"]).await;
     let lead = app.user_with_role(acme, ws, role).await;
-    let statements = |token: String, scope: &'static str| {
+    let statements = |token: String, scope: &'static str, cached: bool| {
         let app = &app;
         async move {
             let mut fewest = u64::MAX;
             for _ in 0..5 {
+                if !cached {
+                    app.state.principals.changed();
+                }
                 let before = app.state.telemetry.statements.observed();
                 let res = app
                     .call_with(Method::GET, "/api/users?limit=50", &token, None, &[("x-steward-scope", scope)])
@@ -316,9 +425,11 @@ async fn the_tenant_scope_costs_no_statement_of_its_own(app: TestApp) {
             fewest
         }
     };
-    assert_eq!(statements(admin.clone(), "all").await, 2, "the principal; the page with its memberships");
-    assert_eq!(statements(admin, "tenant").await, 2, "the admin's own customer came with the principal");
-    assert_eq!(statements(lead.token.clone(), "tenant").await, 2);
+    assert_eq!(statements(admin.clone(), "all", false).await, 2, "the principal; the page with its memberships");
+    assert_eq!(statements(admin.clone(), "tenant", false).await, 2, "the admin's own customer came with the principal");
+    assert_eq!(statements(lead.token.clone(), "tenant", false).await, 2);
+    assert_eq!(statements(admin, "all", true).await, 1, "the page; the principal was cached");
+    assert_eq!(statements(lead.token.clone(), "tenant", true).await, 1);
     // The scope is still the lead's own customer: only Acme's users.
     let page = app.call_with(Method::GET, "/api/users?limit=50", &lead.token, None, &[]).await;
     assert!(
