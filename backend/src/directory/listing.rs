@@ -101,8 +101,7 @@ pub(super) const COMMON_TERM: u64 = 2_000;
 /// while walking the sort index. 1–2 characters match an email prefix (a trigram needs three).
 pub(super) async fn search_condition<C: ConnectionTrait>(db: &C, raw: &str) -> AppResult<(SimpleExpr, bool)> {
     let q = raw.trim().to_lowercase();
-    let (name, email) =
-        (Expr::col((users::Entity, users::Column::Name)), Expr::col((users::Entity, users::Column::Email)));
+    let email = Expr::col((users::Entity, users::Column::Email));
     if q.chars().count() < 3 {
         let upper = format!("{q}\u{10ffff}");
         return Ok((email.clone().gte(q).and(email.lt(upper)), false));
@@ -139,14 +138,21 @@ pub(super) async fn search_condition<C: ConnectionTrait>(db: &C, raw: &str) -> A
         return Ok((indexed, false));
     }
     tracing::debug!(term = %q, "search: common term, walking the sort order");
-    // Common: an expression no index covers, so the planner walks the sort order instead.
-    let condition = match backend {
+    Ok((walk_condition(backend, raw), true))
+}
+
+/// The search condition for a common term: an expression no index covers, so the planner walks
+/// the sort order instead.
+fn walk_condition(backend: DbBackend, raw: &str) -> SimpleExpr {
+    let like = pagination::contains_pattern(&raw.trim().to_lowercase());
+    let (name, email) =
+        (Expr::col((users::Entity, users::Column::Name)), Expr::col((users::Entity, users::Column::Email)));
+    match backend {
         DbBackend::Postgres => {
             Expr::cust_with_values("(lower(\"users\".\"name\") LIKE $1 OR lower(\"users\".\"email\") LIKE $1)", [like])
         }
         _ => name.like(LikeExpr::new(like.clone()).escape('\\')).or(email.like(LikeExpr::new(like).escape('\\'))),
-    };
-    Ok((condition, true))
+    }
 }
 
 /// How many rows, in sort order, a search tests one by one before asking the trigram index.
@@ -186,6 +192,67 @@ pub(super) async fn window_search(
     }
     let rows = PageRow::find_by_statement(db.get_database_backend().build(&outer)).all(db).await?;
     Ok((rows.len() as u64 >= want).then_some(rows))
+}
+
+/// On PostgreSQL, a search for a term few people match (at most [`COMMON_TERM`] in all) in one
+/// statement: the trigram index's matches, at most one more than that and counted as they
+/// come, joined to the page's own query. A separate count first (the probe) and the page after
+/// it scanned the trigram index twice, and that scan is most of what such a search costs (digit
+/// trigrams, as in an e-mail address's number, have long posting lists). `Err(true)`: the term
+/// is common (walk the sort order); `Err(false)`: the page came back empty, which cannot tell.
+async fn rare_search(
+    db: &sea_orm::DatabaseConnection,
+    page: Select<users::Entity>,
+    raw: &str,
+    want: u64,
+) -> AppResult<Result<Vec<PageRow>, bool>> {
+    use sea_orm::sea_query::Alias;
+    let like = pagination::contains_pattern(&raw.trim().to_lowercase());
+    let mut matched = Query::select();
+    matched
+        .column((users::Entity, users::Column::Id))
+        .from(users::Entity)
+        .and_where(Expr::cust_with_values(
+            "(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE $1",
+            [like],
+        ))
+        .limit(COMMON_TERM + 1);
+    let (found, id) = (Alias::new("found"), Alias::new("id"));
+    let mut counted = Query::select();
+    counted
+        .column((Alias::new("m"), id.clone()))
+        .expr_as(Expr::cust("count(*) OVER ()"), found.clone())
+        .from_subquery(matched, Alias::new("m"));
+    let backend = db.get_database_backend();
+    let mut page = page
+        .limit(want)
+        .column_as(memberships_of_row(backend), "memberships")
+        .column_as(Expr::col((Alias::new("hits"), found)), "found")
+        .into_query();
+    page.join_subquery(
+        JoinType::InnerJoin,
+        counted,
+        Alias::new("hits"),
+        Expr::col((Alias::new("hits"), id)).equals((users::Entity, users::Column::Id)),
+    );
+    let rows = Counted::find_by_statement(backend.build(&page)).all(db).await?;
+    Ok(match rows.first().map(|r| r.found) {
+        None => Err(false),
+        Some(n) if n as u64 > COMMON_TERM => Err(true),
+        Some(_) => Ok(rows.into_iter().map(|r| r.row).collect()),
+    })
+}
+
+/// A page row of [`rare_search`], with how many people the term matched (capped).
+struct Counted {
+    row: PageRow,
+    found: i64,
+}
+
+impl FromQueryResult for Counted {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self { row: PageRow::from_query_result(res, pre)?, found: res.try_get(pre, "found")? })
+    }
 }
 
 /// A directory page's row: the user and, read in the same statement, their memberships with
@@ -338,13 +405,25 @@ pub async fn directory_page(
     let mut window_rows = None;
     let mut walk = false;
     if let Some(search) = search {
-        if search.chars().count() >= 3 && state.db.get_database_backend() == DbBackend::Postgres {
+        let postgres = search.chars().count() >= 3 && state.db.get_database_backend() == DbBackend::Postgres;
+        if postgres {
             window_rows = window_search(&state.db, query.clone(), search, sort, limit + 1).await?;
         }
+        let mut common = None;
+        if postgres && window_rows.is_none() {
+            match rare_search(&state.db, query.clone(), search, limit + 1).await? {
+                Ok(rows) => window_rows = Some(rows),
+                Err(true) => common = Some(true),
+                Err(false) => {}
+            }
+        }
         if window_rows.is_none() {
-            let (condition, common) = search_condition(&state.db, search).await?;
+            let (condition, is_common) = match common {
+                Some(true) => (walk_condition(state.db.get_database_backend(), search), true),
+                _ => search_condition(&state.db, search).await?,
+            };
             query = query.filter(condition);
-            walk = common;
+            walk = is_common;
         }
     }
     let backend = state.db.get_database_backend();

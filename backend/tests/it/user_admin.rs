@@ -861,6 +861,14 @@ async fn common_search_terms_page_like_rare_ones(app: TestApp) {
     // Rare: the index path.
     assert_eq!(emails(&app.get("/api/users?search=jones", Some(&admin)).await.body).len(), 3);
     assert_eq!(emails(&app.get("/api/users?search=p2101.j", Some(&admin)).await.body), ["p2101.jones@example.com"]);
+    // Matching no one, and matching only people the filter leaves out (no inactive Jones).
+    assert!(emails(&app.get("/api/users?search=nobody.here", Some(&admin)).await.body).is_empty());
+    assert!(emails(&app.get("/api/users?search=jones&status=inactive", Some(&admin)).await.body).is_empty());
+    // A cursor past the last Jones: the rest of a rare term's matches is empty.
+    let first = app.get("/api/users?search=jones&limit=2", Some(&admin)).await;
+    let next = first.body["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("/api/users?search=jones&limit=2&cursor={next}"), Some(&admin)).await;
+    assert_eq!(emails(&rest.body).len(), 1);
 }
 
 async fn a_workspace_admin_cannot_take_over_a_stronger_account(app: TestApp) {
