@@ -115,7 +115,7 @@ pub(super) async fn search_condition<C: ConnectionTrait>(db: &C, raw: &str) -> A
                 "SELECT count(*) AS n FROM (SELECT 1 FROM users WHERE (lower(name) || ' ' || lower(email)) LIKE $1 LIMIT $2) t",
                 [like.clone().into(), (COMMON_TERM as i64).into()],
             ),
-            Expr::cust_with_values("(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE $1", [like.clone()]),
+            trigram_match(like.clone()),
         ),
         _ => {
             let phrase = format!("\"{}\"", q.replace('"', "\"\""));
@@ -139,6 +139,12 @@ pub(super) async fn search_condition<C: ConnectionTrait>(db: &C, raw: &str) -> A
     }
     tracing::debug!(term = %q, "search: common term, walking the sort order");
     Ok((walk_condition(backend, raw), true))
+}
+
+/// On PostgreSQL, name and e-mail contain `like`, spelled as the `pg_trgm` index's expression
+/// so the index serves it.
+fn trigram_match(like: String) -> SimpleExpr {
+    Expr::cust_with_values("(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE $1", [like])
 }
 
 /// The search condition for a common term: an expression no index covers, so the planner walks
@@ -212,10 +218,7 @@ async fn rare_search(
     matched
         .column((users::Entity, users::Column::Id))
         .from(users::Entity)
-        .and_where(Expr::cust_with_values(
-            "(lower(\"users\".\"name\") || ' ' || lower(\"users\".\"email\")) LIKE $1",
-            [like],
-        ))
+        .and_where(trigram_match(like))
         .limit(COMMON_TERM + 1);
     let (found, id) = (Alias::new("found"), Alias::new("id"));
     let mut counted = Query::select();
@@ -409,18 +412,18 @@ pub async fn directory_page(
         if postgres {
             window_rows = window_search(&state.db, query.clone(), search, sort, limit + 1).await?;
         }
-        let mut common = None;
+        let mut common = false;
         if postgres && window_rows.is_none() {
             match rare_search(&state.db, query.clone(), search, limit + 1).await? {
                 Ok(rows) => window_rows = Some(rows),
-                Err(true) => common = Some(true),
-                Err(false) => {}
+                Err(found_common) => common = found_common,
             }
         }
         if window_rows.is_none() {
-            let (condition, is_common) = match common {
-                Some(true) => (walk_condition(state.db.get_database_backend(), search), true),
-                _ => search_condition(&state.db, search).await?,
+            let (condition, is_common) = if common {
+                (walk_condition(state.db.get_database_backend(), search), true)
+            } else {
+                search_condition(&state.db, search).await?
             };
             query = query.filter(condition);
             walk = is_common;
