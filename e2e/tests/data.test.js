@@ -69,6 +69,43 @@ test('explorer, batch with dry run, dedup merge and hash warnings', async () => 
   await page.getByTestId('batch-done').waitFor();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=explorer-rows] tbody tr').length <= n, before);
 
+  // A batch edit of every record (by API, in the customer's scope): its audit event keeps the
+  // first hundred rows' earlier values. The list leaves that long `before` out and names it; the event's
+  // drawer asks for the event whole and shows every row.
+  const scoped = async (method, path, body) => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { authorization: `Bearer ${login.access_token}`, 'x-steward-scope': `customer:${tenant.id}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    assert.ok(res.ok, `${method} ${path} → ${res.status}`);
+    return res.json();
+  };
+  const plan = await scoped('POST', '/api/explorer/tables/records/batch', { action: 'edit', selection: {}, set: { source: 'audited' }, dry_run: true });
+  const edited = plan.affected.length;
+  assert.ok(edited >= 100, `records to edit: ${edited}`);
+  await scoped('POST', '/api/explorer/tables/records/batch', { action: 'edit', selection: {}, set: { source: 'audited' }, confirm: plan.confirm_phrase });
+  const listed = await scoped('GET', '/api/audit?action=data.batch.edit');
+  assert.deepEqual(listed.items[0].summary_omitted, ['before']);
+  assert.equal(listed.items[0].summary.before, undefined);
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByLabel('Action').fill('data.batch.edit');
+  await page.getByLabel('Action').press('Enter');
+  const audit = page.getByTestId('audit-table');
+  await page.waitForFunction(() => {
+    const t = document.querySelector('[data-testid="audit-table"]');
+    const actions = t && t.getAttribute('aria-busy') === 'false' ? [...t.querySelectorAll('tbody tr td.action')].map((td) => td.textContent.trim()) : [];
+    return actions.length > 0 && actions.every((a) => a === 'data.batch.edit');
+  });
+  await audit.locator('tbody tr').first().click();
+  const summary = page.getByRole('dialog', { name: 'Audit event' }).getByTestId('event-summary');
+  await summary.waitFor();
+  const whole = JSON.parse(await summary.textContent());
+  assert.equal(whole.before.length, 100, 'the first hundred rows, fetched whole');
+  assert.equal(whole.count, edited);
+  await shot(page, '56-audit-batch-event');
+  await page.keyboard.press('Escape');
+
   // Hash warnings: the seeded repeats show; follow the link to the duplicate groups.
   await page.getByRole('link', { name: 'Hash warnings' }).click();
   const warnings = page.getByTestId('hash-warnings');

@@ -508,6 +508,11 @@ pub async fn audit(q: &str) -> ApiResult<Page<steward_shared::api::AuditEvent>> 
     get(&format!("/api/audit{q}")).await
 }
 
+/// One event in full (the list leaves out a long summary's long values).
+pub async fn audit_event(seq: i64) -> ApiResult<steward_shared::api::AuditEvent> {
+    get(&format!("/api/audit/{seq}")).await
+}
+
 pub async fn verify_audit() -> ApiResult<steward_shared::api::AuditVerification> {
     get("/api/audit/verify").await
 }

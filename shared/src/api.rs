@@ -740,8 +740,16 @@ pub struct AuditEvent {
     /// manual run), `params` (a platform action), `table`, `count`, `skipped`, `set` and
     /// `selection` (an explorer batch), `code` and `status` (a refused request),
     /// `sessions_ended` (a deactivation). New actions may add keys.
+    ///
+    /// In the list (`GET /api/audit`) a summary longer than 2 KiB as JSON leaves out each key
+    /// whose value is longer than 256 bytes (a batch edit's `before` holds up to 100 rows) and
+    /// names it in `summary_omitted`; `GET /api/audit/{seq}` and the CSV export give it whole.
     #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub summary: serde_json::Value,
+    /// The keys of `summary` this answer leaves out for their size (only in the list; empty when
+    /// the summary is whole). The event itself is unchanged: `GET /api/audit/{seq}` has them.
+    #[serde(default)]
+    pub summary_omitted: Vec<String>,
     pub hash: String,
 }
 

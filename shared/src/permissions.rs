@@ -119,7 +119,7 @@ pub const CONSOLE_PAGES: &[ConsolePage] = &[
     // Whether someone holds a leaf and why: finding the user is part of asking.
     page("explain", "Explain access", &["explain_access", "list_users", "get_user", "list_workspaces"], &[]),
     // Looking at the log is reading; exporting and verifying it are acts on it.
-    page("audit", "Audit log", &["list_audit"], &["export_audit", "verify_audit"]),
+    page("audit", "Audit log", &["list_audit", "get_audit_event"], &["export_audit", "verify_audit"]),
     page("impersonations", "Impersonation history", &["list_impersonations"], &[]),
     page(
         "customers",

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::access::scope::Scope;
 use crate::access::Actor;
-use crate::http::error::AppResult;
+use crate::http::error::{AppError, AppResult};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::store::entities::{audit_events, users};
@@ -183,8 +183,32 @@ pub(super) fn dto(
         ip: e.ip,
         user_agent: e.user_agent,
         summary: e.summary,
+        summary_omitted: Vec::new(),
         hash: e.hash,
     }
+}
+
+/// A summary longer than this as JSON is shortened in the list ([`shorten_summary`]).
+pub const LIST_SUMMARY_BYTES: usize = 2048;
+/// In a shortened summary, a key whose value is longer than this as JSON is left out.
+pub const LIST_SUMMARY_VALUE_BYTES: usize = 256;
+
+/// Shortens a long summary for the list: each key whose value is long is left out and named in
+/// `summary_omitted` (the event as stored is untouched; `GET /api/audit/{seq}` gives it whole).
+/// A batch edit's `before` (up to 100 rows) made a page of 50 such events 443 KB.
+pub fn shorten_summary(event: &mut AuditEvent) {
+    let length = |v: &serde_json::Value| serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
+    let serde_json::Value::Object(keys) = &mut event.summary else { return };
+    if keys.values().map(length).sum::<usize>() + keys.keys().map(|k| k.len() + 4).sum::<usize>() <= LIST_SUMMARY_BYTES
+    {
+        return;
+    }
+    let long: Vec<String> =
+        keys.iter().filter(|(_, v)| length(v) > LIST_SUMMARY_VALUE_BYTES).map(|(k, _)| k.clone()).collect();
+    for key in &long {
+        keys.remove(key);
+    }
+    event.summary_omitted = long;
 }
 
 pub(super) const CSV_HEADER: &str = "seq,occurred_at,customer_id,actor_user_id,impersonated_user_id,action,outcome,target_type,target_id,request_id,ip,user_agent,summary,hash\n";
@@ -296,7 +320,41 @@ pub async fn list_audit(
         rows.iter().filter_map(|e| Some((e.target_type.clone()?, e.target_id.as_deref()?.parse::<Uuid>().ok()?))),
     )
     .await?;
-    Ok(Page { items: rows.into_iter().map(|e| dto(e, &emails, &names, &targets)).collect(), next_cursor })
+    let items = rows
+        .into_iter()
+        .map(|e| {
+            let mut event = dto(e, &emails, &names, &targets);
+            shorten_summary(&mut event);
+            event
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// One audit event in full, when the caller may see it: their own customer's, or with
+/// `steward.admin.cross_tenant` any (the platform's own events included) — as every lookup by id
+/// here, whatever the list's scope (the console opens an event from a list filtered to one
+/// customer). Another tenant's event is answered like a missing one, and recorded as a refusal.
+pub async fn get_event(state: &AppState, actor: &Actor, seq: i64) -> AppResult<AuditEvent> {
+    const MISSING: &str = "No such audit event.";
+    let event = audit_events::Entity::find_by_id(seq).one(&state.db).await?;
+    let event = match event {
+        None => return Err(AppError::NotFound(MISSING.into())),
+        Some(e) => match e.customer_id {
+            Some(c) if !actor.sees_customer(c) => return Err(AppError::Foreign(MISSING.into())),
+            None if !actor.cross_tenant() => return Err(AppError::NotFound(MISSING.into())),
+            _ => e,
+        },
+    };
+    let events = std::slice::from_ref(&event);
+    let emails = emails(&state.db, events).await?;
+    let names = crate::access::names::Names::of(&state.db, event.customer_id, [], []).await?;
+    let targets = crate::access::names::of_targets(
+        &state.db,
+        event.target_type.clone().zip(event.target_id.as_deref().and_then(|t| t.parse::<Uuid>().ok())),
+    )
+    .await?;
+    Ok(dto(event, &emails, &names, &targets))
 }
 
 /// Recompute the hash chain and report the first broken link.
@@ -358,7 +416,7 @@ pub fn export_csv(
 
 #[cfg(test)]
 mod tests {
-    use super::csv_cell;
+    use super::*;
 
     #[test]
     fn cells_are_quoted_and_formulas_neutralised() {
@@ -369,5 +427,50 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    fn event(summary: serde_json::Value) -> AuditEvent {
+        AuditEvent {
+            seq: 1,
+            id: Uuid::nil(),
+            occurred_at: Utc::now(),
+            customer_id: None,
+            customer_name: None,
+            actor_user_id: None,
+            actor_email: None,
+            impersonated_user_id: None,
+            impersonated_email: None,
+            action: "data.batch.edit".into(),
+            outcome: "success".into(),
+            target_type: None,
+            target_id: None,
+            target_name: None,
+            request_id: None,
+            ip: None,
+            user_agent: None,
+            summary,
+            summary_omitted: Vec::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_long_summary_leaves_out_its_long_values_and_names_them() {
+        let rows: Vec<_> = (0..100).map(|i| serde_json::json!({ "id": i, "source": "erp-import" })).collect();
+        let long = serde_json::json!({ "table": "records", "count": 100, "set": { "source": "x" }, "before": rows });
+        let mut e = event(long);
+        shorten_summary(&mut e);
+        assert_eq!(e.summary, serde_json::json!({ "table": "records", "count": 100, "set": { "source": "x" } }));
+        assert_eq!(e.summary_omitted, ["before"]);
+
+        // Short, or long without a long value: whole. A long value in a short summary: whole.
+        let short = serde_json::json!({ "before": (0..3).map(|i| serde_json::json!({ "id": i })).collect::<Vec<_>>() });
+        let many: serde_json::Map<String, serde_json::Value> =
+            (0..200).map(|i| (format!("key{i}"), serde_json::json!("value"))).collect();
+        for whole in [short, serde_json::Value::Object(many), serde_json::json!("a string")] {
+            let mut e = event(whole.clone());
+            shorten_summary(&mut e);
+            assert_eq!((e.summary, e.summary_omitted), (whole, Vec::<String>::new()));
+        }
     }
 }

@@ -13,12 +13,13 @@ use crate::access::scope::{Scope, ScopeHeader};
 use crate::access::Actor;
 use crate::audit::log::*;
 use crate::http::error::AppResult;
-use crate::http::extract::ApiQuery;
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_audit))
+        .routes(routes!(get_audit_event))
         .routes(routes!(verify_audit))
         .routes(routes!(export_audit))
         .routes(routes!(list_impersonations))
@@ -39,6 +40,22 @@ async fn list_audit(
     ApiQuery(page): ApiQuery<AuditPage>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
     crate::audit::log::list_audit(&state, &actor, &scope, f, page).await.map(Json)
+}
+
+/// One audit event in full: its whole `summary` (the list leaves out long values, naming them
+/// in `summary_omitted`). Your own customer's events; any with `steward.admin.cross_tenant`.
+#[utoipa::path(
+    get, path = "/api/audit/{seq}", tag = "audit", operation_id = "get_audit_event",
+    security(("bearer" = ["steward.audit.view"])),
+    params(("seq" = i64, Path, description = "The event's position in the chain (`seq` in the list)")),
+    responses((status = 200, description = "The event", body = AuditEvent)),
+)]
+async fn get_audit_event(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(seq): ApiPath<i64>,
+) -> AppResult<Json<AuditEvent>> {
+    crate::audit::log::get_event(&state, &actor, seq).await.map(Json)
 }
 
 /// Recompute the hash chain and report the first broken link.

@@ -25,6 +25,12 @@ on_both!(
     impersonation_history_pairs_each_view_with_its_end,
 );
 
+/// How many refusals the audit log holds of `customer`.
+async fn refusals(app: &TestApp, customer: uuid::Uuid) -> usize {
+    let events = audit_events::Entity::find().all(app.db()).await.unwrap();
+    events.iter().filter(|e| e.outcome == "refused" && e.customer_id == Some(customer)).count()
+}
+
 async fn admin_id(app: &TestApp, token: &str) -> String {
     app.get("/api/me", Some(token)).await.body["user_id"].as_str().unwrap().to_owned()
 }
@@ -585,6 +591,38 @@ async fn audit_filters_scope_and_export(app: TestApp) {
     assert_eq!(bad.body["errors"][0]["field"], "from");
     let foreign = app.get(&format!("/api/audit?customer_id={}", uuid::Uuid::now_v7()), Some(&lead.token)).await;
     assert_eq!(foreign.problem(), "cross_tenant_denied");
+
+    // One event by its seq: the caller's own customer's only. A short summary is whole in the
+    // list already.
+    let own = &paged.body["items"][0];
+    assert_eq!(own["summary_omitted"], json!([]));
+    let one = app.get(&format!("/api/audit/{}", own["seq"]), Some(&lead.token)).await;
+    assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+    assert_eq!(&one.body, own, "the event reads as the list gave it");
+    let (globex, globex_ws) = app.customer("Globex", "tenant").await;
+    app.post("/api/flows", Some(&admin), json!({ "workspace_id": globex_ws, "name": "theirs" })).await;
+    let theirs = app.get(&format!("/api/audit?action=flow.create&customer_id={globex}"), Some(&admin)).await;
+    let theirs = theirs.body["items"][0]["seq"].as_i64().unwrap();
+    let setup = app.get("/api/audit?action=setup.complete", Some(&admin)).await;
+    let setup = setup.body["items"][0]["seq"].as_i64().unwrap();
+    let before = refusals(&app, acme).await;
+    for (seq, why) in [(theirs, "another tenant's"), (setup, "the platform's"), (i64::MAX, "no such")] {
+        let res = app.get(&format!("/api/audit/{seq}"), Some(&lead.token)).await;
+        assert_eq!((res.status, res.problem()), (StatusCode::NOT_FOUND, "not_found"), "{why}: {:?}", res.body);
+        assert!(!res.body.to_string().contains("theirs"), "nothing of it shows");
+    }
+    assert_eq!(
+        refusals(&app, acme).await,
+        before + 1,
+        "asking for another tenant's event by its seq is a recorded refusal"
+    );
+    let word = app.get("/api/audit/first", Some(&lead.token)).await;
+    assert_eq!((word.status, word.problem()), (StatusCode::BAD_REQUEST, "invalid_path_parameter"));
+    // Platform staff read any, whatever scope they list in (the console opens an event from a
+    // list filtered to one customer); the platform's own events too.
+    let any = app.get(&format!("/api/audit/{theirs}"), Some(&admin)).await;
+    assert_eq!((any.status, any.body["customer_name"].as_str()), (StatusCode::OK, Some("Globex")), "{:?}", any.body);
+    assert_eq!(app.get(&format!("/api/audit/{setup}"), Some(&admin)).await.body["action"], "setup.complete");
 
     let res = app.router.clone();
     let req = Request::builder()

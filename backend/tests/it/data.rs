@@ -860,6 +860,20 @@ async fn a_large_batch_leaves_the_planner_statistics_current(app: TestApp) {
     assert_eq!((done.status, done.body["affected"].as_array().map(Vec::len)), (StatusCode::OK, Some(1_000)));
     let known = planned_rows(&app).await;
     assert!(known >= 1_000, "the planner knows the thousand rows after the batch: {known}");
+    // The event keeps the first hundred rows' earlier values; the list leaves that long `before`
+    // out and names it, the event alone gives it whole.
+    let listed = app
+        .call_with(Method::GET, "/api/audit?action=data.batch.edit", &root, None, &[("x-steward-scope", &scope)])
+        .await;
+    let event = &listed.body["items"][0];
+    assert_eq!(event["summary_omitted"], json!(["before"]), "{event:?}");
+    assert_eq!((event["summary"]["count"].as_u64(), event["summary"].get("before")), (Some(1_000), None), "{event:?}");
+    let whole = app.get(&format!("/api/audit/{}", event["seq"]), Some(&root)).await;
+    assert_eq!(whole.status, StatusCode::OK, "{:?}", whole.body);
+    assert_eq!(whole.body["summary_omitted"], json!([]));
+    assert_eq!(whole.body["summary"]["before"].as_array().map(Vec::len), Some(100));
+    assert_eq!(whole.body["summary"]["before"][0]["source"], "crm");
+    assert_eq!((&whole.body["summary"]["set"], &whole.body["hash"]), (&event["summary"]["set"], &event["hash"]));
 }
 
 /// A batch edit is one statement for all its rows: what it derives (the payload's hash, the

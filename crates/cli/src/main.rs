@@ -467,6 +467,9 @@ enum AuditCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// One event in full, by its number in the chain (`SEQ` in the list): who, as whom, from
+    /// where, and its whole summary (the list leaves out long values).
+    Show { seq: i64 },
     /// Recompute the hash chain.
     Verify,
 }
@@ -644,6 +647,7 @@ fn run(cli: Cli) -> CliResult<()> {
             match cmd {
                 AuditCommand::List { filter, limit } => audit_list(&c, &ctx, filter, *limit),
                 AuditCommand::Export { filter, out } => audit_export(&c, filter, out.as_deref()),
+                AuditCommand::Show { seq } => audit_show(&c, &ctx, *seq),
                 AuditCommand::Verify => {
                     let v: AuditVerification = c.get("/api/audit/verify")?;
                     if ctx.json {
@@ -1440,6 +1444,37 @@ fn audit_list(c: &Client, ctx: &Ctx, filter: &AuditFilter, limit: usize) -> CliR
             })
             .collect(),
     );
+    Ok(())
+}
+
+fn audit_show(c: &Client, ctx: &Ctx, seq: i64) -> CliResult<()> {
+    let e: AuditEvent = c.get(&format!("/api/audit/{seq}"))?;
+    if ctx.json {
+        output::json(&e);
+        return Ok(());
+    }
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    let actor = match (&e.actor_email, &e.impersonated_email) {
+        (Some(a), Some(t)) => format!("{a} (viewing as {t})"),
+        (Some(a), None) => a.clone(),
+        _ => "the platform".into(),
+    };
+    let target = match (&e.target_type, &e.target_name, &e.target_id) {
+        (Some(t), Some(name), _) => format!("{t} {name}"),
+        (Some(t), None, Some(id)) => format!("{t} {id}"),
+        _ => "—".into(),
+    };
+    facts(&[
+        ("Event", format!("#{} at {}", e.seq, when(Some(e.occurred_at)))),
+        ("Action", format!("{} ({})", e.action, e.outcome)),
+        ("Actor", actor),
+        ("Target", target),
+        ("Customer", e.customer_name.clone().unwrap_or_else(|| "— (platform)".into())),
+        ("Request", or_dash(&e.request_id)),
+        ("From", format!("{} {}", or_dash(&e.ip), e.user_agent.clone().unwrap_or_default())),
+        ("Hash", e.hash.clone()),
+    ]);
+    println!("{}", serde_json::to_string_pretty(&e.summary).unwrap_or_default());
     Ok(())
 }
 

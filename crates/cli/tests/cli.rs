@@ -218,6 +218,16 @@ fn every_command_against_a_live_server() {
     // Audit: list, export with a filter to a file, verify.
     let events = ok(run(&["audit", "list", "--limit", "5", "--json"])).json();
     assert_eq!(events.as_array().unwrap().len(), 5);
+    let newest = &events[0];
+    let shown = ok(run(&["audit", "show", &newest["seq"].to_string(), "--json"])).json();
+    assert_eq!((&shown["seq"], &shown["hash"]), (&newest["seq"], &newest["hash"]));
+    let text = ok(run(&["audit", "show", &newest["seq"].to_string()])).stdout;
+    assert!(
+        text.contains(newest["action"].as_str().unwrap()) && text.contains(newest["hash"].as_str().unwrap()),
+        "{text}"
+    );
+    let gone = run(&["audit", "show", "999999999"]);
+    assert_ne!(gone.code, 0, "{}", gone.stdout);
     let csv = dir.path().join("audit.csv");
     ok(run(&["audit", "export", "--action", "invitation.", "--out", csv.to_str().unwrap()]));
     let text = std::fs::read_to_string(&csv).unwrap();

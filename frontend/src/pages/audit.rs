@@ -190,6 +190,20 @@ fn EventDrawer(selected: RwSignal<Option<AuditEvent>>, on_pick: Callback<Pick>) 
             _ => {}
         }
     });
+    // The list leaves out a long summary's long values: the drawer asks for the event whole.
+    let whole = RwSignal::new(None::<Result<AuditEvent, ApiError>>);
+    Effect::new(move |_| {
+        whole.set(None);
+        let Some(seq) = selected.with(|e| e.as_ref().filter(|e| !e.summary_omitted.is_empty()).map(|e| e.seq)) else {
+            return;
+        };
+        spawn_local(async move {
+            let answer = api::audit_event(seq).await;
+            if selected.with_untracked(|e| e.as_ref().map(|e| e.seq)) == Some(seq) {
+                whole.set(Some(answer));
+            }
+        });
+    });
     let choose = move |p: Pick| {
         selected.set(None);
         on_pick.run(p);
@@ -226,7 +240,18 @@ fn EventDrawer(selected: RwSignal<Option<AuditEvent>>, on_pick: Callback<Pick>) 
                         <dt>"Chain hash"</dt><dd class="mono small hash">{e.hash.clone()}</dd>
                     </dl>
                     <h3 class="drawer-sub">"Summary (before and after)"</h3>
-                    <pre class="mail-body" data-testid="event-summary">{summary}</pre>
+                    {move || match (e.summary_omitted.is_empty(), whole.get()) {
+                        (true, _) => view! { <pre class="mail-body" data-testid="event-summary">{summary.clone()}</pre> }.into_any(),
+                        (false, Some(Ok(full))) => {
+                            let text = serde_json::to_string_pretty(&full.summary).unwrap_or_default();
+                            view! { <pre class="mail-body" data-testid="event-summary">{text}</pre> }.into_any()
+                        }
+                        (false, Some(Err(error))) => view! {
+                            <p class="muted" role="alert">{format!("The full summary could not be loaded: {}", error.message())}</p>
+                            <pre class="mail-body" data-testid="event-summary">{summary.clone()}</pre>
+                        }.into_any(),
+                        (false, None) => view! { <p class="muted" aria-busy="true" data-testid="event-summary-loading">"Loading the full summary…"</p> }.into_any(),
+                    }}
                     <div class="drawer-actions">
                         {[actor, target, customer, request].into_iter().flatten().map(|p| {
                             let text = format!("Only {}", p.label);
