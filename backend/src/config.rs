@@ -74,6 +74,12 @@ pub struct Config {
     #[arg(long, env = "STEWARD_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
     pub password_hash_concurrency: usize,
 
+    /// The nice value of the hashing threads (Linux; 0 to 19): above 0, a flood of password
+    /// checks yields the cores to the rest of the API whenever both want them, and still has
+    /// them to itself when nothing else runs. 0: the same priority as the rest.
+    #[arg(long, env = "STEWARD_PASSWORD_HASH_NICE", default_value_t = 19, value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub password_hash_nice: i32,
+
     /// How many password checks may wait for a hashing slot; past that a request is answered
     /// 503 `busy` with Retry-After at once (a login flood costs bounded memory and time).
     #[arg(long, env = "STEWARD_PASSWORD_HASH_QUEUE", default_value_t = 32)]

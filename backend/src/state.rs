@@ -107,6 +107,7 @@ impl AppState {
             n => n,
         };
         let admission = permits + config.password_hash_queue;
+        let hash_pool = Arc::new(HashPool::new(permits, config.password_hash_nice));
         let sign_in_lane = Arc::new(crate::http::lane::Lane::new(
             match config.sign_in_concurrency {
                 0 => permits,
@@ -127,7 +128,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             audit_keys: Arc::new(audit_keys),
             hashing: Arc::new(Semaphore::new(permits)),
-            hash_pool: Arc::new(HashPool::new(permits)),
+            hash_pool,
             hashing_admission: Arc::new(Semaphore::new(admission)),
             sign_in_lane,
             kpis: KpiCache::default(),
@@ -181,25 +182,23 @@ type Job = Box<dyn FnOnce() + Send>;
 /// hash, so the 19 MiB each one allocates is reused from the same malloc arena: on tokio's
 /// blocking pool every new thread kept an arena of its own, and a login flood grew the process
 /// past 500 MiB. The threads end when the pool is dropped.
+///
+/// They run at a lower CPU priority (`nice`, 0 to 19): a flood of wrong passwords keeps them busy,
+/// and at the same priority they took half of a two-core machine from every other request.
+/// Niced, the scheduler gives the API's threads the cores first and the hashes what is left.
 pub struct HashPool {
     jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
 }
 
 impl HashPool {
-    pub fn new(threads: usize) -> Self {
+    pub fn new(threads: usize, nice: i32) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
         for i in 0..threads.max(1) {
             let rx = rx.clone();
-            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(guard) => guard.recv(),
-                    Err(_) => return,
-                };
-                match job {
-                    Ok(job) => job(),
-                    Err(_) => return, // the pool is gone
-                }
+            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || {
+                lower_priority(nice);
+                serve(&rx)
             });
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a password-hashing thread");
@@ -225,8 +224,54 @@ impl HashPool {
     }
 }
 
+/// Runs the pool's jobs on this thread until the pool is dropped.
+fn serve(jobs: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(guard) => guard.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return, // the pool is gone
+        }
+    }
+}
+
+/// Sets this thread's nice value (Linux keeps one per thread); elsewhere, or if refused, the
+/// thread keeps the process's priority.
+fn lower_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice > 0 {
+        if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice) {
+            tracing::warn!(error = %e, nice, "cannot lower the priority of a password-hashing thread");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
 /// Hashing threads when `--password-hash-concurrency` is 0: half the cores, at least one, so a
 /// flood of password checks leaves the other half to everything else.
 pub fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HashPool;
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_their_nice_value_and_others_keep_theirs() {
+        let priority = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap_or(i32::MIN);
+        let here = priority();
+        let niced = HashPool::new(2, 19);
+        for _ in 0..4 {
+            assert_eq!(niced.run(priority).await.unwrap(), 19);
+        }
+        let plain = HashPool::new(1, 0);
+        assert_eq!(plain.run(priority).await.unwrap(), here, "0 leaves the thread as it was started");
+        assert_eq!(priority(), here, "the caller's own thread is untouched");
+    }
 }
