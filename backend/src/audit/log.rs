@@ -313,17 +313,10 @@ pub async fn list_audit(
     let more = rows.len() as u64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if more { rows.last().map(|e| e.seq.to_string()) } else { None };
-    let emails = emails(&state.db, &rows).await?;
-    let names = crate::access::names::Names::of(&state.db, rows.iter().filter_map(|e| e.customer_id), [], []).await?;
-    let targets = crate::access::names::of_targets(
-        &state.db,
-        rows.iter().filter_map(|e| Some((e.target_type.clone()?, e.target_id.as_deref()?.parse::<Uuid>().ok()?))),
-    )
-    .await?;
-    let items = rows
+    let items = named(&state.db, rows)
+        .await?
         .into_iter()
-        .map(|e| {
-            let mut event = dto(e, &emails, &names, &targets);
+        .map(|mut event| {
             shorten_summary(&mut event);
             event
         })
@@ -346,15 +339,21 @@ pub async fn get_event(state: &AppState, actor: &Actor, seq: i64) -> AppResult<A
             _ => e,
         },
     };
-    let events = std::slice::from_ref(&event);
-    let emails = emails(&state.db, events).await?;
-    let names = crate::access::names::Names::of(&state.db, event.customer_id, [], []).await?;
+    let mut events = named(&state.db, vec![event]).await?;
+    events.pop().ok_or_else(|| AppError::internal("an event was lost on its way out"))
+}
+
+/// The events as the API gives them: who acted and as whom by email, customers and targets by
+/// name (one query each for all of them).
+async fn named(db: &DatabaseConnection, rows: Vec<audit_events::Model>) -> AppResult<Vec<AuditEvent>> {
+    let emails = emails(db, &rows).await?;
+    let names = crate::access::names::Names::of(db, rows.iter().filter_map(|e| e.customer_id), [], []).await?;
     let targets = crate::access::names::of_targets(
-        &state.db,
-        event.target_type.clone().zip(event.target_id.as_deref().and_then(|t| t.parse::<Uuid>().ok())),
+        db,
+        rows.iter().filter_map(|e| Some((e.target_type.clone()?, e.target_id.as_deref()?.parse::<Uuid>().ok()?))),
     )
     .await?;
-    Ok(dto(event, &emails, &names, &targets))
+    Ok(rows.into_iter().map(|e| dto(e, &emails, &names, &targets)).collect())
 }
 
 /// Recompute the hash chain and report the first broken link.
