@@ -199,12 +199,12 @@ pub const LIST_SUMMARY_VALUE_BYTES: usize = 256;
 pub fn shorten_summary(event: &mut AuditEvent) {
     let length = |v: &serde_json::Value| serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
     let serde_json::Value::Object(keys) = &mut event.summary else { return };
-    if keys.values().map(length).sum::<usize>() + keys.keys().map(|k| k.len() + 4).sum::<usize>() <= LIST_SUMMARY_BYTES
-    {
+    // Each value is written out once to measure it (the long ones are what cost).
+    let sizes: Vec<(String, usize)> = keys.iter().map(|(k, v)| (k.clone(), length(v))).collect();
+    if sizes.iter().map(|(k, n)| k.len() + 4 + n).sum::<usize>() <= LIST_SUMMARY_BYTES {
         return;
     }
-    let long: Vec<String> =
-        keys.iter().filter(|(_, v)| length(v) > LIST_SUMMARY_VALUE_BYTES).map(|(k, _)| k.clone()).collect();
+    let long: Vec<String> = sizes.into_iter().filter(|(_, n)| *n > LIST_SUMMARY_VALUE_BYTES).map(|(k, _)| k).collect();
     for key in &long {
         keys.remove(key);
     }
