@@ -2,7 +2,11 @@
 //! the current filter scope as CSV streamed in batches (constant memory at any size).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::Deserialize;
 use steward_shared::api::{AuditEvent, AuditVerification, Page};
 use uuid::Uuid;
@@ -188,27 +192,84 @@ pub(super) fn dto(
     }
 }
 
-/// A summary longer than this as JSON is shortened in the list ([`shorten_summary`]).
+/// A summary longer than this as stored JSON text is shortened in the list ([`ListedEvent`]).
 pub const LIST_SUMMARY_BYTES: usize = 2048;
 /// In a shortened summary, a key whose value is longer than this as JSON is left out.
 pub const LIST_SUMMARY_VALUE_BYTES: usize = 256;
 
-/// Shortens a long summary for the list: each key whose value is long is left out and named in
-/// `summary_omitted` (the event as stored is untouched; `GET /api/audit/{seq}` gives it whole).
-/// A batch edit's `before` (up to 100 rows) made a page of 50 such events 443 KB.
-pub fn shorten_summary(event: &mut AuditEvent) {
-    let length = |v: &serde_json::Value| serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
-    let serde_json::Value::Object(keys) = &mut event.summary else { return };
-    // Each value is written out once to measure it (the long ones are what cost).
-    let sizes: Vec<(String, usize)> = keys.iter().map(|(k, v)| (k.clone(), length(v))).collect();
-    if sizes.iter().map(|(k, n)| k.len() + 4 + n).sum::<usize>() <= LIST_SUMMARY_BYTES {
-        return;
+/// An event as the list reads it: a long summary (an object longer than [`LIST_SUMMARY_BYTES`])
+/// is not read at all — the database answers `{}` and `summary_long`, and [`short_summaries`]
+/// reads only its short values. A batch edit's `before` (up to 100 rows, ~9 KB) made a page of
+/// 50 such events 443 KB, and parsing the stored summaries was most of the page's cost.
+struct ListedEvent {
+    event: audit_events::Model,
+    summary_long: bool,
+}
+
+impl sea_orm::FromQueryResult for ListedEvent {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            event: audit_events::Model::from_query_result(row, pre)?,
+            summary_long: row.try_get(pre, "summary_long")?,
+        })
     }
-    let long: Vec<String> = sizes.into_iter().filter(|(_, n)| *n > LIST_SUMMARY_VALUE_BYTES).map(|(k, _)| k).collect();
-    for key in &long {
-        keys.remove(key);
+}
+
+/// Whether the stored summary is a long object (SQL over `audit_events`, per backend).
+fn summary_is_long(backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            format!("(octet_length(summary::text) > {LIST_SUMMARY_BYTES} AND left(summary::text, 1) = '{{')")
+        }
+        _ => format!("(octet_length(summary) > {LIST_SUMMARY_BYTES} AND substr(summary, 1, 1) = '{{')"),
     }
-    event.summary_omitted = long;
+}
+
+/// The short values of long summaries, read by the database (`json_each`) so the long ones never
+/// leave it: per event, the object without its values longer than [`LIST_SUMMARY_VALUE_BYTES`]
+/// as JSON, and the keys left out (sorted).
+async fn short_summaries(
+    db: &DatabaseConnection,
+    seqs: &[i64],
+) -> AppResult<std::collections::HashMap<i64, (serde_json::Value, Vec<String>)>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT e.seq AS seq, j.key AS key, \
+             CASE WHEN octet_length(j.value::text) <= {LIST_SUMMARY_VALUE_BYTES} THEN j.value::text END AS value \
+             FROM audit_events e CROSS JOIN LATERAL json_each(e.summary) j \
+             WHERE e.seq = ANY(ARRAY(SELECT json_array_elements_text($1::json)::bigint))"
+        ),
+        // json_each gives a string's text unquoted and true/false as 1/0: written back as JSON.
+        _ => format!(
+            "SELECT seq, key, CASE WHEN octet_length(v) <= {LIST_SUMMARY_VALUE_BYTES} THEN v END AS value FROM ( \
+             SELECT e.seq AS seq, j.key AS key, CASE j.type WHEN 'object' THEN j.value WHEN 'array' THEN j.value \
+             WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' ELSE json_quote(j.value) END AS v \
+             FROM audit_events e, json_each(e.summary) j WHERE e.seq IN (SELECT value FROM json_each(?)))"
+        ),
+    };
+    let wanted = serde_json::to_string(seqs).map_err(AppError::internal)?;
+    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [wanted.into()])).await?;
+    let mut out: std::collections::HashMap<i64, (serde_json::Value, Vec<String>)> = std::collections::HashMap::new();
+    for row in rows {
+        let seq: i64 = row.try_get("", "seq")?;
+        let key: String = row.try_get("", "key")?;
+        let value: Option<String> = row.try_get("", "value")?;
+        let (summary, omitted) = out.entry(seq).or_insert_with(|| (serde_json::json!({}), Vec::new()));
+        match value {
+            Some(text) => {
+                let value = serde_json::from_str(&text).map_err(AppError::internal)?;
+                if let serde_json::Value::Object(keys) = summary {
+                    keys.insert(key, value);
+                }
+            }
+            None => omitted.push(key),
+        }
+    }
+    for (_, omitted) in out.values_mut() {
+        omitted.sort();
+    }
+    Ok(out)
 }
 
 pub(super) const CSV_HEADER: &str = "seq,occurred_at,customer_id,actor_user_id,impersonated_user_id,action,outcome,target_type,target_id,request_id,ip,user_agent,summary,hash\n";
@@ -305,22 +366,34 @@ pub async fn list_audit(
 ) -> AppResult<Page<AuditEvent>> {
     let limit = pagination::limit(page.limit)?;
     f.check(&state.db, scope, actor).await?;
-    let mut q = audit_events::Entity::find().filter(f.condition(scope)?);
+    let backend = state.db.get_database_backend();
+    let mut q = audit_events::Entity::find()
+        .select_only()
+        .columns(
+            <audit_events::Column as sea_orm::Iterable>::iter().filter(|c| !matches!(c, audit_events::Column::Summary)),
+        )
+        .column_as(
+            Expr::cust(format!("CASE WHEN {} THEN '{{}}' ELSE summary END", summary_is_long(backend))),
+            "summary",
+        )
+        .column_as(Expr::cust(summary_is_long(backend)), "summary_long")
+        .filter(f.condition(scope)?);
     if let Some(seq) = page.cursor()? {
         q = q.filter(audit_events::Column::Seq.lt(seq));
     }
-    let rows = q.order_by_desc(audit_events::Column::Seq).limit(limit + 1).all(&state.db).await?;
+    let rows =
+        q.order_by_desc(audit_events::Column::Seq).limit(limit + 1).into_model::<ListedEvent>().all(&state.db).await?;
     let more = rows.len() as u64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more { rows.last().map(|e| e.seq.to_string()) } else { None };
-    let items = named(&state.db, rows)
-        .await?
-        .into_iter()
-        .map(|mut event| {
-            shorten_summary(&mut event);
-            event
-        })
-        .collect();
+    let next_cursor = if more { rows.last().map(|e| e.event.seq.to_string()) } else { None };
+    let long: Vec<i64> = rows.iter().filter(|e| e.summary_long).map(|e| e.event.seq).collect();
+    let mut short = if long.is_empty() { Default::default() } else { short_summaries(&state.db, &long).await? };
+    let mut items = named(&state.db, rows.into_iter().map(|e| e.event).collect()).await?;
+    for event in &mut items {
+        if let Some((summary, omitted)) = short.remove(&event.seq) {
+            (event.summary, event.summary_omitted) = (summary, omitted);
+        }
+    }
     Ok(Page { items, next_cursor })
 }
 
@@ -426,50 +499,5 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
-    }
-
-    fn event(summary: serde_json::Value) -> AuditEvent {
-        AuditEvent {
-            seq: 1,
-            id: Uuid::nil(),
-            occurred_at: Utc::now(),
-            customer_id: None,
-            customer_name: None,
-            actor_user_id: None,
-            actor_email: None,
-            impersonated_user_id: None,
-            impersonated_email: None,
-            action: "data.batch.edit".into(),
-            outcome: "success".into(),
-            target_type: None,
-            target_id: None,
-            target_name: None,
-            request_id: None,
-            ip: None,
-            user_agent: None,
-            summary,
-            summary_omitted: Vec::new(),
-            hash: String::new(),
-        }
-    }
-
-    #[test]
-    fn a_long_summary_leaves_out_its_long_values_and_names_them() {
-        let rows: Vec<_> = (0..100).map(|i| serde_json::json!({ "id": i, "source": "erp-import" })).collect();
-        let long = serde_json::json!({ "table": "records", "count": 100, "set": { "source": "x" }, "before": rows });
-        let mut e = event(long);
-        shorten_summary(&mut e);
-        assert_eq!(e.summary, serde_json::json!({ "table": "records", "count": 100, "set": { "source": "x" } }));
-        assert_eq!(e.summary_omitted, ["before"]);
-
-        // Short, or long without a long value: whole. A long value in a short summary: whole.
-        let short = serde_json::json!({ "before": (0..3).map(|i| serde_json::json!({ "id": i })).collect::<Vec<_>>() });
-        let many: serde_json::Map<String, serde_json::Value> =
-            (0..200).map(|i| (format!("key{i}"), serde_json::json!("value"))).collect();
-        for whole in [short, serde_json::Value::Object(many), serde_json::json!("a string")] {
-            let mut e = event(whole.clone());
-            shorten_summary(&mut e);
-            assert_eq!((e.summary, e.summary_omitted), (whole, Vec::<String>::new()));
-        }
     }
 }

@@ -22,6 +22,7 @@ on_both!(
     the_newest_events_are_anchored_within_a_second,
     a_rewritten_or_truncated_chain_is_found,
     audit_filters_scope_and_export,
+    the_list_shortens_long_summaries_and_reads_the_rest_exactly,
     impersonation_history_pairs_each_view_with_its_end,
 );
 
@@ -558,6 +559,55 @@ async fn a_rewritten_or_truncated_chain_is_found(app: TestApp) {
     std::fs::write(&file, "{\"seq\":1,\"head_hash\":\"00\",\"key_id\":\"k1\",\"signature\":\"00\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n").unwrap();
     let forged = app.get("/api/audit/verify", Some(&admin)).await;
     assert!(forged.body["problem"].as_str().unwrap().contains("signature"), "{:?}", forged.body);
+}
+
+/// The list leaves out a long summary's long values and names them, and gives everything else
+/// exactly as stored, whatever the JSON: the database shortens it (`json_each`), so each kind of
+/// value crosses that path here, on both databases.
+async fn the_list_shortens_long_summaries_and_reads_the_rest_exactly(app: TestApp) {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let admin = app.setup_admin().await;
+    let newest =
+        audit_events::Entity::find().order_by_desc(audit_events::Column::Seq).one(app.db()).await.unwrap().unwrap();
+    let rows: Vec<_> = (0..100).map(|i| json!({ "id": i, "source": "erp-import" })).collect();
+    let kinds = json!({
+        "quote": "say \"hi\"\n\ttab \\ back", "accent": "café ✓ 日本", "yes": true, "no": false, "nothing": null,
+        "int": -42, "big": 9_007_199_254_740_993_i64, "float": 1.5, "nested": { "a": [1, { "b": "c" }] },
+        "empty": {}, "list": [], "we\"ird ✓ key": "v", "exactly": "x".repeat(254),
+    });
+    let mut long = kinds.clone();
+    long["before"] = json!(rows);
+    long["after"] = json!("y".repeat(300));
+    let many: serde_json::Map<String, serde_json::Value> =
+        (0..200).map(|i| (format!("key{i}"), json!("value"))).collect();
+    let cases = [
+        // (stored, as listed, left out)
+        (long.clone(), kinds.clone(), json!(["after", "before"])),
+        (json!({ "before": rows[..3], "long": "z".repeat(300) }), json!(null), json!([])),
+        (serde_json::Value::Object(many), json!(null), json!([])),
+        (json!("s".repeat(3000)), json!(null), json!([])),
+        (json!(rows), json!(null), json!([])),
+        (json!({}), json!(null), json!([])),
+    ];
+    for (i, (stored, _, _)) in cases.iter().enumerate() {
+        let mut event = newest.clone();
+        event.seq = newest.seq + 1 + i as i64;
+        event.id = uuid::Uuid::now_v7();
+        event.action = "test.summary".into();
+        event.hash = format!("{:0>64}", format!("test{i}"));
+        event.summary = stored.clone();
+        event.into_active_model().reset_all().insert(app.db()).await.unwrap();
+    }
+    let listed = app.get("/api/audit?action=test.summary", Some(&admin)).await;
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), cases.len(), "{:?}", listed.body);
+    for (i, (stored, shown, omitted)) in cases.iter().enumerate() {
+        let item = &items[cases.len() - 1 - i];
+        let shown = if shown.is_null() { stored } else { shown };
+        assert_eq!((&item["summary"], &item["summary_omitted"]), (shown, omitted), "case {i}");
+        let whole = app.get(&format!("/api/audit/{}", item["seq"]), Some(&admin)).await;
+        assert_eq!((&whole.body["summary"], &whole.body["summary_omitted"]), (stored, &json!([])), "case {i}");
+    }
 }
 
 async fn audit_filters_scope_and_export(app: TestApp) {
