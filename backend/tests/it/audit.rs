@@ -690,6 +690,27 @@ async fn audit_filters_scope_and_export(app: TestApp) {
     // The summary cell is quoted JSON (whitespace is the database's own), never a bare formula.
     assert!(csv.contains(r#","{""after"":"#) && csv.contains("=cmd|' /C calc'!A0"), "{csv}");
     assert!(!csv.contains(",=cmd"), "no cell starts with a formula");
+
+    // Viewing as the lead, platform staff read one event as the lead would: the lead's customer's
+    // only, never another tenant's or the platform's (a view never widens to the admin's own
+    // rights); viewing as a user without the audit leaf, not even that.
+    let own_seq = own["seq"].as_i64().unwrap();
+    let view = |user: uuid::Uuid| json!({ "user_id": user, "reason": "support ticket" });
+    let started = app.post("/api/impersonation", Some(&admin), view(lead.user_id)).await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+    assert_eq!(app.get(&format!("/api/audit/{own_seq}"), Some(&admin)).await.status, StatusCode::OK);
+    for (seq, why) in [(theirs, "another tenant's"), (setup, "the platform's")] {
+        let res = app.get(&format!("/api/audit/{seq}"), Some(&admin)).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "viewing as the lead, {why}: {:?}", res.body);
+    }
+    assert_eq!(app.post("/api/impersonation/exit", Some(&admin), json!({})).await.status, StatusCode::OK);
+    let flows_only = app.role(acme, ws, &["steward.flows.*"]).await;
+    let member = app.user_with_role(acme, ws, flows_only).await;
+    assert_eq!(app.post("/api/impersonation", Some(&admin), view(member.user_id)).await.status, StatusCode::OK);
+    let res = app.get(&format!("/api/audit/{own_seq}"), Some(&admin)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "viewing as a user without steward.audit.view: {:?}", res.body);
+    assert_eq!(app.post("/api/impersonation/exit", Some(&admin), json!({})).await.status, StatusCode::OK);
+    assert_eq!(app.get(&format!("/api/audit/{theirs}"), Some(&admin)).await.status, StatusCode::OK, "back as itself");
 }
 
 /// Issue 34's impersonation history: each view with its reason, how it ended and what was done
