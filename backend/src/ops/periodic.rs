@@ -1,5 +1,5 @@
-//! The periodic task of a replica: stats snapshots and log retention, each run a line in the
-//! system log's "periodic tasks" tab; and the heartbeat.
+//! The periodic task of a replica: stats snapshots, log retention and (SQLite) the planner's
+//! statistics, each run a line in the system log's "periodic tasks" tab; and the heartbeat.
 
 use chrono::Utc;
 use std::time::{Duration, Instant};
@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use crate::http::error::AppResult;
 use crate::state::AppState;
 
-/// One turn: the snapshot of the current hour and day, then log retention.
+/// One turn: the snapshot of the current hour and day, then log retention, then the planner's
+/// statistics of tables that grew or shrank many times over ([`crate::store::optimize`]).
 pub async fn tick(state: &AppState) -> AppResult<()> {
     let started = Instant::now();
     let rows = crate::ops::stats::snapshot(state, Utc::now()).await?;
@@ -21,6 +22,9 @@ pub async fn tick(state: &AppState) -> AppResult<()> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "stored {rows} stats snapshot rows, pruned {pruned} log lines"
     );
+    if let Err(e) = crate::store::optimize(&state.db).await {
+        tracing::warn!(target: "steward::system", kind = "periodic", error = %e, "refreshing the planner's statistics failed");
+    }
     Ok(())
 }
 

@@ -204,6 +204,21 @@ pub async fn after_bulk_write(db: &DatabaseConnection, table: &str, rows: u64) {
     }
 }
 
+/// Refreshes SQLite's planner statistics of each table whose size has changed many times over
+/// since they were taken (`PRAGMA optimize`: 25-fold, sampling as [`after_bulk_write`] does, and
+/// nothing when no table qualifies). Tables filled a row at a time — the audit log, sessions,
+/// users made one by one — never pass through a bulk write: analysed when the seed had left one
+/// audit event, the audit log was planned as a one-row table at 24,000 events, and a lookup of a
+/// page's events by `seq` scanned them all. PostgreSQL's autovacuum does this there. Each pooled
+/// connection reads the new statistics when it next loads the schema (a new connection, a
+/// migration). Run by each replica's periodic tick.
+pub async fn optimize(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002").await?;
+    }
+    Ok(())
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))
