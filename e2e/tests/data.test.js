@@ -104,6 +104,18 @@ test('explorer, batch with dry run, dedup merge and hash warnings', async () => 
   assert.equal(whole.before.length, 100, 'the first hundred rows, fetched whole');
   assert.equal(whole.count, edited);
   await shot(page, '56-audit-batch-event');
+  // On a narrow window the drawer fits it: the 100 rows scroll inside the summary, never the page.
+  const dialog = page.getByRole('dialog', { name: 'Audit event' });
+  for (const width of [800, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.waitForTimeout(150);
+    const box = await dialog.boundingBox();
+    const doc = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(box.x >= 0 && box.x + box.width <= width + 1, `the drawer at ${width}px: ${JSON.stringify(box)}`);
+    assert.ok(doc <= width, `the page at ${width}px is ${doc}px wide with the drawer open`);
+    await shot(page, `56-audit-batch-event-${width}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.keyboard.press('Escape');
 
   // Hash warnings: the seeded repeats show; follow the link to the duplicate groups.

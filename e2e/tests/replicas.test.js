@@ -12,6 +12,9 @@ import {
 const skip = PG_URL ? false : 'needs PostgreSQL (STEWARD_TEST_PG_URL)';
 let cluster;
 let chrome;
+// Ends the test's background traffic; called after the test too, so a failed assertion does not
+// leave it spinning against a stopped balancer (the file would never end).
+let stopTraffic = () => {};
 
 before(async () => {
   if (skip) return;
@@ -21,6 +24,7 @@ before(async () => {
   chrome = await startBrowser();
 });
 after(async () => {
+  stopTraffic();
   await chrome?.stop();
   await cluster?.stop();
 });
@@ -123,12 +127,11 @@ test('two replicas behind HAProxy share everything through PostgreSQL', { skip }
   const tenantWs = (await ok(lb, 'GET', `/api/customers/${tenant.id}`, admin)).workspaces[0].id;
   const [template] = (await ok(lb, 'GET', '/api/flow-templates', admin)).items;
   const flow = await ok(lb, 'POST', '/api/flows', admin, { workspace_id: tenantWs, name: 'Tidy contacts', template_id: template.id, publish: true }, all);
-  const runIds = [];
-  for (let i = 0; i < 30; i++) runIds.push((await ok(lb, 'POST', `/api/flows/${flow.id}/runs`, admin, undefined, all)).id);
 
   // --- Meanwhile: steady traffic through the balancer, concurrent audited writes on both
-  // replicas, and replica A stopped (SIGTERM) while its workers hold runs.
+  // replicas, 30 runs queued, and replica A stopped (SIGTERM) while its workers hold runs.
   let stop = false;
+  stopTraffic = () => { stop = true; };
   const failures = [];
   let served = 0;
   const traffic = (async () => {
@@ -147,6 +150,11 @@ test('two replicas behind HAProxy share everything through PostgreSQL', { skip }
   }
   const written = await Promise.all(writes);
   assert.deepEqual(written.map((w) => w.status), written.map(() => 201), JSON.stringify(written.filter((w) => w.status !== 201)));
+  // The runs are queued once the writes are done: queued before them, all 30 could finish while
+  // the writes' password hashes (at nice 19) waited on a busy machine, and none would be left
+  // running on replica A to stop it under.
+  const runIds = [];
+  for (let i = 0; i < 30; i++) runIds.push((await ok(lb, 'POST', `/api/flows/${flow.id}/runs`, admin, undefined, all)).id);
   const replicaA = (await ok(a, 'GET', '/api/system/status', admin)).replica.id.slice(0, 8);
   let heldByA = 0;
   await within(20_000, async () => {
