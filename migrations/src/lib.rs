@@ -41,6 +41,7 @@ chain!(
     m20261206_000014_outbox_secret,
     m20261206_000015_demo_data,
     m20261206_000016_audit_actor_index,
+    m20261208_000017_audit_customer_seq_index,
 );
 
 pub use m20261203_000010_data::FEED_TABLES;
