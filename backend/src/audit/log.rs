@@ -250,26 +250,27 @@ async fn short_summaries(
     };
     let wanted = serde_json::to_string(seqs).map_err(AppError::internal)?;
     let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [wanted.into()])).await?;
-    let mut out: std::collections::HashMap<i64, (serde_json::Value, Vec<String>)> = std::collections::HashMap::new();
+    let mut out: std::collections::HashMap<i64, (serde_json::Map<String, serde_json::Value>, Vec<String>)> =
+        std::collections::HashMap::new();
     for row in rows {
         let seq: i64 = row.try_get("", "seq")?;
         let key: String = row.try_get("", "key")?;
         let value: Option<String> = row.try_get("", "value")?;
-        let (summary, omitted) = out.entry(seq).or_insert_with(|| (serde_json::json!({}), Vec::new()));
+        let (kept, omitted) = out.entry(seq).or_default();
         match value {
             Some(text) => {
-                let value = serde_json::from_str(&text).map_err(AppError::internal)?;
-                if let serde_json::Value::Object(keys) = summary {
-                    keys.insert(key, value);
-                }
+                kept.insert(key, serde_json::from_str(&text).map_err(AppError::internal)?);
             }
             None => omitted.push(key),
         }
     }
-    for (_, omitted) in out.values_mut() {
-        omitted.sort();
-    }
-    Ok(out)
+    Ok(out
+        .into_iter()
+        .map(|(seq, (kept, mut omitted))| {
+            omitted.sort();
+            (seq, (serde_json::Value::Object(kept), omitted))
+        })
+        .collect())
 }
 
 pub(super) const CSV_HEADER: &str = "seq,occurred_at,customer_id,actor_user_id,impersonated_user_id,action,outcome,target_type,target_id,request_id,ip,user_agent,summary,hash\n";
@@ -366,17 +367,14 @@ pub async fn list_audit(
 ) -> AppResult<Page<AuditEvent>> {
     let limit = pagination::limit(page.limit)?;
     f.check(&state.db, scope, actor).await?;
-    let backend = state.db.get_database_backend();
+    let is_long = summary_is_long(state.db.get_database_backend());
     let mut q = audit_events::Entity::find()
         .select_only()
         .columns(
             <audit_events::Column as sea_orm::Iterable>::iter().filter(|c| !matches!(c, audit_events::Column::Summary)),
         )
-        .column_as(
-            Expr::cust(format!("CASE WHEN {} THEN '{{}}' ELSE summary END", summary_is_long(backend))),
-            "summary",
-        )
-        .column_as(Expr::cust(summary_is_long(backend)), "summary_long")
+        .column_as(Expr::cust(format!("CASE WHEN {is_long} THEN '{{}}' ELSE summary END")), "summary")
+        .column_as(Expr::cust(is_long), "summary_long")
         .filter(f.condition(scope)?);
     if let Some(seq) = page.cursor()? {
         q = q.filter(audit_events::Column::Seq.lt(seq));
